@@ -70,19 +70,15 @@ Rng::Uniform()
 uint64_t
 Rng::UniformInt(uint64_t n)
 {
-    // Lemire's nearly-divisionless method: multiply-shift, reject the biased low region.
-    unsigned __int128 m = static_cast<unsigned __int128>(NextU64()) * n;
-    uint64_t low = static_cast<uint64_t>(m);
-    if (low < n)
+    // Rejection sampling: discard draws from the top partial block so every residue is equally
+    // likely, then reduce.
+    const uint64_t limit = UINT64_MAX - (UINT64_MAX % n + 1) % n;
+    uint64_t x = NextU64();
+    while (x > limit)
     {
-        const uint64_t threshold = (0 - n) % n;
-        while (low < threshold)
-        {
-            m = static_cast<unsigned __int128>(NextU64()) * n;
-            low = static_cast<uint64_t>(m);
-        }
+        x = NextU64();
     }
-    return static_cast<uint64_t>(m >> 64);
+    return x % n;
 }
 
 double
