@@ -1,0 +1,57 @@
+#include "app/commands.h"
+
+#include "common/error.h"
+
+#include <iostream>
+
+#if __has_include("app/codec-command.h")
+#include "app/codec-command.h"
+#define SLSIM_HAVE_CODEC_COMMAND 1
+#endif
+
+namespace slsim
+{
+
+std::string
+HelpText()
+{
+    return "slsim " SLSIM_VERSION " - split-learning network simulator (ns-3)\n"
+           "\n"
+           "usage:\n"
+           "  slsim run SCENARIO.json --out DIR [--set key.path=value ...]\n"
+           "      run one scenario; writes steps.csv, eval.csv, summary.csv, manifest.json to DIR\n"
+           "  slsim codec --method ms --sparsity 0.99 --bits 2 --in x.npy --out y.npy [--wire w.bin]\n"
+           "      compress one float32 .npy tensor and report size and error as one JSON line\n"
+           "  slsim --help | --version\n"
+           "\n"
+           "Exit codes: 0 success, 2 bad input (scenario, flags, files), 1 internal error.\n";
+}
+
+int
+Dispatch(const std::vector<std::string>& args)
+{
+    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help")
+    {
+        std::cout << HelpText();
+        return args.empty() ? 2 : 0;
+    }
+    if (args[0] == "--version")
+    {
+        std::cout << "slsim " SLSIM_VERSION "\n";
+        return 0;
+    }
+    const std::vector<std::string> rest(args.begin() + 1, args.end());
+    if (args[0] == "run")
+    {
+        return RunCommand(rest);
+    }
+#ifdef SLSIM_HAVE_CODEC_COMMAND
+    if (args[0] == "codec")
+    {
+        return RunCodecCommand(rest);
+    }
+#endif
+    throw InputError("unknown command '" + args[0] + "' (see slsim --help)");
+}
+
+} // namespace slsim

@@ -1,0 +1,92 @@
+// Length-prefixed frames over ns-3 TCP sockets.
+//
+// Wire layout of one frame: u32 little-endian payload length n, then the n payload bytes. Nothing
+// else is added: the bytes a codec writes are the bytes that cross the simulated link (plus these
+// 4 bytes and the message header of sim/messages.h).
+//
+// FrameSender follows ns-3's BulkSend pattern: it keeps a queue of frames, writes as much as the TCP
+// send buffer accepts, and resumes from the socket's send callback, so a frame larger than the
+// send buffer streams through without stalls beyond TCP's own. FrameAssembler follows PacketSink:
+// it reassembles the byte stream of one socket and delivers whole frames, however TCP split them.
+#ifndef SLSIM_SIM_FRAME_TRANSPORT_H
+#define SLSIM_SIM_FRAME_TRANSPORT_H
+
+#include "ns3/ptr.h"
+#include "ns3/socket.h"
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <vector>
+
+namespace slsim
+{
+
+constexpr size_t FRAME_PREFIX_BYTES = 4;
+/// Largest payload a receiver accepts (a guard against a corrupt length prefix): 1 GiB.
+constexpr uint32_t MAX_FRAME_PAYLOAD = 1u << 30;
+
+class FrameSender
+{
+  public:
+    /// Takes over the socket's send callback.
+    explicit FrameSender(ns3::Ptr<ns3::Socket> socket);
+
+    /// Queues one frame (the payload; the length prefix is added here) and starts sending.
+    void Send(const std::vector<uint8_t>& payload);
+    /// Drops queued data (the peer went away).
+    void Clear();
+
+    /// Bytes handed to the socket so far, prefixes included.
+    uint64_t BytesWritten() const
+    {
+        return m_bytesWritten;
+    }
+    bool Idle() const
+    {
+        return m_queue.empty();
+    }
+    ns3::Ptr<ns3::Socket> GetSocket() const
+    {
+        return m_socket;
+    }
+
+  private:
+    void TrySend();
+    void OnSendSpace(ns3::Ptr<ns3::Socket> socket, uint32_t available);
+
+    ns3::Ptr<ns3::Socket> m_socket;
+    std::deque<std::vector<uint8_t>> m_queue; // whole frames, prefix included
+    size_t m_offset = 0;                      // bytes of m_queue.front() already written
+    uint64_t m_bytesWritten = 0;
+};
+
+class FrameAssembler
+{
+  public:
+    using FrameCallback = std::function<void(std::vector<uint8_t>&& payload)>;
+
+    explicit FrameAssembler(FrameCallback onFrame)
+        : m_onFrame(std::move(onFrame))
+    {
+    }
+    /// Reads everything the socket has and delivers each completed frame.
+    void OnReceive(ns3::Ptr<ns3::Socket> socket);
+    /// Feeds raw stream bytes (used by OnReceive and by tests).
+    void Feed(const uint8_t* data, size_t size);
+
+    uint64_t BytesReceived() const
+    {
+        return m_bytesReceived;
+    }
+
+  private:
+    FrameCallback m_onFrame;
+    std::vector<uint8_t> m_buffer; // unparsed stream bytes
+    std::vector<uint8_t> m_scratch;
+    uint64_t m_bytesReceived = 0;
+};
+
+} // namespace slsim
+
+#endif
