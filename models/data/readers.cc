@@ -1,0 +1,366 @@
+#include "models/data/readers.h"
+
+#include "common/error.h"
+
+#include <zlib.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+namespace slsim
+{
+namespace
+{
+
+// Largest decompressed file we accept: CIFAR-10's batches are 30.7 MB and MNIST's images 47 MB;
+// the cap turns a corrupt or hostile gzip stream into an InputError instead of bad_alloc.
+constexpr size_t MAX_DECOMPRESSED = size_t{1} << 30;
+
+std::vector<uint8_t>
+ReadRaw(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+    {
+        throw InputError(path + ": cannot open (" + std::strerror(errno) + ")");
+    }
+    std::vector<uint8_t> bytes;
+    in.seekg(0, std::ios::end);
+    const std::streamoff size = in.tellg();
+    if (size < 0)
+    {
+        throw InputError(path + ": cannot determine the file size");
+    }
+    in.seekg(0, std::ios::beg);
+    bytes.resize(static_cast<size_t>(size));
+    if (size > 0 && !in.read(reinterpret_cast<char*>(bytes.data()), size))
+    {
+        throw InputError(path + ": read error");
+    }
+    return bytes;
+}
+
+std::vector<uint8_t>
+Gunzip(const std::vector<uint8_t>& in, const std::string& path)
+{
+    std::vector<uint8_t> out;
+    z_stream zs;
+    std::memset(&zs, 0, sizeof(zs));
+    // 16 + MAX_WBITS: expect a gzip header and trailer (CRC and length are checked by zlib).
+    if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
+    {
+        throw InputError(path + ": zlib initialisation failed");
+    }
+    zs.next_in = const_cast<Bytef*>(in.data());
+    zs.avail_in = static_cast<uInt>(in.size());
+    uint8_t buf[1 << 16];
+    while (true)
+    {
+        zs.next_out = buf;
+        zs.avail_out = sizeof(buf);
+        const int rc = inflate(&zs, Z_NO_FLUSH);
+        out.insert(out.end(), buf, buf + (sizeof(buf) - zs.avail_out));
+        if (out.size() > MAX_DECOMPRESSED)
+        {
+            inflateEnd(&zs);
+            throw InputError(path + ": decompressed size exceeds 1 GiB");
+        }
+        if (rc == Z_STREAM_END)
+        {
+            // Concatenated gzip members are one file (gzip -c a >> f; gzip -c b >> f).
+            if (zs.avail_in > 0 && zs.next_in[0] == 0x1f)
+            {
+                inflateReset(&zs);
+                continue;
+            }
+            break;
+        }
+        if (rc == Z_BUF_ERROR && zs.avail_in == 0)
+        {
+            inflateEnd(&zs);
+            throw InputError(path + ": truncated gzip stream");
+        }
+        if (rc != Z_OK && rc != Z_BUF_ERROR)
+        {
+            const std::string msg = zs.msg ? zs.msg : "error " + std::to_string(rc);
+            inflateEnd(&zs);
+            throw InputError(path + ": corrupt gzip stream (" + msg + ")");
+        }
+    }
+    inflateEnd(&zs);
+    return out;
+}
+
+uint32_t
+GetBe32(const std::vector<uint8_t>& b, size_t at)
+{
+    return (uint32_t{b[at]} << 24) | (uint32_t{b[at + 1]} << 16) | (uint32_t{b[at + 2]} << 8)
+           | uint32_t{b[at + 3]};
+}
+
+/// Checks the IDX header (magic, rank) and the exact file size; returns the dimensions.
+std::vector<uint32_t>
+ParseIdxHeader(const std::vector<uint8_t>& b, const std::string& path, uint32_t magic,
+               const char* what)
+{
+    const size_t rank = magic & 0xff;
+    const size_t header = 4 + 4 * rank;
+    if (b.size() < 4)
+    {
+        throw InputError(path + ": truncated IDX " + what + " file (" + std::to_string(b.size())
+                         + " bytes, expected a header of " + std::to_string(header) + ")");
+    }
+    const uint32_t got = GetBe32(b, 0);
+    if (got != magic)
+    {
+        std::ostringstream os;
+        os << path << ": not an IDX " << what << " file (magic " << got << ", expected " << magic
+           << ")";
+        throw InputError(os.str());
+    }
+    if (b.size() < header)
+    {
+        throw InputError(path + ": truncated IDX " + what + " header (" + std::to_string(b.size())
+                         + " bytes, expected " + std::to_string(header) + ")");
+    }
+    std::vector<uint32_t> dims(rank);
+    uint64_t total = 1;
+    for (size_t i = 0; i < rank; ++i)
+    {
+        dims[i] = GetBe32(b, 4 + 4 * i);
+        total *= dims[i];
+        if (total > MAX_DECOMPRESSED)
+        {
+            throw InputError(path + ": IDX dimensions too large");
+        }
+    }
+    const uint64_t expected = header + total;
+    if (b.size() != expected)
+    {
+        throw InputError(path + ": " + (b.size() < expected ? "truncated" : "oversized") + " IDX "
+                         + what + " file (" + std::to_string(b.size()) + " bytes, expected "
+                         + std::to_string(expected) + ")");
+    }
+    return dims;
+}
+
+} // namespace
+
+std::vector<uint8_t>
+ReadFileMaybeGzip(const std::string& path)
+{
+    std::vector<uint8_t> raw = ReadRaw(path);
+    if (raw.size() >= 2 && raw[0] == 0x1f && raw[1] == 0x8b)
+    {
+        return Gunzip(raw, path);
+    }
+    return raw;
+}
+
+void
+ReadIdxImages(const std::string& path, Dataset& out)
+{
+    std::vector<uint8_t> b = ReadFileMaybeGzip(path);
+    const std::vector<uint32_t> dims = ParseIdxHeader(b, path, 0x00000803, "images");
+    if (dims[1] == 0 || dims[2] == 0)
+    {
+        throw InputError(path + ": IDX images have a zero dimension");
+    }
+    out.channels = 1;
+    out.height = static_cast<int>(dims[1]);
+    out.width = static_cast<int>(dims[2]);
+    b.erase(b.begin(), b.begin() + 16);
+    out.pixels = std::move(b);
+}
+
+void
+ReadIdxLabels(const std::string& path, Dataset& out, int classes)
+{
+    std::vector<uint8_t> b = ReadFileMaybeGzip(path);
+    ParseIdxHeader(b, path, 0x00000801, "labels");
+    b.erase(b.begin(), b.begin() + 8);
+    for (size_t i = 0; i < b.size(); ++i)
+    {
+        if (b[i] >= classes)
+        {
+            throw InputError(path + ": label " + std::to_string(b[i]) + " of sample "
+                             + std::to_string(i) + " is out of range 0.."
+                             + std::to_string(classes - 1));
+        }
+    }
+    out.classes = classes;
+    out.labels = std::move(b);
+}
+
+Dataset
+ReadIdxPair(const std::string& imagesPath, const std::string& labelsPath, const std::string& name)
+{
+    Dataset d;
+    d.name = name;
+    ReadIdxImages(imagesPath, d);
+    ReadIdxLabels(labelsPath, d);
+    const size_t images = d.pixels.size() / d.SampleSize();
+    if (images != d.labels.size())
+    {
+        throw InputError(labelsPath + ": " + std::to_string(d.labels.size()) + " labels but "
+                         + imagesPath + " has " + std::to_string(images) + " images");
+    }
+    return d;
+}
+
+void
+ReadCifar10Batch(const std::string& path, Dataset& out)
+{
+    constexpr size_t IMAGE = 3 * 32 * 32;
+    constexpr size_t RECORD = 1 + IMAGE;
+    const std::vector<uint8_t> b = ReadFileMaybeGzip(path);
+    if (b.empty() || b.size() % RECORD != 0)
+    {
+        throw InputError(path + ": not a CIFAR-10 binary batch (" + std::to_string(b.size())
+                         + " bytes, expected a non-zero multiple of " + std::to_string(RECORD)
+                         + "; 30730000 for a full batch)");
+    }
+    const size_t n = b.size() / RECORD;
+    out.channels = 3;
+    out.height = 32;
+    out.width = 32;
+    out.classes = 10;
+    out.labels.reserve(out.labels.size() + n);
+    out.pixels.reserve(out.pixels.size() + n * IMAGE);
+    for (size_t i = 0; i < n; ++i)
+    {
+        const uint8_t* rec = b.data() + i * RECORD;
+        if (rec[0] >= 10)
+        {
+            throw InputError(path + ": record " + std::to_string(i) + " has label "
+                             + std::to_string(rec[0]) + " (expected 0..9): not a CIFAR-10 file");
+        }
+        out.labels.push_back(rec[0]);
+        out.pixels.insert(out.pixels.end(), rec + 1, rec + RECORD);
+    }
+}
+
+Dataset
+ReadDigitsCsv(const std::string& path)
+{
+    const std::vector<uint8_t> b = ReadFileMaybeGzip(path);
+    Dataset d;
+    d.name = "digits";
+    d.channels = 1;
+    d.height = 8;
+    d.width = 8;
+    d.classes = 10;
+    size_t pos = 0;
+    size_t line = 0;
+    int values[65];
+    while (pos < b.size())
+    {
+        ++line;
+        size_t end = pos;
+        while (end < b.size() && b[end] != '\n')
+        {
+            ++end;
+        }
+        size_t lineEnd = end;
+        if (lineEnd > pos && b[lineEnd - 1] == '\r')
+        {
+            --lineEnd;
+        }
+        if (lineEnd > pos)
+        {
+            int count = 0;
+            size_t p = pos;
+            while (p <= lineEnd)
+            {
+                // One field: optional spaces, digits with an optional ".0" fraction (the sklearn
+                // file writes floats such as 0.0 and 15.0).
+                while (p < lineEnd && b[p] == ' ')
+                {
+                    ++p;
+                }
+                long v = 0;
+                size_t digits = 0;
+                while (p < lineEnd && b[p] >= '0' && b[p] <= '9' && digits < 6)
+                {
+                    v = v * 10 + (b[p] - '0');
+                    ++p;
+                    ++digits;
+                }
+                if (p < lineEnd && b[p] == '.')
+                {
+                    ++p;
+                    while (p < lineEnd && b[p] == '0')
+                    {
+                        ++p;
+                    }
+                }
+                while (p < lineEnd && b[p] == ' ')
+                {
+                    ++p;
+                }
+                if (digits == 0 || (p < lineEnd && b[p] != ','))
+                {
+                    throw InputError(path + ":" + std::to_string(line) + ": field "
+                                     + std::to_string(count + 1)
+                                     + " is not a non-negative integer");
+                }
+                if (count == 65)
+                {
+                    throw InputError(path + ":" + std::to_string(line)
+                                     + ": more than 65 fields (expected 64 pixels and a label)");
+                }
+                values[count++] = static_cast<int>(v);
+                ++p; // skip the comma (or step past the end)
+            }
+            if (count != 65)
+            {
+                throw InputError(path + ":" + std::to_string(line) + ": " + std::to_string(count)
+                                 + " fields (expected 64 pixels and a label)");
+            }
+            for (int i = 0; i < 64; ++i)
+            {
+                if (values[i] > 16)
+                {
+                    throw InputError(path + ":" + std::to_string(line) + ": pixel "
+                                     + std::to_string(values[i]) + " out of range 0..16");
+                }
+                // 0..16 -> 0..255: round(v * 255 / 16), half up (v = 8 gives 127.5 -> 128).
+                d.pixels.push_back(static_cast<uint8_t>((values[i] * 255 + 8) / 16));
+            }
+            if (values[64] > 9)
+            {
+                throw InputError(path + ":" + std::to_string(line) + ": label "
+                                 + std::to_string(values[64]) + " out of range 0..9");
+            }
+            d.labels.push_back(static_cast<uint8_t>(values[64]));
+        }
+        pos = end + 1;
+    }
+    if (d.labels.empty())
+    {
+        throw InputError(path + ": no samples (expected lines of 64 pixels and a label)");
+    }
+    return d;
+}
+
+std::string
+FindMaybeGz(const std::string& folder, const std::string& base)
+{
+    const std::string plain = folder + "/" + base;
+    const std::string gz = plain + ".gz";
+    if (std::ifstream(plain, std::ios::binary))
+    {
+        return plain;
+    }
+    if (std::ifstream(gz, std::ios::binary))
+    {
+        return gz;
+    }
+    throw InputError(plain + ": missing (nor " + gz + ")");
+}
+
+} // namespace slsim
