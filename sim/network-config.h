@@ -27,6 +27,10 @@ struct TcpConfig
     uint32_t sendBufferBytes = 4u << 20; // ns-3 defaults to 128 KiB, which caps long-delay links
     uint32_t receiveBufferBytes = 4u << 20;
     uint32_t queuePackets = 100; // point-to-point device queue (DropTail), ns-3's default
+    /// false: packets go straight to the 100-packet device queue (tail drop in slow start, as on
+    /// a plain router); true: ns-3's default fq_codel queue disc above it.
+    bool queueDisc = false;
+    uint32_t delayedAckCount = 2; // segments per delayed ACK, ns-3's default
 };
 
 struct NetworkConfig

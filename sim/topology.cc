@@ -4,6 +4,7 @@
 
 #include "ns3/core-module.h"
 #include "ns3/point-to-point-module.h"
+#include "ns3/traffic-control-module.h"
 
 #include <sstream>
 
@@ -44,8 +45,7 @@ BuildNetwork(const NetworkConfig& config, uint64_t seed)
     Config::SetDefault("ns3::TcpSocket::SegmentSize", UintegerValue(tcp.segmentBytes));
     Config::SetDefault("ns3::TcpSocket::SndBufSize", UintegerValue(tcp.sendBufferBytes));
     Config::SetDefault("ns3::TcpSocket::RcvBufSize", UintegerValue(tcp.receiveBufferBytes));
-    // Delayed ACKs off: each segment is acknowledged (ns-3's default waits for 2 segments).
-    Config::SetDefault("ns3::TcpSocket::DelAckCount", UintegerValue(1));
+    Config::SetDefault("ns3::TcpSocket::DelAckCount", UintegerValue(tcp.delayedAckCount));
 
     Network net;
     net.devices.Create(static_cast<uint32_t>(config.devices.size()));
@@ -70,6 +70,10 @@ BuildNetwork(const NetworkConfig& config, uint64_t seed)
     NetDeviceContainer core = p2p.Install(net.hub, net.server);
     address.SetBase("10.255.255.0", "255.255.255.252");
     Ipv4InterfaceContainer coreIf = address.Assign(core);
+    if (!tcp.queueDisc)
+    {
+        TrafficControlHelper().Uninstall(core);
+    }
     net.serverAddress = coreIf.GetAddress(1);
     routing.GetStaticRouting(net.server->GetObject<Ipv4>())
         ->SetDefaultRoute(coreIf.GetAddress(0), 1);
@@ -96,6 +100,10 @@ BuildNetwork(const NetworkConfig& config, uint64_t seed)
         const uint32_t subnet = (10u << 24) + 4u * i;
         address.SetBase(Ipv4Address(subnet), "255.255.255.252");
         Ipv4InterfaceContainer ifs = address.Assign(link);
+        if (!tcp.queueDisc)
+        {
+            TrafficControlHelper().Uninstall(link);
+        }
         routing.GetStaticRouting(net.devices.Get(i)->GetObject<Ipv4>())
             ->SetDefaultRoute(ifs.GetAddress(1), 1);
         net.deviceSide.push_back(link.Get(0));

@@ -217,6 +217,8 @@ TEST_CASE("1 MB at 10 Mbps / 20 ms takes TCP's real time, not size/rate + delays
 {
     const double t = FrameTime(10, 20, 1'000'000);
     INFO("1 MB frame: " << t << " s");
-    CHECK(t > 1.0);
-    CHECK(t < 2.2);
+    const double naive = 1e6 * 8 / 10e6 + 2 * 0.020; // size / rate + delays: 0.84 s
+    // Handshake and slow start add more than 5 % on this link; a fixed-rate model would not.
+    CHECK(t > 1.05 * naive);
+    CHECK(t < 2.5 * naive);
 }
