@@ -1,0 +1,75 @@
+// The fully resolved, validated scenario as plain structs. app/ fills it from JSON (validating
+// every field and naming its JSON path on error); sim/ runs it. No ns-3 types here.
+#ifndef SLSIM_SIM_SCENARIO_CONFIG_H
+#define SLSIM_SIM_SCENARIO_CONFIG_H
+
+#include "compression/codec.h"
+#include "models/data/dataset.h"
+#include "models/split-model.h"
+#include "sim/network-config.h"
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace slsim
+{
+
+struct ScheduleConfig
+{
+    /// sequential: vanilla SL, devices in turn, device-side weights handed on through the server;
+    /// splitfed_v1: devices in parallel, one server-side copy per device, FedAvg of both sides;
+    /// splitfed_v2: devices in parallel, one shared server model, device sides averaged.
+    std::string kind = "splitfed_v2";
+    /// Average every this many steps of each device (0: once per round = one local epoch).
+    int syncEverySteps = 0;
+};
+
+struct TrainingConfig
+{
+    int batchSize = 32;
+    int epochs = 1;             // rounds; every device passes once over its shard per round
+    double timeBudgetS = 0;     // > 0: stop at this simulated time (after the running step)
+    int evalEveryRounds = 1;    // test evaluation after every this many rounds (and at the end)
+    bool compressEval = true;   // evaluation passes the cut activations through the uplink codec
+    double targetAccuracy = 0;  // > 0: report time and bytes to reach it
+    int evalBatch = 256;
+};
+
+/// A device that is unreachable from `fromS` until `untilS` (simulated seconds; infinity = for
+/// good). Its access link drops every packet meanwhile; the server skips it after `timeoutS`.
+struct OutageConfig
+{
+    int device = 0;
+    double fromS = 0;
+    double untilS = std::numeric_limits<double>::infinity();
+};
+
+struct FaultConfig
+{
+    std::vector<OutageConfig> outages;
+    double timeoutS = 30; // the server waits this long for a device's message in a round
+};
+
+struct ScenarioConfig
+{
+    std::string name = "scenario";
+    uint64_t seed = 1;
+    DatasetConfig dataset;
+    PartitionConfig partition;
+    ModelConfig model;
+    OptimizerConfig optimizer;
+    CodecConfig uplink;   // cut activations, device -> server
+    CodecConfig downlink; // gradient w.r.t. the cut activations, server -> device
+    CodecConfig sync;     // device-side weights for hand-off and averaging
+    NetworkConfig network;
+    ScheduleConfig schedule;
+    TrainingConfig training;
+    FaultConfig faults;
+    bool recordFrames = false; // frames.csv: one row per frame
+};
+
+} // namespace slsim
+
+#endif
