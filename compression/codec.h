@@ -1,0 +1,107 @@
+// Codec interface, configuration, registry, budgets and error metrics.
+//
+// A codec turns one tensor (n float32 values, NCHW, row-major) into a self-describing blob and
+// back. Every blob starts with the common header documented in compression/wire-header.h; the
+// payload of each codec is documented at the top of the header that implements it:
+//   none, fp16, bf16, quantize  -> compression/dense-codecs.h
+//   topk, randtopk              -> compression/topk-codec.h
+//   ms                          -> compression/ms-codec.h (with the paper's Fig. 1 worked example)
+// Sizes are data-independent, so EncodedSize(shape) is exact before anything is encoded.
+#ifndef SLSIM_COMPRESSION_CODEC_H
+#define SLSIM_COMPRESSION_CODEC_H
+
+#include "common/rng.h"
+#include "common/shape.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace slsim
+{
+
+/// Plain configuration of one codec (one direction of one link). The JSON keys a scenario uses
+/// are the field names in ValidateCodecConfig's messages: method, sparsity, bits, index,
+/// randtopk_a, floor, signed, stochastic, budget_bits_per_element.
+struct CodecConfig
+{
+    std::string method = "none"; // none | fp16 | bf16 | quantize | topk | randtopk | ms
+    double sparsity = 0.99;      // topk/randtopk/ms: fraction NOT sent as values
+    int bits = 2;                // ms: 1..8 code bits; quantize: 1..16
+    std::string index = "auto";  // topk/randtopk: auto | bitmap | u32
+    double randtopkA = 0.1;
+    bool floorCodes = false;         // ms: Algorithm 1's floor instead of round-half-even + clamp
+    bool signedValues = false;       // ms: sign bit + top-k on |x| (cuts without ReLU)
+    bool stochastic = false;         // quantize: unbiased stochastic rounding (QSGD-style)
+    double budgetBitsPerElement = 0; // > 0: choose sparsity/bits to meet this budget instead
+};
+
+/// Checks ranges and combinations; throws InputError whose message starts with the field name
+/// relative to the codec object, e.g. "bits: must be 1..8 for ms, got 12" (the caller prefixes
+/// the JSON path "codec.uplink.").
+void ValidateCodecConfig(const CodecConfig& config);
+
+/// Returns the configuration with budgetBitsPerElement (if > 0) turned into the codec's own
+/// parameter, and budgetBitsPerElement reset to 0. Header bytes are ignored (per-element cost):
+///   quantize: bits = floor(budget), 1..16;   none 32, fp16/bf16 16 bits (budget must cover it)
+///   ms:       keep bits, kept fraction f = (budget - bits - signed) / 32
+///   topk, randtopk: bitmap f = (budget - 1) / 32, u32 f = budget / 64, auto: the larger f
+/// sparsity = 1 - f. Throws InputError("budget_bits_per_element: ...") when it cannot be met.
+/// Example: 2.32 bits -> ms 0.99 @ 2 bits, topk/randtopk 0.95875 (4.125 % kept), quantize 3 bits.
+CodecConfig ResolveBudget(const CodecConfig& config);
+
+/// Asymptotic bits per element of a resolved configuration (no header), e.g. 2.32 for ms
+/// 0.99 @ 2 bits. For topk with index auto this is the smaller of bitmap and u32.
+double NominalBitsPerElement(const CodecConfig& config);
+
+/// Number of values kept: floor((1 - sparsity) * n), with a 1e-9 relative tolerance so that
+/// representation error (e.g. 1 - 0.99 = 0.010000000000000009, or a budget of 2.32 bits) does not
+/// lose or gain a value. Clamped to [0, n].
+uint64_t KeepCount(uint64_t n, double sparsity);
+
+class Codec
+{
+  public:
+    virtual ~Codec() = default;
+    virtual std::string Name() const = 0;
+    /// Exact size in bytes, header included, of Encode's output for this shape
+    /// (data-independent for every codec here).
+    virtual size_t EncodedSize(const Shape& shape) const = 0;
+    /// Encodes x (shape.Numel() floats, NCHW) into out (cleared first; capacity reused).
+    /// rng: used by randomized codecs (randtopk, stochastic quantize). Throws InputError for a
+    /// shape the wire format cannot hold, or non-finite input to quantize/topk/randtopk/ms.
+    virtual void Encode(const float* x, const Shape& shape, std::vector<uint8_t>& out, Rng& rng) = 0;
+    /// Decodes a blob (any codec's blob: the header says which); throws DecodeError on malformed
+    /// input. out is resized to the blob's Numel().
+    virtual Shape Decode(const uint8_t* data, size_t size, std::vector<float>& out) = 0;
+};
+
+/// Builds a codec (validates the configuration and resolves a budget first).
+std::unique_ptr<Codec> MakeCodec(const CodecConfig& config);
+
+/// Decodes any blob by its header.
+Shape DecodeAny(const uint8_t* data, size_t size, std::vector<float>& out);
+
+/// ||x - y||_2 / ||x||_2 (0 when both are zero; +inf when only x is zero). Accumulates in double.
+double RelativeL2Error(const float* x, const float* y, size_t n);
+
+/// ||x - y||_2 (absolute, as in the paper's Fig. 1 and Fig. 2).
+double L2Error(const float* x, const float* y, size_t n);
+
+/// Per-message measurements the simulator records.
+struct MessageStats
+{
+    uint64_t n = 0;           // elements in the tensor
+    uint64_t bytes = 0;       // blob size, header included
+    double bitsPerElement = 0; // 8 * bytes / n (0 for an empty tensor)
+    double relL2Error = 0;    // RelativeL2Error(x, reconstruction)
+};
+
+/// Measures one message: x the original, y the decoded reconstruction, bytes the blob size.
+MessageStats MeasureMessage(const float* x, const float* y, uint64_t n, uint64_t bytes);
+
+} // namespace slsim
+
+#endif

@@ -1,0 +1,350 @@
+#include "compression/ms-codec.h"
+
+#include "common/byte-io.h"
+#include "common/error.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+
+namespace slsim
+{
+
+namespace
+{
+
+constexpr size_t BLOCK = 1024; // codes per block: stays in L1 and is a multiple of 8
+
+/// Round half to even for 0 <= y <= 256 (the current rounding mode is the default
+/// round-to-nearest-even): adding 2^23 leaves no fraction bits. Same result as std::nearbyint
+/// (and torch.round) on this range, but vectorises.
+inline float
+RoundHalfEvenSmall(float y)
+{
+    return (y + 8388608.0f) - 8388608.0f;
+}
+
+inline float
+LoadF32(const uint8_t* p)
+{
+    float v;
+    std::memcpy(&v, p, 4);
+    return v;
+}
+
+void
+CheckFinite(const float* x, uint64_t n, const char* what)
+{
+    uint32_t bad = 0;
+    for (uint64_t i = 0; i < n; ++i)
+    {
+        uint32_t u;
+        std::memcpy(&u, x + i, 4);
+        bad |= static_cast<uint32_t>((u & 0x7fffffffu) >= 0x7f800000u);
+    }
+    if (bad)
+    {
+        throw InputError(std::string(what) + ": input has a non-finite value (NaN or inf)");
+    }
+}
+
+/// Code i of `Bits` bits from an LSB-first stream of `size` bytes.
+template <unsigned Bits>
+inline uint32_t
+CodeAt(const uint8_t* p, size_t size, uint64_t i)
+{
+    const uint64_t bit = i * Bits;
+    const size_t byte = static_cast<size_t>(bit >> 3);
+    const unsigned off = static_cast<unsigned>(bit & 7);
+    uint32_t w = p[byte];
+    if (off + Bits > 8 && byte + 1 < size)
+    {
+        w |= static_cast<uint32_t>(p[byte + 1]) << 8;
+    }
+    return (w >> off) & ((1u << Bits) - 1);
+}
+
+void
+CheckPadding(const uint8_t* p, uint64_t count, unsigned bits, const char* what)
+{
+    const uint64_t used = (count * bits) & 7;
+    if (used != 0 && (p[PackedBytes(count, bits) - 1] >> used) != 0)
+    {
+        throw DecodeError(std::string("ms: non-zero padding bits after the last ") + what);
+    }
+}
+
+template <unsigned Bits>
+void
+DecodeLoop(const WireHeader& h, const uint8_t* vals, const uint8_t* codes, const uint8_t* signs,
+           const float* level, float* out)
+{
+    constexpr uint32_t L = (1u << Bits) - 1;
+    const size_t codeBytes = PackedBytes(h.n, Bits);
+    const size_t signBytes = PackedBytes(h.n, 1);
+    uint64_t j = 0;
+    for (uint64_t i = 0; i < h.n; ++i)
+    {
+        const uint32_t c = CodeAt<Bits>(codes, codeBytes, i);
+        if (c == L)
+        {
+            if (j == h.k)
+            {
+                throw DecodeError("ms: more codes equal to " + std::to_string(L) + " than the k = " +
+                                  std::to_string(h.k) + " values (at element " +
+                                  std::to_string(i) + ")");
+            }
+            out[i] = LoadF32(vals + 4 * j++);
+        }
+        else
+        {
+            float v = level[c];
+            if (signs != nullptr && CodeAt<1>(signs, signBytes, i))
+            {
+                v = -v;
+            }
+            out[i] = v;
+        }
+    }
+    if (j != h.k)
+    {
+        throw DecodeError("ms: " + std::to_string(j) + " codes equal to " + std::to_string(L) +
+                          " but k = " + std::to_string(h.k) + " values");
+    }
+}
+
+} // namespace
+
+void
+PackCodes(const uint8_t* c, size_t count, unsigned bits, uint8_t* dst)
+{
+    const size_t bytes = PackedBytes(count, bits);
+    switch (bits)
+    {
+    case 8:
+        std::memcpy(dst, c, count);
+        return;
+    case 4:
+        for (size_t j = 0; j < bytes; ++j)
+        {
+            dst[j] = static_cast<uint8_t>(c[2 * j] | (c[2 * j + 1] << 4));
+        }
+        return;
+    case 2:
+        for (size_t j = 0; j < bytes; ++j)
+        {
+            const uint8_t* q = c + 4 * j;
+            dst[j] = static_cast<uint8_t>(q[0] | (q[1] << 2) | (q[2] << 4) | (q[3] << 6));
+        }
+        return;
+    case 1:
+        for (size_t j = 0; j < bytes; ++j)
+        {
+            const uint8_t* q = c + 8 * j;
+            dst[j] = static_cast<uint8_t>(q[0] | (q[1] << 1) | (q[2] << 2) | (q[3] << 3) |
+                                          (q[4] << 4) | (q[5] << 5) | (q[6] << 6) | (q[7] << 7));
+        }
+        return;
+    default:
+        std::memset(dst, 0, bytes);
+        BitWriter w(dst);
+        for (size_t i = 0; i < count; ++i)
+        {
+            w.Put(c[i], bits);
+        }
+        w.Flush();
+    }
+}
+
+MsCodec::MsCodec(double sparsity, int bits, bool floorCodes, bool signedValues)
+    : m_sparsity(sparsity),
+      m_bits(static_cast<unsigned>(bits)),
+      m_floor(floorCodes),
+      m_signed(signedValues)
+{
+    SLSIM_ASSERT(bits >= 1 && bits <= 8 && sparsity >= 0 && sparsity <= 1);
+}
+
+std::string
+MsCodec::Name() const
+{
+    return "ms";
+}
+
+size_t
+MsCodec::EncodedSize(const Shape& shape) const
+{
+    WireHeader h;
+    h.codec = CodecId::MS;
+    h.bits = static_cast<uint8_t>(m_bits);
+    h.flags = static_cast<uint8_t>((m_floor ? FLAG_FLOOR : 0) | (m_signed ? FLAG_SIGNED : 0));
+    h.n = CheckEncodableShape(shape, "ms");
+    h.k = KeepCount(h.n, m_sparsity);
+    return HeaderSize(shape.Rank()) + PayloadSize(h);
+}
+
+void
+MsCodec::Encode(const float* x, const Shape& shape, std::vector<uint8_t>& out, Rng& /* rng */)
+{
+    WireHeader h;
+    h.codec = CodecId::MS;
+    h.bits = static_cast<uint8_t>(m_bits);
+    h.flags = static_cast<uint8_t>((m_floor ? FLAG_FLOOR : 0) | (m_signed ? FLAG_SIGNED : 0));
+    h.shape = shape;
+    h.n = CheckEncodableShape(shape, "ms");
+    h.k = KeepCount(h.n, m_sparsity);
+    out.clear();
+    WriteHeader(out, h);
+    const size_t headerSize = out.size();
+    out.resize(headerSize + PayloadSize(h));
+    uint8_t* vals = out.data() + headerSize;
+    uint8_t* codeDst = vals + 4 * h.k;
+    uint8_t* signDst = codeDst + PackedBytes(h.n, m_bits);
+    const uint64_t n = h.n;
+    if (n == 0)
+    {
+        return;
+    }
+
+    // T and the tie rule. k = 0: T = +inf selects nothing and makes every code 0.
+    float T = INFINITY;
+    bool allTies = true;
+    uint64_t tiesLeft = 0;
+    if (h.k > 0)
+    {
+        const TopKThreshold t = m_selector.Select(x, n, h.k, m_signed, "ms");
+        T = t.threshold;
+        allTies = t.tiesTaken == t.tiesTotal;
+        tiesLeft = t.tiesTaken;
+    }
+    else
+    {
+        CheckFinite(x, n, "ms");
+    }
+    const uint8_t L = static_cast<uint8_t>((1u << m_bits) - 1);
+    const float lf = L;
+    const float lMinus1 = static_cast<float>(L - 1);
+    // T <= 0 (fewer than k positive elements): every non-selected code is 0 (scale 0).
+    const bool positiveT = T > 0;
+    const float tDiv = positiveT ? T : 1.0f;
+    const bool useFloor = m_floor;
+    const bool useAbs = m_signed;
+
+    uint8_t codes[BLOCK];
+    uint8_t signs[BLOCK];
+    uint64_t written = 0;
+    for (uint64_t start = 0; start < n; start += BLOCK)
+    {
+        const size_t m = static_cast<size_t>(std::min<uint64_t>(BLOCK, n - start));
+        const float* xb = x + start;
+        for (size_t j = 0; j < m; ++j)
+        {
+            const float a = useAbs ? std::fabs(xb[j]) : xb[j];
+            // y = (a * L) / T, as torch computes flat * L / T in float32.
+            float y = (a * lf) / tDiv;
+            y = positiveT ? y : 0.0f;
+            y = std::min(std::max(y, 0.0f), 256.0f);
+            float q = useFloor ? static_cast<float>(static_cast<int>(y)) : RoundHalfEvenSmall(y);
+            q = std::min(q, lMinus1);
+            const bool sel = a > T || (allTies && a == T);
+            codes[j] = sel ? L : static_cast<uint8_t>(q);
+        }
+        for (size_t j = m; j < ((m + 7) & ~size_t{7}); ++j)
+        {
+            codes[j] = 0;
+        }
+        // Values in index order; ties beyond the quota keep their ordinary code.
+        for (size_t j = 0; j < m; ++j)
+        {
+            if (codes[j] == L)
+            {
+                std::memcpy(vals + 4 * written++, xb + j, 4);
+            }
+            else if (!allTies && tiesLeft > 0 && (useAbs ? std::fabs(xb[j]) : xb[j]) == T)
+            {
+                codes[j] = L;
+                --tiesLeft;
+                std::memcpy(vals + 4 * written++, xb + j, 4);
+            }
+        }
+        PackCodes(codes, m, m_bits, codeDst + start * m_bits / 8);
+        if (useAbs)
+        {
+            for (size_t j = 0; j < m; ++j)
+            {
+                signs[j] = xb[j] < 0.0f ? 1 : 0;
+            }
+            for (size_t j = m; j < ((m + 7) & ~size_t{7}); ++j)
+            {
+                signs[j] = 0;
+            }
+            PackCodes(signs, m, 1, signDst + start / 8);
+        }
+    }
+    SLSIM_ASSERT(written == h.k);
+}
+
+Shape
+MsCodec::Decode(const uint8_t* data, size_t size, std::vector<float>& out)
+{
+    return DecodeAny(data, size, out);
+}
+
+void
+DecodeMsPayload(const WireHeader& h, const uint8_t* payload, float* out)
+{
+    const unsigned bits = h.bits;
+    const bool isSigned = (h.flags & FLAG_SIGNED) != 0;
+    const uint8_t* vals = payload;
+    const uint8_t* codes = vals + 4 * h.k;
+    const uint8_t* signs = isSigned ? codes + PackedBytes(h.n, bits) : nullptr;
+    float T = 0;
+    for (uint64_t j = 0; j < h.k; ++j)
+    {
+        const float v = LoadF32(vals + 4 * j);
+        if (!std::isfinite(v))
+        {
+            throw DecodeError("ms: value " + std::to_string(j) + " is not finite");
+        }
+        const float a = isSigned ? std::fabs(v) : v;
+        T = j == 0 ? a : std::min(T, a);
+    }
+    if (h.n == 0)
+    {
+        return;
+    }
+    CheckPadding(codes, h.n, bits, "code");
+    if (signs != nullptr)
+    {
+        CheckPadding(signs, h.n, 1, "sign bit");
+    }
+    const uint32_t L = (1u << bits) - 1;
+    float level[256];
+    const float step = T / static_cast<float>(L); // decoder: c * (T / L), as the reference code
+    for (uint32_t c = 0; c < 256; ++c)
+    {
+        level[c] = static_cast<float>(c) * step;
+    }
+    switch (bits)
+    {
+    case 1:
+        return DecodeLoop<1>(h, vals, codes, signs, level, out);
+    case 2:
+        return DecodeLoop<2>(h, vals, codes, signs, level, out);
+    case 3:
+        return DecodeLoop<3>(h, vals, codes, signs, level, out);
+    case 4:
+        return DecodeLoop<4>(h, vals, codes, signs, level, out);
+    case 5:
+        return DecodeLoop<5>(h, vals, codes, signs, level, out);
+    case 6:
+        return DecodeLoop<6>(h, vals, codes, signs, level, out);
+    case 7:
+        return DecodeLoop<7>(h, vals, codes, signs, level, out);
+    default:
+        return DecodeLoop<8>(h, vals, codes, signs, level, out);
+    }
+}
+
+} // namespace slsim

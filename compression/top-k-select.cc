@@ -1,0 +1,164 @@
+#include "compression/top-k-select.h"
+
+#include "common/error.h"
+
+#include <algorithm>
+#include <array>
+#include <functional>
+#include <string>
+
+namespace slsim
+{
+
+namespace
+{
+
+constexpr uint32_t ABS_INF = 0x7f800000u;
+
+/// Walks a histogram from the top bin down; returns the bin holding the k-th largest and adds
+/// the counts of the bins above it to countAbove. k is 1-based rank within the histogram.
+uint32_t
+FindBin(const uint64_t* hist, uint32_t bins, uint64_t k, uint64_t& countAbove)
+{
+    uint64_t above = 0;
+    for (uint32_t b = bins; b-- > 0;)
+    {
+        if (above + hist[b] >= k)
+        {
+            countAbove += above;
+            return b;
+        }
+        above += hist[b];
+    }
+    SLSIM_ASSERT_MSG(false, "k exceeds the histogram total");
+    return 0;
+}
+
+template <typename KeyFn>
+TopKThreshold
+SelectImpl(const float* x, uint64_t n, uint64_t k, KeyFn keyOf, std::vector<uint32_t>& cand,
+           std::vector<uint32_t>& next, const char* what)
+{
+    // Pass 1: histogram of the top 11 key bits, four interleaved copies, and a finiteness check.
+    static constexpr uint32_t BINS1 = 2048;
+    std::array<uint32_t, 4 * BINS1> h4{};
+    uint32_t bad = 0;
+    uint64_t i = 0;
+    // u32 counters suffice: n < 2^32 (wire format), so one copy counts at most n/4 + 1 < 2^31.
+    for (; i + 4 <= n; i += 4)
+    {
+        uint32_t u[4];
+        std::memcpy(u, x + i, 16);
+        for (int j = 0; j < 4; ++j)
+        {
+            bad |= static_cast<uint32_t>((u[j] & 0x7fffffffu) >= ABS_INF);
+            ++h4[static_cast<uint32_t>(j) * BINS1 + (keyOf(x[i + static_cast<uint64_t>(j)]) >> 21)];
+        }
+    }
+    for (; i < n; ++i)
+    {
+        uint32_t u;
+        std::memcpy(&u, x + i, 4);
+        bad |= static_cast<uint32_t>((u & 0x7fffffffu) >= ABS_INF);
+        ++h4[keyOf(x[i]) >> 21];
+    }
+    if (bad)
+    {
+        throw InputError(std::string(what) + ": input has a non-finite value (NaN or inf)");
+    }
+    std::array<uint64_t, BINS1> hist{};
+    for (uint32_t b = 0; b < BINS1; ++b)
+    {
+        hist[b] = uint64_t{h4[b]} + h4[BINS1 + b] + h4[2 * BINS1 + b] + h4[3 * BINS1 + b];
+    }
+    TopKThreshold t;
+    uint64_t rank = k;
+    const uint32_t bin1 = FindBin(hist.data(), BINS1, rank, t.countAbove);
+    rank = k - t.countAbove;
+
+    // Pass 2: gather the keys of that bin.
+    cand.clear();
+    for (i = 0; i < n; ++i)
+    {
+        const uint32_t key = keyOf(x[i]);
+        if ((key >> 21) == bin1)
+        {
+            cand.push_back(key);
+        }
+    }
+    // Level 2: bits 20..10, level 3: bits 9..0, over the candidates only.
+    std::array<uint64_t, BINS1> h2{};
+    for (uint32_t key : cand)
+    {
+        ++h2[(key >> 10) & 0x7ff];
+    }
+    uint64_t above2 = 0;
+    const uint32_t bin2 = FindBin(h2.data(), BINS1, rank, above2);
+    t.countAbove += above2;
+    rank -= above2;
+    next.clear();
+    for (uint32_t key : cand)
+    {
+        if (((key >> 10) & 0x7ff) == bin2)
+        {
+            next.push_back(key);
+        }
+    }
+    std::array<uint64_t, 1024> h3{};
+    for (uint32_t key : next)
+    {
+        ++h3[key & 0x3ff];
+    }
+    uint64_t above3 = 0;
+    const uint32_t bin3 = FindBin(h3.data(), 1024, rank, above3);
+    t.countAbove += above3;
+    t.key = (bin1 << 21) | (bin2 << 10) | bin3;
+    t.tiesTotal = h3[bin3];
+    t.tiesTaken = k - t.countAbove;
+    return t;
+}
+
+} // namespace
+
+TopKThreshold
+TopKSelector::Select(const float* x, uint64_t n, uint64_t k, bool magnitude, const char* what)
+{
+    SLSIM_ASSERT(k >= 1 && k <= n);
+    TopKThreshold t;
+    if (magnitude)
+    {
+        t = SelectImpl(x, n, k, MagnitudeKey, m_candidates, m_next, what);
+        t.threshold = MagnitudeFromKey(t.key);
+    }
+    else
+    {
+        t = SelectImpl(x, n, k, ValueKey, m_candidates, m_next, what);
+        t.threshold = ValueFromKey(t.key);
+    }
+    SLSIM_ASSERT(t.tiesTaken >= 1 && t.tiesTaken <= t.tiesTotal);
+    return t;
+}
+
+TopKThreshold
+TopKSelector::SelectBySort(const float* x, uint64_t n, uint64_t k, bool magnitude)
+{
+    SLSIM_ASSERT(k >= 1 && k <= n);
+    std::vector<uint32_t> keys(n);
+    for (uint64_t i = 0; i < n; ++i)
+    {
+        keys[i] = magnitude ? MagnitudeKey(x[i]) : ValueKey(x[i]);
+    }
+    std::sort(keys.begin(), keys.end(), std::greater<uint32_t>());
+    TopKThreshold t;
+    t.key = keys[k - 1];
+    t.threshold = magnitude ? MagnitudeFromKey(t.key) : ValueFromKey(t.key);
+    for (uint32_t key : keys)
+    {
+        t.countAbove += key > t.key;
+        t.tiesTotal += key == t.key;
+    }
+    t.tiesTaken = k - t.countAbove;
+    return t;
+}
+
+} // namespace slsim
