@@ -6,7 +6,7 @@
 // - Prototypes (stream "synthetic-prototypes"): one shared background field B and one field P_k per
 //   class k.
 // - A sample of class k (stream "synthetic-train" or "synthetic-test"):
-//     v = B + a * P_k + 0.5 * P_j + SIGMA * noise,   pixel = clamp(round(128 + 64 * v / SPREAD))
+//     v = B + a * P_k + 0.5 * P_j + SIGMA * noise,   pixel = clamp(round(128 + 72 * v / SPREAD))
 //   where a ~ U[0.6, 1.4] is a random contrast, j is a random other class (a distractor that makes
 //   classes overlap), noise is i.i.d. N(0, 1) per pixel, and the image is then shifted circularly
 //   by up to one pixel in each direction. SPREAD normalises v to unit spread so pixels are centred
@@ -27,6 +27,9 @@ namespace
 
 constexpr double DISTRACTOR = 0.5;
 constexpr double SIGMA = 0.7;
+// Pixel units per unit of v: 72 (not 64) because the smooth fields are unit-variance per plane,
+// not per pixel; the measured pixel std is then ~0.25 on the [0,1] scale.
+constexpr double SCALE = 72.0;
 // Spread of v: sqrt(1 + E[a^2] + DISTRACTOR^2 + SIGMA^2), E[a^2] = 1 + 0.8^2/12.
 const double SPREAD
     = std::sqrt(1.0 + (1.0 + 0.64 / 12.0) + DISTRACTOR * DISTRACTOR + SIGMA * SIGMA);
@@ -156,7 +159,7 @@ MakeSyntheticDataset(const DatasetConfig& config, bool train, uint64_t seed)
                     const int sx = ((x - dx) % w + w) % w;
                     const double val
                         = v[static_cast<size_t>(ch) * hw + static_cast<size_t>(sy * w + sx)];
-                    const double px = std::nearbyint(128.0 + 64.0 * val / SPREAD);
+                    const double px = std::nearbyint(128.0 + SCALE * val / SPREAD);
                     out[static_cast<size_t>(ch) * hw + static_cast<size_t>(y * w + x)]
                         = static_cast<uint8_t>(std::clamp(px, 0.0, 255.0));
                 }

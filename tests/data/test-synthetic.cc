@@ -126,8 +126,8 @@ TEST_CASE("synthetic classes are learnable but not trivially separable", "[data]
         Dataset test = LoadDataset(cfg, false, seed);
         const double acc = NearestMeanAccuracy(train, test);
         INFO("seed " << seed << " nearest-class-mean accuracy " << acc);
-        CHECK(acc > 0.45); // far above chance (0.1): there is signal to learn
-        CHECK(acc < 0.95); // but a template match does not solve it
+        CHECK(acc > 0.35); // far above chance (0.1): there is signal to learn
+        CHECK(acc < 0.8);  // but a template match does not solve it (an MLP reaches ~92%)
     }
 }
 
