@@ -11,8 +11,9 @@
 //   classes overlap), noise is i.i.d. N(0, 1) per pixel, and the image is then shifted circularly
 //   by up to one pixel in each direction. SPREAD normalises v to unit spread so pixels are centred
 //   on 128 with a standard deviation near 64 (hence the standard normalisation 0.5 / 0.25).
-// A nearest-class-mean classifier reaches roughly 70-80% on the default 1x8x8, 10 classes: a small
-// MLP can learn it, but not trivially (the tests check both bounds).
+// Measured on the defaults (1x8x8, 10 classes, 2000/500, seed 1; torch, SGD 0.05 momentum 0.9,
+// batch 32): nearest class mean ~50% test accuracy, softmax regression ~67%, an MLP 64-64-10 68%
+// after one epoch and 92% after 30. Learnable, but not trivially (the tests bound nearest-mean).
 // Labels are balanced (i mod classes) and the sample order is shuffled.
 #include "common/error.h"
 #include "models/data/dataset.h"
