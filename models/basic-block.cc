@@ -1,0 +1,203 @@
+// ResNet basic block (and the paper's plain shallow-cut block), composed of sub-layers.
+#include "models/layers.h"
+
+namespace slsim
+{
+
+BasicBlock::BasicBlock(Shape input, int planes, int stride, bool plain)
+    : Layer(std::move(input)),
+      m_plain(plain)
+{
+    SLSIM_ASSERT(m_input.Rank() == 3);
+    const int inPlanes = static_cast<int>(m_input.dims[0]);
+    m_conv1 = std::make_unique<Conv2d>(m_input, planes, 3, stride, 1, false);
+    m_bn1 = std::make_unique<BatchNorm2d>(m_conv1->OutputShape());
+    m_relu1 = std::make_unique<ReLU>(m_bn1->OutputShape());
+    m_conv2 = std::make_unique<Conv2d>(m_bn1->OutputShape(), planes, 3, 1, 1, false);
+    m_bn2 = std::make_unique<BatchNorm2d>(m_conv2->OutputShape());
+    if (!plain && (stride != 1 || inPlanes != planes))
+    {
+        m_dsConv = std::make_unique<Conv2d>(m_input, planes, 1, stride, 0, false);
+        m_dsBn = std::make_unique<BatchNorm2d>(m_dsConv->OutputShape());
+    }
+    OnModuleName();
+}
+
+void
+BasicBlock::OnModuleName()
+{
+    const std::string p = m_moduleName.empty() ? "" : m_moduleName + ".";
+    m_conv1->SetModuleName(p + "conv1");
+    m_bn1->SetModuleName(p + "bn1");
+    m_conv2->SetModuleName(p + "conv2");
+    m_bn2->SetModuleName(p + "bn2");
+    if (m_dsConv)
+    {
+        m_dsConv->SetModuleName(p + "downsample.0");
+        m_dsBn->SetModuleName(p + "downsample.1");
+    }
+}
+
+Shape
+BasicBlock::OutputShape() const
+{
+    return m_bn2->OutputShape();
+}
+
+size_t
+BasicBlock::ParameterCount() const
+{
+    size_t n = m_conv1->ParameterCount() + m_bn1->ParameterCount() + m_conv2->ParameterCount() +
+               m_bn2->ParameterCount();
+    if (m_dsConv)
+    {
+        n += m_dsConv->ParameterCount() + m_dsBn->ParameterCount();
+    }
+    return n;
+}
+
+size_t
+BasicBlock::BufferCount() const
+{
+    return m_bn1->BufferCount() + m_bn2->BufferCount() + (m_dsBn ? m_dsBn->BufferCount() : 0);
+}
+
+void
+BasicBlock::Bind(float* params, float* grads, float* buffers)
+{
+    // torchvision state_dict order: conv1, bn1, conv2, bn2, downsample.0, downsample.1
+    Layer* parts[] = {m_conv1.get(), m_bn1.get(), m_conv2.get(), m_bn2.get(), m_dsConv.get(),
+                      m_dsBn.get()};
+    for (Layer* l : parts)
+    {
+        if (l)
+        {
+            l->Bind(params, grads, buffers);
+            params += l->ParameterCount();
+            grads += l->ParameterCount();
+            buffers += l->BufferCount();
+        }
+    }
+}
+
+void
+BasicBlock::Init(Rng& rng)
+{
+    Layer* parts[] = {m_conv1.get(), m_bn1.get(), m_conv2.get(), m_bn2.get(), m_dsConv.get(),
+                      m_dsBn.get()};
+    for (Layer* l : parts)
+    {
+        if (l)
+        {
+            l->Init(rng);
+        }
+    }
+}
+
+const float*
+BasicBlock::Forward(const float* input, int batch, bool training)
+{
+    m_x = input;
+    m_batch = batch;
+    const float* h = m_conv1->Forward(input, batch, training);
+    h = m_bn1->Forward(h, batch, training);
+    if (!m_plain)
+    {
+        h = m_relu1->Forward(h, batch, training);
+    }
+    h = m_conv2->Forward(h, batch, training);
+    h = m_bn2->Forward(h, batch, training);
+    const auto n = static_cast<Eigen::Index>(static_cast<size_t>(batch) * OutputShape().Numel());
+    MapVF out(Reserve(m_out, static_cast<size_t>(n)), n);
+    if (m_plain)
+    {
+        out = ConstMapVF(h, n).cwiseMax(0.0f); // y = relu(bn2(conv2(bn1(conv1(x)))))
+    }
+    else
+    {
+        const float* s = input;
+        if (m_dsConv)
+        {
+            s = m_dsBn->Forward(m_dsConv->Forward(input, batch, training), batch, training);
+        }
+        out = (ConstMapVF(h, n) + ConstMapVF(s, n)).cwiseMax(0.0f); // y = relu(F(x) + S(x))
+    }
+    return m_out.data();
+}
+
+const float*
+BasicBlock::Backward(const float* gradOutput, bool needInputGradient)
+{
+    const auto n = static_cast<Eigen::Index>(static_cast<size_t>(m_batch) * OutputShape().Numel());
+    MapVF g(Reserve(m_gradOut, static_cast<size_t>(n)), n);
+    g = (ConstMapVF(m_out.data(), n).array() > 0.0f).select(ConstMapVF(gradOutput, n), 0.0f);
+    const float* h = m_bn2->Backward(m_gradOut.data(), true);
+    h = m_conv2->Backward(h, true);
+    if (!m_plain)
+    {
+        h = m_relu1->Backward(h, true);
+    }
+    h = m_bn1->Backward(h, true);
+    const float* gx = m_conv1->Backward(h, needInputGradient);
+    const float* gs = nullptr;
+    if (m_dsConv)
+    {
+        gs = m_dsConv->Backward(m_dsBn->Backward(m_gradOut.data(), true), needInputGradient);
+    }
+    else if (!m_plain)
+    {
+        gs = m_gradOut.data(); // identity shortcut
+    }
+    if (!needInputGradient)
+    {
+        return nullptr;
+    }
+    const auto ni = static_cast<Eigen::Index>(static_cast<size_t>(m_batch) * m_input.Numel());
+    MapVF gin(Reserve(m_gradIn, static_cast<size_t>(ni)), ni);
+    if (gs)
+    {
+        gin = ConstMapVF(gx, ni) + ConstMapVF(gs, ni); // dx = dF/dx g + dS/dx g
+    }
+    else
+    {
+        gin = ConstMapVF(gx, ni);
+    }
+    return m_gradIn.data();
+}
+
+Flops
+BasicBlock::FlopsPerSample() const
+{
+    Flops f;
+    const Layer* parts[] = {m_conv1.get(), m_bn1.get(), m_relu1.get(), m_conv2.get(), m_bn2.get(),
+                            m_dsConv.get(), m_dsBn.get()};
+    for (const Layer* l : parts)
+    {
+        if (l && !(m_plain && l == m_relu1.get()))
+        {
+            const Flops p = l->FlopsPerSample();
+            f.forward += p.forward;
+            f.backward += p.backward;
+        }
+    }
+    const double outN = static_cast<double>(OutputShape().Numel());
+    f.forward += 2.0 * outN; // residual add + final ReLU
+    f.backward += 2.0 * outN;
+    return f;
+}
+
+void
+BasicBlock::AppendTensors(std::vector<NamedTensor>& out)
+{
+    Layer* parts[] = {m_conv1.get(), m_bn1.get(), m_conv2.get(), m_bn2.get(), m_dsConv.get(),
+                      m_dsBn.get()};
+    for (Layer* l : parts)
+    {
+        if (l)
+        {
+            l->AppendTensors(out);
+        }
+    }
+}
+
+} // namespace slsim

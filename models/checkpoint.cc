@@ -1,0 +1,198 @@
+// Checkpoints in the safetensors format (https://github.com/huggingface/safetensors):
+//
+//   bytes 0..7   N, u64 little-endian: length of the JSON header
+//   bytes 8..8+N JSON object, space-padded to a multiple of 8 bytes:
+//                { "__metadata__": {"format": "pt", "producer": "slsim"},
+//                  "<name>": {"dtype": "F32", "shape": [64, 3, 3, 3], "data_offsets": [b, e]}, ...}
+//   then         the data block; tensor bytes [8 + N + b, 8 + N + e), little-endian, row-major.
+//
+// Names and layouts are PyTorch's state_dict ones (conv OIHW, linear out x in, BN weight, bias,
+// running_mean, running_var, num_batches_tracked as I64 with shape []), so that
+// model.load_state_dict(safetensors.torch.load_file(path)) works in PyTorch and vice versa.
+#include "models/split-model.h"
+
+#include "common/byte-io.h"
+#include "common/csv-writer.h"
+#include "common/error.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <set>
+
+namespace slsim
+{
+
+namespace
+{
+
+std::vector<NamedTensor>
+Collect(const std::vector<Partition*>& parts)
+{
+    std::vector<NamedTensor> all;
+    std::set<std::string> seen;
+    for (Partition* p : parts)
+    {
+        for (NamedTensor& t : p->NamedTensors())
+        {
+            SLSIM_ASSERT_MSG(seen.insert(t.name).second, "duplicate tensor name in model");
+            all.push_back(t);
+        }
+    }
+    return all;
+}
+
+void
+Save(const std::string& path, const std::vector<Partition*>& parts)
+{
+    const std::vector<NamedTensor> tensors = Collect(parts);
+    nlohmann::ordered_json header;
+    header["__metadata__"] = {{"format", "pt"}, {"producer", "slsim"}};
+    std::vector<uint8_t> data;
+    ByteWriter w(data);
+    for (const NamedTensor& t : tensors)
+    {
+        const size_t begin = data.size();
+        if (t.kind == NamedTensor::COUNTER)
+        {
+            w.PutU64(static_cast<uint64_t>(std::llround(static_cast<double>(*t.data))));
+        }
+        else
+        {
+            w.PutF32Array(t.data, static_cast<size_t>(t.shape.Numel()));
+        }
+        header[t.name] = {{"dtype", t.kind == NamedTensor::COUNTER ? "I64" : "F32"},
+                          {"shape", t.shape.dims},
+                          {"data_offsets", {begin, data.size()}}};
+    }
+    std::string json = header.dump();
+    json.append((8 - json.size() % 8) % 8, ' ');
+    std::vector<uint8_t> prefix;
+    ByteWriter(prefix).PutU64(json.size());
+    std::string content(prefix.begin(), prefix.end());
+    content += json;
+    content.append(data.begin(), data.end());
+    WriteFileAtomic(path, content);
+}
+
+void
+Load(const std::string& path, const std::vector<Partition*>& parts)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+    {
+        throw InputError(path + ": cannot open checkpoint");
+    }
+    const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                                     std::istreambuf_iterator<char>());
+    const std::string where = path + ": ";
+    if (bytes.size() < 8)
+    {
+        throw InputError(where + "not a safetensors file (shorter than 8 bytes)");
+    }
+    ByteReader r(bytes.data(), bytes.size());
+    const uint64_t n = r.GetU64();
+    if (n > bytes.size() - 8)
+    {
+        throw InputError(where + "safetensors header length " + std::to_string(n) +
+                         " exceeds the file");
+    }
+    nlohmann::json header;
+    try
+    {
+        header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<long>(n));
+    }
+    catch (const nlohmann::json::exception& e)
+    {
+        throw InputError(where + "bad safetensors header: " + e.what());
+    }
+    if (!header.is_object())
+    {
+        throw InputError(where + "safetensors header is not a JSON object");
+    }
+    const uint8_t* data = bytes.data() + 8 + n;
+    const size_t dataSize = bytes.size() - 8 - n;
+    std::set<std::string> used;
+    for (const NamedTensor& t : Collect(parts))
+    {
+        const std::string tw = where + "tensor " + t.name + ": ";
+        if (!header.contains(t.name))
+        {
+            throw InputError(tw + "missing");
+        }
+        const nlohmann::json& e = header[t.name];
+        try
+        {
+            const std::string dtype = e.at("dtype").get<std::string>();
+            const std::vector<int64_t> shape = e.at("shape").get<std::vector<int64_t>>();
+            const std::vector<uint64_t> off = e.at("data_offsets").get<std::vector<uint64_t>>();
+            const bool counter = t.kind == NamedTensor::COUNTER;
+            if (dtype != (counter ? "I64" : "F32"))
+            {
+                throw InputError(tw + "dtype " + dtype + ", expected " + (counter ? "I64" : "F32"));
+            }
+            if (shape != t.shape.dims)
+            {
+                throw InputError(tw + "shape " + Shape(shape).ToString() + ", expected " +
+                                 t.shape.ToString());
+            }
+            const uint64_t want = static_cast<uint64_t>(t.shape.Numel()) * (counter ? 8 : 4);
+            if (off.size() != 2 || off[0] > off[1] || off[1] > dataSize || off[1] - off[0] != want)
+            {
+                throw InputError(tw + "bad data_offsets");
+            }
+            ByteReader tr(data + off[0], want);
+            if (counter)
+            {
+                *t.data = static_cast<float>(static_cast<int64_t>(tr.GetU64()));
+            }
+            else
+            {
+                tr.GetF32Array(t.data, static_cast<size_t>(t.shape.Numel()));
+            }
+        }
+        catch (const nlohmann::json::exception& ex)
+        {
+            throw InputError(tw + "bad header entry: " + ex.what());
+        }
+        used.insert(t.name);
+    }
+    for (auto it = header.begin(); it != header.end(); ++it)
+    {
+        if (it.key() != "__metadata__" && !used.count(it.key()))
+        {
+            throw InputError(where + "unexpected tensor " + it.key() + " (not in this model)");
+        }
+    }
+}
+
+} // namespace
+
+void
+SaveCheckpoint(const std::string& path, SplitModel& model)
+{
+    Save(path, {model.device.get(), model.server.get()});
+}
+
+void
+SaveCheckpoint(const std::string& path, Partition& model)
+{
+    Save(path, {&model});
+}
+
+void
+LoadCheckpoint(const std::string& path, SplitModel& model)
+{
+    Load(path, {model.device.get(), model.server.get()});
+}
+
+void
+LoadCheckpoint(const std::string& path, Partition& model)
+{
+    Load(path, {&model});
+}
+
+} // namespace slsim

@@ -1,0 +1,308 @@
+// The layer types: Linear, Conv2d, BatchNorm2d, ReLU, MaxPool2d, AvgPool2d (global average pool
+// as a special case), Flatten, Dropout and the ResNet basic block.
+//
+// Layouts follow PyTorch so that checkpoints exchange directly: Linear weight is out x in
+// row-major, Conv2d weight OIHW, BatchNorm2d has weight, bias, running_mean, running_var and
+// num_batches_tracked.
+#ifndef SLSIM_MODELS_LAYERS_H
+#define SLSIM_MODELS_LAYERS_H
+
+#include "models/layer.h"
+
+#include <cstdint>
+#include <memory>
+
+namespace slsim
+{
+
+/// y = W x + b, W: out x in (PyTorch layout, i.e. the col-major in x out matrix W^T).
+class Linear : public Layer
+{
+  public:
+    Linear(Shape input, int outFeatures, bool bias = true);
+    std::string Type() const override
+    {
+        return "Linear";
+    }
+    Shape OutputShape() const override;
+    size_t ParameterCount() const override;
+    void Bind(float* params, float* grads, float* buffers) override;
+    void Init(Rng& rng) override;
+    const float* Forward(const float* input, int batch, bool training) override;
+    const float* Backward(const float* gradOutput, bool needInputGradient) override;
+    Flops FlopsPerSample() const override;
+    void AppendTensors(std::vector<NamedTensor>& out) override;
+
+  private:
+    int m_in;
+    int m_outFeatures;
+    bool m_bias;
+    float* m_w = nullptr;
+    float* m_b = nullptr;
+    float* m_gw = nullptr;
+    float* m_gb = nullptr;
+    const float* m_x = nullptr;
+    int m_batch = 0;
+    std::vector<float> m_out;
+    std::vector<float> m_gradIn;
+};
+
+/// 2-D convolution (square kernel, stride, zero padding) by im2col + GEMM over a chunk of the
+/// batch at once: Cols (chunk*P x C*K*K) * W^T (C*K*K x O) = Y (chunk*P x O), P = OH*OW.
+class Conv2d : public Layer
+{
+  public:
+    Conv2d(Shape input, int outChannels, int kernel, int stride, int padding, bool bias);
+    std::string Type() const override
+    {
+        return "Conv2d";
+    }
+    Shape OutputShape() const override;
+    size_t ParameterCount() const override;
+    void Bind(float* params, float* grads, float* buffers) override;
+    void Init(Rng& rng) override;
+    const float* Forward(const float* input, int batch, bool training) override;
+    const float* Backward(const float* gradOutput, bool needInputGradient) override;
+    Flops FlopsPerSample() const override;
+    void AppendTensors(std::vector<NamedTensor>& out) override;
+
+  private:
+    void Im2Col(const float* input, int first, int count, float* cols) const;
+    void Col2Im(const float* cols, int first, int count, float* gradInput) const;
+    int ChunkSize(int batch) const;
+
+    int m_c, m_h, m_w;
+    int m_o, m_k, m_stride, m_pad, m_oh, m_ow;
+    bool m_bias;
+    float* m_weight = nullptr;
+    float* m_b = nullptr;
+    float* m_gWeight = nullptr;
+    float* m_gb = nullptr;
+    const float* m_x = nullptr;
+    int m_batch = 0;
+    bool m_colsValid = false; // m_cols holds the im2col of the whole last batch (one chunk)
+    std::vector<float> m_cols;
+    std::vector<float> m_y; // chunk*P x O
+    std::vector<float> m_out;
+    std::vector<float> m_gradIn;
+};
+
+/// Batch normalisation over (N, H, W) per channel, as torch.nn.BatchNorm2d (eps 1e-5,
+/// momentum 0.1: running = (1 - m) running + m batch, running_var uses the unbiased variance).
+class BatchNorm2d : public Layer
+{
+  public:
+    explicit BatchNorm2d(Shape input, double momentum = 0.1, double eps = 1e-5);
+    std::string Type() const override
+    {
+        return "BatchNorm2d";
+    }
+    Shape OutputShape() const override
+    {
+        return m_input;
+    }
+    size_t ParameterCount() const override;
+    size_t BufferCount() const override;
+    void Bind(float* params, float* grads, float* buffers) override;
+    void Init(Rng& rng) override;
+    const float* Forward(const float* input, int batch, bool training) override;
+    const float* Backward(const float* gradOutput, bool needInputGradient) override;
+    Flops FlopsPerSample() const override;
+    void AppendTensors(std::vector<NamedTensor>& out) override;
+
+  private:
+    int m_c;
+    int m_plane; // H*W
+    double m_momentum, m_eps;
+    float* m_gamma = nullptr;
+    float* m_beta = nullptr;
+    float* m_gGamma = nullptr;
+    float* m_gBeta = nullptr;
+    float* m_runMean = nullptr;
+    float* m_runVar = nullptr;
+    float* m_tracked = nullptr;
+    int m_batch = 0;
+    bool m_training = false;
+    std::vector<float> m_xhat;   // normalised input of the last forward
+    std::vector<float> m_invStd; // per channel
+    std::vector<float> m_out;
+    std::vector<float> m_gradIn;
+};
+
+class ReLU : public Layer
+{
+  public:
+    explicit ReLU(Shape input)
+        : Layer(std::move(input))
+    {
+    }
+    std::string Type() const override
+    {
+        return "ReLU";
+    }
+    Shape OutputShape() const override
+    {
+        return m_input;
+    }
+    const float* Forward(const float* input, int batch, bool training) override;
+    const float* Backward(const float* gradOutput, bool needInputGradient) override;
+    Flops FlopsPerSample() const override;
+
+  private:
+    int m_batch = 0;
+    std::vector<float> m_out;
+    std::vector<float> m_gradIn;
+};
+
+/// Max pooling, square window, no padding (ties: the first maximum in scan order, as PyTorch).
+class MaxPool2d : public Layer
+{
+  public:
+    MaxPool2d(Shape input, int kernel, int stride);
+    std::string Type() const override
+    {
+        return "MaxPool2d";
+    }
+    Shape OutputShape() const override;
+    const float* Forward(const float* input, int batch, bool training) override;
+    const float* Backward(const float* gradOutput, bool needInputGradient) override;
+    Flops FlopsPerSample() const override;
+
+  private:
+    int m_c, m_h, m_w, m_k, m_stride, m_oh, m_ow;
+    int m_batch = 0;
+    std::vector<float> m_out;
+    std::vector<int32_t> m_argmax; // index within the input plane
+    std::vector<float> m_gradIn;
+};
+
+/// Average pooling with a kh x kw window and stride, no padding. AvgPool2d(input, H, W, 1) is the
+/// global average pool (AdaptiveAvgPool2d(1)).
+class AvgPool2d : public Layer
+{
+  public:
+    AvgPool2d(Shape input, int kernelH, int kernelW, int stride);
+    static std::unique_ptr<AvgPool2d> Global(const Shape& input);
+    std::string Type() const override
+    {
+        return "AvgPool2d";
+    }
+    Shape OutputShape() const override;
+    const float* Forward(const float* input, int batch, bool training) override;
+    const float* Backward(const float* gradOutput, bool needInputGradient) override;
+    Flops FlopsPerSample() const override;
+
+  private:
+    int m_c, m_h, m_w, m_kh, m_kw, m_stride, m_oh, m_ow;
+    int m_batch = 0;
+    std::vector<float> m_out;
+    std::vector<float> m_gradIn;
+};
+
+/// CxHxW -> C*H*W; the NCHW buffer is passed through unchanged.
+class Flatten : public Layer
+{
+  public:
+    explicit Flatten(Shape input)
+        : Layer(std::move(input))
+    {
+    }
+    std::string Type() const override
+    {
+        return "Flatten";
+    }
+    Shape OutputShape() const override
+    {
+        return Shape{m_input.Numel()};
+    }
+    const float* Forward(const float* input, int, bool) override
+    {
+        return input;
+    }
+    const float* Backward(const float* gradOutput, bool needInputGradient) override
+    {
+        return needInputGradient ? gradOutput : nullptr;
+    }
+    Flops FlopsPerSample() const override
+    {
+        return {};
+    }
+};
+
+/// Inverted dropout (PyTorch): training keeps each value with probability 1 - p and scales it by
+/// 1 / (1 - p); eval is the identity. Masks come from the layer's own seeded stream.
+class Dropout : public Layer
+{
+  public:
+    Dropout(Shape input, double p, uint64_t seed, uint64_t streamIndex);
+    std::string Type() const override
+    {
+        return "Dropout";
+    }
+    Shape OutputShape() const override
+    {
+        return m_input;
+    }
+    const float* Forward(const float* input, int batch, bool training) override;
+    const float* Backward(const float* gradOutput, bool needInputGradient) override;
+    Flops FlopsPerSample() const override;
+    /// Tests: reuse the last mask instead of drawing a new one (for numerical gradient checks).
+    void FreezeMask(bool frozen)
+    {
+        m_frozen = frozen;
+    }
+
+  private:
+    double m_p;
+    Rng m_rng;
+    bool m_frozen = false;
+    bool m_training = false;
+    int m_batch = 0;
+    std::vector<float> m_mask; // 0 or 1/(1-p)
+    std::vector<float> m_out;
+    std::vector<float> m_gradIn;
+};
+
+/// ResNet basic block: relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)), shortcut = identity
+/// or conv1x1(stride)-BN ("downsample.0/1") when the shape changes. plain = true gives the paper's
+/// shallow-cut block: bn2(conv2(bn1(conv1(x)))) then ReLU, with no skip and no middle ReLU.
+class BasicBlock : public Layer
+{
+  public:
+    BasicBlock(Shape input, int planes, int stride, bool plain = false);
+    std::string Type() const override
+    {
+        return m_plain ? "PlainBlock" : "BasicBlock";
+    }
+    Shape OutputShape() const override;
+    size_t ParameterCount() const override;
+    size_t BufferCount() const override;
+    void Bind(float* params, float* grads, float* buffers) override;
+    void Init(Rng& rng) override;
+    const float* Forward(const float* input, int batch, bool training) override;
+    const float* Backward(const float* gradOutput, bool needInputGradient) override;
+    Flops FlopsPerSample() const override;
+    void AppendTensors(std::vector<NamedTensor>& out) override;
+
+  protected:
+    void OnModuleName() override;
+
+  private:
+    bool m_plain;
+    std::unique_ptr<Conv2d> m_conv1;
+    std::unique_ptr<BatchNorm2d> m_bn1;
+    std::unique_ptr<ReLU> m_relu1;
+    std::unique_ptr<Conv2d> m_conv2;
+    std::unique_ptr<BatchNorm2d> m_bn2;
+    std::unique_ptr<Conv2d> m_dsConv; // null: identity shortcut
+    std::unique_ptr<BatchNorm2d> m_dsBn;
+    const float* m_x = nullptr;
+    int m_batch = 0;
+    std::vector<float> m_out;
+    std::vector<float> m_gradOut; // gradient after the final ReLU
+    std::vector<float> m_gradIn;
+};
+
+} // namespace slsim
+
+#endif

@@ -1,0 +1,154 @@
+// Public API of the neural-network engine: a model split at a cut into a device and a server
+// partition, each with its own flat parameter buffer and optimizer.
+//
+// This header deliberately includes no Eigen: simulator translation units stay light. Batches are
+// NCHW, row-major, flattened float32 (the PyTorch layout); labels are int32 class indices.
+#ifndef SLSIM_MODELS_SPLIT_MODEL_H
+#define SLSIM_MODELS_SPLIT_MODEL_H
+
+#include "common/shape.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace slsim
+{
+
+struct ModelConfig
+{
+    std::string name = "mlp";            // mlp | lenet5 | vgg11_bn | vgg19_bn | resnet18
+    double width = 1.0;                  // channel/width multiplier
+    std::string cut = "shallow";         // shallow | medium | deep | "<layer index>" | none
+    std::vector<int> hidden = {128, 64}; // mlp only: hidden layer sizes
+    Shape input;                         // per-sample input, e.g. {1,28,28} or {3,32,32} or {64}
+    int classes = 10;
+    int threads = 0; // 0 = all cores (process-wide: OpenMP and Eigen)
+};
+
+struct OptimizerConfig
+{
+    std::string name = "sgd"; // sgd | adam
+    double lr = 0.1, momentum = 0.9, weightDecay = 5e-4;
+    bool nesterov = false;
+    double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+    std::string schedule = "constant"; // constant | step | multistep | cosine
+    int stepEpochs = 30;
+    std::vector<int> milestones;
+    double gamma = 0.1;
+    int totalEpochs = 1; // cosine T_max
+};
+
+/// Learning rate at the start of `epoch` (0-based), as torch.optim.lr_scheduler stepped once per
+/// epoch (cosine: eta_min = 0, closed form). Throws InputError for an unknown schedule.
+double LearningRateAt(const OptimizerConfig& opt, int epoch);
+
+/// Floating-point operations per sample (a multiply-add counts as 2).
+struct Flops
+{
+    double forward = 0;
+    double backward = 0;
+};
+
+/// A named tensor of a partition's state, for checkpoints (PyTorch name and layout).
+struct NamedTensor
+{
+    enum Kind
+    {
+        PARAMETER, // trainable, float32
+        BUFFER,    // running statistic, float32
+        COUNTER    // num_batches_tracked: held as one float, stored as int64 in checkpoints
+    };
+    std::string name; // e.g. "features.0.weight"
+    Shape shape;      // PyTorch shape (OIHW conv weight, out x in linear weight, {} for a counter)
+    float* data;
+    Kind kind;
+};
+
+/// One side of the split: a sequence of layers, one flat parameter buffer, its own optimizer.
+class Partition
+{
+  public:
+    virtual ~Partition() = default;
+    virtual Shape InputShape() const = 0;  // per sample, e.g. {3,32,32}
+    virtual Shape OutputShape() const = 0; // per sample, e.g. {64,16,16} or {classes}
+    /// input: batch * InputShape().Numel() floats, NCHW. Returns the output (batch *
+    /// OutputShape().Numel(), NCHW), valid until the next Forward. training=false: BN uses
+    /// running stats, dropout off. `input` must stay valid until Backward.
+    virtual const float* Forward(const float* input, int batch, bool training) = 0;
+    /// gradOutput has the output's size. Computes (overwrites) the parameter gradients of the last
+    /// Forward's batch and returns the gradient w.r.t. the input (valid until the next call;
+    /// nullptr if SetInputGradientNeeded(false)).
+    virtual const float* Backward(const float* gradOutput) = 0;
+    virtual void Step() = 0; // one optimizer step with the current gradients
+    virtual void SetLearningRate(double lr) = 0;
+    virtual size_t ParameterCount() const = 0; // trainable parameters
+    /// Full state for hand-off and FedAvg: trainable parameters then BN running stats (as floats,
+    /// num_batches_tracked included), fixed order.
+    virtual size_t StateSize() const = 0;
+    virtual void GetState(float* out) const = 0;
+    virtual void SetState(const float* in) = 0;
+    virtual Flops FlopsPerSample() const = 0;
+
+    // ---- additions beyond the simulator contract ----
+    /// Skip the input-gradient computation (the first partition of a model does not need it).
+    virtual void SetInputGradientNeeded(bool needed) = 0;
+    /// Parameters, their gradients (after Backward) and the state tensors under PyTorch names.
+    virtual const float* Parameters() const = 0;
+    virtual const float* Gradients() const = 0;
+    virtual std::vector<NamedTensor> NamedTensors() = 0;
+    /// One line per layer: index, type, output shape, parameters, forward FLOPs.
+    virtual std::string Summary() const = 0;
+};
+
+struct SplitModel
+{
+    std::unique_ptr<Partition> device; // input -> cut activations
+    std::unique_ptr<Partition> server; // cut activations -> logits
+};
+
+/// Builds both partitions with seeded init (PyTorch's default init schemes, drawn from
+/// Rng(seed, "init")). Throws InputError for an unknown model name or a cut that does not exist
+/// ("model.cut: ..."). Sets the process-wide thread count from model.threads.
+SplitModel BuildSplitModel(const ModelConfig& model, const OptimizerConfig& opt, uint64_t seed);
+
+/// The same model unsplit (all layers in one partition; the architecture and initial weights are
+/// those BuildSplitModel gives for model.cut, so the two can be compared step for step).
+std::unique_ptr<Partition> BuildModel(const ModelConfig& model, const OptimizerConfig& opt,
+                                      uint64_t seed);
+
+/// Names of the valid cuts for a model (for validation and docs); numeric cuts "1".."L-1" are
+/// also accepted by BuildSplitModel. Throws InputError for an unknown model name.
+std::vector<std::string> CutNames(const std::string& modelName);
+
+/// Shape of the cut activations per sample without building the model.
+Shape CutShape(const ModelConfig& model);
+
+struct LossResult
+{
+    double loss = 0;
+    int correct = 0;
+};
+
+/// Mean softmax cross-entropy over the batch; writes dLoss/dLogits (batch*classes) into
+/// gradLogits if non-null. Labels outside [0, classes) throw InputError.
+LossResult SoftmaxCrossEntropy(const float* logits, const int32_t* labels, int batch, int classes,
+                               float* gradLogits);
+
+/// Sets the process-wide thread count for OpenMP and Eigen (0 = all cores).
+void SetThreadCount(int threads);
+
+/// Writes the device and server state to a safetensors file under PyTorch names (the model's
+/// full state_dict, loadable with torch's load_state_dict). Throws InputError naming the file.
+void SaveCheckpoint(const std::string& path, SplitModel& model);
+void SaveCheckpoint(const std::string& path, Partition& model);
+/// Reads a safetensors file into the model; every tensor of the model must be present with the
+/// right shape and dtype (F32; I64 for num_batches_tracked). Throws InputError naming the file.
+void LoadCheckpoint(const std::string& path, SplitModel& model);
+void LoadCheckpoint(const std::string& path, Partition& model);
+
+} // namespace slsim
+
+#endif
