@@ -70,7 +70,7 @@ StandardNormalisation(const std::string& name, int channels, std::vector<double>
     else if (name == "digits")
     {
         mean = {0.3054}; // pixel statistics of our 1437-sample training split, /255 scale
-        std = {0.3760};
+        std = {0.3753};
     }
     else if (name == "synthetic")
     {
