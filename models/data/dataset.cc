@@ -168,6 +168,8 @@ LoadDataset(const DatasetConfig& config, bool train, uint64_t seed)
             d.name = name;
             if (train)
             {
+                d.pixels.reserve(size_t{50000} * 3072); // one allocation for the five batches
+                d.labels.reserve(50000);
                 for (int b = 1; b <= 5; ++b)
                 {
                     ReadCifar10Batch(
