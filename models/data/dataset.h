@@ -84,7 +84,8 @@ void ApplySubset(Dataset& data, size_t count, bool random, Rng& rng);
 /// splits share prototypes (drawn from the seed) and use separate sample streams.
 Dataset MakeSyntheticDataset(const DatasetConfig& config, bool train, uint64_t seed);
 
-/// Turns samples into normalised float batches. Allocation-free per call.
+/// Turns samples into normalised float batches. Allocation-free per call. Keeps a reference to
+/// `data`, which must outlive it. Throws InputError for a mean/std of the wrong size or std <= 0.
 class BatchMaker
 {
   public:
