@@ -42,6 +42,7 @@ PartitionDirichlet(const Dataset& data, int devices, double alpha, Rng& rng)
     std::vector<std::vector<uint32_t>> byLabel(static_cast<size_t>(data.classes));
     for (size_t i = 0; i < data.Size(); ++i)
     {
+        SLSIM_ASSERT_MSG(data.labels[i] < data.classes, "PartitionDataset: label out of range");
         byLabel[data.labels[i]].push_back(static_cast<uint32_t>(i));
     }
     std::vector<std::vector<uint32_t>> parts;
@@ -116,6 +117,10 @@ PartitionShards(const Dataset& data, int devices, int shardsPerDevice, Rng& rng)
     // Stable sort by label (counting sort), so shards are label-homogeneous runs.
     std::vector<uint32_t> sorted;
     sorted.reserve(n);
+    for (uint8_t label : data.labels)
+    {
+        SLSIM_ASSERT_MSG(label < data.classes, "PartitionDataset: label out of range");
+    }
     for (int k = 0; k < data.classes; ++k)
     {
         for (size_t i = 0; i < n; ++i)
