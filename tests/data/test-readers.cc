@@ -1,6 +1,7 @@
 // Readers on tiny files written at test time (and a committed Fashion-MNIST sample): contents,
 // gzip, and a clear InputError for missing, truncated, wrong-magic and out-of-range files.
 #include "common/error.h"
+#include "common/rng.h"
 #include "data-fixtures.h"
 #include "models/data/dataset.h"
 #include "models/data/readers.h"
@@ -295,4 +296,83 @@ TEST_CASE("LoadDataset reads a folder, applies subsets and explains a missing fo
                       {"data_batch_1.bin", "scripts/fetch-data cifar10"});
     cfg.name = "cifar100";
     RequireInputError([&] { LoadDataset(cfg, true, 1); }, {"dataset.name", "cifar100"});
+}
+
+TEST_CASE("mutated files never crash a reader: they load or throw InputError", "[data][readers]")
+{
+    ScratchDir dir("mutate");
+    std::string csv;
+    for (int line = 0; line < 3; ++line)
+    {
+        for (int p = 0; p < 64; ++p)
+        {
+            csv += std::to_string((p + line) % 17) + ",";
+        }
+        csv += std::to_string(line) + "\n";
+    }
+    const std::vector<std::pair<std::vector<uint8_t>, int>> seeds{
+        {IdxImages(3, 5, 5), 0},
+        {IdxLabels({1, 2, 3}), 1},
+        {Gzip(IdxImages(3, 5, 5)), 0},
+        {CifarBatch({1, 2}), 2},
+        {std::vector<uint8_t>(csv.begin(), csv.end()), 3},
+        {Gzip(std::vector<uint8_t>(csv.begin(), csv.end())), 3},
+    };
+    Rng rng(17, "mutate");
+    size_t thrown = 0;
+    for (const auto& [bytes, kind] : seeds)
+    {
+        for (int t = 0; t < 150; ++t)
+        {
+            std::vector<uint8_t> m = bytes;
+            const int edits = 1 + static_cast<int>(rng.UniformInt(4));
+            for (int e = 0; e < edits; ++e)
+            {
+                const size_t at = static_cast<size_t>(rng.UniformInt(m.size()));
+                switch (rng.UniformInt(3))
+                {
+                    case 0:
+                        m[at] = static_cast<uint8_t>(rng.UniformInt(256));
+                        break;
+                    case 1:
+                        m.erase(m.begin() + static_cast<std::ptrdiff_t>(at));
+                        break;
+                    default:
+                        m.insert(m.begin() + static_cast<std::ptrdiff_t>(at),
+                                 static_cast<uint8_t>(rng.UniformInt(256)));
+                }
+                if (m.empty())
+                {
+                    m.push_back(0);
+                }
+            }
+            WriteBytes(dir.File("m"), m);
+            try
+            {
+                Dataset d;
+                switch (kind)
+                {
+                    case 0:
+                        ReadIdxImages(dir.File("m"), d);
+                        REQUIRE(d.pixels.size() % d.SampleSize() == 0);
+                        break;
+                    case 1:
+                        ReadIdxLabels(dir.File("m"), d);
+                        break;
+                    case 2:
+                        ReadCifar10Batch(dir.File("m"), d);
+                        REQUIRE(d.pixels.size() == d.Size() * 3072);
+                        break;
+                    default:
+                        d = ReadDigitsCsv(dir.File("m"));
+                        REQUIRE(d.pixels.size() == d.Size() * 64);
+                }
+            }
+            catch (const InputError&)
+            {
+                ++thrown;
+            }
+        }
+    }
+    CHECK(thrown > 300); // most mutations are caught
 }
