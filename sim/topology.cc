@@ -86,16 +86,15 @@ BuildNetwork(const NetworkConfig& config, uint64_t seed)
         NetDeviceContainer link = p2p.Install(net.devices.Get(i), net.hub);
         link.Get(0)->SetAttribute("DataRate", StringValue(Rate(d.uplinkMbps)));
         link.Get(1)->SetAttribute("DataRate", StringValue(Rate(d.downlinkMbps)));
-        if (d.loss > 0)
+        // An error model on each receiving side, also at loss 0, so outages can switch it to 1.
+        for (uint32_t side = 0; side < 2; ++side)
         {
-            for (uint32_t side = 0; side < 2; ++side)
-            {
-                auto em = CreateObject<RateErrorModel>();
-                em->SetUnit(RateErrorModel::ERROR_UNIT_PACKET);
-                em->SetRate(d.loss);
-                stream += em->AssignStreams(stream);
-                link.Get(side)->SetAttribute("ReceiveErrorModel", PointerValue(em));
-            }
+            auto em = CreateObject<RateErrorModel>();
+            em->SetUnit(RateErrorModel::ERROR_UNIT_PACKET);
+            em->SetRate(d.loss);
+            stream += em->AssignStreams(stream);
+            link.Get(side)->SetAttribute("ReceiveErrorModel", PointerValue(em));
+            net.errorModels.push_back(em);
         }
         const uint32_t subnet = (10u << 24) + 4u * i;
         address.SetBase(Ipv4Address(subnet), "255.255.255.252");

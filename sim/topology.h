@@ -11,6 +11,7 @@
 #include "sim/network-config.h"
 
 #include "ns3/internet-module.h"
+#include "ns3/error-model.h"
 #include "ns3/network-module.h"
 
 namespace slsim
@@ -24,6 +25,8 @@ struct Network
     ns3::Ipv4Address serverAddress;
     /// Device-side and hub-side NetDevices of each access link (for outages).
     std::vector<ns3::Ptr<ns3::NetDevice>> deviceSide, hubSide;
+    /// Receive error models of access link i: [2i] on the device side, [2i+1] on the hub side.
+    std::vector<ns3::Ptr<ns3::RateErrorModel>> errorModels;
 };
 
 /// Sets TCP defaults (must run before any socket exists) and builds the topology. `seed` feeds

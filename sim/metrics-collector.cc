@@ -1,0 +1,160 @@
+#include "sim/metrics-collector.h"
+
+#include "common/csv-writer.h"
+
+namespace slsim
+{
+
+MetricsCollector::MetricsCollector(int devices, bool recordFrames)
+    : m_recordFrames(recordFrames),
+      m_pending(static_cast<size_t>(devices)),
+      m_socketUp(static_cast<size_t>(devices), 0),
+      m_socketDown(static_cast<size_t>(devices), 0)
+{
+}
+
+void
+MetricsCollector::FrameSent(MessageKind kind, int device, bool toServer, uint64_t bytes,
+                            double timeS)
+{
+    (toServer ? m_socketUp : m_socketDown)[static_cast<size_t>(device)] += bytes;
+    switch (kind)
+    {
+    case MessageKind::ACTIVATIONS:
+        m_bytesUp += bytes;
+        break;
+    case MessageKind::GRADIENT:
+        m_bytesDown += bytes;
+        break;
+    case MessageKind::WEIGHTS:
+        m_bytesSync += bytes;
+        break;
+    case MessageKind::START:
+        // A START that carries weights is synchronisation traffic; a bare one is control.
+        (bytes > MESSAGE_HEADER_BYTES + 4 ? m_bytesSync : m_bytesControl) += bytes;
+        break;
+    default:
+        m_bytesControl += bytes;
+    }
+    if (m_recordFrames)
+    {
+        m_frames.push_back(FrameRow{timeS, kind, device, toServer, bytes});
+    }
+}
+
+void
+MetricsCollector::StepCompleted(const StepRecord& record)
+{
+    m_steps.push_back(record);
+}
+
+void
+MetricsCollector::EvalCompleted(double timeS, int round, double accuracy, double loss)
+{
+    m_evals.push_back(EvalRow{timeS, round, Steps(), m_bytesUp, m_bytesDown, m_bytesSync,
+                              accuracy, loss});
+}
+
+void
+MetricsCollector::Event(double timeS, int device, const std::string& what, int round)
+{
+    m_events.push_back(EventRow{timeS, device, what, round});
+}
+
+void
+MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targetAccuracy) const
+{
+    CsvWriter steps(dir + "/steps.csv",
+                    {"sim_time_s", "round", "phase", "step", "device", "batch", "loss",
+                     "batch_accuracy", "bytes_up", "bytes_down", "cum_bytes_up",
+                     "cum_bytes_down", "device_compute_s", "server_compute_s", "queue_s",
+                     "comm_s", "codec_rel_error"});
+    uint64_t cumUp = 0, cumDown = 0;
+    for (const StepRecord& s : m_steps)
+    {
+        cumUp += s.bytesUp;
+        cumDown += s.bytesDown;
+        const double total = s.endS - s.startS;
+        const double comm = total - s.deviceComputeS - s.serverComputeS - s.queueS;
+        steps.Add(s.endS).Add(s.round).Add(static_cast<int64_t>(s.phase))
+            .Add(static_cast<int64_t>(s.step)).Add(s.device).Add(s.batch).Add(s.loss)
+            .Add(s.batchAccuracy).Add(s.bytesUp).Add(s.bytesDown).Add(cumUp).Add(cumDown)
+            .Add(s.deviceComputeS).Add(s.serverComputeS).Add(s.queueS).Add(comm)
+            .Add(s.codecRelError);
+        steps.EndRow();
+    }
+
+    CsvWriter eval(dir + "/eval.csv",
+                   {"sim_time_s", "round", "steps", "cum_bytes_up", "cum_bytes_down",
+                    "cum_bytes_sync", "test_accuracy", "test_loss"});
+    summary.bestAccuracy = 0;
+    summary.timeToTargetS = -1;
+    summary.bytesUpToTarget = -1;
+    for (const EvalRow& e : m_evals)
+    {
+        eval.Add(e.timeS).Add(e.round).Add(e.steps).Add(e.up).Add(e.down).Add(e.sync)
+            .Add(e.accuracy).Add(e.loss);
+        eval.EndRow();
+        summary.bestAccuracy = std::max(summary.bestAccuracy, e.accuracy);
+        if (targetAccuracy > 0 && summary.timeToTargetS < 0 && e.accuracy >= targetAccuracy)
+        {
+            summary.timeToTargetS = e.timeS;
+            summary.bytesUpToTarget = static_cast<double>(e.up);
+        }
+    }
+    if (!m_evals.empty())
+    {
+        summary.finalAccuracy = m_evals.back().accuracy;
+        summary.finalLoss = m_evals.back().loss;
+    }
+
+    CsvWriter events(dir + "/events.csv", {"sim_time_s", "device", "event", "round"});
+    for (const EventRow& e : m_events)
+    {
+        events.Add(e.timeS).Add(e.device).Add(e.what).Add(e.round);
+        events.EndRow();
+    }
+
+    std::unique_ptr<CsvWriter> frames;
+    if (m_recordFrames)
+    {
+        frames = std::make_unique<CsvWriter>(
+            dir + "/frames.csv", std::vector<std::string>{"sim_time_s", "kind", "device",
+                                                          "direction", "bytes"});
+        for (const FrameRow& f : m_frames)
+        {
+            frames->Add(f.timeS).Add(MessageKindName(f.kind)).Add(f.device)
+                .Add(f.toServer ? "up" : "down").Add(f.bytes);
+            frames->EndRow();
+        }
+    }
+
+    summary.bytesUp = m_bytesUp;
+    summary.bytesDown = m_bytesDown;
+    summary.bytesSync = m_bytesSync;
+    summary.steps = Steps();
+
+    CsvWriter sum(dir + "/summary.csv",
+                  {"final_accuracy", "best_accuracy", "final_loss", "time_to_target_s",
+                   "bytes_up_to_target", "bytes_up", "bytes_down", "bytes_sync", "sim_time_s",
+                   "steps", "rounds", "dropouts", "wall_time_s", "training_wall_s",
+                   "ns3_wall_s"});
+    sum.Add(summary.finalAccuracy).Add(summary.bestAccuracy).Add(summary.finalLoss)
+        .Add(summary.timeToTargetS).Add(summary.bytesUpToTarget).Add(summary.bytesUp)
+        .Add(summary.bytesDown).Add(summary.bytesSync).Add(summary.simTimeS)
+        .Add(summary.steps).Add(summary.rounds).Add(summary.dropouts).Add(summary.wallTimeS)
+        .Add(summary.trainingWallS).Add(summary.ns3WallS);
+    sum.EndRow();
+
+    // Commit only once every file is complete: a failed run leaves no result files.
+    steps.Commit();
+    eval.Commit();
+    events.Commit();
+    if (frames)
+    {
+        frames->Commit();
+    }
+    sum.Commit();
+}
+
+} // namespace slsim

@@ -1,0 +1,115 @@
+// Collects what the applications report (OMNeT++-style: the models emit, the collector records)
+// and writes tidy CSV at the end. Rows are kept in event order, so output is deterministic.
+#ifndef SLSIM_SIM_METRICS_COLLECTOR_H
+#define SLSIM_SIM_METRICS_COLLECTOR_H
+
+#include "sim/messages.h"
+#include "sim/run.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace slsim
+{
+
+/// One training step of one device, filled in by the device and the server as it happens.
+struct StepRecord
+{
+    double startS = 0;  // device starts its forward pass
+    double endS = 0;    // device finishes its optimizer step
+    int round = 0;
+    uint32_t phase = 0;
+    uint32_t step = 0;  // the device's own step counter
+    int device = 0;
+    int batch = 0;
+    double loss = 0;
+    double batchAccuracy = 0;
+    uint64_t bytesUp = 0;   // the whole ACTIVATIONS frame: prefix, header, labels, codec blob
+    uint64_t bytesDown = 0; // the whole GRADIENT frame
+    double deviceComputeS = 0;
+    double serverComputeS = 0;
+    double queueS = 0;
+    double codecRelError = 0;
+};
+
+class MetricsCollector
+{
+  public:
+    MetricsCollector(int devices, bool recordFrames);
+
+    /// Every frame handed to a socket (both directions).
+    void FrameSent(MessageKind kind, int device, bool toServer, uint64_t bytes, double timeS);
+    void StepCompleted(const StepRecord& record);
+    void EvalCompleted(double timeS, int round, double accuracy, double loss);
+    void Event(double timeS, int device, const std::string& what, int round);
+
+    /// Step record under construction for device d (one outstanding step per device).
+    StepRecord& Pending(int d)
+    {
+        return m_pending[static_cast<size_t>(d)];
+    }
+
+    uint64_t BytesUp() const
+    {
+        return m_bytesUp;
+    }
+    uint64_t BytesDown() const
+    {
+        return m_bytesDown;
+    }
+    uint64_t BytesSync() const
+    {
+        return m_bytesSync;
+    }
+    /// Bytes of every frame each way (what the sockets carried), per device.
+    uint64_t SocketBytes(int d, bool toServer) const
+    {
+        return toServer ? m_socketUp[static_cast<size_t>(d)] : m_socketDown[static_cast<size_t>(d)];
+    }
+    int64_t Steps() const
+    {
+        return static_cast<int64_t>(m_steps.size());
+    }
+
+    /// Writes steps.csv, eval.csv, events.csv (+ frames.csv) into dir and fills the summary.
+    void Write(const std::string& dir, RunSummary& summary, double targetAccuracy) const;
+
+  private:
+    struct EvalRow
+    {
+        double timeS;
+        int round;
+        int64_t steps;
+        uint64_t up, down, sync;
+        double accuracy, loss;
+    };
+    struct EventRow
+    {
+        double timeS;
+        int device;
+        std::string what;
+        int round;
+    };
+    struct FrameRow
+    {
+        double timeS;
+        MessageKind kind;
+        int device;
+        bool toServer;
+        uint64_t bytes;
+    };
+
+    bool m_recordFrames;
+    std::vector<StepRecord> m_pending;
+    std::vector<StepRecord> m_steps;
+    std::vector<EvalRow> m_evals;
+    std::vector<EventRow> m_events;
+    std::vector<FrameRow> m_frames;
+    std::vector<uint64_t> m_socketUp, m_socketDown;
+    uint64_t m_bytesUp = 0, m_bytesDown = 0, m_bytesSync = 0, m_bytesControl = 0;
+};
+
+} // namespace slsim
+
+#endif

@@ -1,0 +1,377 @@
+#include "sim/split-trainer.h"
+
+#include "common/byte-io.h"
+#include "common/error.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace slsim
+{
+
+/// Times a scope into the trainer's wall-clock account (reported as the training share).
+class SplitTrainer::WallTimer
+{
+  public:
+    explicit WallTimer(std::chrono::duration<double>& account)
+        : m_account(account),
+          m_start(std::chrono::steady_clock::now())
+    {
+    }
+    ~WallTimer()
+    {
+        m_account += std::chrono::steady_clock::now() - m_start;
+    }
+
+  private:
+    std::chrono::duration<double>& m_account;
+    std::chrono::steady_clock::time_point m_start;
+};
+
+struct SplitTrainer::DeviceState
+{
+    std::unique_ptr<Partition> model;
+    std::vector<uint32_t> shard;
+    size_t cursor = 0;
+    Rng shuffle;
+    Rng augment;
+    AlignedVector<float> input; // the batch; must outlive Backward
+    std::vector<int32_t> labels;
+    int batch = 0;
+    double gflops = 1;
+
+    DeviceState(uint64_t seed, int d)
+        : shuffle(seed, "shuffle", static_cast<uint64_t>(d)),
+          augment(seed, "augment", static_cast<uint64_t>(d))
+    {
+    }
+};
+
+SplitTrainer::SplitTrainer(const ScenarioConfig& config)
+    : m_config(config),
+      m_codecRng(config.seed, "codec")
+{
+    SetThreadCount(config.model.threads);
+    m_train = LoadDataset(config.dataset, true, config.seed);
+    m_test = LoadDataset(config.dataset, false, config.seed);
+    m_trainBatches = std::make_unique<BatchMaker>(m_train, config.dataset);
+    m_testBatches = std::make_unique<BatchMaker>(m_test, config.dataset);
+    m_classes = m_train.classes;
+
+    ModelConfig model = config.model;
+    model.input = m_train.SampleShape();
+    model.classes = m_train.classes;
+
+    const int devices = static_cast<int>(config.network.devices.size());
+    Rng partitionRng(config.seed, "partition");
+    auto shards = PartitionDataset(m_train, devices, config.partition, partitionRng);
+    m_histograms = slsim::LabelHistograms(m_train, shards);
+
+    const bool perDeviceServer = config.schedule.kind == "splitfed_v1";
+    for (int d = 0; d < devices; ++d)
+    {
+        auto state = std::make_unique<DeviceState>(config.seed, d);
+        // Every copy starts from the same seeded init, as if the server had broadcast it.
+        SplitModel split = BuildSplitModel(model, config.optimizer, config.seed);
+        state->model = std::move(split.device);
+        state->model->SetInputGradientNeeded(false);
+        state->shard = std::move(shards[static_cast<size_t>(d)]);
+        state->shuffle.Shuffle(state->shard);
+        state->gflops = config.network.devices[static_cast<size_t>(d)].gflops;
+        if (d == 0 || perDeviceServer)
+        {
+            m_serverCopies.push_back(std::move(split.server));
+        }
+        m_devices.push_back(std::move(state));
+    }
+    m_evalDevice = BuildSplitModel(model, config.optimizer, config.seed).device;
+    m_deviceFlops = m_devices[0]->model->FlopsPerSample();
+    m_serverFlops = m_serverCopies[0]->FlopsPerSample();
+
+    m_uplink = MakeCodec(config.uplink);
+    m_downlink = MakeCodec(config.downlink);
+    m_sync = MakeCodec(config.sync);
+}
+
+SplitTrainer::~SplitTrainer() = default;
+
+const float*
+SplitTrainer::AlignedDecoded()
+{
+    m_modelInput.assign(m_decoded.begin(), m_decoded.end());
+    return m_modelInput.data();
+}
+
+int
+SplitTrainer::StepsPerEpoch(int d) const
+{
+    const size_t n = m_devices[static_cast<size_t>(d)]->shard.size();
+    const auto b = static_cast<size_t>(m_config.training.batchSize);
+    return static_cast<int>((n + b - 1) / b);
+}
+
+size_t
+SplitTrainer::ShardSize(int d) const
+{
+    return m_devices[static_cast<size_t>(d)]->shard.size();
+}
+
+void
+SplitTrainer::SetEpoch(int epoch)
+{
+    const double lr = LearningRateAt(m_config.optimizer, epoch);
+    for (auto& d : m_devices)
+    {
+        d->model->SetLearningRate(lr);
+    }
+    for (auto& s : m_serverCopies)
+    {
+        s->SetLearningRate(lr);
+    }
+}
+
+ForwardResult
+SplitTrainer::DeviceForward(int d, std::vector<uint8_t>& body)
+{
+    WallTimer timer(m_trainingWall);
+    DeviceState& dev = *m_devices[static_cast<size_t>(d)];
+    SLSIM_ASSERT(!dev.shard.empty());
+    if (dev.cursor >= dev.shard.size())
+    {
+        dev.cursor = 0;
+        dev.shuffle.Shuffle(dev.shard); // a new pass over the shard
+    }
+    const size_t batch = std::min<size_t>(static_cast<size_t>(m_config.training.batchSize),
+                                          dev.shard.size() - dev.cursor);
+    const Shape in = dev.model->InputShape();
+    dev.input.resize(batch * static_cast<size_t>(in.Numel()));
+    dev.labels.resize(batch);
+    m_trainBatches->Make(dev.shard.data() + dev.cursor, batch, m_config.dataset.augment,
+                         dev.augment, dev.input.data(), dev.labels.data());
+    dev.cursor += batch;
+    dev.batch = static_cast<int>(batch);
+
+    const float* act = dev.model->Forward(dev.input.data(), dev.batch, true);
+    Shape cut = dev.model->OutputShape();
+    cut.dims.insert(cut.dims.begin(), static_cast<int64_t>(batch));
+
+    // Body: u32 batch, batch label bytes, then the uplink codec blob.
+    ByteWriter w(body);
+    w.PutU32(static_cast<uint32_t>(batch));
+    for (int32_t label : dev.labels)
+    {
+        w.PutU8(static_cast<uint8_t>(label));
+    }
+    m_uplink->Encode(act, cut, m_scratchBlob, m_codecRng);
+    w.PutBytes(m_scratchBlob.data(), m_scratchBlob.size());
+
+    ForwardResult r;
+    r.batch = dev.batch;
+    r.activationBytes = m_scratchBlob.size();
+    // What the server will see, to measure the codec's error on this message.
+    m_uplink->Decode(m_scratchBlob.data(), m_scratchBlob.size(), m_decoded);
+    r.codecRelError = RelativeL2Error(act, m_decoded.data(), static_cast<size_t>(cut.Numel()));
+    return r;
+}
+
+ServerResult
+SplitTrainer::ServerStep(int copy, const uint8_t* body, size_t size, std::vector<uint8_t>& grad)
+{
+    WallTimer timer(m_trainingWall);
+    ByteReader r(body, size);
+    const uint32_t batch = r.GetU32();
+    if (batch == 0 || batch > 1u << 20)
+    {
+        throw DecodeError("uplink message: bad batch size " + std::to_string(batch));
+    }
+    const uint8_t* labelBytes = r.Take(batch, "labels");
+    m_labels.resize(batch);
+    for (uint32_t i = 0; i < batch; ++i)
+    {
+        if (labelBytes[i] >= m_classes)
+        {
+            throw DecodeError("uplink message: label out of range");
+        }
+        m_labels[i] = labelBytes[i];
+    }
+    Partition& server = *m_serverCopies[static_cast<size_t>(copy)];
+    const Shape shape = DecodeAny(body + r.Position(), r.Remaining(), m_decoded);
+    const int64_t perSample = server.InputShape().Numel();
+    if (shape.Numel() != static_cast<int64_t>(batch) * perSample)
+    {
+        throw DecodeError("uplink message: activation shape " + shape.ToString() +
+                          " does not match the batch");
+    }
+    const float* logits = server.Forward(AlignedDecoded(), static_cast<int>(batch), true);
+    m_logitGrad.resize(static_cast<size_t>(batch) * static_cast<size_t>(m_classes));
+    const LossResult loss = SoftmaxCrossEntropy(logits, m_labels.data(), static_cast<int>(batch),
+                                                m_classes, m_logitGrad.data());
+    const float* cutGrad = server.Backward(m_logitGrad.data());
+    m_downlink->Encode(cutGrad, shape, grad, m_codecRng);
+    server.Step();
+    return ServerResult{loss.loss, loss.correct, static_cast<int>(batch)};
+}
+
+void
+SplitTrainer::DeviceBackward(int d, const uint8_t* grad, size_t size)
+{
+    WallTimer timer(m_trainingWall);
+    DeviceState& dev = *m_devices[static_cast<size_t>(d)];
+    const Shape shape = DecodeAny(grad, size, m_decoded);
+    if (shape.Numel() != dev.batch * dev.model->OutputShape().Numel())
+    {
+        throw DecodeError("gradient message: shape " + shape.ToString() + " does not match");
+    }
+    dev.model->Backward(AlignedDecoded()); // straight-through the uplink codec
+    dev.model->Step();
+}
+
+void
+SplitTrainer::EncodeDeviceState(int d, std::vector<uint8_t>& out)
+{
+    EncodeState(DeviceStateOf(d), out);
+}
+
+void
+SplitTrainer::EncodeState(const std::vector<float>& state, std::vector<uint8_t>& out)
+{
+    WallTimer timer(m_trainingWall);
+    m_sync->Encode(state.data(), Shape{static_cast<int64_t>(state.size())}, out, m_codecRng);
+}
+
+std::vector<float>
+SplitTrainer::DeviceStateOf(int d) const
+{
+    const Partition& model = *m_devices[static_cast<size_t>(d)]->model;
+    std::vector<float> state(model.StateSize());
+    model.GetState(state.data());
+    return state;
+}
+
+void
+SplitTrainer::DecodeState(const uint8_t* blob, size_t size, std::vector<float>& state)
+{
+    WallTimer timer(m_trainingWall);
+    const Shape shape = DecodeAny(blob, size, state);
+    if (static_cast<size_t>(shape.Numel()) != m_devices[0]->model->StateSize())
+    {
+        throw DecodeError("weights message: " + std::to_string(shape.Numel()) +
+                          " values, expected " +
+                          std::to_string(m_devices[0]->model->StateSize()));
+    }
+}
+
+void
+SplitTrainer::SetDeviceState(int d, const std::vector<float>& state)
+{
+    m_devices[static_cast<size_t>(d)]->model->SetState(state.data());
+}
+
+std::vector<float>
+SplitTrainer::Average(const std::vector<std::vector<float>>& states,
+                      const std::vector<int>& devices) const
+{
+    SLSIM_ASSERT(!states.empty() && states.size() == devices.size());
+    double total = 0;
+    for (int d : devices)
+    {
+        total += static_cast<double>(ShardSize(d));
+    }
+    std::vector<double> acc(states[0].size(), 0.0);
+    for (size_t i = 0; i < states.size(); ++i)
+    {
+        const double w = static_cast<double>(ShardSize(devices[i])) / total;
+        for (size_t j = 0; j < acc.size(); ++j)
+        {
+            acc[j] += w * states[i][j]; // FedAvg: sum_i (n_i / n) * theta_i
+        }
+    }
+    return std::vector<float>(acc.begin(), acc.end());
+}
+
+void
+SplitTrainer::AverageServerCopies(const std::vector<int>& devices)
+{
+    if (m_serverCopies.size() == 1 || devices.empty())
+    {
+        return;
+    }
+    WallTimer timer(m_trainingWall);
+    std::vector<std::vector<float>> states;
+    for (int d : devices)
+    {
+        Partition& s = *m_serverCopies[static_cast<size_t>(d)];
+        states.emplace_back(s.StateSize());
+        s.GetState(states.back().data());
+    }
+    const std::vector<float> avg = Average(states, devices);
+    for (auto& s : m_serverCopies)
+    {
+        s->SetState(avg.data());
+    }
+}
+
+EvalResult
+SplitTrainer::Evaluate(const std::vector<float>& deviceState, int copy)
+{
+    WallTimer timer(m_trainingWall);
+    m_evalDevice->SetState(deviceState.data());
+    Partition& server = *m_serverCopies[static_cast<size_t>(copy)];
+    Rng evalCodecRng(m_config.seed, "eval-codec");
+    const size_t n = m_test.Size();
+    const size_t chunk = static_cast<size_t>(m_config.training.evalBatch);
+    const int64_t perSample = m_evalDevice->InputShape().Numel();
+    std::vector<uint32_t> indices(chunk);
+    std::vector<float> logitsGrad;
+    double lossSum = 0;
+    size_t correct = 0;
+    for (size_t start = 0; start < n; start += chunk)
+    {
+        const size_t b = std::min(chunk, n - start);
+        for (size_t i = 0; i < b; ++i)
+        {
+            indices[i] = static_cast<uint32_t>(start + i);
+        }
+        m_evalInput.resize(b * static_cast<size_t>(perSample));
+        m_labels.resize(b);
+        Rng unused(0, "unused");
+        m_testBatches->Make(indices.data(), b, false, unused, m_evalInput.data(), m_labels.data());
+        const float* act = m_evalDevice->Forward(m_evalInput.data(), static_cast<int>(b), false);
+        if (m_config.training.compressEval)
+        {
+            Shape cut = m_evalDevice->OutputShape();
+            cut.dims.insert(cut.dims.begin(), static_cast<int64_t>(b));
+            m_uplink->Encode(act, cut, m_scratchBlob, evalCodecRng);
+            m_uplink->Decode(m_scratchBlob.data(), m_scratchBlob.size(), m_decoded);
+            act = AlignedDecoded();
+        }
+        const float* logits = server.Forward(act, static_cast<int>(b), false);
+        const LossResult r =
+            SoftmaxCrossEntropy(logits, m_labels.data(), static_cast<int>(b), m_classes, nullptr);
+        lossSum += r.loss * static_cast<double>(b);
+        correct += static_cast<size_t>(r.correct);
+    }
+    return EvalResult{static_cast<double>(correct) / static_cast<double>(n),
+                      lossSum / static_cast<double>(n)};
+}
+
+double
+SplitTrainer::DeviceForwardSeconds(int d, int batch) const
+{
+    return m_deviceFlops.forward * batch / (m_devices[static_cast<size_t>(d)]->gflops * 1e9);
+}
+
+double
+SplitTrainer::DeviceBackwardSeconds(int d, int batch) const
+{
+    return m_deviceFlops.backward * batch / (m_devices[static_cast<size_t>(d)]->gflops * 1e9);
+}
+
+double
+SplitTrainer::ServerSeconds(int batch) const
+{
+    return (m_serverFlops.forward + m_serverFlops.backward) * batch /
+           (m_config.network.serverGflops * 1e9);
+}
+
+} // namespace slsim
