@@ -258,7 +258,13 @@ Conv2d::Backward(const float* gradOutput, bool needInputGradient)
         gwt.noalias() += cm.transpose() * gm; // dW^T += Cols^T G
         if (m_bias)
         {
-            MapVF(m_gb, m_o) += gm.colwise().sum().transpose(); // db = sum over (n, p) of G
+            // db = sum over (n, p) of G, row by row in a fixed order (a vectorised colwise sum
+            // peels by alignment, so its rounding would vary from run to run).
+            MapVF gb(m_gb, m_o);
+            for (Eigen::Index r = 0; r < gm.rows(); ++r)
+            {
+                gb += gm.row(r).transpose();
+            }
         }
         if (needInputGradient)
         {

@@ -78,7 +78,14 @@ Linear::Backward(const float* gradOutput, bool needInputGradient)
     gwt.noalias() = x * g.transpose(); // dL/dW^T = X G^T
     if (m_bias)
     {
-        MapVF(m_gb, m_outFeatures) = g.rowwise().sum(); // dL/db = sum_n g_n
+        // dL/db = sum_n g_n, added sample by sample in a fixed order: Eigen's vectorised rowwise
+        // sum peels rows by buffer alignment, which made results differ from run to run.
+        MapVF gb(m_gb, m_outFeatures);
+        gb.setZero();
+        for (Eigen::Index n = 0; n < g.cols(); ++n)
+        {
+            gb += g.col(n);
+        }
     }
     if (!needInputGradient)
     {
