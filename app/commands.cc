@@ -19,7 +19,13 @@ HelpText()
            "\n"
            "usage:\n"
            "  slsim run SCENARIO.json --out DIR [--set key.path=value ...]\n"
-           "      run one scenario; writes steps.csv, eval.csv, summary.csv, manifest.json to DIR\n"
+           "      run one scenario; writes steps.csv, eval.csv, summary.csv, events.csv and\n"
+           "      manifest.json (the fully resolved scenario) to DIR\n"
+           "  slsim validate SCENARIO.json [--set key.path=value ...]\n"
+           "      check a scenario without running it (exit 2 and one line naming the JSON path)\n"
+           "  slsim sweep SWEEP.json --out DIR [-j N] [--set key.path=value ...] [--combine-only]\n"
+           "      run a grid of scenarios, N at a time; re-running resumes; DIR/sweep.csv combines\n"
+           "      them. Under mpirun -np K, rank r runs the points i with i % K == r.\n"
            "  slsim codec --method ms --sparsity 0.99 --bits 2 --in x.npy --out y.npy [--wire w.bin]\n"
            "      compress one float32 .npy tensor and report size and error as one JSON line\n"
            "  slsim --help | --version\n"
@@ -44,6 +50,14 @@ Dispatch(const std::vector<std::string>& args)
     if (args[0] == "run")
     {
         return RunCommand(rest);
+    }
+    if (args[0] == "validate")
+    {
+        return ValidateCommand(rest);
+    }
+    if (args[0] == "sweep")
+    {
+        return SweepCommand(rest);
     }
 #ifdef SLSIM_HAVE_CODEC_COMMAND
     if (args[0] == "codec")

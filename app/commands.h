@@ -15,6 +15,12 @@ int Dispatch(const std::vector<std::string>& args);
 /// `slsim run SCENARIO.json --out DIR [--set key.path=value ...]`
 int RunCommand(const std::vector<std::string>& args);
 
+/// `slsim validate SCENARIO.json [--set key.path=value ...]`: checks without running.
+int ValidateCommand(const std::vector<std::string>& args);
+
+/// `slsim sweep SWEEP.json --out DIR [-j N] [--combine-only]`
+int SweepCommand(const std::vector<std::string>& args);
+
 std::string HelpText();
 
 } // namespace slsim

@@ -1,14 +1,171 @@
+// `slsim run` and `slsim validate`.
 #include "app/commands.h"
+#include "app/fs-util.h"
+#include "app/scenario-loader.h"
 
+#include "common/csv-writer.h"
 #include "common/error.h"
+#include "models/split-model.h"
+#include "sim/run.h"
+
+#include <chrono>
+#include <ctime>
+#include <iostream>
 
 namespace slsim
 {
 
-int
-RunCommand(const std::vector<std::string>&)
+namespace
 {
-    throw InputError("run: not built yet");
+
+struct ScenarioArgs
+{
+    std::string scenario;
+    std::string out;
+    std::vector<std::string> overrides;
+    bool quiet = false;
+};
+
+ScenarioArgs
+ParseScenarioArgs(const std::vector<std::string>& args, const std::string& command, bool needOut)
+{
+    ScenarioArgs a;
+    for (size_t i = 0; i < args.size(); ++i)
+    {
+        const std::string& s = args[i];
+        auto value = [&](const std::string& flag) -> std::string {
+            if (s.size() > flag.size() && s.compare(0, flag.size() + 1, flag + "=") == 0)
+            {
+                return s.substr(flag.size() + 1);
+            }
+            if (i + 1 >= args.size())
+            {
+                throw InputError(command + ": " + flag + " needs a value");
+            }
+            return args[++i];
+        };
+        if (s == "--out" || s.rfind("--out=", 0) == 0)
+        {
+            a.out = value("--out");
+        }
+        else if (s == "--set" || s.rfind("--set=", 0) == 0)
+        {
+            a.overrides.push_back(value("--set"));
+        }
+        else if (s == "--quiet" || s == "-q")
+        {
+            a.quiet = true;
+        }
+        else if (!s.empty() && s[0] == '-')
+        {
+            throw InputError(command + ": unknown option " + s + " (see slsim --help)");
+        }
+        else if (a.scenario.empty())
+        {
+            a.scenario = s;
+        }
+        else
+        {
+            throw InputError(command + ": unexpected argument " + s);
+        }
+    }
+    if (a.scenario.empty())
+    {
+        throw InputError(command + ": missing SCENARIO.json");
+    }
+    if (needOut && a.out.empty())
+    {
+        throw InputError(command + ": missing --out DIR");
+    }
+    return a;
+}
+
+std::string
+UtcNow()
+{
+    const std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+Json
+Derived(const ScenarioConfig& c)
+{
+    return {{"devices", c.network.devices.size()},
+            {"model_input", c.model.input.dims},
+            {"model_classes", c.model.classes},
+            {"cut_shape", CutShape(c.model).dims},
+            {"uplink_bits_per_element", NominalBitsPerElement(ResolveBudget(c.uplink))},
+            {"downlink_bits_per_element", NominalBitsPerElement(ResolveBudget(c.downlink))}};
+}
+
+} // namespace
+
+int
+ValidateCommand(const std::vector<std::string>& args)
+{
+    const ScenarioArgs a = ParseScenarioArgs(args, "validate", false);
+    const ScenarioConfig c = LoadScenarioFile(a.scenario, a.overrides);
+    const Json d = Derived(c);
+    std::cout << a.scenario << ": ok (" << c.name << ": " << c.network.devices.size()
+              << " devices, " << c.model.name << " cut " << c.model.cut << " -> "
+              << CutShape(c.model).ToString() << ", uplink " << c.uplink.method << " "
+              << FormatDouble(d["uplink_bits_per_element"].get<double>())
+              << " bits/element, schedule " << c.schedule.kind << ")\n";
+    return 0;
+}
+
+int
+RunCommand(const std::vector<std::string>& args)
+{
+    const ScenarioArgs a = ParseScenarioArgs(args, "run", true);
+    Json doc;
+    const ScenarioConfig c = LoadScenarioFile(a.scenario, a.overrides, &doc);
+    MakeDirectories(a.out);
+    // A manifest from an earlier run in this folder would describe results about to be replaced.
+    RemoveFileIfExists(a.out + "/manifest.json");
+    const std::string started = UtcNow();
+    const auto t0 = std::chrono::steady_clock::now();
+    const RunSummary s = RunScenario(c, a.out);
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+    Json m = Json::object();
+    m["slsim_version"] = SLSIM_VERSION;
+    m["scenario_file"] = a.scenario;
+    m["overrides"] = a.overrides;
+    m["seed"] = c.seed;
+    m["started_utc"] = started;
+    m["wall_time_s"] = wall;
+    m["summary"] = {{"final_accuracy", s.finalAccuracy},
+                    {"final_loss", s.finalLoss},
+                    {"best_accuracy", s.bestAccuracy},
+                    {"time_to_target_s", s.timeToTargetS},
+                    {"bytes_up_to_target", s.bytesUpToTarget},
+                    {"bytes_up", s.bytesUp},
+                    {"bytes_down", s.bytesDown},
+                    {"bytes_sync", s.bytesSync},
+                    {"sim_time_s", s.simTimeS},
+                    {"steps", s.steps},
+                    {"rounds", s.rounds},
+                    {"dropouts", s.dropouts},
+                    {"wall_time_s", s.wallTimeS},
+                    {"training_wall_s", s.trainingWallS},
+                    {"ns3_wall_s", s.ns3WallS}};
+    m["derived"] = Derived(c);
+    m["label_histograms"] = s.labelHistograms;
+    m["scenario"] = ScenarioToJson(c);
+    WriteFileAtomic(a.out + "/manifest.json", m.dump(2) + "\n");
+    if (!a.quiet)
+    {
+        std::cerr << "slsim: " << c.name << ": accuracy " << FormatDouble(s.finalAccuracy)
+                  << " after " << s.rounds << " rounds, " << FormatDouble(s.simTimeS)
+                  << " s simulated, " << (s.bytesUp + s.bytesDown + s.bytesSync)
+                  << " bytes, wall " << FormatDouble(wall) << " s -> " << a.out << "/\n";
+    }
+    return 0;
 }
 
 } // namespace slsim

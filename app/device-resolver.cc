@@ -1,0 +1,575 @@
+#include "app/device-resolver.h"
+
+#include "common/error.h"
+#include "common/rng.h"
+
+#include <array>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <optional>
+#include <sstream>
+
+namespace slsim
+{
+
+namespace
+{
+
+constexpr double INF = std::numeric_limits<double>::infinity();
+constexpr int MAX_DEVICES = 100000;
+
+/// A per-device quantity: key, valid range, and where it lives in a DeviceProfile.
+struct Quantity
+{
+    const char* key;
+    double min, max;
+    bool minOpen, maxOpen;
+    double DeviceProfile::*field;
+};
+
+const std::array<Quantity, 5> QUANTITIES{{
+    {"uplink_mbps", 0, INF, true, false, &DeviceProfile::uplinkMbps},
+    {"downlink_mbps", 0, INF, true, false, &DeviceProfile::downlinkMbps},
+    {"delay_ms", 0, INF, false, false, &DeviceProfile::delayMs},
+    {"loss", 0, 1, false, true, &DeviceProfile::loss},
+    {"gflops", 0, INF, true, false, &DeviceProfile::gflops},
+}};
+
+/// A value spec: a constant or a distribution, checked once, drawn per device.
+struct Spec
+{
+    enum Kind
+    {
+        CONSTANT,
+        UNIFORM,
+        LOGNORMAL,
+        CHOICE
+    } kind = CONSTANT;
+    double a = 0, b = 0; // constant: a; uniform: [a, b); lognormal: median a, sigma b
+    double lo = -INF, hi = INF;          // lognormal clamps
+    std::vector<double> values, weights; // choice
+    std::string path;
+};
+
+/// Picks an index with probability weights[i] / sum (all weights equal when empty).
+size_t
+DrawIndex(const std::vector<double>& weights, size_t n, Rng& rng)
+{
+    if (weights.empty())
+    {
+        return static_cast<size_t>(rng.UniformInt(n));
+    }
+    double total = 0;
+    for (double w : weights)
+    {
+        total += w;
+    }
+    const double u = rng.Uniform() * total;
+    double acc = 0;
+    for (size_t i = 0; i < weights.size(); ++i)
+    {
+        acc += weights[i];
+        if (u < acc)
+        {
+            return i;
+        }
+    }
+    return weights.size() - 1; // u == total after rounding
+}
+
+std::vector<double>
+ReadWeights(ObjectReader& r, size_t n)
+{
+    std::vector<double> w;
+    if (!r.NumberList("weights", w))
+    {
+        return w;
+    }
+    if (w.size() != n)
+    {
+        Fail(r.PathOf("weights"), "must have one weight per value (" + std::to_string(n)
+                                      + "), got " + std::to_string(w.size()));
+    }
+    double total = 0;
+    for (size_t i = 0; i < w.size(); ++i)
+    {
+        CheckNumber(w[i], IndexPath(r.PathOf("weights"), i), 0, INF);
+        total += w[i];
+    }
+    if (!(total > 0))
+    {
+        Fail(r.PathOf("weights"), "must not all be zero");
+    }
+    return w;
+}
+
+Spec
+ParseSpec(const Json& v, const std::string& path, const Quantity& q)
+{
+    Spec s;
+    s.path = path;
+    if (v.is_number())
+    {
+        s.a = AsNumber(v, path);
+        CheckNumber(s.a, path, q.min, q.max, q.minOpen, q.maxOpen);
+        return s;
+    }
+    if (!v.is_object())
+    {
+        Fail(path, "must be a number or a distribution object, got " + Describe(v));
+    }
+    ObjectReader r(v, path);
+    std::string dist;
+    if (!r.Choice("dist", dist, {"uniform", "lognormal", "choice"}))
+    {
+        Fail(r.PathOf("dist"), "missing (uniform, lognormal or choice)");
+    }
+    if (dist == "uniform")
+    {
+        s.kind = Spec::UNIFORM;
+        if (!r.Number("min", s.a, -INF, INF) || !r.Number("max", s.b, -INF, INF))
+        {
+            Fail(path, "uniform needs min and max");
+        }
+        CheckNumber(s.a, r.PathOf("min"), q.min, q.max, q.minOpen, q.maxOpen);
+        CheckNumber(s.b, r.PathOf("max"), q.min, q.max, q.minOpen, q.maxOpen);
+        if (s.b < s.a)
+        {
+            Fail(r.PathOf("max"), "must be >= min (" + NumberText(s.a) + "), got " + NumberText(s.b));
+        }
+    }
+    else if (dist == "lognormal")
+    {
+        s.kind = Spec::LOGNORMAL;
+        if (!r.Number("median", s.a, 0, INF, true))
+        {
+            Fail(r.PathOf("median"), "missing (lognormal needs median and sigma)");
+        }
+        if (!r.Number("sigma", s.b, 0, 10))
+        {
+            Fail(r.PathOf("sigma"), "missing (lognormal needs median and sigma)");
+        }
+        r.Number("min", s.lo, -INF, INF);
+        r.Number("max", s.hi, -INF, INF);
+        if (s.hi < s.lo)
+        {
+            Fail(r.PathOf("max"), "must be >= min");
+        }
+        // Lognormal draws are > 0; quantities bounded above (loss < 1) need a clamp.
+        if (q.max != INF && (q.maxOpen ? s.hi >= q.max : s.hi > q.max))
+        {
+            Fail(path, std::string("lognormal draws for ") + q.key + " need \"max\" " +
+                           (q.maxOpen ? "< " : "<= ") + NumberText(q.max));
+        }
+        if (s.lo != -INF)
+        {
+            CheckNumber(s.lo, r.PathOf("min"), q.min, q.max, q.minOpen, q.maxOpen);
+        }
+    }
+    else
+    {
+        s.kind = Spec::CHOICE;
+        if (!r.NumberList("values", s.values) || s.values.empty())
+        {
+            Fail(r.PathOf("values"), "must be a non-empty array of numbers");
+        }
+        for (size_t i = 0; i < s.values.size(); ++i)
+        {
+            CheckNumber(s.values[i], IndexPath(r.PathOf("values"), i), q.min, q.max, q.minOpen,
+                        q.maxOpen);
+        }
+        s.weights = ReadWeights(r, s.values.size());
+    }
+    r.Finish();
+    return s;
+}
+
+double
+Draw(const Spec& s, Rng& rng)
+{
+    switch (s.kind)
+    {
+    case Spec::CONSTANT:
+        return s.a;
+    case Spec::UNIFORM:
+        return s.a + (s.b - s.a) * rng.Uniform();
+    case Spec::LOGNORMAL: {
+        // median * exp(sigma * N(0,1)), clamped to [min, max]
+        const double x = s.a * std::exp(s.b * rng.Normal());
+        return std::min(std::max(x, s.lo), s.hi);
+    }
+    case Spec::CHOICE:
+        return s.values[DrawIndex(s.weights, s.values.size(), rng)];
+    }
+    return s.a;
+}
+
+using SpecSet = std::array<std::optional<Spec>, 5>;
+
+/// Reads the quantity keys present in an object into specs.
+void
+ReadQuantities(ObjectReader& r, SpecSet& specs)
+{
+    for (size_t k = 0; k < QUANTITIES.size(); ++k)
+    {
+        if (const Json* v = r.Find(QUANTITIES[k].key))
+        {
+            specs[k] = ParseSpec(*v, r.PathOf(QUANTITIES[k].key), QUANTITIES[k]);
+        }
+    }
+}
+
+/// Constant-only quantities of one device (a list entry).
+void
+ReadConstants(ObjectReader& r, std::array<std::optional<double>, 5>& values)
+{
+    for (size_t k = 0; k < QUANTITIES.size(); ++k)
+    {
+        double v = 0;
+        const Quantity& q = QUANTITIES[k];
+        if (r.Number(q.key, v, q.min, q.max, q.minOpen, q.maxOpen))
+        {
+            values[k] = v;
+        }
+    }
+}
+
+std::vector<std::string>
+SplitCsvLine(const std::string& line)
+{
+    std::vector<std::string> out;
+    std::string cell;
+    std::istringstream ss(line);
+    while (std::getline(ss, cell, ','))
+    {
+        // trim spaces and a trailing \r
+        const size_t b = cell.find_first_not_of(" \t\r");
+        const size_t e = cell.find_last_not_of(" \t\r");
+        out.push_back(b == std::string::npos ? std::string() : cell.substr(b, e - b + 1));
+    }
+    if (!line.empty() && line.back() == ',')
+    {
+        out.emplace_back();
+    }
+    return out;
+}
+
+/// Reads a trace: header with device_id and any of the quantities; one row per device, ids a
+/// permutation of 0..n-1.
+std::vector<std::array<std::optional<double>, 5>>
+ReadTrace(const std::string& file)
+{
+    std::ifstream in(file);
+    if (!in)
+    {
+        throw InputError(file + ": cannot open device trace");
+    }
+    std::string line;
+    size_t lineNo = 0;
+    std::vector<int> columnOf; // column -> quantity index, -1 = device_id, -2 = unknown
+    int idColumn = -1;
+    std::map<int64_t, std::array<std::optional<double>, 5>> rows;
+    while (std::getline(in, line))
+    {
+        ++lineNo;
+        const std::string where = file + ":" + std::to_string(lineNo);
+        if (line.find_first_not_of(" \t\r") == std::string::npos || line[0] == '#')
+        {
+            continue;
+        }
+        const auto cells = SplitCsvLine(line);
+        if (columnOf.empty())
+        {
+            for (size_t c = 0; c < cells.size(); ++c)
+            {
+                int idx = -2;
+                if (cells[c] == "device_id")
+                {
+                    idx = -1;
+                    idColumn = static_cast<int>(c);
+                }
+                for (size_t k = 0; k < QUANTITIES.size(); ++k)
+                {
+                    if (cells[c] == QUANTITIES[k].key)
+                    {
+                        idx = static_cast<int>(k);
+                    }
+                }
+                if (idx == -2)
+                {
+                    throw InputError(where + ": unknown column \"" + cells[c]
+                                     + "\" (device_id, uplink_mbps, downlink_mbps, delay_ms, "
+                                       "loss, gflops)");
+                }
+                columnOf.push_back(idx);
+            }
+            if (idColumn < 0)
+            {
+                throw InputError(where + ": header has no device_id column");
+            }
+            continue;
+        }
+        if (cells.size() != columnOf.size())
+        {
+            throw InputError(where + ": expected " + std::to_string(columnOf.size())
+                             + " fields, got " + std::to_string(cells.size()));
+        }
+        int64_t id = -1;
+        std::array<std::optional<double>, 5> values;
+        for (size_t c = 0; c < cells.size(); ++c)
+        {
+            double v = 0;
+            size_t used = 0;
+            try
+            {
+                v = std::stod(cells[c], &used);
+            }
+            catch (const std::exception&)
+            {
+                used = 0;
+            }
+            if (used == 0 || used != cells[c].size() || !std::isfinite(v))
+            {
+                throw InputError(where + ": field " + std::to_string(c + 1) + " (\"" + cells[c]
+                                 + "\") is not a number");
+            }
+            if (columnOf[c] == -1)
+            {
+                if (v < 0 || v != std::floor(v) || v >= MAX_DEVICES)
+                {
+                    throw InputError(where + ": device_id must be an integer in 0.."
+                                     + std::to_string(MAX_DEVICES - 1));
+                }
+                id = static_cast<int64_t>(v);
+                continue;
+            }
+            const Quantity& q = QUANTITIES[static_cast<size_t>(columnOf[c])];
+            try
+            {
+                CheckNumber(v, q.key, q.min, q.max, q.minOpen, q.maxOpen);
+            }
+            catch (const InputError& e)
+            {
+                throw InputError(where + ": " + e.what());
+            }
+            values[static_cast<size_t>(columnOf[c])] = v;
+        }
+        if (!rows.emplace(id, values).second)
+        {
+            throw InputError(where + ": device_id " + std::to_string(id) + " appears twice");
+        }
+    }
+    if (rows.empty())
+    {
+        throw InputError(file + ": device trace has no rows");
+    }
+    std::vector<std::array<std::optional<double>, 5>> out;
+    for (const auto& [id, values] : rows)
+    {
+        if (id != static_cast<int64_t>(out.size()))
+        {
+            throw InputError(file + ": device ids must be 0.." + std::to_string(rows.size() - 1)
+                             + "; device " + std::to_string(out.size()) + " is missing");
+        }
+        out.push_back(values);
+    }
+    return out;
+}
+
+} // namespace
+
+std::vector<DeviceProfile>
+ResolveDevices(const Json& devices, const std::string& path, uint64_t seed,
+               const std::string& baseDir)
+{
+    ObjectReader r(devices, path);
+    SpecSet common;
+    ReadQuantities(r, common);
+
+    // Named profiles, each a set of quantity specs.
+    std::vector<std::string> profileNames;
+    std::vector<SpecSet> profiles;
+    if (const Json* p = r.Find("profiles"))
+    {
+        ObjectReader pr(*p, r.PathOf("profiles"));
+        for (auto it = p->begin(); it != p->end(); ++it)
+        {
+            ObjectReader one(*pr.Find(it.key()), pr.PathOf(it.key()));
+            SpecSet s;
+            ReadQuantities(one, s);
+            one.Finish();
+            profileNames.push_back(it.key());
+            profiles.push_back(s);
+        }
+    }
+    // The profile of each device: a name, or {"dist": "choice", "values": [...], "weights": [...]}
+    std::vector<size_t> profileChoices; // candidate profile indices
+    std::vector<double> profileWeights;
+    auto profileIndex = [&](const std::string& name, const std::string& at) {
+        for (size_t i = 0; i < profileNames.size(); ++i)
+        {
+            if (profileNames[i] == name)
+            {
+                return i;
+            }
+        }
+        Fail(at, "no profile named \"" + name + "\" in " + r.PathOf("profiles"));
+    };
+    if (const Json* p = r.Find("profile"))
+    {
+        const std::string at = r.PathOf("profile");
+        if (p->is_string())
+        {
+            profileChoices.push_back(profileIndex(p->get<std::string>(), at));
+        }
+        else
+        {
+            ObjectReader pr(*p, at);
+            std::string dist;
+            if (!pr.Choice("dist", dist, {"choice"}))
+            {
+                Fail(pr.PathOf("dist"), "missing (a profile is drawn with \"dist\": \"choice\")");
+            }
+            const Json* values = pr.Find("values");
+            if (!values || !values->is_array() || values->empty())
+            {
+                Fail(pr.PathOf("values"), "must be a non-empty array of profile names");
+            }
+            for (size_t i = 0; i < values->size(); ++i)
+            {
+                const std::string vp = IndexPath(pr.PathOf("values"), i);
+                profileChoices.push_back(profileIndex(AsString((*values)[i], vp), vp));
+            }
+            profileWeights = ReadWeights(pr, values->size());
+            pr.Finish();
+        }
+    }
+    else if (!profiles.empty())
+    {
+        Fail(r.PathOf("profile"), "missing: profiles are defined but no device uses them");
+    }
+
+    // Explicit per-device values: a trace file or a list.
+    std::vector<std::array<std::optional<double>, 5>> explicitValues;
+    const Json* trace = r.Find("trace");
+    const Json* list = r.Find("list");
+    if (trace && list)
+    {
+        Fail(r.PathOf("list"), "give either trace or list, not both");
+    }
+    if (trace)
+    {
+        std::string file = AsString(*trace, r.PathOf("trace"));
+        if (file.empty())
+        {
+            Fail(r.PathOf("trace"), "must be a file name");
+        }
+        if (file[0] != '/' && !baseDir.empty())
+        {
+            file = baseDir + "/" + file;
+        }
+        explicitValues = ReadTrace(file);
+    }
+    if (list)
+    {
+        if (!list->is_array() || list->empty())
+        {
+            Fail(r.PathOf("list"), "must be a non-empty array of device objects");
+        }
+        for (size_t i = 0; i < list->size(); ++i)
+        {
+            ObjectReader one((*list)[i], IndexPath(r.PathOf("list"), i));
+            std::array<std::optional<double>, 5> values;
+            ReadConstants(one, values);
+            one.Finish();
+            explicitValues.push_back(values);
+        }
+    }
+
+    int64_t count = 0;
+    const bool hasCount = r.Integer("count", count, 1, MAX_DEVICES);
+    if (!explicitValues.empty())
+    {
+        if (hasCount && count != static_cast<int64_t>(explicitValues.size()))
+        {
+            Fail(r.PathOf("count"), "is " + std::to_string(count) + " but " +
+                                        (trace ? "the trace" : "the list") + " has " +
+                                        std::to_string(explicitValues.size()) + " devices");
+        }
+        count = static_cast<int64_t>(explicitValues.size());
+    }
+    else if (!hasCount)
+    {
+        Fail(r.PathOf("count"), "missing (give count, a trace or a list)");
+    }
+    r.Finish();
+
+    std::vector<DeviceProfile> out;
+    out.reserve(static_cast<size_t>(count));
+    for (int64_t i = 0; i < count; ++i)
+    {
+        Rng rng(seed, "devices", static_cast<uint64_t>(i));
+        const SpecSet* profile = nullptr;
+        if (!profileChoices.empty())
+        {
+            const size_t pick = profileChoices.size() == 1
+                                    ? 0
+                                    : DrawIndex(profileWeights, profileChoices.size(), rng);
+            profile = &profiles[profileChoices[pick]];
+        }
+        DeviceProfile d;
+        for (size_t k = 0; k < QUANTITIES.size(); ++k)
+        {
+            const Quantity& q = QUANTITIES[k];
+            const Spec* spec = nullptr;
+            if (common[k])
+            {
+                spec = &*common[k];
+            }
+            else if (profile && (*profile)[k])
+            {
+                spec = &*(*profile)[k];
+            }
+            // Draw even when an explicit value wins, so a trace column does not shift the
+            // draws of the other quantities.
+            const double drawn = spec ? Draw(*spec, rng) : d.*q.field;
+            double v = drawn;
+            if (!explicitValues.empty() && explicitValues[static_cast<size_t>(i)][k])
+            {
+                v = *explicitValues[static_cast<size_t>(i)][k];
+            }
+            else if (spec)
+            {
+                // A clamp-free draw can leave the range (uniform min == 0 for an open bound
+                // is rejected earlier; lognormal clamps are checked); keep a guard anyway.
+                try
+                {
+                    CheckNumber(v, spec->path, q.min, q.max, q.minOpen, q.maxOpen);
+                }
+                catch (const InputError& e)
+                {
+                    throw InputError(std::string(e.what()) + " (drawn for device "
+                                     + std::to_string(i) + ")");
+                }
+            }
+            d.*q.field = v;
+        }
+        out.push_back(d);
+    }
+    return out;
+}
+
+Json
+DeviceToJson(const DeviceProfile& d)
+{
+    Json j = Json::object();
+    for (const Quantity& q : QUANTITIES)
+    {
+        j[q.key] = d.*q.field;
+    }
+    return j;
+}
+
+} // namespace slsim

@@ -1,0 +1,891 @@
+#include "app/sweep.h"
+
+#include "app/commands.h"
+#include "app/fs-util.h"
+#include "app/scenario-loader.h"
+
+#include "common/csv-writer.h"
+#include "common/error.h"
+#include "common/rng.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace slsim
+{
+
+namespace
+{
+
+std::string
+FormatValue(const Json& v)
+{
+    return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+std::string
+HashHex(const std::string& s)
+{
+    char buf[9];
+    std::snprintf(buf, sizeof(buf), "%08x", static_cast<unsigned>(HashString(s) & 0xffffffffu));
+    return buf;
+}
+
+std::string
+CsvField(const std::string& s)
+{
+    if (s.find_first_of(",\"\n\r") == std::string::npos)
+    {
+        return s;
+    }
+    std::string q = "\"";
+    for (char ch : s)
+    {
+        q += ch;
+        if (ch == '"')
+        {
+            q += '"';
+        }
+    }
+    return q + "\"";
+}
+
+/// Rows of a small CSV file (RFC 4180 quoting).
+std::vector<std::vector<std::string>>
+ParseCsv(const std::string& text)
+{
+    std::vector<std::vector<std::string>> rows;
+    std::vector<std::string> row;
+    std::string cell;
+    bool quoted = false, any = false;
+    for (size_t i = 0; i < text.size(); ++i)
+    {
+        const char ch = text[i];
+        if (quoted)
+        {
+            if (ch == '"' && i + 1 < text.size() && text[i + 1] == '"')
+            {
+                cell += '"';
+                ++i;
+            }
+            else if (ch == '"')
+            {
+                quoted = false;
+            }
+            else
+            {
+                cell += ch;
+            }
+            continue;
+        }
+        if (ch == '"')
+        {
+            quoted = true;
+            any = true;
+        }
+        else if (ch == ',')
+        {
+            row.push_back(cell);
+            cell.clear();
+            any = true;
+        }
+        else if (ch == '\n')
+        {
+            row.push_back(cell);
+            rows.push_back(row);
+            row.clear();
+            cell.clear();
+            any = false;
+        }
+        else if (ch != '\r')
+        {
+            cell += ch;
+            any = true;
+        }
+    }
+    if (any)
+    {
+        row.push_back(cell);
+        rows.push_back(row);
+    }
+    return rows;
+}
+
+std::vector<Json>
+AxisValues(const Json& v, const std::string& path)
+{
+    if (!v.is_array())
+    {
+        return {v}; // a single value is a one-value axis
+    }
+    if (v.empty())
+    {
+        Fail(path, "must not be an empty list");
+    }
+    return std::vector<Json>(v.begin(), v.end());
+}
+
+std::string
+PointsDir(const std::string& outDir)
+{
+    return outDir + "/points";
+}
+
+bool
+PointComplete(const std::string& outDir, const SweepPoint& p)
+{
+    return PathExists(PointsDir(outDir) + "/" + p.id + "/summary.csv");
+}
+
+std::string
+DurationText(double s)
+{
+    if (!(s >= 0) || s > 1e7)
+    {
+        return "?";
+    }
+    const long t = static_cast<long>(s + 0.5);
+    char buf[32];
+    if (t >= 3600)
+    {
+        std::snprintf(buf, sizeof(buf), "%ldh%02ldm", t / 3600, (t / 60) % 60);
+    }
+    else if (t >= 60)
+    {
+        std::snprintf(buf, sizeof(buf), "%ldm%02lds", t / 60, t % 60);
+    }
+    else
+    {
+        std::snprintf(buf, sizeof(buf), "%lds", t);
+    }
+    return buf;
+}
+
+std::string
+LastLine(const std::string& file)
+{
+    std::string text;
+    try
+    {
+        text = ReadTextFile(file);
+    }
+    catch (const InputError&)
+    {
+        return "(no log)";
+    }
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
+    {
+        text.pop_back();
+    }
+    const size_t nl = text.find_last_of('\n');
+    return nl == std::string::npos ? text : text.substr(nl + 1);
+}
+
+std::string
+SelfExecutable()
+{
+    char buf[4096];
+    const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+    if (n <= 0)
+    {
+        throw InputError("sweep: cannot find the slsim executable (/proc/self/exe)");
+    }
+    return std::string(buf, static_cast<size_t>(n));
+}
+
+/// Starts `exe run <dir>/scenario.json --out <dir> --quiet` with output in <dir>/run.log; the
+/// child dies with this process (PR_SET_PDEATHSIG), so a killed sweep leaves no runner behind.
+pid_t
+StartRun(const std::string& exe, const std::string& dir)
+{
+    const std::string scenario = dir + "/scenario.json";
+    const std::string log = dir + "/run.log";
+    const pid_t parent = ::getpid();
+    const pid_t pid = ::fork();
+    if (pid < 0)
+    {
+        throw std::runtime_error("sweep: fork failed");
+    }
+    if (pid == 0)
+    {
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != parent)
+        {
+            ::_exit(1);
+        }
+        const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0)
+        {
+            ::dup2(fd, 1);
+            ::dup2(fd, 2);
+            ::close(fd);
+        }
+        const char* argv[] = {exe.c_str(), "run", scenario.c_str(), "--out", dir.c_str(),
+                              "--quiet", nullptr};
+        ::execv(exe.c_str(), const_cast<char* const*>(argv));
+        ::_exit(127);
+    }
+    return pid;
+}
+
+struct SweepArgs
+{
+    std::string file;
+    std::string out;
+    int jobs = 1;
+    bool combineOnly = false;
+    std::vector<std::string> overrides;
+};
+
+SweepArgs
+ParseSweepArgs(const std::vector<std::string>& args)
+{
+    SweepArgs a;
+    for (size_t i = 0; i < args.size(); ++i)
+    {
+        const std::string& s = args[i];
+        auto value = [&](const std::string& flag) -> std::string {
+            if (s.size() > flag.size() && s.compare(0, flag.size() + 1, flag + "=") == 0)
+            {
+                return s.substr(flag.size() + 1);
+            }
+            if (i + 1 >= args.size())
+            {
+                throw InputError("sweep: " + flag + " needs a value");
+            }
+            return args[++i];
+        };
+        if (s == "--out" || s.rfind("--out=", 0) == 0)
+        {
+            a.out = value("--out");
+        }
+        else if (s == "--set" || s.rfind("--set=", 0) == 0)
+        {
+            a.overrides.push_back(value("--set"));
+        }
+        else if (s == "-j" || s == "--jobs" || s.rfind("--jobs=", 0) == 0 ||
+                 (s.rfind("-j", 0) == 0 && s.size() > 2))
+        {
+            const std::string v = s.rfind("-j", 0) == 0 && s.size() > 2 && s[2] != '-'
+                                      ? s.substr(2)
+                                      : value(s == "-j" ? "-j" : "--jobs");
+            if (v.empty() || v.size() > 4 || v.find_first_not_of("0123456789") != std::string::npos
+                || std::stoi(v) < 1)
+            {
+                throw InputError("sweep: -j must be a positive integer, got \"" + v + "\"");
+            }
+            a.jobs = std::stoi(v);
+        }
+        else if (s == "--combine-only")
+        {
+            a.combineOnly = true;
+        }
+        else if (!s.empty() && s[0] == '-')
+        {
+            throw InputError("sweep: unknown option " + s + " (see slsim --help)");
+        }
+        else if (a.file.empty())
+        {
+            a.file = s;
+        }
+        else
+        {
+            throw InputError("sweep: unexpected argument " + s);
+        }
+    }
+    if (a.file.empty())
+    {
+        throw InputError("sweep: missing SWEEP.json");
+    }
+    if (a.out.empty())
+    {
+        throw InputError("sweep: missing --out DIR");
+    }
+    return a;
+}
+
+/// Progress on stderr: a bar redrawn in place on a terminal, one line per event otherwise.
+class Progress
+{
+  public:
+    Progress(size_t total, size_t done, std::string prefix)
+        : m_total(total),
+          m_done(done),
+          m_startDone(done),
+          m_prefix(std::move(prefix)),
+          m_tty(::isatty(2) != 0),
+          m_start(std::chrono::steady_clock::now())
+    {
+    }
+
+    void PointDone(const SweepPoint& p, bool ok, double seconds, const std::string& why,
+                   size_t running)
+    {
+        ++m_done;
+        const double elapsed =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
+        const size_t finished = m_done - m_startDone;
+        const double eta = static_cast<double>(m_total - m_done) * elapsed
+                           / static_cast<double>(std::max<size_t>(finished, 1));
+        if (m_tty)
+        {
+            if (!ok)
+            {
+                std::cerr << "\r\033[K" << m_prefix << p.id << " FAILED: " << why << "\n";
+            }
+            const int width = 30;
+            const int filled = static_cast<int>(width * m_done / std::max<size_t>(m_total, 1));
+            std::cerr << "\r\033[K" << m_prefix << "[" << std::string(filled, '#')
+                      << std::string(width - filled, '.') << "] " << m_done << "/" << m_total
+                      << " points, " << running << " running, ETA " << DurationText(eta)
+                      << std::flush;
+            if (m_done == m_total)
+            {
+                std::cerr << "\n";
+            }
+        }
+        else
+        {
+            std::cerr << m_prefix << "[" << m_done << "/" << m_total << "] " << p.id
+                      << (ok ? " done in " + FormatDouble(std::round(seconds * 10) / 10) + " s"
+                             : " FAILED: " + why)
+                      << ", ETA " << DurationText(eta) << "\n";
+        }
+    }
+
+    void Finish()
+    {
+        if (m_tty && m_done < m_total)
+        {
+            std::cerr << "\n";
+        }
+    }
+
+  private:
+    size_t m_total, m_done, m_startDone;
+    std::string m_prefix;
+    bool m_tty;
+    std::chrono::steady_clock::time_point m_start;
+};
+
+} // namespace
+
+void
+MpiRankFromEnvironment(int& rank, int& size)
+{
+    rank = 0;
+    size = 1;
+    for (const auto& [r, s] : {std::pair<const char*, const char*>{"OMPI_COMM_WORLD_RANK",
+                                                                   "OMPI_COMM_WORLD_SIZE"},
+                               std::pair<const char*, const char*>{"PMI_RANK", "PMI_SIZE"}})
+    {
+        const char* rv = std::getenv(r);
+        const char* sv = std::getenv(s);
+        if (!rv || !sv)
+        {
+            continue;
+        }
+        char* end1 = nullptr;
+        char* end2 = nullptr;
+        const long ri = std::strtol(rv, &end1, 10);
+        const long si = std::strtol(sv, &end2, 10);
+        if (*rv == '\0' || *end1 != '\0' || *sv == '\0' || *end2 != '\0' || si < 1 || ri < 0
+            || ri >= si || si > 1000000)
+        {
+            throw InputError(std::string("sweep: bad MPI environment ") + r + "=" + rv + " " + s
+                             + "=" + sv);
+        }
+        rank = static_cast<int>(ri);
+        size = static_cast<int>(si);
+        return;
+    }
+}
+
+Sweep
+ExpandSweep(const Json& doc, const std::string& baseDir, const std::vector<std::string>& overrides)
+{
+    ObjectReader r(doc, "");
+    r.Allow("$schema");
+    if (const Json* d = r.Find("description"))
+    {
+        AsString(*d, "description");
+    }
+    // The base scenario: a file (relative to the sweep file) or inline.
+    Json base;
+    std::string scenarioDir = baseDir;
+    const Json* b = r.Find("base");
+    if (!b)
+    {
+        Fail("base", "missing (a scenario file name or an inline scenario object)");
+    }
+    if (b->is_string())
+    {
+        std::string file = b->get<std::string>();
+        if (!file.empty() && file[0] != '/')
+        {
+            file = baseDir + "/" + file;
+        }
+        base = ReadJsonFile(file);
+        scenarioDir = DirectoryOf(file);
+    }
+    else if (b->is_object())
+    {
+        base = *b;
+    }
+    else
+    {
+        Fail("base", "must be a file name or an object, got " + Describe(*b));
+    }
+    if (const Json* s = r.Find("set"))
+    {
+        ObjectReader sr(*s, "set");
+        for (auto it = s->begin(); it != s->end(); ++it)
+        {
+            sr.Allow(it.key());
+            try
+            {
+                SetPath(base, it.key(), it.value());
+            }
+            catch (const InputError& e)
+            {
+                Fail(JoinPath("set", it.key()), e.what());
+            }
+        }
+    }
+    for (const auto& o : overrides)
+    {
+        ApplyOverride(base, o);
+    }
+    // A relative trace must still be found from the point's own folder.
+    if (base.contains("devices") && base["devices"].is_object() && base["devices"].contains("trace")
+        && base["devices"]["trace"].is_string())
+    {
+        const std::string t = base["devices"]["trace"].get<std::string>();
+        if (!t.empty() && t[0] != '/')
+        {
+            base["devices"]["trace"] = AbsolutePath(scenarioDir + "/" + t);
+        }
+    }
+
+    Sweep sweep;
+    if (const Json* g = r.Find("grid"))
+    {
+        ObjectReader gr(*g, "grid");
+        for (auto it = g->begin(); it != g->end(); ++it)
+        {
+            gr.Allow(it.key());
+            if (it.key() == "seed")
+            {
+                Fail(gr.PathOf("seed"), "use \"seeds\" or \"repetitions\" to vary the seed");
+            }
+            sweep.axes.push_back({it.key(), {it.key()}, AxisValues(it.value(), gr.PathOf(it.key()))});
+        }
+    }
+    if (const Json* e = r.Find("equal_budget"))
+    {
+        // Every method at the same bits per element: one axis that sets the budget of each listed
+        // direction (CodecConfig::budgetBitsPerElement); the codec resolves its own parameters.
+        ObjectReader er(*e, "equal_budget");
+        const Json* bits = er.Find("bits_per_element");
+        if (!bits)
+        {
+            Fail(er.PathOf("bits_per_element"), "missing");
+        }
+        SweepAxis axis{"budget_bits_per_element", {}, AxisValues(*bits, er.PathOf("bits_per_element"))};
+        for (size_t i = 0; i < axis.values.size(); ++i)
+        {
+            CheckNumber(AsNumber(axis.values[i], IndexPath(er.PathOf("bits_per_element"), i)),
+                        IndexPath(er.PathOf("bits_per_element"), i), 0, 64, true);
+        }
+        std::vector<std::string> dirs{"uplink"};
+        if (const Json* d = er.Find("directions"))
+        {
+            dirs.clear();
+            if (!d->is_array() || d->empty())
+            {
+                Fail(er.PathOf("directions"), "must be a non-empty array");
+            }
+            for (size_t i = 0; i < d->size(); ++i)
+            {
+                const std::string dir = AsString((*d)[i], IndexPath(er.PathOf("directions"), i));
+                if (dir != "uplink" && dir != "downlink" && dir != "sync")
+                {
+                    Fail(IndexPath(er.PathOf("directions"), i),
+                         "must be uplink, downlink or sync; got \"" + dir + "\"");
+                }
+                dirs.push_back(dir);
+            }
+        }
+        for (const auto& dir : dirs)
+        {
+            axis.paths.push_back("codec." + dir + ".budget_bits_per_element");
+        }
+        er.Finish();
+        sweep.axes.push_back(axis);
+    }
+    // Seeds: an explicit list, or repetitions counting up from the base seed.
+    std::vector<uint64_t> seeds;
+    uint64_t baseSeed = 1;
+    if (base.is_object() && base.contains("seed") && base["seed"].is_number_unsigned())
+    {
+        baseSeed = base["seed"].get<uint64_t>();
+    }
+    int repetitions = 1;
+    const bool hasReps = r.Integer("repetitions", repetitions, 1, 100000);
+    if (const Json* s = r.Find("seeds"))
+    {
+        if (hasReps)
+        {
+            Fail("seeds", "give seeds or repetitions, not both");
+        }
+        if (!s->is_array() || s->empty())
+        {
+            Fail("seeds", "must be a non-empty array of seeds");
+        }
+        for (size_t i = 0; i < s->size(); ++i)
+        {
+            const int64_t v = AsInteger((*s)[i], IndexPath("seeds", i));
+            if (v < 0)
+            {
+                Fail(IndexPath("seeds", i), "must be >= 0");
+            }
+            seeds.push_back(static_cast<uint64_t>(v));
+        }
+    }
+    else
+    {
+        for (int i = 0; i < repetitions; ++i)
+        {
+            seeds.push_back(baseSeed + static_cast<uint64_t>(i));
+        }
+    }
+    r.Finish();
+
+    // Cartesian product, first axis slowest, repetitions innermost.
+    size_t total = seeds.size();
+    for (const auto& a : sweep.axes)
+    {
+        total *= a.values.size();
+        if (total > 1000000)
+        {
+            Fail("grid", "more than 1000000 points");
+        }
+    }
+    const size_t digits = std::max<size_t>(4, std::to_string(total - 1).size());
+    for (size_t index = 0; index < total; ++index)
+    {
+        SweepPoint p;
+        p.index = index;
+        p.scenario = base;
+        size_t rest = index;
+        p.repetition = static_cast<int>(rest % seeds.size());
+        rest /= seeds.size();
+        std::vector<size_t> pick(sweep.axes.size());
+        for (size_t k = sweep.axes.size(); k-- > 0;)
+        {
+            pick[k] = rest % sweep.axes[k].values.size();
+            rest /= sweep.axes[k].values.size();
+        }
+        std::string description;
+        for (size_t k = 0; k < sweep.axes.size(); ++k)
+        {
+            const Json& v = sweep.axes[k].values[pick[k]];
+            for (const auto& path : sweep.axes[k].paths)
+            {
+                try
+                {
+                    SetPath(p.scenario, path, v);
+                }
+                catch (const InputError& e)
+                {
+                    Fail(JoinPath("grid", sweep.axes[k].column), e.what());
+                }
+            }
+            p.values.push_back(FormatValue(v));
+            description += (description.empty() ? "" : ", ") + sweep.axes[k].column + "=" + v.dump();
+        }
+        p.seed = seeds[static_cast<size_t>(p.repetition)];
+        p.scenario["seed"] = p.seed;
+        description += (description.empty() ? "" : ", ") + std::string("seed=") +
+                       std::to_string(p.seed);
+        std::string number = std::to_string(index);
+        number.insert(0, digits - number.size(), '0');
+        p.id = "p" + number + "-" + HashHex(p.scenario.dump());
+        try
+        {
+            LoadScenario(p.scenario, scenarioDir);
+        }
+        catch (const InputError& e)
+        {
+            throw InputError("point " + std::to_string(index) + " (" + description + "): " + e.what());
+        }
+        sweep.points.push_back(std::move(p));
+    }
+    return sweep;
+}
+
+Sweep
+LoadSweep(const std::string& path, const std::vector<std::string>& overrides)
+{
+    const Json doc = ReadJsonFile(path);
+    try
+    {
+        return ExpandSweep(doc, DirectoryOf(path), overrides);
+    }
+    catch (const InputError& e)
+    {
+        throw InputError(path + ": " + e.what());
+    }
+}
+
+size_t
+CombineSweep(const Sweep& sweep, const std::string& outDir)
+{
+    std::vector<std::string> columns{"point"};
+    for (const auto& a : sweep.axes)
+    {
+        columns.push_back(a.column);
+    }
+    columns.push_back("repetition");
+    columns.push_back("seed");
+    const size_t fixed = columns.size();
+    std::vector<std::map<std::string, std::string>> rows;
+    size_t missing = 0;
+    for (const auto& p : sweep.points)
+    {
+        if (!PointComplete(outDir, p))
+        {
+            ++missing;
+            continue;
+        }
+        const std::string file = PointsDir(outDir) + "/" + p.id + "/summary.csv";
+        const auto csv = ParseCsv(ReadTextFile(file));
+        if (csv.size() < 2 || csv[0].size() != csv[1].size())
+        {
+            throw InputError(file + ": expected a header and one row");
+        }
+        std::map<std::string, std::string> row;
+        row["point"] = p.id;
+        for (size_t k = 0; k < sweep.axes.size(); ++k)
+        {
+            row[sweep.axes[k].column] = p.values[k];
+        }
+        row["repetition"] = std::to_string(p.repetition);
+        row["seed"] = std::to_string(p.seed);
+        for (size_t c = 0; c < csv[0].size(); ++c)
+        {
+            const std::string& name = csv[0][c];
+            if (std::find(columns.begin(), columns.begin() + static_cast<long>(fixed), name)
+                != columns.begin() + static_cast<long>(fixed))
+            {
+                continue; // a grid column or the seed again: ours is authoritative
+            }
+            if (std::find(columns.begin(), columns.end(), name) == columns.end())
+            {
+                columns.push_back(name);
+            }
+            row[name] = csv[1][c];
+        }
+        rows.push_back(std::move(row));
+    }
+    std::string out;
+    for (size_t c = 0; c < columns.size(); ++c)
+    {
+        out += (c ? "," : "") + CsvField(columns[c]);
+    }
+    out += "\n";
+    for (const auto& row : rows)
+    {
+        for (size_t c = 0; c < columns.size(); ++c)
+        {
+            auto it = row.find(columns[c]);
+            out += (c ? "," : "") + CsvField(it == row.end() ? "" : it->second);
+        }
+        out += "\n";
+    }
+    WriteFileAtomicShared(outDir + "/sweep.csv", out);
+    return missing;
+}
+
+int
+SweepCommand(const std::vector<std::string>& args)
+{
+    const SweepArgs a = ParseSweepArgs(args);
+    const Sweep sweep = LoadSweep(a.file, a.overrides);
+    MakeDirectories(a.out);
+    MakeDirectories(PointsDir(a.out));
+    if (a.combineOnly)
+    {
+        const size_t missing = CombineSweep(sweep, a.out);
+        std::cerr << "slsim sweep: " << a.out << "/sweep.csv: " << sweep.points.size() - missing
+                  << " of " << sweep.points.size() << " points"
+                  << (missing ? " (" + std::to_string(missing) + " missing)" : std::string())
+                  << "\n";
+        return missing ? 1 : 0;
+    }
+    int rank = 0, ranks = 1;
+    MpiRankFromEnvironment(rank, ranks);
+    const std::string prefix =
+        ranks > 1 ? "slsim sweep [rank " + std::to_string(rank) + "/" + std::to_string(ranks) + "]: "
+                  : "slsim sweep: ";
+
+    std::vector<const SweepPoint*> mine, todo;
+    for (const auto& p : sweep.points)
+    {
+        if (p.index % static_cast<size_t>(ranks) == static_cast<size_t>(rank))
+        {
+            mine.push_back(&p);
+        }
+    }
+    // Leftovers of an interrupted attempt at our points (their runners died with that sweep).
+    const std::vector<std::string> entries = ListDirectory(a.out);
+    for (const SweepPoint* p : mine)
+    {
+        for (const auto& name : entries)
+        {
+            if (name.rfind(".tmp-" + p->id + "-", 0) == 0)
+            {
+                RemoveTree(a.out + "/" + name);
+            }
+        }
+        if (!PointComplete(a.out, *p))
+        {
+            todo.push_back(p);
+        }
+    }
+    if (rank == 0)
+    {
+        Json record = {{"sweep_file", a.file}, {"overrides", a.overrides}, {"points", Json::array()}};
+        for (const auto& p : sweep.points)
+        {
+            Json values = Json::object();
+            for (size_t k = 0; k < sweep.axes.size(); ++k)
+            {
+                values[sweep.axes[k].column] = p.values[k];
+            }
+            record["points"].push_back(
+                {{"id", p.id}, {"values", values}, {"repetition", p.repetition}, {"seed", p.seed}});
+        }
+        WriteFileAtomicShared(a.out + "/sweep-points.json", record.dump(2) + "\n");
+    }
+    std::cerr << prefix << sweep.points.size() << " points, " << mine.size() << " for this process, "
+              << mine.size() - todo.size() << " already complete, running " << todo.size()
+              << " with -j " << a.jobs << "\n";
+
+    const std::string exe = SelfExecutable();
+    Progress progress(mine.size(), mine.size() - todo.size(), prefix);
+    struct Running
+    {
+        const SweepPoint* point;
+        std::string dir;
+        std::chrono::steady_clock::time_point start;
+    };
+    std::map<pid_t, Running> running;
+    size_t next = 0, failed = 0;
+    while (next < todo.size() || !running.empty())
+    {
+        while (next < todo.size() && running.size() < static_cast<size_t>(a.jobs))
+        {
+            const SweepPoint& p = *todo[next++];
+            const std::string dir = a.out + "/.tmp-" + p.id + "-" + std::to_string(::getpid());
+            RemoveTree(dir);
+            MakeDirectories(dir);
+            WriteFileAtomic(dir + "/scenario.json", p.scenario.dump(2) + "\n");
+            Json info = {{"id", p.id}, {"index", p.index}, {"repetition", p.repetition},
+                         {"seed", p.seed}, {"values", Json::object()}};
+            for (size_t k = 0; k < sweep.axes.size(); ++k)
+            {
+                info["values"][sweep.axes[k].column] = p.values[k];
+            }
+            WriteFileAtomic(dir + "/point.json", info.dump(2) + "\n");
+            running[StartRun(exe, dir)] = {&p, dir, std::chrono::steady_clock::now()};
+        }
+        int status = 0;
+        const pid_t pid = ::waitpid(-1, &status, 0);
+        if (pid < 0)
+        {
+            if (errno == EINTR)
+            {
+                continue;
+            }
+            throw std::runtime_error("sweep: waitpid failed");
+        }
+        auto it = running.find(pid);
+        if (it == running.end())
+        {
+            continue;
+        }
+        const Running job = it->second;
+        running.erase(it);
+        const double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - job.start).count();
+        const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0
+                        && PathExists(job.dir + "/summary.csv");
+        std::string why;
+        if (ok)
+        {
+            const std::string final = PointsDir(a.out) + "/" + job.point->id;
+            if (std::rename(job.dir.c_str(), final.c_str()) != 0)
+            {
+                RemoveTree(job.dir); // completed meanwhile by another process: keep that one
+            }
+        }
+        else
+        {
+            why = WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
+                                      : "exit " + std::to_string(WEXITSTATUS(status));
+            why += ": " + LastLine(job.dir + "/run.log");
+            MakeDirectories(a.out + "/failed");
+            const std::string dest = a.out + "/failed/" + job.point->id;
+            RemoveTree(dest);
+            if (std::rename(job.dir.c_str(), dest.c_str()) != 0)
+            {
+                RemoveTree(job.dir);
+            }
+            ++failed;
+        }
+        progress.PointDone(*job.point, ok, seconds, why, running.size());
+    }
+    progress.Finish();
+
+    // Whoever sees every point complete writes the combined CSV: the last process to finish a
+    // point always does (it checks after its own final rename).
+    size_t complete = 0;
+    for (const auto& p : sweep.points)
+    {
+        complete += PointComplete(a.out, p) ? 1 : 0;
+    }
+    if (complete == sweep.points.size())
+    {
+        CombineSweep(sweep, a.out);
+        std::cerr << prefix << "all " << complete << " points complete -> " << a.out
+                  << "/sweep.csv\n";
+    }
+    else if (failed == 0)
+    {
+        std::cerr << prefix << "this process's points are complete; " << complete << " of "
+                  << sweep.points.size()
+                  << " overall (the last rank to finish writes sweep.csv, or run with "
+                     "--combine-only)\n";
+    }
+    if (failed > 0)
+    {
+        std::cerr << prefix << failed << " point(s) failed; logs in " << a.out
+                  << "/failed/; re-run to retry them\n";
+        return 1;
+    }
+    return 0;
+}
+
+} // namespace slsim
