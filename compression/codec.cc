@@ -235,7 +235,7 @@ MakeCodec(const CodecConfig& config)
 }
 
 Shape
-DecodeAny(const uint8_t* data, size_t size, std::vector<float>& out)
+DecodeAny(const uint8_t* data, size_t size, std::vector<float>& out, uint64_t maxElements)
 {
     if (data == nullptr && size != 0)
     {
@@ -243,6 +243,12 @@ DecodeAny(const uint8_t* data, size_t size, std::vector<float>& out)
     }
     ByteReader reader(data, size);
     const WireHeader h = ReadHeader(reader); // checks the exact size before anything is allocated
+    if (h.n > maxElements)
+    {
+        throw DecodeError(std::string(CodecIdName(h.codec)) + " " + h.shape.ToString() + ": " +
+                          std::to_string(h.n) + " elements exceed the decoder's limit of " +
+                          std::to_string(maxElements));
+    }
     const uint8_t* payload = data + reader.Position();
     out.resize(h.n);
     switch (h.codec)

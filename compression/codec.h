@@ -81,8 +81,15 @@ class Codec
 /// Builds a codec (validates the configuration and resolves a budget first).
 std::unique_ptr<Codec> MakeCodec(const CodecConfig& config);
 
-/// Decodes any blob by its header.
-Shape DecodeAny(const uint8_t* data, size_t size, std::vector<float>& out);
+/// Largest tensor DecodeAny accepts by default: 2^28 elements (1 GiB of floats). Most layouts
+/// grow with n, but topk/randtopk with u32 indices cost 8k bytes whatever n is, so a 40-byte
+/// blob could otherwise claim a 2^32-element tensor and make the decoder allocate 16 GiB.
+constexpr uint64_t DEFAULT_MAX_DECODE_ELEMENTS = uint64_t{1} << 28;
+
+/// Decodes any blob by its header; throws DecodeError for a malformed blob or one whose tensor
+/// has more than maxElements elements (checked before anything is allocated).
+Shape DecodeAny(const uint8_t* data, size_t size, std::vector<float>& out,
+                uint64_t maxElements = DEFAULT_MAX_DECODE_ELEMENTS);
 
 /// ||x - y||_2 / ||x||_2 (0 when both are zero; +inf when only x is zero). Accumulates in double.
 double RelativeL2Error(const float* x, const float* y, size_t n);
