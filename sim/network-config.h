@@ -40,6 +40,9 @@ struct NetworkConfig
     double bottleneckDelayMs = 1.0;
     double serverGflops = 1000.0; // server compute speed
     int serverWorkers = 1;        // requests served in parallel; the rest queue
+    /// Devices power on at a uniform random instant in [0, startJitterS): a thousand SYNs at the
+    /// same instant overflow the hub's queue and back off for tens of seconds.
+    double startJitterS = 0.1;
     TcpConfig tcp;
 };
 

@@ -1,6 +1,7 @@
 #include "sim/run.h"
 
 #include "common/error.h"
+#include "common/rng.h"
 #include "sim/device-app.h"
 #include "sim/metrics-collector.h"
 #include "sim/server-app.h"
@@ -50,13 +51,14 @@ RunScenario(const ScenarioConfig& config, const std::string& outDir)
     server->Setup(&config, SERVER_PORT, &trainer, &metrics, &round);
     net.server->AddApplication(server);
     server->SetStartTime(ns3::Seconds(0));
+    Rng jitter(config.seed, "start-jitter");
     for (int d = 0; d < devices; ++d)
     {
         auto app = ns3::CreateObject<DeviceApp>();
         app->Setup(d, net.serverAddress, SERVER_PORT, &trainer, &metrics,
                    config.training.timeBudgetS, &round);
         net.devices.Get(static_cast<uint32_t>(d))->AddApplication(app);
-        app->SetStartTime(ns3::Seconds(0));
+        app->SetStartTime(ns3::Seconds(jitter.Uniform() * config.network.startJitterS));
     }
     for (const OutageConfig& o : config.faults.outages)
     {
