@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <functional>
 #include <string>
 
@@ -36,7 +37,7 @@ FindBin(const uint64_t* hist, uint32_t bins, uint64_t k, uint64_t& countAbove)
 
 template <typename KeyFn>
 TopKThreshold
-SelectImpl(const float* x, uint64_t n, uint64_t k, KeyFn keyOf, std::vector<uint32_t>& cand,
+SelectByHistogram(const float* x, uint64_t n, uint64_t k, KeyFn keyOf, std::vector<uint32_t>& cand,
            std::vector<uint32_t>& next, const char* what)
 {
     // Pass 1: histogram of the top 11 key bits, four interleaved copies, and a finiteness check.
@@ -118,6 +119,110 @@ SelectImpl(const float* x, uint64_t n, uint64_t k, KeyFn keyOf, std::vector<uint
     return t;
 }
 
+/// Sampling front end: estimate bounds [lo, hi] around the k-th largest key from a strided
+/// sample, then one pass over x counts keys above hi and gathers the few keys inside the bounds;
+/// the exact threshold is selected among those. The result is exact whatever the sample says:
+/// when the bounds miss (unlucky or adversarial data) it falls back to the histogram select.
+template <typename KeyFn>
+TopKThreshold
+SelectImpl(const float* x, uint64_t n, uint64_t k, KeyFn keyOf, std::vector<uint32_t>& cand,
+           std::vector<uint32_t>& next, const char* what)
+{
+    constexpr uint64_t SAMPLE = 16384;
+    if (n < 8 * SAMPLE)
+    {
+        return SelectByHistogram(x, n, k, keyOf, cand, next, what);
+    }
+    next.resize(SAMPLE);
+    for (uint64_t j = 0; j < SAMPLE; ++j)
+    {
+        next[j] = keyOf(x[j * n / SAMPLE]);
+    }
+    std::sort(next.begin(), next.end(), std::greater<uint32_t>());
+    // Rank of the k-th largest in the sample, +- 4 standard deviations of a binomial, + slack.
+    const double p = static_cast<double>(k) / static_cast<double>(n);
+    const double r = p * SAMPLE;
+    const double margin = 4.0 * std::sqrt(SAMPLE * p * (1.0 - p)) + 8.0;
+    const uint32_t hi = r - margin < 0.5 ? UINT32_MAX : next[static_cast<uint64_t>(r - margin)];
+    const uint32_t lo = r + margin >= SAMPLE - 1 ? 0 : next[static_cast<uint64_t>(r + margin)];
+    const uint32_t width = hi - lo;
+    cand.clear();
+    uint64_t above = 0;
+    uint32_t bad = 0;
+    // Blocks of 64: a vectorisable loop computes keys, counts and flags; a scalar loop gathers
+    // candidates only in blocks that have one (about a third of them at 1 % kept).
+    constexpr uint64_t B = 64;
+    uint32_t keys[B];
+    for (uint64_t start = 0; start < n; start += B)
+    {
+        const uint64_t m = std::min<uint64_t>(B, n - start);
+        const float* xb = x + start;
+        uint32_t aboveBlock = 0;
+        uint32_t inBlock = 0;
+        for (uint64_t j = 0; j < m; ++j)
+        {
+            uint32_t u;
+            std::memcpy(&u, xb + j, 4);
+            bad |= static_cast<uint32_t>((u & 0x7fffffffu) >= ABS_INF);
+            const uint32_t key = keyOf(xb[j]);
+            keys[j] = key;
+            aboveBlock += static_cast<uint32_t>(key > hi);
+            inBlock |= static_cast<uint32_t>(key - lo <= width); // lo <= key <= hi
+        }
+        above += aboveBlock;
+        if (inBlock)
+        {
+            for (uint64_t j = 0; j < m; ++j)
+            {
+                if (keys[j] - lo <= width)
+                {
+                    cand.push_back(keys[j]);
+                }
+            }
+        }
+    }
+    if (bad)
+    {
+        throw InputError(std::string(what) + ": input has a non-finite value (NaN or inf)");
+    }
+    if (!(above < k && above + cand.size() >= k))
+    {
+        return SelectByHistogram(x, n, k, keyOf, cand, next, what);
+    }
+    const uint64_t rank = k - above; // 1-based rank of the threshold among the candidates
+    std::nth_element(cand.begin(),
+                     cand.begin() + static_cast<std::ptrdiff_t>(rank - 1),
+                     cand.end(),
+                     std::greater<uint32_t>());
+    TopKThreshold t;
+    t.key = cand[rank - 1];
+    t.countAbove = above;
+    for (uint32_t key : cand)
+    {
+        t.countAbove += key > t.key;
+        t.tiesTotal += key == t.key;
+    }
+    t.tiesTaken = k - t.countAbove;
+    return t;
+}
+
+// Functors (not function pointers) so that the key computation inlines into the passes.
+struct ValueKeyFn
+{
+    uint32_t operator()(float x) const
+    {
+        return ValueKey(x);
+    }
+};
+
+struct MagnitudeKeyFn
+{
+    uint32_t operator()(float x) const
+    {
+        return MagnitudeKey(x);
+    }
+};
+
 } // namespace
 
 TopKThreshold
@@ -127,12 +232,12 @@ TopKSelector::Select(const float* x, uint64_t n, uint64_t k, bool magnitude, con
     TopKThreshold t;
     if (magnitude)
     {
-        t = SelectImpl(x, n, k, MagnitudeKey, m_candidates, m_next, what);
+        t = SelectImpl(x, n, k, MagnitudeKeyFn(), m_candidates, m_next, what);
         t.threshold = MagnitudeFromKey(t.key);
     }
     else
     {
-        t = SelectImpl(x, n, k, ValueKey, m_candidates, m_next, what);
+        t = SelectImpl(x, n, k, ValueKeyFn(), m_candidates, m_next, what);
         t.threshold = ValueFromKey(t.key);
     }
     SLSIM_ASSERT(t.tiesTaken >= 1 && t.tiesTaken <= t.tiesTotal);

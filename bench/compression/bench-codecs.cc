@@ -1,0 +1,149 @@
+// Codec throughput on a 256x64x16x16 post-ReLU tensor (the paper's VGG19 shallow cut at batch
+// 256), next to a plain memcpy of the same tensor measured in the same run.
+//
+//   scripts/bench-codecs            (builds build-bench-codecs/ and runs this)
+//   bench_codecs [--reps N] [--shape 256x64x16x16]
+//
+// GB/s = uncompressed fp32 bytes / median time per call. The tensor is ReLU(N(0,1)) from a
+// fixed seed. Prints a table and the MS encode speed relative to the authors' PyTorch
+// implementation (0.11 GB/s for this tensor on the reference machine).
+#include "compression/codec.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+using namespace slsim;
+
+namespace
+{
+
+template <typename F>
+double
+MedianSeconds(int reps, F&& f)
+{
+    std::vector<double> t;
+    f(); // warm-up: buffers reach their capacity
+    for (int r = 0; r < reps; ++r)
+    {
+        const auto a = std::chrono::steady_clock::now();
+        f();
+        const auto b = std::chrono::steady_clock::now();
+        t.push_back(std::chrono::duration<double>(b - a).count());
+    }
+    std::sort(t.begin(), t.end());
+    return t[t.size() / 2];
+}
+
+Shape
+ParseShape(const std::string& s)
+{
+    std::vector<int64_t> d;
+    size_t at = 0;
+    while (at <= s.size())
+    {
+        const size_t x = s.find('x', at);
+        d.push_back(std::atoll(s.substr(at, x - at).c_str()));
+        if (x == std::string::npos)
+        {
+            break;
+        }
+        at = x + 1;
+    }
+    return Shape(d);
+}
+
+} // namespace
+
+int
+main(int argc, char** argv)
+{
+    int reps = 15;
+    Shape shape{256, 64, 16, 16};
+    for (int i = 1; i + 1 < argc; i += 2)
+    {
+        if (std::strcmp(argv[i], "--reps") == 0)
+        {
+            reps = std::max(1, std::atoi(argv[i + 1]));
+        }
+        else if (std::strcmp(argv[i], "--shape") == 0)
+        {
+            shape = ParseShape(argv[i + 1]);
+        }
+    }
+    const size_t n = static_cast<size_t>(shape.Numel());
+    const double gb = 4.0 * static_cast<double>(n) / 1e9;
+    std::vector<float> x(n);
+    Rng data(42, "bench");
+    for (auto& v : x)
+    {
+        v = static_cast<float>(std::max(0.0, data.Normal()));
+    }
+    std::vector<float> copy(n);
+    const double memcpyS = MedianSeconds(reps, [&] { std::memcpy(copy.data(), x.data(), 4 * n); });
+    std::printf("tensor %s (%.1f MB fp32), median of %d calls\n", shape.ToString().c_str(),
+                gb * 1e3, reps);
+    std::printf("%-34s %9s %9s %10s %10s %8s\n", "codec", "bytes", "bits/el", "enc GB/s",
+                "dec GB/s", "rel_l2");
+    std::printf("%-34s %9zu %9.3f %10.2f %10.2f %8s\n", "memcpy (reference)", 4 * n, 32.0,
+                gb / memcpyS, gb / memcpyS, "0");
+
+    struct Case
+    {
+        const char* label;
+        CodecConfig config;
+    };
+    std::vector<Case> cases;
+    auto add = [&](const char* label, const char* method, double sparsity, int bits,
+                   const char* index = "auto") {
+        CodecConfig c;
+        c.method = method;
+        c.sparsity = sparsity;
+        c.bits = bits;
+        c.index = index;
+        cases.push_back({label, c});
+    };
+    add("none", "none", 0, 2);
+    add("fp16", "fp16", 0, 2);
+    add("bf16", "bf16", 0, 2);
+    add("quantize 3 bits (QU)", "quantize", 0, 3);
+    add("topk 4.125% bitmap (SP)", "topk", 0.95875, 2, "bitmap");
+    add("randtopk 4.125% a=0.1 (RT)", "randtopk", 0.95875, 2, "bitmap");
+    add("ms r=0.99 b=2 (MS)", "ms", 0.99, 2);
+    add("ms r=0.99 b=3", "ms", 0.99, 3);
+    CodecConfig signedMs;
+    signedMs.method = "ms";
+    signedMs.signedValues = true;
+    cases.push_back({"ms r=0.99 b=2 signed", signedMs});
+    CodecConfig sq;
+    sq.method = "quantize";
+    sq.bits = 3;
+    sq.stochastic = true;
+    cases.push_back({"quantize 3 bits stochastic", sq});
+
+    double msEncode = 0;
+    for (const Case& c : cases)
+    {
+        auto codec = MakeCodec(c.config);
+        Rng rng(1, "codec");
+        std::vector<uint8_t> blob;
+        std::vector<float> y;
+        const double enc = MedianSeconds(reps, [&] { codec->Encode(x.data(), shape, blob, rng); });
+        const double dec = MedianSeconds(reps, [&] { DecodeAny(blob.data(), blob.size(), y); });
+        if (std::string(c.label) == "ms r=0.99 b=2 (MS)")
+        {
+            msEncode = gb / enc;
+        }
+        std::printf("%-34s %9zu %9.3f %10.2f %10.2f %8.4f\n", c.label, blob.size(),
+                    8.0 * static_cast<double>(blob.size()) / static_cast<double>(n), gb / enc,
+                    gb / dec, RelativeL2Error(x.data(), y.data(), n));
+    }
+    std::printf("ms encode: %.2fx memcpy time, %.0fx the authors' PyTorch (0.11 GB/s)\n",
+                (gb / memcpyS) / msEncode, msEncode / 0.11);
+    return 0;
+}
