@@ -33,6 +33,32 @@ LoadF32(const uint8_t* p)
     return v;
 }
 
+/// Codes of one block, branch-free so that it vectorises: selected elements (a > T, or a == T
+/// when every tie is taken) get L; the others clamp((a * L) / T rounded, 0, L - 1), or 0 when
+/// T <= 0. Partial ties are fixed up by the caller.
+template <bool Abs, bool Floor>
+void
+ComputeCodes(const float* xb, size_t m, float T, bool allTies, bool positiveT, float tDiv,
+             uint8_t L, uint8_t* codes)
+{
+    const float lf = L;
+    const float lMinus1 = static_cast<float>(L - 1);
+    const float keep = positiveT ? 1.0f : 0.0f;
+    const uint8_t tieSel = allTies ? 1 : 0;
+    for (size_t j = 0; j < m; ++j)
+    {
+        const float a = Abs ? std::fabs(xb[j]) : xb[j];
+        // y = (a * L) / T, as torch computes flat * L / T in float32; clamped before use.
+        float y = (a * lf) / tDiv;
+        y = std::min(std::max(y, 0.0f), 256.0f) * keep;
+        float q = Floor ? static_cast<float>(static_cast<int>(y)) : RoundHalfEvenSmall(y);
+        q = std::min(q, lMinus1);
+        const uint8_t sel = static_cast<uint8_t>((a > T) | ((a == T) & tieSel));
+        const uint8_t code = static_cast<uint8_t>(q);
+        codes[j] = sel ? L : code;
+    }
+}
+
 void
 CheckFinite(const float* x, uint64_t n, const char* what)
 {
@@ -223,8 +249,6 @@ MsCodec::Encode(const float* x, const Shape& shape, std::vector<uint8_t>& out, R
         CheckFinite(x, n, "ms");
     }
     const uint8_t L = static_cast<uint8_t>((1u << m_bits) - 1);
-    const float lf = L;
-    const float lMinus1 = static_cast<float>(L - 1);
     // T <= 0 (fewer than k positive elements): every non-selected code is 0 (scale 0).
     const bool positiveT = T > 0;
     const float tDiv = positiveT ? T : 1.0f;
@@ -238,34 +262,58 @@ MsCodec::Encode(const float* x, const Shape& shape, std::vector<uint8_t>& out, R
     {
         const size_t m = static_cast<size_t>(std::min<uint64_t>(BLOCK, n - start));
         const float* xb = x + start;
-        for (size_t j = 0; j < m; ++j)
+        if (useAbs)
         {
-            const float a = useAbs ? std::fabs(xb[j]) : xb[j];
-            // y = (a * L) / T, as torch computes flat * L / T in float32.
-            float y = (a * lf) / tDiv;
-            y = positiveT ? y : 0.0f;
-            y = std::min(std::max(y, 0.0f), 256.0f);
-            float q = useFloor ? static_cast<float>(static_cast<int>(y)) : RoundHalfEvenSmall(y);
-            q = std::min(q, lMinus1);
-            const bool sel = a > T || (allTies && a == T);
-            codes[j] = sel ? L : static_cast<uint8_t>(q);
+            useFloor ? ComputeCodes<true, true>(xb, m, T, allTies, positiveT, tDiv, L, codes)
+                     : ComputeCodes<true, false>(xb, m, T, allTies, positiveT, tDiv, L, codes);
+        }
+        else
+        {
+            useFloor ? ComputeCodes<false, true>(xb, m, T, allTies, positiveT, tDiv, L, codes)
+                     : ComputeCodes<false, false>(xb, m, T, allTies, positiveT, tDiv, L, codes);
         }
         for (size_t j = m; j < ((m + 7) & ~size_t{7}); ++j)
         {
             codes[j] = 0;
         }
         // Values in index order; ties beyond the quota keep their ordinary code.
-        for (size_t j = 0; j < m; ++j)
+        if (allTies)
         {
-            if (codes[j] == L)
+            // Fast path: skip runs of 16 codes without a reserved one (vectorised test).
+            for (size_t j0 = 0; j0 < m; j0 += 16)
             {
-                std::memcpy(vals + 4 * written++, xb + j, 4);
+                const size_t j1 = std::min(m, j0 + 16);
+                uint8_t any = 0;
+                for (size_t j = j0; j < j1; ++j)
+                {
+                    any |= static_cast<uint8_t>(codes[j] == L);
+                }
+                if (any)
+                {
+                    for (size_t j = j0; j < j1; ++j)
+                    {
+                        if (codes[j] == L)
+                        {
+                            std::memcpy(vals + 4 * written++, xb + j, 4);
+                        }
+                    }
+                }
             }
-            else if (!allTies && tiesLeft > 0 && (useAbs ? std::fabs(xb[j]) : xb[j]) == T)
+        }
+        else
+        {
+            for (size_t j = 0; j < m; ++j)
             {
-                codes[j] = L;
-                --tiesLeft;
-                std::memcpy(vals + 4 * written++, xb + j, 4);
+                if (codes[j] == L)
+                {
+                    std::memcpy(vals + 4 * written++, xb + j, 4);
+                }
+                else if (tiesLeft > 0 && (useAbs ? std::fabs(xb[j]) : xb[j]) == T)
+                {
+                    codes[j] = L;
+                    --tiesLeft;
+                    std::memcpy(vals + 4 * written++, xb + j, 4);
+                }
             }
         }
         PackCodes(codes, m, m_bits, codeDst + start * m_bits / 8);
