@@ -1,0 +1,268 @@
+// Tests of the slsim binary: malformed scenarios, determinism, sweeps (resume after SIGKILL,
+// MPI-style sharing). They run SLSIM_BINARY_DIR/slsim as a child process.
+#include "app/fs-util.h"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace slsim;
+
+namespace
+{
+
+const std::string SLSIM = SLSIM_BINARY_DIR "/slsim";
+const std::string SRC = SLSIM_SOURCE_DIR;
+const std::string TESTS = SRC + "/tests/app";
+
+struct Result
+{
+    int rc;
+    std::string output; // stdout and stderr together
+};
+
+std::string
+TempDir()
+{
+    static const std::string dir = [] {
+        const std::string d = "/tmp/slsim-test-app-" + std::to_string(::getpid());
+        RemoveTree(d);
+        MakeDirectories(d);
+        return d;
+    }();
+    return dir;
+}
+
+/// Runs a shell command line, capturing its output.
+Result
+Shell(const std::string& cmd)
+{
+    const std::string log = TempDir() + "/shell.log";
+    const int status = std::system((cmd + " > " + log + " 2>&1").c_str());
+    Result r{WIFEXITED(status) ? WEXITSTATUS(status) : 128, ""};
+    std::ifstream in(log);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    r.output = ss.str();
+    return r;
+}
+
+size_t
+Lines(const std::string& s)
+{
+    size_t n = 0;
+    for (char ch : s)
+    {
+        n += ch == '\n';
+    }
+    return n + (!s.empty() && s.back() != '\n');
+}
+
+/// A CSV file's text without the columns whose name contains "wall" (wall-clock times).
+std::string
+WithoutWallColumns(const std::string& file)
+{
+    std::ifstream in(file);
+    REQUIRE(in);
+    std::string line, out;
+    std::vector<bool> keep;
+    while (std::getline(in, line))
+    {
+        std::vector<std::string> cells;
+        std::stringstream ss(line);
+        std::string cell;
+        while (std::getline(ss, cell, ','))
+        {
+            cells.push_back(cell);
+        }
+        if (keep.empty())
+        {
+            for (const auto& c : cells)
+            {
+                keep.push_back(c.find("wall") == std::string::npos);
+            }
+        }
+        for (size_t i = 0; i < cells.size(); ++i)
+        {
+            if (i >= keep.size() || keep[i])
+            {
+                out += cells[i] + ",";
+            }
+        }
+        out += "\n";
+    }
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("every malformed scenario gives exit 2 and one line naming the JSON path", "[app][cli]")
+{
+    std::ifstream table(TESTS + "/bad-scenarios/expected.tsv");
+    REQUIRE(table);
+    std::string line;
+    int cases = 0;
+    std::set<std::string> paths;
+    while (std::getline(table, line))
+    {
+        if (line.empty() || line[0] == '#')
+        {
+            continue;
+        }
+        const size_t tab = line.find('\t');
+        REQUIRE(tab != std::string::npos);
+        const std::string file = TESTS + "/bad-scenarios/" + line.substr(0, tab);
+        const std::string expected = line.substr(tab + 1);
+        INFO(file);
+        const Result r = Shell(SLSIM + " validate " + file);
+        CHECK(r.rc == 2);
+        CHECK(Lines(r.output) == 1);
+        CHECK(r.output.find(expected) != std::string::npos);
+        CHECK(r.output.find(file) != std::string::npos); // names the file too
+        paths.insert(expected.substr(0, expected.find(':')));
+        ++cases;
+    }
+    CHECK(cases >= 25);
+    CHECK(paths.size() >= 25); // different mistakes, not one mistake many times
+}
+
+TEST_CASE("run refuses bad input before writing anything", "[app][cli]")
+{
+    const std::string out = TempDir() + "/refused";
+    Result r = Shell(SLSIM + " run " + TESTS + "/bad-scenarios/ms-bits-12.json --out " + out);
+    CHECK(r.rc == 2);
+    CHECK(r.output.find("codec.uplink.bits") != std::string::npos);
+    CHECK(!PathExists(out));
+    r = Shell(SLSIM + " run " + TESTS + "/no-such-file.json --out " + out);
+    CHECK(r.rc == 2);
+    CHECK(r.output.find("no-such-file.json: cannot open") != std::string::npos);
+    r = Shell(SLSIM + " run " + TESTS + "/tiny-scenario.json --out " + out
+              + " --set codec.uplink.bits=12");
+    CHECK(r.rc == 2);
+    CHECK(r.output.find("codec.uplink.bits: ") != std::string::npos);
+    r = Shell(SLSIM + " validate " + TESTS + "/tiny-scenario.json --set devices.count.x=1");
+    CHECK(r.rc == 2);
+    CHECK(Lines(r.output) == 1);
+    r = Shell(SLSIM + " validate " + TESTS + "/tiny-scenario.json --set codec.uplink.method=topk");
+    CHECK(r.rc == 0);
+    r = Shell(SLSIM + " frobnicate");
+    CHECK(r.rc == 2);
+    CHECK(!PathExists(out));
+}
+
+TEST_CASE("the same seed gives byte-identical CSV; the manifest holds the resolved scenario",
+          "[app][cli]")
+{
+    const std::string a = TempDir() + "/det-a", b = TempDir() + "/det-b";
+    REQUIRE(Shell(SLSIM + " run " + TESTS + "/tiny-scenario.json --out " + a).rc == 0);
+    REQUIRE(Shell(SLSIM + " run " + TESTS + "/tiny-scenario.json --out " + b).rc == 0);
+    for (const char* f : {"steps.csv", "eval.csv", "summary.csv", "events.csv"})
+    {
+        INFO(f);
+        CHECK(WithoutWallColumns(a + "/" + f) == WithoutWallColumns(b + "/" + f));
+    }
+    CHECK(WithoutWallColumns(a + "/steps.csv").size() > 100);
+    const std::string manifest = ReadTextFile(a + "/manifest.json");
+    CHECK(manifest.find("\"slsim_version\"") != std::string::npos);
+    CHECK(manifest.find("\"label_histograms\"") != std::string::npos);
+    CHECK(manifest.find("\"list\"") != std::string::npos); // devices resolved one by one
+    // The resolved scenario in the manifest is itself a valid scenario.
+    const Result r = Shell("/usr/bin/python3 -c \"import json,sys; json.dump(json.load(open('" + a
+                           + "/manifest.json'))['scenario'], open('" + a
+                           + "/resolved.json','w'))\" && " + SLSIM + " validate " + a
+                           + "/resolved.json");
+    CHECK(r.rc == 0);
+    // Another seed gives other numbers.
+    const std::string c = TempDir() + "/det-c";
+    REQUIRE(Shell(SLSIM + " run " + TESTS + "/tiny-scenario.json --out " + c + " --set seed=4").rc
+            == 0);
+    CHECK(WithoutWallColumns(a + "/steps.csv") != WithoutWallColumns(c + "/steps.csv"));
+}
+
+TEST_CASE("a sweep killed with SIGKILL and re-run equals an uninterrupted one", "[app][sweep]")
+{
+    const std::string sweep = TESTS + "/tiny-sweep.json";
+    const std::string whole = TempDir() + "/sweep-whole", cut = TempDir() + "/sweep-cut";
+    REQUIRE(Shell(SLSIM + " sweep " + sweep + " --out " + whole + " -j 2").rc == 0);
+    const std::string expected = WithoutWallColumns(whole + "/sweep.csv");
+    CHECK(Lines(expected) == 9); // header + 8 points
+
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0)
+    {
+        const std::string log = TempDir() + "/sweep-cut.log";
+        REQUIRE(std::freopen(log.c_str(), "w", stderr) != nullptr);
+        ::execl(SLSIM.c_str(), SLSIM.c_str(), "sweep", sweep.c_str(), "--out", cut.c_str(), "-j",
+                "2", static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    // Kill it once the first point is complete (or after 20 s at the latest).
+    const auto start = std::chrono::steady_clock::now();
+    while (ListDirectory(cut + "/points").empty()
+           && std::chrono::steady_clock::now() - start < std::chrono::seconds(20))
+    {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    const size_t doneAtKill = ListDirectory(cut + "/points").size();
+    INFO("points complete when killed: " << doneAtKill);
+    CHECK(doneAtKill >= 1);
+    CHECK(!PathExists(cut + "/sweep.csv"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100)); // runners die with the sweep
+
+    const Result r = Shell(SLSIM + " sweep " + sweep + " --out " + cut + " -j 2");
+    REQUIRE(r.rc == 0);
+    CHECK(WithoutWallColumns(cut + "/sweep.csv") == expected);
+    CHECK(ListDirectory(cut + "/points").size() == 8);
+    for (const auto& name : ListDirectory(cut))
+    {
+        CHECK(name.rfind(".tmp-", 0) != 0); // no leftovers
+    }
+    // A third run has nothing to do and changes nothing.
+    const Result again = Shell(SLSIM + " sweep " + sweep + " --out " + cut);
+    CHECK(again.rc == 0);
+    CHECK(again.output.find("8 already complete, running 0") != std::string::npos);
+    CHECK(WithoutWallColumns(cut + "/sweep.csv") == expected);
+}
+
+TEST_CASE("MPI ranks share the points and the last one writes the same sweep.csv", "[app][sweep]")
+{
+    const std::string sweep = TESTS + "/tiny-sweep.json";
+    const std::string whole = TempDir() + "/mpi-whole", shared = TempDir() + "/mpi-shared";
+    REQUIRE(Shell(SLSIM + " sweep " + sweep + " --out " + whole).rc == 0);
+    Result r = Shell("OMPI_COMM_WORLD_RANK=1 OMPI_COMM_WORLD_SIZE=3 " + SLSIM + " sweep " + sweep
+                     + " --out " + shared);
+    REQUIRE(r.rc == 0);
+    CHECK(ListDirectory(shared + "/points").size() == 3); // points 1, 4, 7
+    CHECK(!PathExists(shared + "/sweep.csv"));
+    // --combine-only on a partial sweep: the rows that exist, and a non-zero exit.
+    r = Shell(SLSIM + " sweep " + sweep + " --out " + shared + " --combine-only");
+    CHECK(r.rc == 1);
+    CHECK(Lines(ReadTextFile(shared + "/sweep.csv")) == 4);
+    RemoveFileIfExists(shared + "/sweep.csv");
+    REQUIRE(Shell("OMPI_COMM_WORLD_RANK=0 OMPI_COMM_WORLD_SIZE=3 " + SLSIM + " sweep " + sweep
+                  + " --out " + shared)
+                .rc == 0);
+    CHECK(!PathExists(shared + "/sweep.csv"));
+    REQUIRE(Shell("OMPI_COMM_WORLD_RANK=2 OMPI_COMM_WORLD_SIZE=3 " + SLSIM + " sweep " + sweep
+                  + " --out " + shared)
+                .rc == 0);
+    CHECK(WithoutWallColumns(shared + "/sweep.csv") == WithoutWallColumns(whole + "/sweep.csv"));
+    r = Shell("OMPI_COMM_WORLD_RANK=5 OMPI_COMM_WORLD_SIZE=3 " + SLSIM + " sweep " + sweep
+              + " --out " + shared);
+    CHECK(r.rc == 2);
+}

@@ -1,0 +1,197 @@
+// In-process tests of the scenario loader: defaults, overrides, devices, round trip, sweeps.
+#include "app/device-resolver.h"
+#include "app/scenario-loader.h"
+#include "app/sweep.h"
+
+#include "common/error.h"
+
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <fstream>
+
+using namespace slsim;
+
+namespace
+{
+
+Json
+Minimal()
+{
+    return ParseJsonText(R"({"name": "t", "dataset": {"name": "synthetic",
+        "synthetic": {"train": 200, "test": 50}}, "model": {"name": "mlp", "hidden": [16]},
+        "devices": {"count": 4}})",
+                         "test");
+}
+
+std::string
+ErrorOf(const Json& doc)
+{
+    try
+    {
+        LoadScenario(doc, ".");
+    }
+    catch (const InputError& e)
+    {
+        return e.what();
+    }
+    return "";
+}
+
+} // namespace
+
+TEST_CASE("defaults come from the structs and derived fields are filled", "[app][scenario]")
+{
+    const ScenarioConfig c = LoadScenario(Minimal(), ".");
+    const ScenarioConfig d;
+    CHECK(c.network.devices.size() == 4);
+    CHECK(c.network.devices[0].uplinkMbps == DeviceProfile().uplinkMbps);
+    CHECK(c.training.batchSize == d.training.batchSize);
+    CHECK(c.schedule.kind == d.schedule.kind);
+    CHECK(c.model.input == c.dataset.syntheticShape);
+    CHECK(c.model.classes == c.dataset.syntheticClasses);
+    CHECK(c.dataset.mean.size() == 1); // standard normalisation resolved
+    CHECK(c.optimizer.totalEpochs == c.training.epochs);
+}
+
+TEST_CASE("--set overrides any path, parsing JSON or else a string", "[app][scenario]")
+{
+    Json doc = Minimal();
+    ApplyOverride(doc, "codec.uplink.method=ms");
+    ApplyOverride(doc, "codec.uplink.bits=3");
+    ApplyOverride(doc, "codec.uplink.sparsity=0.95");
+    ApplyOverride(doc, "devices.count=7");
+    ApplyOverride(doc, "model.hidden[1]=8");
+    const ScenarioConfig c = LoadScenario(doc, ".");
+    CHECK(c.uplink.method == "ms");
+    CHECK(c.uplink.bits == 3);
+    CHECK(c.uplink.sparsity == 0.95);
+    CHECK(c.network.devices.size() == 7);
+    CHECK(c.model.hidden == std::vector<int>{16, 8});
+    CHECK_THROWS_WITH(ApplyOverride(doc, "devices.count.x=1"),
+                      Catch::Contains("devices.count is not an object"));
+    CHECK_THROWS_WITH(ApplyOverride(doc, "model.hidden[5]=1"), Catch::Contains("past the end"));
+    CHECK_THROWS_WITH(ApplyOverride(doc, "nokey"), Catch::Contains("key.path=value"));
+    CHECK_THROWS_AS(ApplyOverride(doc, "a..b=1"), InputError);
+}
+
+TEST_CASE("errors name the JSON path", "[app][scenario]")
+{
+    Json doc = Minimal();
+    doc["codec"]["uplink"] = {{"method", "ms"}, {"bits", 12}};
+    CHECK_THAT(ErrorOf(doc), Catch::StartsWith("codec.uplink.bits: "));
+    doc = Minimal();
+    doc["devices"]["list"] = Json::array({Json::object(), {{"delay_ms", -1}}});
+    doc["devices"].erase("count");
+    CHECK_THAT(ErrorOf(doc), Catch::StartsWith("devices.list[1].delay_ms: must be >= 0"));
+    doc = Minimal();
+    doc["trainig"] = Json::object();
+    CHECK(ErrorOf(doc) == "trainig: unknown key (did you mean \"training\"?)");
+}
+
+TEST_CASE("device draws are seeded, per device, and within range", "[app][devices]")
+{
+    const Json spec = ParseJsonText(R"({"count": 50,
+        "uplink_mbps": {"dist": "uniform", "min": 1, "max": 20},
+        "delay_ms": {"dist": "lognormal", "median": 20, "sigma": 0.5, "max": 200},
+        "loss": {"dist": "choice", "values": [0, 0.01], "weights": [3, 1]},
+        "profiles": {"phone": {"gflops": 2}, "laptop": {"gflops": 20, "downlink_mbps": 50}},
+        "profile": {"dist": "choice", "values": ["phone", "laptop"]}})",
+                                    "t");
+    const auto a = ResolveDevices(spec, "devices", 7, ".");
+    const auto b = ResolveDevices(spec, "devices", 7, ".");
+    const auto c = ResolveDevices(spec, "devices", 8, ".");
+    REQUIRE(a.size() == 50);
+    int phones = 0, lossy = 0;
+    bool differs = false;
+    for (size_t i = 0; i < a.size(); ++i)
+    {
+        CHECK(a[i].uplinkMbps == b[i].uplinkMbps);
+        CHECK(a[i].delayMs == b[i].delayMs);
+        CHECK(a[i].uplinkMbps >= 1);
+        CHECK(a[i].uplinkMbps < 20);
+        CHECK(a[i].delayMs > 0);
+        CHECK(a[i].delayMs <= 200);
+        CHECK((a[i].gflops == 2 || a[i].gflops == 20));
+        CHECK((a[i].gflops == 20) == (a[i].downlinkMbps == 50));
+        phones += a[i].gflops == 2;
+        lossy += a[i].loss > 0;
+        differs = differs || a[i].uplinkMbps != c[i].uplinkMbps;
+    }
+    CHECK(differs);
+    CHECK(phones > 5);
+    CHECK(phones < 45);
+    CHECK(lossy > 2);
+    CHECK(lossy < 30);
+    // Device i's values do not depend on the device count.
+    Json fewer = spec;
+    fewer["count"] = 10;
+    const auto f = ResolveDevices(fewer, "devices", 7, ".");
+    CHECK(f[9].uplinkMbps == a[9].uplinkMbps);
+    CHECK(f[9].gflops == a[9].gflops);
+}
+
+TEST_CASE("a CSV trace gives per-device values; mistakes name the file and line", "[app][devices]")
+{
+    const std::string file = "test-app-trace.csv";
+    {
+        std::ofstream out(file);
+        out << "device_id,uplink_mbps,delay_ms\n1,5,30\n0,2.5,10\n";
+    }
+    const Json spec = ParseJsonText(R"({"trace": "test-app-trace.csv", "gflops": 3})", "t");
+    const auto d = ResolveDevices(spec, "devices", 1, ".");
+    REQUIRE(d.size() == 2);
+    CHECK(d[0].uplinkMbps == 2.5);
+    CHECK(d[1].delayMs == 30);
+    CHECK(d[1].gflops == 3);
+    {
+        std::ofstream out(file);
+        out << "device_id,uplink_mbps\n0,5\n0,4\n";
+    }
+    CHECK_THROWS_WITH(ResolveDevices(spec, "devices", 1, "."),
+                      Catch::Contains("test-app-trace.csv:3") && Catch::Contains("twice"));
+    {
+        std::ofstream out(file);
+        out << "device_id,uplink_mbps\n0,fast\n";
+    }
+    CHECK_THROWS_WITH(ResolveDevices(spec, "devices", 1, "."),
+                      Catch::Contains("test-app-trace.csv:2"));
+    std::remove(file.c_str());
+}
+
+TEST_CASE("the resolved scenario loads back to the same configuration", "[app][scenario]")
+{
+    Json doc = Minimal();
+    doc["devices"]["uplink_mbps"] = {{"dist", "lognormal"}, {"median", 8}, {"sigma", 0.3}};
+    doc["faults"] = {{"outages", {{{"device", 1}, {"from_s", 2}}}}};
+    doc["codec"]["uplink"] = {{"method", "topk"}, {"budget_bits_per_element", 4}};
+    const ScenarioConfig a = LoadScenario(doc, ".");
+    const Json resolved = ScenarioToJson(a);
+    const ScenarioConfig b = LoadScenario(resolved, ".");
+    CHECK(ScenarioToJson(b).dump() == resolved.dump());
+    CHECK(b.network.devices[3].uplinkMbps == a.network.devices[3].uplinkMbps);
+    CHECK(std::isinf(b.faults.outages[0].untilS));
+}
+
+TEST_CASE("a sweep expands to the Cartesian product with stable ids", "[app][sweep]")
+{
+    Json sweep = {{"base", Minimal()},
+                  {"grid", {{"codec.uplink.method", {"ms", "topk"}}, {"model.cut", {"shallow"}}}},
+                  {"equal_budget", {{"bits_per_element", {2.32, 4}}}},
+                  {"repetitions", 2}};
+    const Sweep s = ExpandSweep(sweep, ".", {});
+    REQUIRE(s.points.size() == 8);
+    CHECK(s.axes.size() == 3);
+    CHECK(s.points[0].values == std::vector<std::string>{"ms", "shallow", "2.32"});
+    CHECK(s.points[1].repetition == 1);
+    CHECK(s.points[1].seed == 2);
+    CHECK(s.points[7].values == std::vector<std::string>{"topk", "shallow", "4"});
+    CHECK(s.points[7].scenario["codec"]["uplink"]["budget_bits_per_element"] == 4);
+    const Sweep again = ExpandSweep(sweep, ".", {});
+    CHECK(again.points[5].id == s.points[5].id);
+    const Sweep changed = ExpandSweep(sweep, ".", {"training.epochs=2"});
+    CHECK(changed.points[5].id != s.points[5].id);
+    sweep["grid"]["codec.uplink.bits"] = {2, 12};
+    CHECK_THROWS_WITH(ExpandSweep(sweep, ".", {}),
+                      Catch::Contains("codec.uplink.bits=12") && Catch::Contains("codec.uplink.bits: "));
+}
