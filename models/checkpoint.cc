@@ -9,6 +9,7 @@
 // Names and layouts are PyTorch's state_dict ones (conv OIHW, linear out x in, BN weight, bias,
 // running_mean, running_var, num_batches_tracked as I64 with shape []), so that
 // model.load_state_dict(safetensors.torch.load_file(path)) works in PyTorch and vice versa.
+#include "models/safetensors.h"
 #include "models/split-model.h"
 
 #include "common/byte-io.h"
@@ -17,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <iterator>
@@ -81,10 +83,48 @@ Save(const std::string& path, const std::vector<Partition*>& parts)
 void
 Load(const std::string& path, const std::vector<Partition*>& parts)
 {
+    const std::map<std::string, SafetensorsTensor> file = ReadSafetensors(path);
+    std::set<std::string> used;
+    for (const NamedTensor& t : Collect(parts))
+    {
+        const std::string tw = path + ": tensor " + t.name + ": ";
+        auto it = file.find(t.name);
+        if (it == file.end())
+        {
+            throw InputError(tw + "missing");
+        }
+        const bool counter = t.kind == NamedTensor::COUNTER;
+        if (it->second.dtype != (counter ? "I64" : "F32"))
+        {
+            throw InputError(tw + "dtype " + it->second.dtype + ", expected " +
+                             (counter ? "I64" : "F32"));
+        }
+        if (it->second.shape != t.shape)
+        {
+            throw InputError(tw + "shape " + it->second.shape.ToString() + ", expected " +
+                             t.shape.ToString());
+        }
+        std::copy(it->second.values.begin(), it->second.values.end(), t.data);
+        used.insert(t.name);
+    }
+    for (const auto& kv : file)
+    {
+        if (!used.count(kv.first))
+        {
+            throw InputError(path + ": unexpected tensor " + kv.first + " (not in this model)");
+        }
+    }
+}
+
+} // namespace
+
+std::map<std::string, SafetensorsTensor>
+ReadSafetensors(const std::string& path)
+{
     std::ifstream in(path, std::ios::binary);
     if (!in)
     {
-        throw InputError(path + ": cannot open checkpoint");
+        throw InputError(path + ": cannot open safetensors file");
     }
     const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
                                      std::istreambuf_iterator<char>());
@@ -115,61 +155,56 @@ Load(const std::string& path, const std::vector<Partition*>& parts)
     }
     const uint8_t* data = bytes.data() + 8 + n;
     const size_t dataSize = bytes.size() - 8 - n;
-    std::set<std::string> used;
-    for (const NamedTensor& t : Collect(parts))
+    std::map<std::string, SafetensorsTensor> out;
+    for (auto it = header.begin(); it != header.end(); ++it)
     {
-        const std::string tw = where + "tensor " + t.name + ": ";
-        if (!header.contains(t.name))
+        if (it.key() == "__metadata__")
         {
-            throw InputError(tw + "missing");
+            continue;
         }
-        const nlohmann::json& e = header[t.name];
+        const std::string tw = where + "tensor " + it.key() + ": ";
+        SafetensorsTensor t;
+        std::vector<uint64_t> off;
         try
         {
-            const std::string dtype = e.at("dtype").get<std::string>();
-            const std::vector<int64_t> shape = e.at("shape").get<std::vector<int64_t>>();
-            const std::vector<uint64_t> off = e.at("data_offsets").get<std::vector<uint64_t>>();
-            const bool counter = t.kind == NamedTensor::COUNTER;
-            if (dtype != (counter ? "I64" : "F32"))
-            {
-                throw InputError(tw + "dtype " + dtype + ", expected " + (counter ? "I64" : "F32"));
-            }
-            if (shape != t.shape.dims)
-            {
-                throw InputError(tw + "shape " + Shape(shape).ToString() + ", expected " +
-                                 t.shape.ToString());
-            }
-            const uint64_t want = static_cast<uint64_t>(t.shape.Numel()) * (counter ? 8 : 4);
-            if (off.size() != 2 || off[0] > off[1] || off[1] > dataSize || off[1] - off[0] != want)
-            {
-                throw InputError(tw + "bad data_offsets");
-            }
-            ByteReader tr(data + off[0], want);
-            if (counter)
-            {
-                *t.data = static_cast<float>(static_cast<int64_t>(tr.GetU64()));
-            }
-            else
-            {
-                tr.GetF32Array(t.data, static_cast<size_t>(t.shape.Numel()));
-            }
+            t.dtype = it->at("dtype").get<std::string>();
+            t.shape = Shape(it->at("shape").get<std::vector<int64_t>>());
+            off = it->at("data_offsets").get<std::vector<uint64_t>>();
         }
         catch (const nlohmann::json::exception& ex)
         {
             throw InputError(tw + "bad header entry: " + ex.what());
         }
-        used.insert(t.name);
-    }
-    for (auto it = header.begin(); it != header.end(); ++it)
-    {
-        if (it.key() != "__metadata__" && !used.count(it.key()))
+        if (t.dtype != "F32" && t.dtype != "I64")
         {
-            throw InputError(where + "unexpected tensor " + it.key() + " (not in this model)");
+            throw InputError(tw + "unsupported dtype " + t.dtype + " (F32 or I64)");
         }
+        uint64_t numel = 1;
+        for (int64_t d : t.shape.dims)
+        {
+            if (d < 0 || d > (int64_t{1} << 40))
+            {
+                throw InputError(tw + "bad shape " + t.shape.ToString());
+            }
+            numel *= static_cast<uint64_t>(d);
+        }
+        const uint64_t width = t.dtype == "I64" ? 8 : 4;
+        if (off.size() != 2 || off[0] > off[1] || off[1] > dataSize ||
+            off[1] - off[0] != numel * width)
+        {
+            throw InputError(tw + "data_offsets do not match the shape or the file size");
+        }
+        ByteReader tr(data + off[0], off[1] - off[0]);
+        t.values.resize(numel);
+        for (uint64_t i = 0; i < numel; ++i)
+        {
+            t.values[i] = t.dtype == "I64" ? static_cast<float>(static_cast<int64_t>(tr.GetU64()))
+                                           : tr.GetF32();
+        }
+        out.emplace(it.key(), std::move(t));
     }
+    return out;
 }
-
-} // namespace
 
 void
 SaveCheckpoint(const std::string& path, SplitModel& model)
