@@ -46,9 +46,10 @@ struct Spec
         UNIFORM,
         LOGNORMAL,
         CHOICE
-    } kind = CONSTANT;
-    double a = 0, b = 0; // constant: a; uniform: [a, b); lognormal: median a, sigma b
-    double lo = -INF, hi = INF;          // lognormal clamps
+    } kind
+        = CONSTANT;
+    double a = 0, b = 0;        // constant: a; uniform: [a, b); lognormal: median a, sigma b
+    double lo = -INF, hi = INF; // lognormal clamps
     std::vector<double> values, weights; // choice
     std::string path;
 };
@@ -89,8 +90,8 @@ ReadWeights(ObjectReader& r, size_t n)
     }
     if (w.size() != n)
     {
-        Fail(r.PathOf("weights"), "must have one weight per value (" + std::to_string(n)
-                                      + "), got " + std::to_string(w.size()));
+        Fail(r.PathOf("weights"), "must have one weight per value (" + std::to_string(n) + "), got "
+                                      + std::to_string(w.size()));
     }
     double total = 0;
     for (size_t i = 0; i < w.size(); ++i)
@@ -137,7 +138,8 @@ ParseSpec(const Json& v, const std::string& path, const Quantity& q)
         CheckNumber(s.b, r.PathOf("max"), q.min, q.max, q.minOpen, q.maxOpen);
         if (s.b < s.a)
         {
-            Fail(r.PathOf("max"), "must be >= min (" + NumberText(s.a) + "), got " + NumberText(s.b));
+            Fail(r.PathOf("max"),
+                 "must be >= min (" + NumberText(s.a) + "), got " + NumberText(s.b));
         }
     }
     else if (dist == "lognormal")
@@ -160,8 +162,8 @@ ParseSpec(const Json& v, const std::string& path, const Quantity& q)
         // Lognormal draws are > 0; quantities bounded above (loss < 1) need a clamp.
         if (q.max != INF && (q.maxOpen ? s.hi >= q.max : s.hi > q.max))
         {
-            Fail(path, std::string("lognormal draws for ") + q.key + " need \"max\" " +
-                           (q.maxOpen ? "< " : "<= ") + NumberText(q.max));
+            Fail(path, std::string("lognormal draws for ") + q.key + " need \"max\" "
+                           + (q.maxOpen ? "< " : "<= ") + NumberText(q.max));
         }
         if (s.lo != -INF)
         {
@@ -191,17 +193,18 @@ Draw(const Spec& s, Rng& rng)
 {
     switch (s.kind)
     {
-    case Spec::CONSTANT:
-        return s.a;
-    case Spec::UNIFORM:
-        return s.a + (s.b - s.a) * rng.Uniform();
-    case Spec::LOGNORMAL: {
-        // median * exp(sigma * N(0,1)), clamped to [min, max]
-        const double x = s.a * std::exp(s.b * rng.Normal());
-        return std::min(std::max(x, s.lo), s.hi);
-    }
-    case Spec::CHOICE:
-        return s.values[DrawIndex(s.weights, s.values.size(), rng)];
+        case Spec::CONSTANT:
+            return s.a;
+        case Spec::UNIFORM:
+            return s.a + (s.b - s.a) * rng.Uniform();
+        case Spec::LOGNORMAL:
+        {
+            // median * exp(sigma * N(0,1)), clamped to [min, max]
+            const double x = s.a * std::exp(s.b * rng.Normal());
+            return std::min(std::max(x, s.lo), s.hi);
+        }
+        case Spec::CHOICE:
+            return s.values[DrawIndex(s.weights, s.values.size(), rng)];
     }
     return s.a;
 }
@@ -407,7 +410,8 @@ ResolveDevices(const Json& devices, const std::string& path, uint64_t seed,
     // The profile of each device: a name, or {"dist": "choice", "values": [...], "weights": [...]}
     std::vector<size_t> profileChoices; // candidate profile indices
     std::vector<double> profileWeights;
-    auto profileIndex = [&](const std::string& name, const std::string& at) {
+    auto profileIndex = [&](const std::string& name, const std::string& at)
+    {
         for (size_t i = 0; i < profileNames.size(); ++i)
         {
             if (profileNames[i] == name)
@@ -494,9 +498,9 @@ ResolveDevices(const Json& devices, const std::string& path, uint64_t seed,
     {
         if (hasCount && count != static_cast<int64_t>(explicitValues.size()))
         {
-            Fail(r.PathOf("count"), "is " + std::to_string(count) + " but " +
-                                        (trace ? "the trace" : "the list") + " has " +
-                                        std::to_string(explicitValues.size()) + " devices");
+            Fail(r.PathOf("count"), "is " + std::to_string(count) + " but "
+                                        + (trace ? "the trace" : "the list") + " has "
+                                        + std::to_string(explicitValues.size()) + " devices");
         }
         count = static_cast<int64_t>(explicitValues.size());
     }

@@ -57,6 +57,26 @@ RangeText(double min, double max, bool minOpen, bool maxOpen)
            + (maxOpen ? ")" : "]");
 }
 
+/// The JSON path of the position described by a parse stack (see ParseJsonText).
+struct ParseFrame
+{
+    bool array = false;
+    size_t index = 0;
+    std::string key;
+    std::set<std::string> keys;
+};
+
+std::string
+StackPath(const std::vector<ParseFrame>& stack, size_t frames)
+{
+    std::string path;
+    for (size_t i = 0; i < frames; ++i)
+    {
+        path = stack[i].array ? IndexPath(path, stack[i].index) : JoinPath(path, stack[i].key);
+    }
+    return path;
+}
+
 } // namespace
 
 std::string
@@ -68,9 +88,46 @@ NumberText(double v)
 Json
 ParseJsonText(const std::string& text, const std::string& what)
 {
+    // A key given twice in one object is a mistake that nlohmann's parser would resolve silently
+    // (the last one wins); the callback tracks the keys of every open object to reject it.
+    std::vector<ParseFrame> stack;
+    auto track = [&](int, Json::parse_event_t event, Json& parsed)
+    {
+        switch (event)
+        {
+            case Json::parse_event_t::object_start:
+                stack.push_back(ParseFrame{});
+                break;
+            case Json::parse_event_t::array_start:
+                stack.push_back(ParseFrame{true, 0, "", {}});
+                break;
+            case Json::parse_event_t::key:
+            {
+                const std::string key = parsed.get<std::string>();
+                if (!stack.back().keys.insert(key).second)
+                {
+                    throw InputError(what + ": " + JoinPath(StackPath(stack, stack.size() - 1), key)
+                                     + ": key given twice");
+                }
+                stack.back().key = key;
+                break;
+            }
+            case Json::parse_event_t::object_end:
+            case Json::parse_event_t::array_end:
+                stack.pop_back();
+                [[fallthrough]];
+            case Json::parse_event_t::value:
+                if (!stack.empty() && stack.back().array)
+                {
+                    ++stack.back().index;
+                }
+                break;
+        }
+        return true;
+    };
     try
     {
-        return Json::parse(text);
+        return Json::parse(text, track);
     }
     catch (const Json::parse_error& e)
     {
@@ -120,22 +177,23 @@ Describe(const Json& v)
 {
     switch (v.type())
     {
-    case Json::value_t::null:
-        return "null";
-    case Json::value_t::object:
-        return "an object";
-    case Json::value_t::array:
-        return "an array";
-    case Json::value_t::boolean:
-        return v.get<bool>() ? "true" : "false";
-    default: {
-        std::string s = v.dump();
-        if (s.size() > 40)
+        case Json::value_t::null:
+            return "null";
+        case Json::value_t::object:
+            return "an object";
+        case Json::value_t::array:
+            return "an array";
+        case Json::value_t::boolean:
+            return v.get<bool>() ? "true" : "false";
+        default:
         {
-            s = s.substr(0, 37) + "...";
+            std::string s = v.dump();
+            if (s.size() > 40)
+            {
+                s = s.substr(0, 37) + "...";
+            }
+            return s;
         }
-        return s;
-    }
     }
 }
 
@@ -220,8 +278,8 @@ CheckNumber(double v, const std::string& path, double min, double max, bool minO
 }
 
 ObjectReader::ObjectReader(const Json& object, std::string path)
-    : m_object(object),
-      m_path(std::move(path))
+    : m_object(object)
+    , m_path(std::move(path))
 {
     if (!m_object.is_object())
     {

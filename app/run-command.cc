@@ -9,6 +9,7 @@
 #include "sim/run.h"
 
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <iostream>
 
@@ -33,7 +34,8 @@ ParseScenarioArgs(const std::vector<std::string>& args, const std::string& comma
     for (size_t i = 0; i < args.size(); ++i)
     {
         const std::string& s = args[i];
-        auto value = [&](const std::string& flag) -> std::string {
+        auto value = [&](const std::string& flag) -> std::string
+        {
             if (s.size() > flag.size() && s.compare(0, flag.size() + 1, flag + "=") == 0)
             {
                 return s.substr(flag.size() + 1);
@@ -102,6 +104,14 @@ Derived(const ScenarioConfig& c)
             {"downlink_bits_per_element", NominalBitsPerElement(ResolveBudget(c.downlink))}};
 }
 
+std::string
+BitsText(double bits)
+{
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%.3g", bits);
+    return buf;
+}
+
 } // namespace
 
 int
@@ -113,8 +123,8 @@ ValidateCommand(const std::vector<std::string>& args)
     std::cout << a.scenario << ": ok (" << c.name << ": " << c.network.devices.size()
               << " devices, " << c.model.name << " cut " << c.model.cut << " -> "
               << CutShape(c.model).ToString() << ", uplink " << c.uplink.method << " "
-              << FormatDouble(d["uplink_bits_per_element"].get<double>())
-              << " bits/element, schedule " << c.schedule.kind << ")\n";
+              << BitsText(d["uplink_bits_per_element"].get<double>()) << " bits/element, schedule "
+              << c.schedule.kind << ")\n";
     return 0;
 }
 
@@ -130,7 +140,8 @@ RunCommand(const std::vector<std::string>& args)
     const std::string started = UtcNow();
     const auto t0 = std::chrono::steady_clock::now();
     const RunSummary s = RunScenario(c, a.out);
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double wall
+        = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
     Json m = Json::object();
     m["slsim_version"] = SLSIM_VERSION;
@@ -162,8 +173,8 @@ RunCommand(const std::vector<std::string>& args)
     {
         std::cerr << "slsim: " << c.name << ": accuracy " << FormatDouble(s.finalAccuracy)
                   << " after " << s.rounds << " rounds, " << FormatDouble(s.simTimeS)
-                  << " s simulated, " << (s.bytesUp + s.bytesDown + s.bytesSync)
-                  << " bytes, wall " << FormatDouble(wall) << " s -> " << a.out << "/\n";
+                  << " s simulated, " << (s.bytesUp + s.bytesDown + s.bytesSync) << " bytes, wall "
+                  << FormatDouble(wall) << " s -> " << a.out << "/\n";
     }
     return 0;
 }

@@ -124,8 +124,8 @@ ReadDataset(ObjectReader& top, ScenarioConfig& c)
     {
         if (d.name != "synthetic")
         {
-            Fail(r.PathOf("synthetic"), "only for dataset.name \"synthetic\", not \"" + d.name
-                                            + "\"");
+            Fail(r.PathOf("synthetic"),
+                 "only for dataset.name \"synthetic\", not \"" + d.name + "\"");
         }
         ObjectReader sr(*s, r.PathOf("synthetic"));
         sr.Size("train", d.syntheticTrain, 10000000);
@@ -210,6 +210,19 @@ DatasetShape(const DatasetConfig& d, Shape& shape, int& classes)
     }
 }
 
+std::vector<std::string>
+ModelCuts(const std::string& name)
+{
+    try
+    {
+        return CutNames(name);
+    }
+    catch (const InputError&)
+    {
+        Fail("model.name", "unknown model \"" + name + "\"");
+    }
+}
+
 void
 ReadModel(ObjectReader& top, ScenarioConfig& c)
 {
@@ -220,6 +233,7 @@ ReadModel(ObjectReader& top, ScenarioConfig& c)
     {
         ObjectReader r(*j, "model");
         r.String("name", m.name);
+        ModelCuts(m.name);
         r.Number("width", m.width, 0, 64, true);
         if (const Json* cut = r.Find("cut"))
         {
@@ -239,17 +253,10 @@ ReadModel(ObjectReader& top, ScenarioConfig& c)
         r.Integer("threads", m.threads, 0, 1024);
         r.Finish();
     }
-    std::vector<std::string> cuts;
-    try
-    {
-        cuts = CutNames(m.name);
-    }
-    catch (const InputError&)
-    {
-        Fail("model.name", "unknown model \"" + m.name + "\"");
-    }
+    const std::vector<std::string> cuts = ModelCuts(m.name);
     // Named cuts are listed; numeric cuts are checked by the model builder itself.
-    const bool numeric = !m.cut.empty() && m.cut.find_first_not_of("0123456789") == std::string::npos;
+    const bool numeric
+        = !m.cut.empty() && m.cut.find_first_not_of("0123456789") == std::string::npos;
     if (!numeric && std::find(cuts.begin(), cuts.end(), m.cut) == cuts.end())
     {
         std::string list;
@@ -257,8 +264,8 @@ ReadModel(ObjectReader& top, ScenarioConfig& c)
         {
             list += (list.empty() ? "" : ", ") + n;
         }
-        Fail("model.cut", "no cut \"" + m.cut + "\" in " + m.name + " (" + list
-                              + ", or a layer index)");
+        Fail("model.cut",
+             "no cut \"" + m.cut + "\" in " + m.name + " (" + list + ", or a layer index)");
     }
     try
     {
@@ -358,7 +365,7 @@ ReadCodec(const Json& j, const std::string& path)
     CodecConfig k;
     ObjectReader r(j, path);
     r.String("method", k.method);
-    r.Number("sparsity", k.sparsity, -INF, INF);
+    r.Number("sparsity", k.sparsity, 0, 1, false, true);
     r.Integer("bits", k.bits, -1000, 1000);
     r.String("index", k.index);
     r.Number("randtopk_a", k.randtopkA, -INF, INF);
@@ -409,10 +416,10 @@ const std::vector<std::string>&
 TcpVariants()
 {
     // ns-3.37's TcpCongestionOps subclasses (ns3::Tcp<name>).
-    static const std::vector<std::string> v{"NewReno", "LinuxReno", "Cubic",   "Bbr",   "Bic",
-                                            "Dctcp",   "HighSpeed", "Htcp",    "Hybla", "Illinois",
-                                            "Ledbat",  "Lp",        "Scalable", "Vegas", "Veno",
-                                            "Westwood", "Yeah"};
+    static const std::vector<std::string> v{
+        "NewReno",   "LinuxReno", "Cubic", "Bbr",      "Bic",    "Dctcp",
+        "HighSpeed", "Htcp",      "Hybla", "Illinois", "Ledbat", "Lp",
+        "Scalable",  "Vegas",     "Veno",  "Westwood", "Yeah"};
     return v;
 }
 
@@ -447,9 +454,8 @@ ReadNetwork(ObjectReader& top, ScenarioConfig& c)
                                                                        : tcp.receiveBufferBytes;
             if (v < tcp.segmentBytes)
             {
-                Fail(tr.PathOf(key), "must be >= segment_bytes (" +
-                                         std::to_string(tcp.segmentBytes) + "), got " +
-                                         std::to_string(v));
+                Fail(tr.PathOf(key), "must be >= segment_bytes (" + std::to_string(tcp.segmentBytes)
+                                         + "), got " + std::to_string(v));
             }
         }
         tr.Finish();
@@ -498,8 +504,8 @@ ReadFaults(ObjectReader& top, ScenarioConfig& c)
             }
             if (out.device >= devices)
             {
-                Fail(orr.PathOf("device"), "no device " + std::to_string(out.device) + " (there are "
-                                               + std::to_string(devices) + ")");
+                Fail(orr.PathOf("device"), "no device " + std::to_string(out.device)
+                                               + " (there are " + std::to_string(devices) + ")");
             }
             orr.Number("from_s", out.fromS, 0, INF);
             if (const Json* u = orr.Find("until_s"))
@@ -542,12 +548,12 @@ PartitionKindName(PartitionKind k)
 {
     switch (k)
     {
-    case PartitionKind::IID:
-        return "iid";
-    case PartitionKind::DIRICHLET:
-        return "dirichlet";
-    case PartitionKind::SHARDS:
-        return "shards";
+        case PartitionKind::IID:
+            return "iid";
+        case PartitionKind::DIRICHLET:
+            return "dirichlet";
+        case PartitionKind::SHARDS:
+            return "shards";
     }
     return "iid";
 }
@@ -572,8 +578,9 @@ SetPath(Json& doc, const std::string& path, const Json& value)
             }
             if (s.index > cur->size())
             {
-                throw InputError(what + ": index " + std::to_string(s.index) + " is past the end of "
-                                 + walked + " (" + std::to_string(cur->size()) + " elements)");
+                throw InputError(what + ": index " + std::to_string(s.index)
+                                 + " is past the end of " + walked + " ("
+                                 + std::to_string(cur->size()) + " elements)");
             }
             if (s.index == cur->size())
             {
@@ -683,9 +690,9 @@ LoadScenario(const Json& doc, const std::string& baseDir)
     if (c.partition.kind == PartitionKind::SHARDS && c.dataset.name == "synthetic"
         && c.dataset.syntheticTrain < n * static_cast<size_t>(c.partition.shardsPerDevice))
     {
-        Fail("partition.shards_per_device", "too many shards for " +
-                                                std::to_string(c.dataset.syntheticTrain) +
-                                                " training samples");
+        Fail("partition.shards_per_device", "too many shards for "
+                                                + std::to_string(c.dataset.syntheticTrain)
+                                                + " training samples");
     }
     return c;
 }

@@ -231,8 +231,8 @@ StartRun(const std::string& exe, const std::string& dir)
             ::dup2(fd, 2);
             ::close(fd);
         }
-        const char* argv[] = {exe.c_str(), "run", scenario.c_str(), "--out", dir.c_str(),
-                              "--quiet", nullptr};
+        const char* argv[]
+            = {exe.c_str(), "run", scenario.c_str(), "--out", dir.c_str(), "--quiet", nullptr};
         ::execv(exe.c_str(), const_cast<char* const*>(argv));
         ::_exit(127);
     }
@@ -255,7 +255,8 @@ ParseSweepArgs(const std::vector<std::string>& args)
     for (size_t i = 0; i < args.size(); ++i)
     {
         const std::string& s = args[i];
-        auto value = [&](const std::string& flag) -> std::string {
+        auto value = [&](const std::string& flag) -> std::string
+        {
             if (s.size() > flag.size() && s.compare(0, flag.size() + 1, flag + "=") == 0)
             {
                 return s.substr(flag.size() + 1);
@@ -274,8 +275,8 @@ ParseSweepArgs(const std::vector<std::string>& args)
         {
             a.overrides.push_back(value("--set"));
         }
-        else if (s == "-j" || s == "--jobs" || s.rfind("--jobs=", 0) == 0 ||
-                 (s.rfind("-j", 0) == 0 && s.size() > 2))
+        else if (s == "-j" || s == "--jobs" || s.rfind("--jobs=", 0) == 0
+                 || (s.rfind("-j", 0) == 0 && s.size() > 2))
         {
             const std::string v = s.rfind("-j", 0) == 0 && s.size() > 2 && s[2] != '-'
                                       ? s.substr(2)
@@ -320,12 +321,12 @@ class Progress
 {
   public:
     Progress(size_t total, size_t done, std::string prefix)
-        : m_total(total),
-          m_done(done),
-          m_startDone(done),
-          m_prefix(std::move(prefix)),
-          m_tty(::isatty(2) != 0),
-          m_start(std::chrono::steady_clock::now())
+        : m_total(total)
+        , m_done(done)
+        , m_startDone(done)
+        , m_prefix(std::move(prefix))
+        , m_tty(::isatty(2) != 0)
+        , m_start(std::chrono::steady_clock::now())
     {
     }
 
@@ -333,8 +334,8 @@ class Progress
                    size_t running)
     {
         ++m_done;
-        const double elapsed =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
+        const double elapsed
+            = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
         const size_t finished = m_done - m_startDone;
         const double eta = static_cast<double>(m_total - m_done) * elapsed
                            / static_cast<double>(std::max<size_t>(finished, 1));
@@ -386,9 +387,9 @@ MpiRankFromEnvironment(int& rank, int& size)
 {
     rank = 0;
     size = 1;
-    for (const auto& [r, s] : {std::pair<const char*, const char*>{"OMPI_COMM_WORLD_RANK",
-                                                                   "OMPI_COMM_WORLD_SIZE"},
-                               std::pair<const char*, const char*>{"PMI_RANK", "PMI_SIZE"}})
+    for (const auto& [r, s] :
+         {std::pair<const char*, const char*>{"OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"},
+          std::pair<const char*, const char*>{"PMI_RANK", "PMI_SIZE"}})
     {
         const char* rv = std::getenv(r);
         const char* sv = std::getenv(s);
@@ -489,7 +490,8 @@ ExpandSweep(const Json& doc, const std::string& baseDir, const std::vector<std::
             {
                 Fail(gr.PathOf("seed"), "use \"seeds\" or \"repetitions\" to vary the seed");
             }
-            sweep.axes.push_back({it.key(), {it.key()}, AxisValues(it.value(), gr.PathOf(it.key()))});
+            sweep.axes.push_back(
+                {it.key(), {it.key()}, AxisValues(it.value(), gr.PathOf(it.key()))});
         }
     }
     if (const Json* e = r.Find("equal_budget"))
@@ -502,7 +504,8 @@ ExpandSweep(const Json& doc, const std::string& baseDir, const std::vector<std::
         {
             Fail(er.PathOf("bits_per_element"), "missing");
         }
-        SweepAxis axis{"budget_bits_per_element", {}, AxisValues(*bits, er.PathOf("bits_per_element"))};
+        SweepAxis axis{
+            "budget_bits_per_element", {}, AxisValues(*bits, er.PathOf("bits_per_element"))};
         for (size_t i = 0; i < axis.values.size(); ++i)
         {
             CheckNumber(AsNumber(axis.values[i], IndexPath(er.PathOf("bits_per_element"), i)),
@@ -613,12 +616,13 @@ ExpandSweep(const Json& doc, const std::string& baseDir, const std::vector<std::
                 }
             }
             p.values.push_back(FormatValue(v));
-            description += (description.empty() ? "" : ", ") + sweep.axes[k].column + "=" + v.dump();
+            description
+                += (description.empty() ? "" : ", ") + sweep.axes[k].column + "=" + v.dump();
         }
         p.seed = seeds[static_cast<size_t>(p.repetition)];
         p.scenario["seed"] = p.seed;
-        description += (description.empty() ? "" : ", ") + std::string("seed=") +
-                       std::to_string(p.seed);
+        description
+            += (description.empty() ? "" : ", ") + std::string("seed=") + std::to_string(p.seed);
         std::string number = std::to_string(index);
         number.insert(0, digits - number.size(), '0');
         p.id = "p" + number + "-" + HashHex(p.scenario.dump());
@@ -628,7 +632,8 @@ ExpandSweep(const Json& doc, const std::string& baseDir, const std::vector<std::
         }
         catch (const InputError& e)
         {
-            throw InputError("point " + std::to_string(index) + " (" + description + "): " + e.what());
+            throw InputError("point " + std::to_string(index) + " (" + description
+                             + "): " + e.what());
         }
         sweep.points.push_back(std::move(p));
     }
@@ -736,9 +741,9 @@ SweepCommand(const std::vector<std::string>& args)
     }
     int rank = 0, ranks = 1;
     MpiRankFromEnvironment(rank, ranks);
-    const std::string prefix =
-        ranks > 1 ? "slsim sweep [rank " + std::to_string(rank) + "/" + std::to_string(ranks) + "]: "
-                  : "slsim sweep: ";
+    const std::string prefix = ranks > 1 ? "slsim sweep [rank " + std::to_string(rank) + "/"
+                                               + std::to_string(ranks) + "]: "
+                                         : "slsim sweep: ";
 
     std::vector<const SweepPoint*> mine, todo;
     for (const auto& p : sweep.points)
@@ -766,7 +771,8 @@ SweepCommand(const std::vector<std::string>& args)
     }
     if (rank == 0)
     {
-        Json record = {{"sweep_file", a.file}, {"overrides", a.overrides}, {"points", Json::array()}};
+        Json record
+            = {{"sweep_file", a.file}, {"overrides", a.overrides}, {"points", Json::array()}};
         for (const auto& p : sweep.points)
         {
             Json values = Json::object();
@@ -779,9 +785,9 @@ SweepCommand(const std::vector<std::string>& args)
         }
         WriteFileAtomicShared(a.out + "/sweep-points.json", record.dump(2) + "\n");
     }
-    std::cerr << prefix << sweep.points.size() << " points, " << mine.size() << " for this process, "
-              << mine.size() - todo.size() << " already complete, running " << todo.size()
-              << " with -j " << a.jobs << "\n";
+    std::cerr << prefix << sweep.points.size() << " points, " << mine.size()
+              << " for this process, " << mine.size() - todo.size() << " already complete, running "
+              << todo.size() << " with -j " << a.jobs << "\n";
 
     const std::string exe = SelfExecutable();
     Progress progress(mine.size(), mine.size() - todo.size(), prefix);
@@ -802,8 +808,11 @@ SweepCommand(const std::vector<std::string>& args)
             RemoveTree(dir);
             MakeDirectories(dir);
             WriteFileAtomic(dir + "/scenario.json", p.scenario.dump(2) + "\n");
-            Json info = {{"id", p.id}, {"index", p.index}, {"repetition", p.repetition},
-                         {"seed", p.seed}, {"values", Json::object()}};
+            Json info = {{"id", p.id},
+                         {"index", p.index},
+                         {"repetition", p.repetition},
+                         {"seed", p.seed},
+                         {"values", Json::object()}};
             for (size_t k = 0; k < sweep.axes.size(); ++k)
             {
                 info["values"][sweep.axes[k].column] = p.values[k];
@@ -828,10 +837,10 @@ SweepCommand(const std::vector<std::string>& args)
         }
         const Running job = it->second;
         running.erase(it);
-        const double seconds =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - job.start).count();
-        const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0
-                        && PathExists(job.dir + "/summary.csv");
+        const double seconds
+            = std::chrono::duration<double>(std::chrono::steady_clock::now() - job.start).count();
+        const bool ok
+            = WIFEXITED(status) && WEXITSTATUS(status) == 0 && PathExists(job.dir + "/summary.csv");
         std::string why;
         if (ok)
         {

@@ -26,8 +26,8 @@ namespace slsim
 /// One column of the grid: its name and the scenario paths each value is written to.
 struct SweepAxis
 {
-    std::string column;              // "codec.uplink.sparsity", or "budget_bits_per_element"
-    std::vector<std::string> paths;  // where each value goes in the scenario document
+    std::string column;             // "codec.uplink.sparsity", or "budget_bits_per_element"
+    std::vector<std::string> paths; // where each value goes in the scenario document
     std::vector<Json> values;
 };
 
@@ -38,7 +38,7 @@ struct SweepPoint
     std::vector<std::string> values; // one formatted value per axis, in axis order
     int repetition = 0;
     uint64_t seed = 1;
-    Json scenario;                   // the full scenario document for `slsim run`
+    Json scenario; // the full scenario document for `slsim run`
 };
 
 struct Sweep

@@ -35,7 +35,8 @@ struct Result
 std::string
 TempDir()
 {
-    static const std::string dir = [] {
+    static const std::string dir = []
+    {
         const std::string d = "/tmp/slsim-test-app-" + std::to_string(::getpid());
         RemoveTree(d);
         MakeDirectories(d);
@@ -178,10 +179,10 @@ TEST_CASE("the same seed gives byte-identical CSV; the manifest holds the resolv
     CHECK(manifest.find("\"label_histograms\"") != std::string::npos);
     CHECK(manifest.find("\"list\"") != std::string::npos); // devices resolved one by one
     // The resolved scenario in the manifest is itself a valid scenario.
-    const Result r = Shell("/usr/bin/python3 -c \"import json,sys; json.dump(json.load(open('" + a
-                           + "/manifest.json'))['scenario'], open('" + a
-                           + "/resolved.json','w'))\" && " + SLSIM + " validate " + a
-                           + "/resolved.json");
+    const Result r
+        = Shell("/usr/bin/python3 -c \"import json,sys; json.dump(json.load(open('" + a
+                + "/manifest.json'))['scenario'], open('" + a + "/resolved.json','w'))\" && "
+                + SLSIM + " validate " + a + "/resolved.json");
     CHECK(r.rc == 0);
     // Another seed gives other numbers.
     const std::string c = TempDir() + "/det-c";
@@ -256,11 +257,13 @@ TEST_CASE("MPI ranks share the points and the last one writes the same sweep.csv
     RemoveFileIfExists(shared + "/sweep.csv");
     REQUIRE(Shell("OMPI_COMM_WORLD_RANK=0 OMPI_COMM_WORLD_SIZE=3 " + SLSIM + " sweep " + sweep
                   + " --out " + shared)
-                .rc == 0);
+                .rc
+            == 0);
     CHECK(!PathExists(shared + "/sweep.csv"));
     REQUIRE(Shell("OMPI_COMM_WORLD_RANK=2 OMPI_COMM_WORLD_SIZE=3 " + SLSIM + " sweep " + sweep
                   + " --out " + shared)
-                .rc == 0);
+                .rc
+            == 0);
     CHECK(WithoutWallColumns(shared + "/sweep.csv") == WithoutWallColumns(whole + "/sweep.csv"));
     r = Shell("OMPI_COMM_WORLD_RANK=5 OMPI_COMM_WORLD_SIZE=3 " + SLSIM + " sweep " + sweep
               + " --out " + shared);

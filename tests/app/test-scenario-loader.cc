@@ -192,6 +192,102 @@ TEST_CASE("a sweep expands to the Cartesian product with stable ids", "[app][swe
     const Sweep changed = ExpandSweep(sweep, ".", {"training.epochs=2"});
     CHECK(changed.points[5].id != s.points[5].id);
     sweep["grid"]["codec.uplink.bits"] = {2, 12};
-    CHECK_THROWS_WITH(ExpandSweep(sweep, ".", {}),
-                      Catch::Contains("codec.uplink.bits=12") && Catch::Contains("codec.uplink.bits: "));
+    CHECK_THROWS_WITH(ExpandSweep(sweep, ".", {}), Catch::Contains("codec.uplink.bits=12")
+                                                       && Catch::Contains("codec.uplink.bits: "));
+}
+
+namespace
+{
+
+/// The first key path of `value` that `schema` does not describe (properties, items,
+/// additionalProperties, oneOf), or "" when it covers them all: the schema keeps up with what
+/// the loader reads and writes.
+std::string
+UncoveredKey(const Json& value, const Json& schema, const std::string& path)
+{
+    if (schema.contains("oneOf"))
+    {
+        std::string first;
+        for (const auto& alt : schema["oneOf"])
+        {
+            const std::string miss = UncoveredKey(value, alt, path);
+            if (miss.empty())
+            {
+                return "";
+            }
+            first = first.empty() ? miss : first;
+        }
+        return first;
+    }
+    if (value.is_object())
+    {
+        for (auto it = value.begin(); it != value.end(); ++it)
+        {
+            const std::string sub = JoinPath(path, it.key());
+            if (schema.contains("properties") && schema["properties"].contains(it.key()))
+            {
+                const std::string miss
+                    = UncoveredKey(it.value(), schema["properties"][it.key()], sub);
+                if (!miss.empty())
+                {
+                    return miss;
+                }
+            }
+            else if (schema.contains("additionalProperties")
+                     && schema["additionalProperties"].is_object())
+            {
+                const std::string miss
+                    = UncoveredKey(it.value(), schema["additionalProperties"], sub);
+                if (!miss.empty())
+                {
+                    return miss;
+                }
+            }
+            else
+            {
+                return sub;
+            }
+        }
+    }
+    else if (value.is_array() && schema.contains("items"))
+    {
+        for (size_t i = 0; i < value.size(); ++i)
+        {
+            const std::string miss = UncoveredKey(value[i], schema["items"], IndexPath(path, i));
+            if (!miss.empty())
+            {
+                return miss;
+            }
+        }
+    }
+    return "";
+}
+
+} // namespace
+
+TEST_CASE("shipped scenarios and sweeps validate; the schema covers every resolved key",
+          "[app][scenario]")
+{
+    const std::string dir = SLSIM_SOURCE_DIR "/scenarios/";
+    const Json schema = ReadJsonFile(dir + "scenario.schema.json");
+    for (const char* name : {"quickstart", "paper-vgg-cifar10", "heterogeneous-100", "devices-1000",
+                             "lossy-wireless", "churn"})
+    {
+        INFO(name);
+        Json doc;
+        const ScenarioConfig c = LoadScenarioFile(dir + name + ".json", {}, &doc);
+        CHECK(UncoveredKey(doc, schema, "") == "");
+        CHECK(UncoveredKey(ScenarioToJson(c), schema, "") == "");
+    }
+    Json extra = ParseJsonText(R"({"devices": {"count": 1, "colour": 1}})", "t");
+    CHECK(UncoveredKey(extra, schema, "") == "devices.colour"); // the check can fail
+    const Sweep s = LoadSweep(dir + "sweep-ms-vs-baselines.json", {});
+    CHECK(s.points.size() == 16);
+}
+
+TEST_CASE("duplicate keys are rejected with their path", "[app][scenario]")
+{
+    CHECK_THROWS_WITH(ParseJsonText(R"({"a": [1, {"b": 1, "c": {"d": 1, "d": 2}}]})", "x"),
+                      "x: a[1].c.d: key given twice");
+    CHECK_NOTHROW(ParseJsonText(R"({"a": [{"b": 1}, {"b": 2}], "c": {"b": 3}})", "x"));
 }
