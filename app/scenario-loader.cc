@@ -1,6 +1,7 @@
 #include "app/scenario-loader.h"
 
 #include "app/device-resolver.h"
+#include "app/fs-util.h"
 #include "common/error.h"
 #include "compression/codec.h"
 #include "models/data/dataset.h"
@@ -675,6 +676,19 @@ LoadScenario(const Json& doc, const std::string& baseDir)
     top.Bool("record_frames", c.recordFrames);
     top.Finish();
 
+    // The data must be there before anything runs (the readers check the files themselves).
+    if (c.dataset.name != "synthetic")
+    {
+        const std::string folder
+            = c.dataset.path.empty() ? "data/" + c.dataset.name : c.dataset.path;
+        if (!PathExists(folder))
+        {
+            Fail("dataset.path", "folder " + folder
+                                     + " not found (relative to the working "
+                                       "directory); run scripts/fetch-data "
+                                     + c.dataset.name);
+        }
+    }
     // Combinations across sections.
     const size_t n = c.network.devices.size();
     if (c.dataset.name == "synthetic" && c.dataset.syntheticTrain < n)

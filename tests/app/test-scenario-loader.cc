@@ -1,5 +1,6 @@
 // In-process tests of the scenario loader: defaults, overrides, devices, round trip, sweeps.
 #include "app/device-resolver.h"
+#include "app/fs-util.h"
 #include "app/scenario-loader.h"
 #include "app/sweep.h"
 
@@ -275,7 +276,14 @@ TEST_CASE("shipped scenarios and sweeps validate; the schema covers every resolv
     {
         INFO(name);
         Json doc;
-        const ScenarioConfig c = LoadScenarioFile(dir + name + ".json", {}, &doc);
+        // Validation checks that the data folder exists; where the data was not fetched, point
+        // it at an existing folder (the files themselves are read only when running).
+        std::vector<std::string> set;
+        if (std::string(name) == "paper-vgg-cifar10" && !PathExists("data/cifar10"))
+        {
+            set.push_back("dataset.path=.");
+        }
+        const ScenarioConfig c = LoadScenarioFile(dir + name + ".json", set, &doc);
         CHECK(UncoveredKey(doc, schema, "") == "");
         CHECK(UncoveredKey(ScenarioToJson(c), schema, "") == "");
     }
