@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -146,6 +147,11 @@ ParseJsonText(const std::string& text, const std::string& what)
 Json
 ReadJsonFile(const std::string& path)
 {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec))
+    {
+        throw InputError(path + ": is a folder, not a JSON file");
+    }
     std::ifstream in(path, std::ios::binary);
     if (!in)
     {

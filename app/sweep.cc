@@ -428,7 +428,9 @@ ExpandSweep(const Json& doc, const std::string& baseDir, const std::vector<std::
     const Json* b = r.Find("base");
     if (!b)
     {
-        Fail("base", "missing (a scenario file name or an inline scenario object)");
+        Fail("base",
+             std::string("missing (a scenario file name or an inline scenario object)")
+                 + (doc.contains("devices") ? "; this looks like a scenario: use slsim run" : ""));
     }
     if (b->is_string())
     {
