@@ -42,6 +42,14 @@ TempDir()
         MakeDirectories(d);
         return d;
     }();
+    // Removed when the test process ends (kept while it runs, for the child processes).
+    static const struct Cleanup
+    {
+        ~Cleanup()
+        {
+            RemoveTree(dir);
+        }
+    } cleanup;
     return dir;
 }
 
@@ -268,4 +276,49 @@ TEST_CASE("MPI ranks share the points and the last one writes the same sweep.csv
     r = Shell("OMPI_COMM_WORLD_RANK=5 OMPI_COMM_WORLD_SIZE=3 " + SLSIM + " sweep " + sweep
               + " --out " + shared);
     CHECK(r.rc == 2);
+}
+
+TEST_CASE("the small shipped scenarios run (one epoch each)", "[app][cli]")
+{
+    for (const char* name : {"quickstart", "churn", "lossy-wireless"})
+    {
+        INFO(name);
+        const std::string out = TempDir() + "/shipped-" + name;
+        const Result r = Shell(SLSIM + " run " + SRC + "/scenarios/" + name + ".json --out " + out
+                               + " --set training.epochs=1");
+        CHECK(r.rc == 0);
+        CHECK(PathExists(out + "/manifest.json"));
+        CHECK(Lines(ReadTextFile(out + "/eval.csv")) >= 2);
+    }
+}
+
+TEST_CASE("the analysis scripts turn a run and a sweep into plots", "[app][analysis]")
+{
+    if (Shell(SRC + "/scripts/python -c 'import matplotlib, pandas'").rc != 0)
+    {
+        WARN("no Python with matplotlib and pandas: analysis not tested");
+        return;
+    }
+    const std::string run = TempDir() + "/plot-run";
+    REQUIRE(Shell(SLSIM + " run " + TESTS + "/tiny-scenario.json --out " + run).rc == 0);
+    Result r = Shell(SRC + "/scripts/python " + SRC + "/analysis/plot_run.py " + run);
+    INFO(r.output);
+    CHECK(r.rc == 0);
+    for (const char* f : {"accuracy_vs_time.png", "accuracy_vs_bytes.png", "loss_vs_epoch.png",
+                          "time_breakdown.png", "codec_error.png", "summary.md"})
+    {
+        CHECK(PathExists(run + "/plots/" + f));
+    }
+    const std::string sweep = TempDir() + "/plot-sweep";
+    REQUIRE(Shell(SLSIM + " sweep " + TESTS + "/tiny-sweep.json --out " + sweep + " -j 2").rc == 0);
+    r = Shell(SRC + "/scripts/python " + SRC + "/analysis/plot_sweep.py " + sweep);
+    CHECK(r.rc == 0);
+    for (const char* f : {"accuracy_vs_time.png", "accuracy_vs_bytes.png", "final_accuracy.png",
+                          "codec_error.png", "table.md"})
+    {
+        CHECK(PathExists(sweep + "/plots/" + f));
+    }
+    const std::string table = ReadTextFile(sweep + "/plots/table.md");
+    CHECK(table.find("sparsity=0.9") != std::string::npos);
+    CHECK(Lines(table) == 2 + 2 + 4); // note, blank, header, rule, 4 configurations
 }
