@@ -64,34 +64,33 @@ BatchNorm2d::Forward(const float* input, int batch, bool training)
     float* invStd = Reserve(m_invStd, static_cast<size_t>(m_c));
     const double count = static_cast<double>(batch) * m_plane;
     SLSIM_ASSERT_MSG(!training || count > 1, "BatchNorm2d: training needs more than one value");
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (total >= PARALLEL_MIN_WORK)
     for (int c = 0; c < m_c; ++c)
     {
         double mean;
         double var;
         if (training)
         {
+            // Per-plane sums are vectorised float reductions, accumulated across planes in
+            // double; two passes (mean, then squared deviations) for a stable variance.
             double sum = 0;
             for (int n = 0; n < batch; ++n)
             {
-                const float* x = input + (static_cast<size_t>(n) * m_c + c) * m_plane;
-                for (int i = 0; i < m_plane; ++i)
-                {
-                    sum += x[i];
-                }
+                sum += ConstMapVF(input + (static_cast<size_t>(n) * m_c + c) * m_plane, m_plane)
+                           .sum();
             }
             mean = sum / count; // mu = mean over (N, H, W)
+            const float mu = static_cast<float>(mean);
             double sq = 0;
             for (int n = 0; n < batch; ++n)
             {
-                const float* x = input + (static_cast<size_t>(n) * m_c + c) * m_plane;
-                for (int i = 0; i < m_plane; ++i)
-                {
-                    const double d = x[i] - mean;
-                    sq += d * d;
-                }
+                sq += (ConstMapVF(input + (static_cast<size_t>(n) * m_c + c) * m_plane, m_plane)
+                           .array() -
+                       mu)
+                          .square()
+                          .sum();
             }
-            var = sq / count; // biased variance normalises
+            var = sq / count - (mean - mu) * (mean - mu); // biased variance normalises
             // running = (1 - momentum) running + momentum batch; running_var is unbiased
             m_runMean[c] = static_cast<float>((1.0 - m_momentum) * m_runMean[c] + m_momentum * mean);
             m_runVar[c] = static_cast<float>((1.0 - m_momentum) * m_runVar[c] +
@@ -134,7 +133,7 @@ BatchNorm2d::Backward(const float* gradOutput, bool needInputGradient)
                         ? Reserve(m_gradIn, static_cast<size_t>(batch) * m_c * m_plane)
                         : nullptr;
     const double count = static_cast<double>(batch) * m_plane;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (static_cast<size_t>(batch) * m_c * m_plane >= PARALLEL_MIN_WORK)
     for (int c = 0; c < m_c; ++c)
     {
         double dGamma = 0;
@@ -142,11 +141,9 @@ BatchNorm2d::Backward(const float* gradOutput, bool needInputGradient)
         for (int n = 0; n < batch; ++n)
         {
             const size_t at = (static_cast<size_t>(n) * m_c + c) * m_plane;
-            for (int i = 0; i < m_plane; ++i)
-            {
-                dGamma += static_cast<double>(gradOutput[at + i]) * xhat[at + i]; // sum g xhat
-                dBeta += gradOutput[at + i];                                      // sum g
-            }
+            ConstMapVF g(gradOutput + at, m_plane);
+            dGamma += g.dot(ConstMapVF(xhat + at, m_plane)); // sum g xhat
+            dBeta += g.sum();                                 // sum g
         }
         m_gGamma[c] = static_cast<float>(dGamma);
         m_gBeta[c] = static_cast<float>(dBeta);

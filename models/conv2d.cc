@@ -96,7 +96,7 @@ Conv2d::Im2Col(const float* input, int first, int count, float* cols) const
     const int ckk = m_c * kk;
     const size_t p = static_cast<size_t>(m_oh) * m_ow;
     const size_t rows = static_cast<size_t>(count) * p;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (rows * ckk >= PARALLEL_MIN_WORK)
     for (int j = 0; j < ckk; ++j)
     {
         const int c = j / kk;
@@ -144,7 +144,7 @@ Conv2d::Col2Im(const float* cols, int first, int count, float* gradInput) const
     const size_t p = static_cast<size_t>(m_oh) * m_ow;
     const size_t rows = static_cast<size_t>(count) * p;
     const int planes = count * m_c;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (rows * m_c * m_k * m_k >= PARALLEL_MIN_WORK)
     for (int nc = 0; nc < planes; ++nc)
     {
         const int n = nc / m_c;
@@ -169,9 +169,19 @@ Conv2d::Col2Im(const float* cols, int first, int count, float* gradInput) const
                         continue;
                     }
                     float* row = plane + static_cast<size_t>(iy) * m_w - m_pad + kw;
-                    for (int ox = oxLo; ox < oxHi; ++ox)
+                    if (m_stride == 1)
                     {
-                        row[ox * m_stride] += src[ox]; // dX[c, iy, ix] += dCols[(n,p), j]
+                        for (int ox = oxLo; ox < oxHi; ++ox)
+                        {
+                            row[ox] += src[ox]; // dX[c, iy, ix] += dCols[(n,p), j]
+                        }
+                    }
+                    else
+                    {
+                        for (int ox = oxLo; ox < oxHi; ++ox)
+                        {
+                            row[ox * m_stride] += src[ox];
+                        }
                     }
                 }
             }
@@ -199,7 +209,7 @@ Conv2d::Forward(const float* input, int batch, bool)
         MapF ym(y, static_cast<Eigen::Index>(rows), m_o);
         ym.noalias() = ConstMapF(cols, static_cast<Eigen::Index>(rows), ckk) * wt; // Y = Cols W^T
         const int blocks = cnt * m_o;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (static_cast<size_t>(blocks) * p >= PARALLEL_MIN_WORK)
         for (int no = 0; no < blocks; ++no)
         {
             const int n = no / m_o;
@@ -240,7 +250,7 @@ Conv2d::Backward(const float* gradOutput, bool needInputGradient)
         const int cnt = std::min(chunk, batch - first);
         const size_t rows = static_cast<size_t>(cnt) * p;
         const int blocks = cnt * m_o;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (static_cast<size_t>(blocks) * p >= PARALLEL_MIN_WORK)
         for (int no = 0; no < blocks; ++no)
         {
             const int n = no / m_o;

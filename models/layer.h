@@ -32,9 +32,18 @@ using ConstMapF = Eigen::Map<const MatrixF>;
 using MapVF = Eigen::Map<VectorF>;
 using ConstMapVF = Eigen::Map<const VectorF>;
 
+/// Loops over fewer values than this run on one thread: an OpenMP fork/join costs microseconds,
+/// and far more when the cores are shared with other processes.
+constexpr size_t PARALLEL_MIN_WORK = size_t{1} << 15;
+
+/// Activation and gradient buffers: aligned to EIGEN_MAX_ALIGN_BYTES so that Eigen's vectorised
+/// reductions (which peel to the first aligned element) sum in the same order in every model
+/// instance; split and unsplit models then produce bit-identical results.
+using Buffer = std::vector<float, Eigen::aligned_allocator<float>>;
+
 /// Grows `v` to at least n elements (never shrinks, so a smaller batch does not reallocate later).
 inline float*
-Reserve(std::vector<float>& v, size_t n)
+Reserve(Buffer& v, size_t n)
 {
     if (v.size() < n)
     {

@@ -43,8 +43,8 @@ class Linear : public Layer
     float* m_gb = nullptr;
     const float* m_x = nullptr;
     int m_batch = 0;
-    std::vector<float> m_out;
-    std::vector<float> m_gradIn;
+    Buffer m_out;
+    Buffer m_gradIn;
 };
 
 /// 2-D convolution (square kernel, stride, zero padding) by im2col + GEMM over a chunk of the
@@ -81,10 +81,10 @@ class Conv2d : public Layer
     const float* m_x = nullptr;
     int m_batch = 0;
     bool m_colsValid = false; // m_cols holds the im2col of the whole last batch (one chunk)
-    std::vector<float> m_cols;
-    std::vector<float> m_y; // chunk*P x O
-    std::vector<float> m_out;
-    std::vector<float> m_gradIn;
+    Buffer m_cols;
+    Buffer m_y; // chunk*P x O
+    Buffer m_out;
+    Buffer m_gradIn;
 };
 
 /// Batch normalisation over (N, H, W) per channel, as torch.nn.BatchNorm2d (eps 1e-5,
@@ -123,10 +123,10 @@ class BatchNorm2d : public Layer
     float* m_tracked = nullptr;
     int m_batch = 0;
     bool m_training = false;
-    std::vector<float> m_xhat;   // normalised input of the last forward
-    std::vector<float> m_invStd; // per channel
-    std::vector<float> m_out;
-    std::vector<float> m_gradIn;
+    Buffer m_xhat;   // normalised input of the last forward
+    Buffer m_invStd; // per channel
+    Buffer m_out;
+    Buffer m_gradIn;
 };
 
 class ReLU : public Layer
@@ -150,8 +150,8 @@ class ReLU : public Layer
 
   private:
     int m_batch = 0;
-    std::vector<float> m_out;
-    std::vector<float> m_gradIn;
+    Buffer m_out;
+    Buffer m_gradIn;
 };
 
 /// Max pooling, square window, no padding (ties: the first maximum in scan order, as PyTorch).
@@ -171,9 +171,9 @@ class MaxPool2d : public Layer
   private:
     int m_c, m_h, m_w, m_k, m_stride, m_oh, m_ow;
     int m_batch = 0;
-    std::vector<float> m_out;
+    Buffer m_out;
     std::vector<int32_t> m_argmax; // index within the input plane
-    std::vector<float> m_gradIn;
+    Buffer m_gradIn;
 };
 
 /// Average pooling with a kh x kw window and stride, no padding. AvgPool2d(input, H, W, 1) is the
@@ -195,8 +195,8 @@ class AvgPool2d : public Layer
   private:
     int m_c, m_h, m_w, m_kh, m_kw, m_stride, m_oh, m_ow;
     int m_batch = 0;
-    std::vector<float> m_out;
-    std::vector<float> m_gradIn;
+    Buffer m_out;
+    Buffer m_gradIn;
 };
 
 /// CxHxW -> C*H*W; the NCHW buffer is passed through unchanged.
@@ -258,9 +258,9 @@ class Dropout : public Layer
     bool m_frozen = false;
     bool m_training = false;
     int m_batch = 0;
-    std::vector<float> m_mask; // 0 or 1/(1-p)
-    std::vector<float> m_out;
-    std::vector<float> m_gradIn;
+    Buffer m_mask; // 0 or 1/(1-p)
+    Buffer m_out;
+    Buffer m_gradIn;
 };
 
 /// ResNet basic block: relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)), shortcut = identity
@@ -298,9 +298,9 @@ class BasicBlock : public Layer
     std::unique_ptr<BatchNorm2d> m_dsBn;
     const float* m_x = nullptr;
     int m_batch = 0;
-    std::vector<float> m_out;
-    std::vector<float> m_gradOut; // gradient after the final ReLU
-    std::vector<float> m_gradIn;
+    Buffer m_out;
+    Buffer m_gradOut; // gradient after the final ReLU
+    Buffer m_gradIn;
 };
 
 } // namespace slsim

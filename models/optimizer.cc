@@ -3,6 +3,7 @@
 #include "models/optimizer.h"
 
 #include "common/error.h"
+#include "models/layer.h"
 
 #include <cmath>
 
@@ -51,7 +52,7 @@ Optimizer::Step(float* params, const float* grads)
         const bool first = m_steps == 1;
         const bool nesterov = m_config.nesterov;
         float* buf = m_m.empty() ? nullptr : m_m.data();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (m_n >= PARALLEL_MIN_WORK)
         for (int64_t i = 0; i < n; ++i)
         {
             float d = grads[i] + wd * params[i]; // d = g + wd p
@@ -73,7 +74,7 @@ Optimizer::Step(float* params, const float* grads)
     const float eps = static_cast<float>(m_config.eps);
     float* m = m_m.data();
     float* v = m_v.data();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (m_n >= PARALLEL_MIN_WORK)
     for (int64_t i = 0; i < n; ++i)
     {
         const float g = grads[i] + wd * params[i];              // g += wd p

@@ -39,7 +39,7 @@ MaxPool2d::Forward(const float* input, int batch, bool)
         m_argmax.resize(planes * outPlane);
     }
     int32_t* arg = m_argmax.data();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (planes * outPlane * m_k * m_k >= PARALLEL_MIN_WORK)
     for (int pl = 0; pl < planes; ++pl)
     {
         const float* x = input + static_cast<size_t>(pl) * m_h * m_w;
@@ -83,7 +83,7 @@ MaxPool2d::Backward(const float* gradOutput, bool needInputGradient)
     const size_t outPlane = static_cast<size_t>(m_oh) * m_ow;
     float* gradIn = Reserve(m_gradIn, planes * inPlane);
     const int32_t* arg = m_argmax.data();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (planes * inPlane >= PARALLEL_MIN_WORK)
     for (int pl = 0; pl < planes; ++pl)
     {
         float* gx = gradIn + pl * inPlane;
@@ -139,7 +139,7 @@ AvgPool2d::Forward(const float* input, int batch, bool)
     const size_t outPlane = static_cast<size_t>(m_oh) * m_ow;
     float* out = Reserve(m_out, planes * outPlane);
     const float inv = 1.0f / static_cast<float>(m_kh * m_kw);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (planes * outPlane * m_kh * m_kw >= PARALLEL_MIN_WORK)
     for (int pl = 0; pl < planes; ++pl)
     {
         const float* x = input + static_cast<size_t>(pl) * m_h * m_w;
@@ -175,7 +175,7 @@ AvgPool2d::Backward(const float* gradOutput, bool needInputGradient)
     const size_t outPlane = static_cast<size_t>(m_oh) * m_ow;
     float* gradIn = Reserve(m_gradIn, planes * inPlane);
     const float inv = 1.0f / static_cast<float>(m_kh * m_kw);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (planes * inPlane >= PARALLEL_MIN_WORK)
     for (int pl = 0; pl < planes; ++pl)
     {
         float* gx = gradIn + pl * inPlane;
