@@ -322,3 +322,33 @@ TEST_CASE("the analysis scripts turn a run and a sweep into plots", "[app][analy
     CHECK(table.find("sparsity=0.9") != std::string::npos);
     CHECK(Lines(table) == 2 + 2 + 4); // note, blank, header, rule, 4 configurations
 }
+
+TEST_CASE("a point that fails at run time is reported, kept aside and retried", "[app][sweep]")
+{
+    const std::string dir = TempDir() + "/fail";
+    MakeDirectories(dir + "/empty-data");
+    {
+        // mnist passes validation (its folder exists) but has no files: that point fails.
+        std::ofstream out(dir + "/sweep.json");
+        out << R"({"base": {"name": "f", "model": {"name": "mlp", "hidden": [8], "threads": 1},
+                   "dataset": {"path": ")"
+            << dir << R"(/empty-data"}, "training": {"epochs": 1}, "devices": {"count": 2}},
+                   "grid": {"dataset.name": ["synthetic", "mnist"]}})";
+    }
+    const std::string cmd = SLSIM + " sweep " + dir + "/sweep.json --out " + dir + "/out";
+    Result r = Shell(cmd);
+    CHECK(r.rc == 1);
+    CHECK(r.output.find("FAILED") != std::string::npos);
+    CHECK(ListDirectory(dir + "/out/points").size() == 1);
+    const auto failed = ListDirectory(dir + "/out/failed");
+    REQUIRE(failed.size() == 1);
+    CHECK(ReadTextFile(dir + "/out/failed/" + failed[0] + "/run.log").find("fetch-data")
+          != std::string::npos);
+    CHECK(!PathExists(dir + "/out/sweep.csv"));
+    r = Shell(cmd); // retried, fails again; the complete point is not re-run
+    CHECK(r.rc == 1);
+    CHECK(r.output.find("1 already complete, running 1") != std::string::npos);
+    r = Shell(cmd + " --combine-only");
+    CHECK(r.rc == 1);
+    CHECK(Lines(ReadTextFile(dir + "/out/sweep.csv")) == 2);
+}
