@@ -866,7 +866,10 @@ SweepCommand(const std::vector<std::string>& args)
             }
             ++failed;
         }
-        progress.PointDone(*job.point, ok, seconds, why, running.size());
+        // The next point starts right after this report: count it as running.
+        progress.PointDone(
+            *job.point, ok, seconds, why,
+            std::min(running.size() + (todo.size() - next), static_cast<size_t>(a.jobs)));
     }
     progress.Finish();
 
