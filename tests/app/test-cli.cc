@@ -170,7 +170,7 @@ TEST_CASE("run refuses bad input before writing anything", "[app][cli]")
     CHECK(!PathExists(out));
 }
 
-TEST_CASE("the same seed gives byte-identical CSV; the manifest holds the resolved scenario",
+TEST_CASE("the same seed gives byte-identical CSV and the manifest holds the resolved scenario",
           "[app][cli]")
 {
     const std::string a = TempDir() + "/det-a", b = TempDir() + "/det-b";
@@ -323,7 +323,7 @@ TEST_CASE("the analysis scripts turn a run and a sweep into plots", "[app][analy
     CHECK(Lines(table) == 2 + 2 + 4); // note, blank, header, rule, 4 configurations
 }
 
-TEST_CASE("a point that fails at run time is reported, kept aside and retried", "[app][sweep]")
+TEST_CASE("a point that fails at run time is reported and kept aside and retried", "[app][sweep]")
 {
     const std::string dir = TempDir() + "/fail";
     MakeDirectories(dir + "/empty-data");

@@ -55,7 +55,7 @@ TEST_CASE("defaults come from the structs and derived fields are filled", "[app]
     CHECK(c.optimizer.totalEpochs == c.training.epochs);
 }
 
-TEST_CASE("--set overrides any path, parsing JSON or else a string", "[app][scenario]")
+TEST_CASE("overrides (set) reach any path and parse JSON or else a string", "[app][scenario]")
 {
     Json doc = Minimal();
     ApplyOverride(doc, "codec.uplink.method=ms");
@@ -90,7 +90,7 @@ TEST_CASE("errors name the JSON path", "[app][scenario]")
     CHECK(ErrorOf(doc) == "trainig: unknown key (did you mean \"training\"?)");
 }
 
-TEST_CASE("device draws are seeded, per device, and within range", "[app][devices]")
+TEST_CASE("device draws are seeded per device and within range", "[app][devices]")
 {
     const Json spec = ParseJsonText(R"({"count": 50,
         "uplink_mbps": {"dist": "uniform", "min": 1, "max": 20},
@@ -132,7 +132,8 @@ TEST_CASE("device draws are seeded, per device, and within range", "[app][device
     CHECK(f[9].gflops == a[9].gflops);
 }
 
-TEST_CASE("a CSV trace gives per-device values; mistakes name the file and line", "[app][devices]")
+TEST_CASE("a CSV trace gives per-device values and its mistakes name the file and line",
+          "[app][devices]")
 {
     const std::string file = "test-app-trace.csv";
     {
@@ -266,7 +267,7 @@ UncoveredKey(const Json& value, const Json& schema, const std::string& path)
 
 } // namespace
 
-TEST_CASE("shipped scenarios and sweeps validate; the schema covers every resolved key",
+TEST_CASE("shipped scenarios and sweeps validate and the schema covers every resolved key",
           "[app][scenario]")
 {
     const std::string dir = SLSIM_SOURCE_DIR "/scenarios/";
