@@ -6,7 +6,8 @@ namespace slsim
 
 BasicBlock::BasicBlock(Shape input, int planes, int stride, bool plain)
     : Layer(std::move(input)),
-      m_plain(plain)
+      m_plain(plain),
+      m_outNumel(0)
 {
     SLSIM_ASSERT(m_input.Rank() == 3);
     const int inPlanes = static_cast<int>(m_input.dims[0]);
@@ -20,6 +21,7 @@ BasicBlock::BasicBlock(Shape input, int planes, int stride, bool plain)
         m_dsConv = std::make_unique<Conv2d>(m_input, planes, 1, stride, 0, false);
         m_dsBn = std::make_unique<BatchNorm2d>(m_dsConv->OutputShape());
     }
+    m_outNumel = m_bn2->OutputShape().Numel();
     OnModuleName();
 }
 
@@ -107,7 +109,7 @@ BasicBlock::Forward(const float* input, int batch, bool training)
     }
     h = m_conv2->Forward(h, batch, training);
     h = m_bn2->Forward(h, batch, training);
-    const auto n = static_cast<Eigen::Index>(static_cast<size_t>(batch) * OutputShape().Numel());
+    const auto n = static_cast<Eigen::Index>(static_cast<size_t>(batch) * m_outNumel);
     MapVF out(Reserve(m_out, static_cast<size_t>(n)), n);
     if (m_plain)
     {
@@ -128,7 +130,7 @@ BasicBlock::Forward(const float* input, int batch, bool training)
 const float*
 BasicBlock::Backward(const float* gradOutput, bool needInputGradient)
 {
-    const auto n = static_cast<Eigen::Index>(static_cast<size_t>(m_batch) * OutputShape().Numel());
+    const auto n = static_cast<Eigen::Index>(static_cast<size_t>(m_batch) * m_outNumel);
     MapVF g(Reserve(m_gradOut, static_cast<size_t>(n)), n);
     g = (ConstMapVF(m_out.data(), n).array() > 0.0f).select(ConstMapVF(gradOutput, n), 0.0f);
     const float* h = m_bn2->Backward(m_gradOut.data(), true);

@@ -9,6 +9,7 @@
 // Y's layout is [o][n][p]; it is scattered to NCHW ([n][o][p]) with the bias added. The chunk
 // size bounds the im2col buffer; when the whole batch fits in one chunk the forward's Cols is
 // reused by the backward.
+#include "models/gemm.h"
 #include "models/layers.h"
 
 #include <algorithm>
@@ -200,14 +201,13 @@ Conv2d::Forward(const float* input, int batch, bool)
     float* out = Reserve(m_out, static_cast<size_t>(batch) * m_o * p);
     float* cols = Reserve(m_cols, static_cast<size_t>(chunk) * p * ckk);
     float* y = Reserve(m_y, static_cast<size_t>(chunk) * p * m_o);
-    ConstMapF wt(m_weight, ckk, m_o);
     for (int first = 0; first < batch; first += chunk)
     {
         const int cnt = std::min(chunk, batch - first);
         const size_t rows = static_cast<size_t>(cnt) * p;
         Im2Col(input, first, cnt, cols);
-        MapF ym(y, static_cast<Eigen::Index>(rows), m_o);
-        ym.noalias() = ConstMapF(cols, static_cast<Eigen::Index>(rows), ckk) * wt; // Y = Cols W^T
+        const auto r = static_cast<int64_t>(rows);
+        Gemm(false, false, r, m_o, ckk, cols, r, m_weight, ckk, y, r, false); // Y = Cols W^T
         const int blocks = cnt * m_o;
 #pragma omp parallel for schedule(static) if (static_cast<size_t>(blocks) * p >= PARALLEL_MIN_WORK)
         for (int no = 0; no < blocks; ++no)
@@ -238,9 +238,6 @@ Conv2d::Backward(const float* gradOutput, bool needInputGradient)
     float* g = m_y.data();
     float* gradIn =
         needInputGradient ? Reserve(m_gradIn, static_cast<size_t>(batch) * m_c * m_h * m_w) : nullptr;
-    MapF gwt(m_gWeight, ckk, m_o);
-    ConstMapF wt(m_weight, ckk, m_o);
-    gwt.setZero();
     if (m_bias)
     {
         MapVF(m_gb, m_o).setZero();
@@ -263,22 +260,19 @@ Conv2d::Backward(const float* gradOutput, bool needInputGradient)
         {
             Im2Col(m_x, first, cnt, cols);
         }
-        ConstMapF gm(g, static_cast<Eigen::Index>(rows), m_o);
-        MapF cm(cols, static_cast<Eigen::Index>(rows), ckk);
-        gwt.noalias() += cm.transpose() * gm; // dW^T += Cols^T G
+        const auto r = static_cast<int64_t>(rows);
+        Gemm(true, false, ckk, m_o, r, cols, r, g, r, m_gWeight, ckk, first > 0); // dW^T += Cols^T G
         if (m_bias)
         {
-            // db = sum over (n, p) of G, row by row in a fixed order (a vectorised colwise sum
-            // peels by alignment, so its rounding would vary from run to run).
-            MapVF gb(m_gb, m_o);
-            for (Eigen::Index r = 0; r < gm.rows(); ++r)
+            // db = sum over (n, p) of G; column o of G is contiguous
+            for (int o = 0; o < m_o; ++o)
             {
-                gb += gm.row(r).transpose();
+                m_gb[o] += SumFixedOrder(g + static_cast<size_t>(o) * rows, rows);
             }
         }
         if (needInputGradient)
         {
-            cm.noalias() = gm * wt.transpose(); // dCols = G W
+            Gemm(false, true, r, ckk, m_o, g, r, m_weight, ckk, cols, r, false); // dCols = G W
             Col2Im(cols, first, cnt, gradIn);
         }
     }

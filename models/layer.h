@@ -36,6 +36,27 @@ using ConstMapVF = Eigen::Map<const VectorF>;
 /// and far more when the cores are shared with other processes.
 constexpr size_t PARALLEL_MIN_WORK = size_t{1} << 15;
 
+/// Sum of v[0..n) in an order that depends only on n (8 interleaved partial sums, combined
+/// pairwise), so results are bit-reproducible whatever the buffer's alignment; still vectorisable.
+inline float
+SumFixedOrder(const float* v, size_t n)
+{
+    float lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+    {
+        for (int j = 0; j < 8; ++j)
+        {
+            lane[j] += v[i + static_cast<size_t>(j)];
+        }
+    }
+    for (; i < n; ++i)
+    {
+        lane[i % 8] += v[i];
+    }
+    return ((lane[0] + lane[4]) + (lane[1] + lane[5])) + ((lane[2] + lane[6]) + (lane[3] + lane[7]));
+}
+
 /// Activation and gradient buffers: aligned to EIGEN_MAX_ALIGN_BYTES so that Eigen's vectorised
 /// reductions (which peel to the first aligned element) sum in the same order in every model
 /// instance; split and unsplit models then produce bit-identical results.

@@ -289,6 +289,7 @@ class BasicBlock : public Layer
 
   private:
     bool m_plain;
+    int64_t m_outNumel; // per sample (cached: Shape copies would allocate in the hot path)
     std::unique_ptr<Conv2d> m_conv1;
     std::unique_ptr<BatchNorm2d> m_bn1;
     std::unique_ptr<ReLU> m_relu1;

@@ -1,4 +1,5 @@
 // Linear layer: y = W x + b on one sample per column.
+#include "models/gemm.h"
 #include "models/layers.h"
 
 #include <cmath>
@@ -58,10 +59,10 @@ Linear::Forward(const float* input, int batch, bool)
 {
     m_x = input;
     m_batch = batch;
-    ConstMapF x(input, m_in, batch);
-    ConstMapF wt(m_w, m_in, m_outFeatures); // PyTorch's out x in row-major W is W^T col-major
+    // PyTorch's out x in row-major W is the col-major in x out matrix W^T
     MapF y(Reserve(m_out, static_cast<size_t>(m_outFeatures) * batch), m_outFeatures, batch);
-    y.noalias() = wt.transpose() * x; // Y = W X
+    Gemm(true, false, m_outFeatures, batch, m_in, m_w, m_in, input, m_in, y.data(), m_outFeatures,
+         false); // Y = W X
     if (m_bias)
     {
         y.colwise() += ConstMapVF(m_b, m_outFeatures); // + b
@@ -73,9 +74,8 @@ const float*
 Linear::Backward(const float* gradOutput, bool needInputGradient)
 {
     ConstMapF g(gradOutput, m_outFeatures, m_batch);
-    ConstMapF x(m_x, m_in, m_batch);
-    MapF gwt(m_gw, m_in, m_outFeatures);
-    gwt.noalias() = x * g.transpose(); // dL/dW^T = X G^T
+    Gemm(false, true, m_in, m_outFeatures, m_batch, m_x, m_in, gradOutput, m_outFeatures, m_gw,
+         m_in, false); // dL/dW^T = X G^T
     if (m_bias)
     {
         // dL/db = sum_n g_n, added sample by sample in a fixed order: Eigen's vectorised rowwise
@@ -91,9 +91,8 @@ Linear::Backward(const float* gradOutput, bool needInputGradient)
     {
         return nullptr;
     }
-    ConstMapF wt(m_w, m_in, m_outFeatures);
-    MapF gx(Reserve(m_gradIn, static_cast<size_t>(m_in) * m_batch), m_in, m_batch);
-    gx.noalias() = wt * g; // dL/dX = W^T G
+    Gemm(false, false, m_in, m_batch, m_outFeatures, m_w, m_in, gradOutput, m_outFeatures,
+         Reserve(m_gradIn, static_cast<size_t>(m_in) * m_batch), m_in, false); // dL/dX = W^T G
     return m_gradIn.data();
 }
 
