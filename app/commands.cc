@@ -21,8 +21,9 @@ HelpText()
            "  slsim run SCENARIO.json --out DIR [--set key.path=value ...]\n"
            "      run one scenario; writes steps.csv, eval.csv, summary.csv, events.csv and\n"
            "      manifest.json (the fully resolved scenario) to DIR\n"
-           "  slsim validate SCENARIO.json [--set key.path=value ...]\n"
-           "      check a scenario without running it (exit 2 and one line naming the JSON path)\n"
+           "  slsim validate SCENARIO.json|SWEEP.json [--set key.path=value ...]\n"
+           "      check a scenario (or every point of a sweep) without running anything\n"
+           "      (exit 2 and one line naming the file and the JSON path)\n"
            "  slsim sweep SWEEP.json --out DIR [-j N] [--set key.path=value ...] [--combine-only]\n"
            "      run a grid of scenarios, N at a time; re-running resumes; DIR/sweep.csv "
            "combines\n"
@@ -32,7 +33,9 @@ HelpText()
            "      compress one float32 .npy tensor and report size and error as one JSON line\n"
            "  slsim --help | --version\n"
            "\n"
-           "Exit codes: 0 success, 2 bad input (scenario, flags, files), 1 internal error.\n";
+           "Exit codes: 0 success, 2 bad input (scenario, flags, files), 1 internal error or "
+           "failed\n"
+           "sweep points.\n";
 }
 
 int

@@ -2,6 +2,7 @@
 #include "app/commands.h"
 #include "app/fs-util.h"
 #include "app/scenario-loader.h"
+#include "app/sweep.h"
 
 #include "common/csv-writer.h"
 #include "common/error.h"
@@ -118,6 +119,15 @@ int
 ValidateCommand(const std::vector<std::string>& args)
 {
     const ScenarioArgs a = ParseScenarioArgs(args, "validate", false);
+    const Json doc = ReadJsonFile(a.scenario);
+    if (doc.is_object() && doc.contains("base"))
+    {
+        // A sweep file: expand and validate every point.
+        const Sweep sweep = LoadSweep(a.scenario, a.overrides);
+        std::cout << a.scenario << ": ok (sweep: " << sweep.points.size() << " points, "
+                  << sweep.axes.size() << " grid columns)\n";
+        return 0;
+    }
     const ScenarioConfig c = LoadScenarioFile(a.scenario, a.overrides);
     const Json d = Derived(c);
     std::cout << a.scenario << ": ok (" << c.name << ": " << c.network.devices.size()
