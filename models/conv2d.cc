@@ -16,6 +16,10 @@
 #include <cmath>
 #include <cstring>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 namespace slsim
 {
 
@@ -24,6 +28,8 @@ namespace
 // Largest im2col buffer per chunk, in floats (16 MiB): big enough that the GEMM has hundreds of
 // rows even for late layers, small enough to stay friendly to the caches and to memory.
 constexpr size_t MAX_COLS_FLOATS = size_t{1} << 22;
+// Below this many multiply-adds per layer and batch a conv runs on one thread.
+constexpr double PARALLEL_MIN_MACS = 1 << 20;
 } // namespace
 
 Conv2d::Conv2d(Shape input, int outChannels, int kernel, int stride, int padding, bool bias)
@@ -190,93 +196,165 @@ Conv2d::Col2Im(const float* cols, int first, int count, float* gradInput) const
     }
 }
 
+int
+Conv2d::ThreadsFor(int batch) const
+{
+#ifdef _OPENMP
+    const double macs = static_cast<double>(batch) * m_o * m_c * m_k * m_k * m_oh * m_ow;
+    if (batch >= 2 && macs >= PARALLEL_MIN_MACS && !omp_in_parallel())
+    {
+        return std::min(batch, std::max(1, omp_get_max_threads()));
+    }
+#endif
+    return 1;
+}
+
+void
+Conv2d::ForwardRange(int begin, int end, ThreadBuffers& tb)
+{
+    const int ckk = m_c * m_k * m_k;
+    const size_t p = static_cast<size_t>(m_oh) * m_ow;
+    const int chunk = ChunkSize(end - begin);
+    float* cols = Reserve(tb.cols, static_cast<size_t>(chunk) * p * ckk);
+    float* y = Reserve(tb.y, static_cast<size_t>(chunk) * p * m_o);
+    float* out = m_out.data();
+    for (int first = begin; first < end; first += chunk)
+    {
+        const int cnt = std::min(chunk, end - first);
+        const auto rows = static_cast<int64_t>(cnt * p);
+        Im2Col(m_x, first, cnt, cols);
+        Gemm(false, false, rows, m_o, ckk, cols, rows, m_weight, ckk, y, rows, false); // Y = Cols W^T
+        for (int n = 0; n < cnt; ++n)
+        {
+            for (int o = 0; o < m_o; ++o)
+            {
+                const float* src = y + static_cast<size_t>(o) * rows + static_cast<size_t>(n) * p;
+                float* dst = out + (static_cast<size_t>(first + n) * m_o + o) * p;
+                const float b = m_bias ? m_b[o] : 0.0f;
+                for (size_t i = 0; i < p; ++i)
+                {
+                    dst[i] = src[i] + b; // out[n, o, p] = Y[(n, p), o] + b[o]
+                }
+            }
+        }
+    }
+    tb.colsValid = end - begin <= chunk;
+}
+
 const float*
 Conv2d::Forward(const float* input, int batch, bool)
 {
     m_x = input;
     m_batch = batch;
+    Reserve(m_out, static_cast<size_t>(batch) * m_o * m_oh * m_ow);
+    // One parallel region per layer: each thread convolves its own contiguous range of samples
+    // with its own im2col buffer and a single-threaded GEMM (one fork/join instead of several).
+    const int parts = ThreadsFor(batch);
+    m_parts = parts;
+    if (m_threads.size() < static_cast<size_t>(parts))
+    {
+        m_threads.resize(static_cast<size_t>(parts));
+    }
+    PrepareGemmThreads(parts);
+#pragma omp parallel num_threads(parts) if (parts > 1)
+    {
+#ifdef _OPENMP
+        const int t = omp_get_thread_num();
+#else
+        const int t = 0;
+#endif
+        ForwardRange(batch * t / parts, batch * (t + 1) / parts, m_threads[static_cast<size_t>(t)]);
+    }
+    return m_out.data();
+}
+
+void
+Conv2d::BackwardRange(int begin, int end, ThreadBuffers& tb, const float* gradOutput,
+                      float* gradIn, float* gradWeight, float* gradBias)
+{
     const int ckk = m_c * m_k * m_k;
     const size_t p = static_cast<size_t>(m_oh) * m_ow;
-    const int chunk = ChunkSize(batch);
-    float* out = Reserve(m_out, static_cast<size_t>(batch) * m_o * p);
-    float* cols = Reserve(m_cols, static_cast<size_t>(chunk) * p * ckk);
-    float* y = Reserve(m_y, static_cast<size_t>(chunk) * p * m_o);
-    for (int first = 0; first < batch; first += chunk)
+    const int chunk = ChunkSize(end - begin);
+    float* cols = Reserve(tb.cols, static_cast<size_t>(chunk) * p * ckk);
+    float* g = Reserve(tb.y, static_cast<size_t>(chunk) * p * m_o);
+    for (int o = 0; gradBias && o < m_o; ++o)
     {
-        const int cnt = std::min(chunk, batch - first);
-        const size_t rows = static_cast<size_t>(cnt) * p;
-        Im2Col(input, first, cnt, cols);
-        const auto r = static_cast<int64_t>(rows);
-        Gemm(false, false, r, m_o, ckk, cols, r, m_weight, ckk, y, r, false); // Y = Cols W^T
-        const int blocks = cnt * m_o;
-#pragma omp parallel for schedule(static) if (static_cast<size_t>(blocks) * p >= PARALLEL_MIN_WORK)
-        for (int no = 0; no < blocks; ++no)
+        gradBias[o] = 0.0f;
+    }
+    for (int first = begin; first < end; first += chunk)
+    {
+        const int cnt = std::min(chunk, end - first);
+        const auto rows = static_cast<int64_t>(cnt * p);
+        for (int n = 0; n < cnt; ++n)
         {
-            const int n = no / m_o;
-            const int o = no % m_o;
-            const float* src = y + static_cast<size_t>(o) * rows + static_cast<size_t>(n) * p;
-            float* dst = out + (static_cast<size_t>(first + n) * m_o + o) * p;
-            const float b = m_bias ? m_b[o] : 0.0f;
-            for (size_t i = 0; i < p; ++i)
+            for (int o = 0; o < m_o; ++o)
             {
-                dst[i] = src[i] + b; // out[n, o, p] = Y[(n, p), o] + b[o]
+                std::memcpy(g + static_cast<size_t>(o) * rows + static_cast<size_t>(n) * p,
+                            gradOutput + (static_cast<size_t>(first + n) * m_o + o) * p,
+                            sizeof(float) * p); // G[(n, p), o] = dL/dout[n, o, p]
             }
         }
+        if (!tb.colsValid)
+        {
+            Im2Col(m_x, first, cnt, cols);
+        }
+        // dW^T (+)= Cols^T G
+        Gemm(true, false, ckk, m_o, rows, cols, rows, g, rows, gradWeight, ckk, first > begin);
+        for (int o = 0; gradBias && o < m_o; ++o)
+        {
+            gradBias[o] += SumFixedOrder(g + static_cast<size_t>(o) * rows,
+                                         static_cast<size_t>(rows)); // db = sum_(n,p) G
+        }
+        if (gradIn)
+        {
+            Gemm(false, true, rows, ckk, m_o, g, rows, m_weight, ckk, cols, rows, false); // dCols = G W
+            Col2Im(cols, first, cnt, gradIn);
+        }
     }
-    m_colsValid = chunk >= batch;
-    return out;
+    tb.colsValid = false;
 }
 
 const float*
 Conv2d::Backward(const float* gradOutput, bool needInputGradient)
 {
     const int batch = m_batch;
-    const int ckk = m_c * m_k * m_k;
-    const size_t p = static_cast<size_t>(m_oh) * m_ow;
-    const int chunk = ChunkSize(batch);
-    float* cols = m_cols.data();
-    float* g = m_y.data();
-    float* gradIn =
-        needInputGradient ? Reserve(m_gradIn, static_cast<size_t>(batch) * m_c * m_h * m_w) : nullptr;
-    if (m_bias)
+    const int parts = m_parts;
+    const size_t nw = static_cast<size_t>(m_o) * m_c * m_k * m_k;
+    float* gradIn = needInputGradient
+                        ? Reserve(m_gradIn, static_cast<size_t>(batch) * m_c * m_h * m_w)
+                        : nullptr;
+    // Thread 0 writes the gradients in place; the others into their own buffers, summed below in
+    // thread order (deterministic for a given thread count).
+    for (int t = 1; t < parts; ++t)
     {
-        MapVF(m_gb, m_o).setZero();
+        Reserve(m_threads[static_cast<size_t>(t)].gw, nw + static_cast<size_t>(m_o));
     }
-    for (int first = 0; first < batch; first += chunk)
+    PrepareGemmThreads(parts);
+#pragma omp parallel num_threads(parts) if (parts > 1)
     {
-        const int cnt = std::min(chunk, batch - first);
-        const size_t rows = static_cast<size_t>(cnt) * p;
-        const int blocks = cnt * m_o;
-#pragma omp parallel for schedule(static) if (static_cast<size_t>(blocks) * p >= PARALLEL_MIN_WORK)
-        for (int no = 0; no < blocks; ++no)
+#ifdef _OPENMP
+        const int t = omp_get_thread_num();
+#else
+        const int t = 0;
+#endif
+        ThreadBuffers& tb = m_threads[static_cast<size_t>(t)];
+        float* gw = t == 0 ? m_gWeight : tb.gw.data();
+        float* gb = m_bias ? (t == 0 ? m_gb : tb.gw.data() + nw) : nullptr;
+        BackwardRange(batch * t / parts, batch * (t + 1) / parts, tb, gradOutput, gradIn, gw, gb);
+    }
+    if (parts > 1)
+    {
+        const size_t total = nw + (m_bias ? static_cast<size_t>(m_o) : 0);
+#pragma omp parallel for schedule(static) if (total >= PARALLEL_MIN_WORK)
+        for (size_t i = 0; i < total; ++i)
         {
-            const int n = no / m_o;
-            const int o = no % m_o;
-            std::memcpy(g + static_cast<size_t>(o) * rows + static_cast<size_t>(n) * p,
-                        gradOutput + (static_cast<size_t>(first + n) * m_o + o) * p,
-                        sizeof(float) * p); // G[(n, p), o] = dL/dout[n, o, p]
-        }
-        if (!m_colsValid)
-        {
-            Im2Col(m_x, first, cnt, cols);
-        }
-        const auto r = static_cast<int64_t>(rows);
-        Gemm(true, false, ckk, m_o, r, cols, r, g, r, m_gWeight, ckk, first > 0); // dW^T += Cols^T G
-        if (m_bias)
-        {
-            // db = sum over (n, p) of G; column o of G is contiguous
-            for (int o = 0; o < m_o; ++o)
+            float* dst = i < nw ? m_gWeight + i : m_gb + (i - nw);
+            for (int t = 1; t < parts; ++t)
             {
-                m_gb[o] += SumFixedOrder(g + static_cast<size_t>(o) * rows, rows);
+                *dst += m_threads[static_cast<size_t>(t)].gw[i];
             }
         }
-        if (needInputGradient)
-        {
-            Gemm(false, true, r, ckk, m_o, g, r, m_weight, ckk, cols, r, false); // dCols = G W
-            Col2Im(cols, first, cnt, gradIn);
-        }
     }
-    m_colsValid = false;
     return gradIn;
 }
 

@@ -82,6 +82,16 @@ constexpr double PARALLEL_MIN_MACS = 1 << 19;
 } // namespace
 
 void
+PrepareGemmThreads(int threads)
+{
+    auto& ws = Workspaces();
+    while (ws.size() < static_cast<size_t>(std::max(1, threads)))
+    {
+        ws.push_back(std::make_unique<Workspace>());
+    }
+}
+
+void
 Gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
      const float* b, int64_t ldb, float* c, int64_t ldc, bool accumulate)
 {
@@ -91,16 +101,30 @@ Gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const float* a, 
     }
     int parts = 1;
 #ifdef _OPENMP
+    if (omp_in_parallel())
+    {
+        const auto slot = static_cast<size_t>(omp_get_thread_num());
+        SLSIM_ASSERT_MSG(slot < Workspaces().size(), "Gemm: PrepareGemmThreads not called");
+        if (!accumulate)
+        {
+            for (int64_t j = 0; j < n; ++j)
+            {
+                std::memset(c + j * ldc, 0, sizeof(float) * static_cast<size_t>(m));
+            }
+        }
+        if (k > 0)
+        {
+            Dispatch(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, *Workspaces()[slot]);
+        }
+        return;
+    }
     if (static_cast<double>(m) * n * k >= PARALLEL_MIN_MACS)
     {
         parts = std::max(1, omp_get_max_threads());
     }
 #endif
+    PrepareGemmThreads(parts);
     auto& ws = Workspaces();
-    while (ws.size() < static_cast<size_t>(parts))
-    {
-        ws.push_back(std::make_unique<Workspace>());
-    }
     if (!accumulate)
     {
 #pragma omp parallel for schedule(static) if (parts > 1)

@@ -17,6 +17,11 @@ namespace slsim
 void Gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
           const float* b, int64_t ldb, float* c, int64_t ldc, bool accumulate);
 
+/// Makes sure `threads` per-thread workspaces exist; call before a parallel region in which each
+/// thread calls Gemm (inside a parallel region Gemm runs single-threaded on the caller's
+/// workspace, omp_get_thread_num()).
+void PrepareGemmThreads(int threads);
+
 } // namespace slsim
 
 #endif

@@ -67,9 +67,20 @@ class Conv2d : public Layer
     void AppendTensors(std::vector<NamedTensor>& out) override;
 
   private:
+    struct ThreadBuffers
+    {
+        Buffer cols; // im2col of a chunk of this thread's samples
+        Buffer y;    // chunk*P x O: GEMM output, or the gathered output gradient
+        Buffer gw;   // this thread's weight and bias gradients (threads > 0)
+        bool colsValid = false; // cols holds the whole range of the last forward
+    };
     void Im2Col(const float* input, int first, int count, float* cols) const;
     void Col2Im(const float* cols, int first, int count, float* gradInput) const;
     int ChunkSize(int batch) const;
+    int ThreadsFor(int batch) const;
+    void ForwardRange(int begin, int end, ThreadBuffers& tb);
+    void BackwardRange(int begin, int end, ThreadBuffers& tb, const float* gradOutput,
+                       float* gradIn, float* gradWeight, float* gradBias);
 
     int m_c, m_h, m_w;
     int m_o, m_k, m_stride, m_pad, m_oh, m_ow;
@@ -80,9 +91,8 @@ class Conv2d : public Layer
     float* m_gb = nullptr;
     const float* m_x = nullptr;
     int m_batch = 0;
-    bool m_colsValid = false; // m_cols holds the im2col of the whole last batch (one chunk)
-    Buffer m_cols;
-    Buffer m_y; // chunk*P x O
+    int m_parts = 1; // threads used by the last forward (the backward splits the same way)
+    std::vector<ThreadBuffers> m_threads;
     Buffer m_out;
     Buffer m_gradIn;
 };
