@@ -24,8 +24,8 @@ ReLU::Backward(const float* gradOutput, bool needInputGradient)
     const auto n = static_cast<Eigen::Index>(static_cast<size_t>(m_batch) * m_input.Numel());
     ConstMapVF y(m_out.data(), n);
     ConstMapVF g(gradOutput, n);
-    MapVF(Reserve(m_gradIn, static_cast<size_t>(n)), n) =
-        (y.array() > 0.0f).select(g, 0.0f); // dx = g [y > 0]
+    MapVF(Reserve(m_gradIn, static_cast<size_t>(n)), n)
+        = (y.array() > 0.0f).select(g, 0.0f); // dx = g [y > 0]
     return m_gradIn.data();
 }
 
@@ -37,9 +37,9 @@ ReLU::FlopsPerSample() const
 }
 
 Dropout::Dropout(Shape input, double p, uint64_t seed, uint64_t streamIndex)
-    : Layer(std::move(input)),
-      m_p(p),
-      m_rng(seed, "dropout", streamIndex)
+    : Layer(std::move(input))
+    , m_p(p)
+    , m_rng(seed, "dropout", streamIndex)
 {
     SLSIM_ASSERT(p >= 0.0 && p < 1.0);
 }

@@ -5,9 +5,9 @@ namespace slsim
 {
 
 BasicBlock::BasicBlock(Shape input, int planes, int stride, bool plain)
-    : Layer(std::move(input)),
-      m_plain(plain),
-      m_outNumel(0)
+    : Layer(std::move(input))
+    , m_plain(plain)
+    , m_outNumel(0)
 {
     SLSIM_ASSERT(m_input.Rank() == 3);
     const int inPlanes = static_cast<int>(m_input.dims[0]);
@@ -49,8 +49,8 @@ BasicBlock::OutputShape() const
 size_t
 BasicBlock::ParameterCount() const
 {
-    size_t n = m_conv1->ParameterCount() + m_bn1->ParameterCount() + m_conv2->ParameterCount() +
-               m_bn2->ParameterCount();
+    size_t n = m_conv1->ParameterCount() + m_bn1->ParameterCount() + m_conv2->ParameterCount()
+               + m_bn2->ParameterCount();
     if (m_dsConv)
     {
         n += m_dsConv->ParameterCount() + m_dsBn->ParameterCount();
@@ -68,8 +68,8 @@ void
 BasicBlock::Bind(float* params, float* grads, float* buffers)
 {
     // torchvision state_dict order: conv1, bn1, conv2, bn2, downsample.0, downsample.1
-    Layer* parts[] = {m_conv1.get(), m_bn1.get(), m_conv2.get(), m_bn2.get(), m_dsConv.get(),
-                      m_dsBn.get()};
+    Layer* parts[]
+        = {m_conv1.get(), m_bn1.get(), m_conv2.get(), m_bn2.get(), m_dsConv.get(), m_dsBn.get()};
     for (Layer* l : parts)
     {
         if (l)
@@ -85,8 +85,8 @@ BasicBlock::Bind(float* params, float* grads, float* buffers)
 void
 BasicBlock::Init(Rng& rng)
 {
-    Layer* parts[] = {m_conv1.get(), m_bn1.get(), m_conv2.get(), m_bn2.get(), m_dsConv.get(),
-                      m_dsBn.get()};
+    Layer* parts[]
+        = {m_conv1.get(), m_bn1.get(), m_conv2.get(), m_bn2.get(), m_dsConv.get(), m_dsBn.get()};
     for (Layer* l : parts)
     {
         if (l)
@@ -171,8 +171,8 @@ Flops
 BasicBlock::FlopsPerSample() const
 {
     Flops f;
-    const Layer* parts[] = {m_conv1.get(), m_bn1.get(), m_relu1.get(), m_conv2.get(), m_bn2.get(),
-                            m_dsConv.get(), m_dsBn.get()};
+    const Layer* parts[] = {m_conv1.get(), m_bn1.get(),    m_relu1.get(), m_conv2.get(),
+                            m_bn2.get(),   m_dsConv.get(), m_dsBn.get()};
     for (const Layer* l : parts)
     {
         if (l && !(m_plain && l == m_relu1.get()))
@@ -191,8 +191,8 @@ BasicBlock::FlopsPerSample() const
 void
 BasicBlock::AppendTensors(std::vector<NamedTensor>& out)
 {
-    Layer* parts[] = {m_conv1.get(), m_bn1.get(), m_conv2.get(), m_bn2.get(), m_dsConv.get(),
-                      m_dsBn.get()};
+    Layer* parts[]
+        = {m_conv1.get(), m_bn1.get(), m_conv2.get(), m_bn2.get(), m_dsConv.get(), m_dsBn.get()};
     for (Layer* l : parts)
     {
         if (l)

@@ -7,9 +7,9 @@ namespace slsim
 {
 
 BatchNorm2d::BatchNorm2d(Shape input, double momentum, double eps)
-    : Layer(std::move(input)),
-      m_momentum(momentum),
-      m_eps(eps)
+    : Layer(std::move(input))
+    , m_momentum(momentum)
+    , m_eps(eps)
 {
     SLSIM_ASSERT(m_input.Rank() == 3);
     m_c = static_cast<int>(m_input.dims[0]);
@@ -85,16 +85,17 @@ BatchNorm2d::Forward(const float* input, int batch, bool training)
             for (int n = 0; n < batch; ++n)
             {
                 sq += (ConstMapVF(input + (static_cast<size_t>(n) * m_c + c) * m_plane, m_plane)
-                           .array() -
-                       mu)
+                           .array()
+                       - mu)
                           .square()
                           .sum();
             }
             var = sq / count - (mean - mu) * (mean - mu); // biased variance normalises
             // running = (1 - momentum) running + momentum batch; running_var is unbiased
-            m_runMean[c] = static_cast<float>((1.0 - m_momentum) * m_runMean[c] + m_momentum * mean);
-            m_runVar[c] = static_cast<float>((1.0 - m_momentum) * m_runVar[c] +
-                                             m_momentum * var * count / (count - 1.0));
+            m_runMean[c]
+                = static_cast<float>((1.0 - m_momentum) * m_runMean[c] + m_momentum * mean);
+            m_runVar[c] = static_cast<float>((1.0 - m_momentum) * m_runVar[c]
+                                             + m_momentum * var * count / (count - 1.0));
         }
         else
         {
@@ -133,7 +134,8 @@ BatchNorm2d::Backward(const float* gradOutput, bool needInputGradient)
                         ? Reserve(m_gradIn, static_cast<size_t>(batch) * m_c * m_plane)
                         : nullptr;
     const double count = static_cast<double>(batch) * m_plane;
-#pragma omp parallel for schedule(static) if (static_cast<size_t>(batch) * m_c * m_plane >= PARALLEL_MIN_WORK)
+#pragma omp parallel for schedule(static) if (static_cast <size_t>(batch) * m_c * m_plane          \
+                                              >= PARALLEL_MIN_WORK)
     for (int c = 0; c < m_c; ++c)
     {
         double dGamma = 0;
@@ -143,7 +145,7 @@ BatchNorm2d::Backward(const float* gradOutput, bool needInputGradient)
             const size_t at = (static_cast<size_t>(n) * m_c + c) * m_plane;
             ConstMapVF g(gradOutput + at, m_plane);
             dGamma += g.dot(ConstMapVF(xhat + at, m_plane)); // sum g xhat
-            dBeta += g.sum();                                 // sum g
+            dBeta += g.sum();                                // sum g
         }
         m_gGamma[c] = static_cast<float>(dGamma);
         m_gBeta[c] = static_cast<float>(dBeta);

@@ -96,13 +96,13 @@ Load(const std::string& path, const std::vector<Partition*>& parts)
         const bool counter = t.kind == NamedTensor::COUNTER;
         if (it->second.dtype != (counter ? "I64" : "F32"))
         {
-            throw InputError(tw + "dtype " + it->second.dtype + ", expected " +
-                             (counter ? "I64" : "F32"));
+            throw InputError(tw + "dtype " + it->second.dtype + ", expected "
+                             + (counter ? "I64" : "F32"));
         }
         if (it->second.shape != t.shape)
         {
-            throw InputError(tw + "shape " + it->second.shape.ToString() + ", expected " +
-                             t.shape.ToString());
+            throw InputError(tw + "shape " + it->second.shape.ToString() + ", expected "
+                             + t.shape.ToString());
         }
         std::copy(it->second.values.begin(), it->second.values.end(), t.data);
         used.insert(t.name);
@@ -137,8 +137,8 @@ ReadSafetensors(const std::string& path)
     const uint64_t n = r.GetU64();
     if (n > bytes.size() - 8)
     {
-        throw InputError(where + "safetensors header length " + std::to_string(n) +
-                         " exceeds the file");
+        throw InputError(where + "safetensors header length " + std::to_string(n)
+                         + " exceeds the file");
     }
     nlohmann::json header;
     try
@@ -189,8 +189,8 @@ ReadSafetensors(const std::string& path)
             numel *= static_cast<uint64_t>(d);
         }
         const uint64_t width = t.dtype == "I64" ? 8 : 4;
-        if (off.size() != 2 || off[0] > off[1] || off[1] > dataSize ||
-            off[1] - off[0] != numel * width)
+        if (off.size() != 2 || off[0] > off[1] || off[1] > dataSize
+            || off[1] - off[0] != numel * width)
         {
             throw InputError(tw + "data_offsets do not match the shape or the file size");
         }

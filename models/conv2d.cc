@@ -33,12 +33,12 @@ constexpr double PARALLEL_MIN_MACS = 1 << 20;
 } // namespace
 
 Conv2d::Conv2d(Shape input, int outChannels, int kernel, int stride, int padding, bool bias)
-    : Layer(std::move(input)),
-      m_o(outChannels),
-      m_k(kernel),
-      m_stride(stride),
-      m_pad(padding),
-      m_bias(bias)
+    : Layer(std::move(input))
+    , m_o(outChannels)
+    , m_k(kernel)
+    , m_stride(stride)
+    , m_pad(padding)
+    , m_bias(bias)
 {
     SLSIM_ASSERT(m_input.Rank() == 3 && kernel > 0 && stride > 0 && padding >= 0);
     m_c = static_cast<int>(m_input.dims[0]);
@@ -115,8 +115,9 @@ Conv2d::Im2Col(const float* input, int first, int count, float* cols) const
         float* col = cols + static_cast<size_t>(j) * rows;
         for (int n = 0; n < count; ++n)
         {
-            const float* plane =
-                input + (static_cast<size_t>(first + n) * m_c + c) * static_cast<size_t>(m_h) * m_w;
+            const float* plane
+                = input
+                  + (static_cast<size_t>(first + n) * m_c + c) * static_cast<size_t>(m_h) * m_w;
             float* dst = col + static_cast<size_t>(n) * p;
             for (int oy = 0; oy < m_oh; ++oy, dst += m_ow)
             {
@@ -156,18 +157,21 @@ Conv2d::Col2Im(const float* cols, int first, int count, float* gradInput) const
     {
         const int n = nc / m_c;
         const int c = nc % m_c;
-        float* plane = gradInput + (static_cast<size_t>(first + n) * m_c + c) *
-                                       static_cast<size_t>(m_h) * m_w;
+        float* plane
+            = gradInput
+              + (static_cast<size_t>(first + n) * m_c + c) * static_cast<size_t>(m_h) * m_w;
         std::fill(plane, plane + static_cast<size_t>(m_h) * m_w, 0.0f);
         for (int kh = 0; kh < m_k; ++kh)
         {
             for (int kw = 0; kw < m_k; ++kw)
             {
                 const int j = (c * m_k + kh) * m_k + kw;
-                const int oxLo = std::min(m_ow, std::max(0, (m_pad - kw + m_stride - 1) / m_stride));
-                const int oxHi =
-                    std::max(oxLo, std::min(m_ow, (m_w + m_pad - kw - 1) / m_stride + 1));
-                const float* src = cols + static_cast<size_t>(j) * rows + static_cast<size_t>(n) * p;
+                const int oxLo
+                    = std::min(m_ow, std::max(0, (m_pad - kw + m_stride - 1) / m_stride));
+                const int oxHi
+                    = std::max(oxLo, std::min(m_ow, (m_w + m_pad - kw - 1) / m_stride + 1));
+                const float* src
+                    = cols + static_cast<size_t>(j) * rows + static_cast<size_t>(n) * p;
                 for (int oy = 0; oy < m_oh; ++oy, src += m_ow)
                 {
                     const int iy = oy * m_stride - m_pad + kh;
@@ -223,7 +227,8 @@ Conv2d::ForwardRange(int begin, int end, ThreadBuffers& tb)
         const int cnt = std::min(chunk, end - first);
         const auto rows = static_cast<int64_t>(cnt * p);
         Im2Col(m_x, first, cnt, cols);
-        Gemm(false, false, rows, m_o, ckk, cols, rows, m_weight, ckk, y, rows, false); // Y = Cols W^T
+        Gemm(false, false, rows, m_o, ckk, cols, rows, m_weight, ckk, y, rows,
+             false); // Y = Cols W^T
         for (int n = 0; n < cnt; ++n)
         {
             for (int o = 0; o < m_o; ++o)
@@ -269,8 +274,8 @@ Conv2d::Forward(const float* input, int batch, bool)
 }
 
 void
-Conv2d::BackwardRange(int begin, int end, ThreadBuffers& tb, const float* gradOutput,
-                      float* gradIn, float* gradWeight, float* gradBias)
+Conv2d::BackwardRange(int begin, int end, ThreadBuffers& tb, const float* gradOutput, float* gradIn,
+                      float* gradWeight, float* gradBias)
 {
     const int ckk = m_c * m_k * m_k;
     const size_t p = static_cast<size_t>(m_oh) * m_ow;
@@ -307,7 +312,8 @@ Conv2d::BackwardRange(int begin, int end, ThreadBuffers& tb, const float* gradOu
         }
         if (gradIn)
         {
-            Gemm(false, true, rows, ckk, m_o, g, rows, m_weight, ckk, cols, rows, false); // dCols = G W
+            Gemm(false, true, rows, ckk, m_o, g, rows, m_weight, ckk, cols, rows,
+                 false); // dCols = G W
             Col2Im(cols, first, cnt, gradIn);
         }
     }

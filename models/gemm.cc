@@ -48,7 +48,7 @@ Workspaces()
     return ws;
 }
 
-template <int LhsOrder, int RhsOrder>
+template<int LhsOrder, int RhsOrder>
 void
 Run(Index m, Index n, Index k, const float* a, Index lda, const float* b, Index ldb, float* c,
     Index ldc, Workspace& ws)

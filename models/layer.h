@@ -54,7 +54,8 @@ SumFixedOrder(const float* v, size_t n)
     {
         lane[i % 8] += v[i];
     }
-    return ((lane[0] + lane[4]) + (lane[1] + lane[5])) + ((lane[2] + lane[6]) + (lane[3] + lane[7]));
+    return ((lane[0] + lane[4]) + (lane[1] + lane[5]))
+           + ((lane[2] + lane[6]) + (lane[3] + lane[7]));
 }
 
 /// Activation and gradient buffers: aligned to EIGEN_MAX_ALIGN_BYTES so that Eigen's vectorised

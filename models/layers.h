@@ -69,9 +69,9 @@ class Conv2d : public Layer
   private:
     struct ThreadBuffers
     {
-        Buffer cols; // im2col of a chunk of this thread's samples
-        Buffer y;    // chunk*P x O: GEMM output, or the gathered output gradient
-        Buffer gw;   // this thread's weight and bias gradients (threads > 0)
+        Buffer cols;            // im2col of a chunk of this thread's samples
+        Buffer y;               // chunk*P x O: GEMM output, or the gathered output gradient
+        Buffer gw;              // this thread's weight and bias gradients (threads > 0)
         bool colsValid = false; // cols holds the whole range of the last forward
     };
     void Im2Col(const float* input, int first, int count, float* cols) const;

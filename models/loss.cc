@@ -22,8 +22,8 @@ SoftmaxCrossEntropy(const float* logits, const int32_t* labels, int batch, int c
         const int32_t y = labels[n];
         if (y < 0 || y >= classes)
         {
-            throw InputError("label " + std::to_string(y) + " of sample " + std::to_string(n) +
-                             " outside [0, " + std::to_string(classes) + ")");
+            throw InputError("label " + std::to_string(y) + " of sample " + std::to_string(n)
+                             + " outside [0, " + std::to_string(classes) + ")");
         }
         int argmax = 0;
         for (int k = 1; k < classes; ++k)

@@ -35,7 +35,7 @@ class Builder
         : m_shape(std::move(input))
     {
     }
-    template <typename L, typename... Args>
+    template<typename L, typename... Args>
     L* Add(const std::string& moduleName, Args&&... args)
     {
         auto layer = std::make_unique<L>(m_shape, std::forward<Args>(args)...);
@@ -79,15 +79,15 @@ class Builder
             const size_t k = static_cast<size_t>(std::stoul(cut));
             if (k < 1 || k >= n)
             {
-                throw InputError("model.cut: layer index " + cut + " out of range [1, " +
-                                 std::to_string(n - 1) + "]");
+                throw InputError("model.cut: layer index " + cut + " out of range [1, "
+                                 + std::to_string(n - 1) + "]");
             }
             m_arch.cut = k;
         }
         else
         {
-            throw InputError("model.cut: unknown cut '" + cut +
-                             "' (expected shallow, medium, deep, none or a layer index)");
+            throw InputError("model.cut: unknown cut '" + cut
+                             + "' (expected shallow, medium, deep, none or a layer index)");
         }
         return std::move(m_arch);
     }
@@ -101,11 +101,11 @@ class Builder
 void
 RequireImage(const ModelConfig& m, int minSide)
 {
-    if (m.input.Rank() != 3 || m.input.dims[1] < minSide || m.input.dims[2] < minSide ||
-        m.input.dims[0] < 1)
+    if (m.input.Rank() != 3 || m.input.dims[1] < minSide || m.input.dims[2] < minSide
+        || m.input.dims[0] < 1)
     {
-        throw InputError("model.input: " + m.name + " needs a CxHxW input with H, W >= " +
-                         std::to_string(minSide) + ", got " + m.input.ToString());
+        throw InputError("model.input: " + m.name + " needs a CxHxW input with H, W >= "
+                         + std::to_string(minSide) + ", got " + m.input.ToString());
     }
 }
 
@@ -184,9 +184,9 @@ BuildVgg(const ModelConfig& m, bool nineteen, uint64_t seed)
     const std::vector<int>& cfg = nineteen ? cfg19 : cfg11;
     // Cuts after conv k (its BN-ReLU and a directly following pool): VGG19 2/8/15 (the paper),
     // VGG11 1/4/6 (same cut shapes 64x16x16, 256x4x4, 512x2x2 at width 1).
-    const std::map<int, std::string> cuts =
-        nineteen ? std::map<int, std::string>{{2, "shallow"}, {8, "medium"}, {15, "deep"}}
-                 : std::map<int, std::string>{{1, "shallow"}, {4, "medium"}, {6, "deep"}};
+    const std::map<int, std::string> cuts
+        = nineteen ? std::map<int, std::string>{{2, "shallow"}, {8, "medium"}, {15, "deep"}}
+                   : std::map<int, std::string>{{1, "shallow"}, {4, "medium"}, {6, "deep"}};
     Builder b(m.input);
     int index = 0; // torchvision's features.<index>
     int conv = 0;
@@ -310,8 +310,8 @@ BuildArchitecture(const ModelConfig& model, uint64_t seed)
     {
         return BuildResnet18(model);
     }
-    throw InputError("model.name: unknown model '" + model.name +
-                     "' (expected mlp, lenet5, vgg11_bn, vgg19_bn or resnet18)");
+    throw InputError("model.name: unknown model '" + model.name
+                     + "' (expected mlp, lenet5, vgg11_bn, vgg19_bn or resnet18)");
 }
 
 std::vector<std::string>
@@ -374,7 +374,7 @@ SetThreadCount(int threads)
     omp_set_num_threads(n);
     Eigen::setNbThreads(n);
 #else
-    (void)threads;
+    (void) threads;
 #endif
 }
 

@@ -11,14 +11,14 @@ namespace slsim
 {
 
 Optimizer::Optimizer(const OptimizerConfig& config, size_t parameterCount)
-    : m_config(config),
-      m_n(parameterCount),
-      m_lr(config.lr)
+    : m_config(config)
+    , m_n(parameterCount)
+    , m_lr(config.lr)
 {
     if (config.name != "sgd" && config.name != "adam")
     {
-        throw InputError("optimizer.name: unknown optimizer '" + config.name +
-                         "' (expected sgd or adam)");
+        throw InputError("optimizer.name: unknown optimizer '" + config.name
+                         + "' (expected sgd or adam)");
     }
     if (!(config.lr >= 0) || !(config.momentum >= 0) || !(config.weightDecay >= 0))
     {
@@ -58,7 +58,7 @@ Optimizer::Step(float* params, const float* grads)
             float d = grads[i] + wd * params[i]; // d = g + wd p
             if (buf)
             {
-                buf[i] = first ? d : mu * buf[i] + d;  // b = mu b + d (b = d on the first step)
+                buf[i] = first ? d : mu * buf[i] + d;    // b = mu b + d (b = d on the first step)
                 d = nesterov ? d + mu * buf[i] : buf[i]; // Nesterov: d + mu b
             }
             params[i] -= lr * d; // p -= lr d
@@ -77,11 +77,11 @@ Optimizer::Step(float* params, const float* grads)
 #pragma omp parallel for schedule(static) if (m_n >= PARALLEL_MIN_WORK)
     for (int64_t i = 0; i < n; ++i)
     {
-        const float g = grads[i] + wd * params[i];              // g += wd p
-        m[i] = m[i] * b1 + (1.0f - b1) * g;                     // m = b1 m + (1 - b1) g
-        v[i] = v[i] * b2 + (1.0f - b2) * g * g;                 // v = b2 v + (1 - b2) g^2
-        const float denom = std::sqrt(v[i]) / bc2Sqrt + eps;    // sqrt(v / bc2) + eps
-        params[i] -= stepSize * m[i] / denom;                   // p -= lr / bc1 m / denom
+        const float g = grads[i] + wd * params[i];           // g += wd p
+        m[i] = m[i] * b1 + (1.0f - b1) * g;                  // m = b1 m + (1 - b1) g
+        v[i] = v[i] * b2 + (1.0f - b2) * g * g;              // v = b2 v + (1 - b2) g^2
+        const float denom = std::sqrt(v[i]) / bc2Sqrt + eps; // sqrt(v / bc2) + eps
+        params[i] -= stepSize * m[i] / denom;                // p -= lr / bc1 m / denom
     }
 }
 
@@ -123,8 +123,8 @@ LearningRateAt(const OptimizerConfig& opt, int epoch)
         const double pi = 3.14159265358979323846;
         return opt.lr * (1.0 + std::cos(pi * epoch / opt.totalEpochs)) / 2.0;
     }
-    throw InputError("optimizer.schedule: unknown schedule '" + opt.schedule +
-                     "' (expected constant, step, multistep or cosine)");
+    throw InputError("optimizer.schedule: unknown schedule '" + opt.schedule
+                     + "' (expected constant, step, multistep or cosine)");
 }
 
 } // namespace slsim

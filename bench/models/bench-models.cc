@@ -107,11 +107,12 @@ main(int argc, char** argv)
         }
         std::vector<float> g(static_cast<size_t>(batch) * mc.classes);
         double loss = 0;
-        auto step = [&]() {
+        auto step = [&]()
+        {
             if (split)
             {
-                const float* logits = sm.server->Forward(sm.device->Forward(x.data(), batch, true),
-                                                         batch, true);
+                const float* logits
+                    = sm.server->Forward(sm.device->Forward(x.data(), batch, true), batch, true);
                 loss = SoftmaxCrossEntropy(logits, y.data(), batch, mc.classes, g.data()).loss;
                 sm.device->Backward(sm.server->Backward(g.data()));
                 sm.device->Step();
@@ -134,13 +135,14 @@ main(int argc, char** argv)
         {
             step();
         }
-        const double s =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        const Flops f = split ? Flops{sm.device->FlopsPerSample().forward +
-                                          sm.server->FlopsPerSample().forward,
-                                      sm.device->FlopsPerSample().backward +
-                                          sm.server->FlopsPerSample().backward}
-                              : whole->FlopsPerSample();
+        const double s
+            = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const Flops f
+            = split
+                  ? Flops{sm.device->FlopsPerSample().forward + sm.server->FlopsPerSample().forward,
+                          sm.device->FlopsPerSample().backward
+                              + sm.server->FlopsPerSample().backward}
+                  : whole->FlopsPerSample();
         std::printf("{\"impl\": \"slsim\", \"model\": \"%s\", \"width\": %g, \"batch\": %d, "
                     "\"threads\": %d, \"steps\": %d, \"seconds\": %.4f, \"steps_per_s\": %.4f, "
                     "\"gflops_per_s\": %.2f, \"last_loss\": %.4f}\n",

@@ -20,10 +20,10 @@ struct BoundLayer
     std::vector<float> params, grads, buffers;
 
     explicit BoundLayer(std::unique_ptr<Layer> l)
-        : layer(std::move(l)),
-          params(layer->ParameterCount()),
-          grads(layer->ParameterCount()),
-          buffers(layer->BufferCount())
+        : layer(std::move(l))
+        , params(layer->ParameterCount())
+        , grads(layer->ParameterCount())
+        , buffers(layer->BufferCount())
     {
         layer->Bind(params.data(), grads.data(), buffers.data());
     }
@@ -87,7 +87,8 @@ CheckLayerGradients(BoundLayer& b, std::vector<float> x, int batch, bool trainin
     int checked = 0;
     // d/dv by central differences; a point where the one-sided slopes disagree sits on a kink
     // (ReLU, max-pool argmax) within eps and is skipped; at most a few may be.
-    auto check = [&](float& v, float analytic, const char* what, size_t i) {
+    auto check = [&](float& v, float analytic, const char* what, size_t i)
+    {
         const float keep = v;
         v = keep + eps;
         const double up = loss();
@@ -103,8 +104,8 @@ CheckLayerGradients(BoundLayer& b, std::vector<float> x, int batch, bool trainin
             return;
         }
         ++checked;
-        INFO(b.layer->Type() << " " << what << " " << i << " analytic " << analytic
-                             << " numeric " << numeric);
+        INFO(b.layer->Type() << " " << what << " " << i << " analytic " << analytic << " numeric "
+                             << numeric);
         CHECK(std::fabs(numeric - analytic) <= tol * scale);
     };
     for (size_t i = 0; i < x.size(); ++i)

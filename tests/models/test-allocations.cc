@@ -87,9 +87,10 @@ TEST_CASE("Training steps allocate nothing after the first", "[models][alloc]")
         }
         std::vector<int32_t> y(static_cast<size_t>(c.batch), 3);
         std::vector<float> g(static_cast<size_t>(c.batch) * mc.classes);
-        auto step = [&]() {
-            const float* logits =
-                m.server->Forward(m.device->Forward(x.data(), c.batch, true), c.batch, true);
+        auto step = [&]()
+        {
+            const float* logits
+                = m.server->Forward(m.device->Forward(x.data(), c.batch, true), c.batch, true);
             SoftmaxCrossEntropy(logits, y.data(), c.batch, mc.classes, g.data());
             m.device->Backward(m.server->Backward(g.data()));
             m.device->Step();

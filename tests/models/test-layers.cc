@@ -74,8 +74,8 @@ TEST_CASE("BatchNorm2d gradient check, train and eval", "[models][gradcheck]")
     {
         BoundLayer b(std::make_unique<BatchNorm2d>(Shape{3, 2, 3}));
         RandomizeParams(b, rng);
-        b.buffers[0] = 0.2f;  // running_mean[0]
-        b.buffers[3] = 1.5f;  // running_var[0]
+        b.buffers[0] = 0.2f; // running_mean[0]
+        b.buffers[3] = 1.5f; // running_var[0]
         CheckLayerGradients(b, RandomVector(b.InSize(4), rng, 2.0), 4, training, rng, 5e-3);
     }
 }
@@ -173,9 +173,11 @@ TEST_CASE("SoftmaxCrossEntropy gradient check and accuracy", "[models][gradcheck
     {
         const float keep = z[i];
         z[i] = keep + 1e-2f;
-        const double up = SoftmaxCrossEntropy(z.data(), labels.data(), batch, classes, nullptr).loss;
+        const double up
+            = SoftmaxCrossEntropy(z.data(), labels.data(), batch, classes, nullptr).loss;
         z[i] = keep - 1e-2f;
-        const double dn = SoftmaxCrossEntropy(z.data(), labels.data(), batch, classes, nullptr).loss;
+        const double dn
+            = SoftmaxCrossEntropy(z.data(), labels.data(), batch, classes, nullptr).loss;
         z[i] = keep;
         CHECK((up - dn) / 2e-2 == Approx(g[i]).margin(1e-4));
     }

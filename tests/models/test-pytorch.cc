@@ -96,8 +96,7 @@ TEST_CASE("Layers agree with PyTorch", "[models][pytorch]")
     RunLayerCase(fx, "gap", AvgPool2d::Global(Shape{3, 5, 5}), true);
     RunLayerCase(fx, "block_id", std::make_unique<BasicBlock>(Shape{4, 6, 6}, 4, 1), true);
     RunLayerCase(fx, "block_ds", std::make_unique<BasicBlock>(Shape{4, 6, 6}, 8, 2), true);
-    RunLayerCase(fx, "block_plain", std::make_unique<BasicBlock>(Shape{4, 6, 6}, 4, 1, true),
-                 true);
+    RunLayerCase(fx, "block_plain", std::make_unique<BasicBlock>(Shape{4, 6, 6}, 4, 1, true), true);
 
     const auto& z = Get(fx, "ce.x");
     std::vector<int32_t> labels;
@@ -141,8 +140,8 @@ TEST_CASE("A split ResNet18 (width 1/16) trains like PyTorch for two SGD steps",
         const float* act = m.device->Forward(Get(fx, s + "x").values.data(), batch, true);
         const float* logits = m.server->Forward(act, batch, true);
         CheckClose(logits, Get(fx, s + "logits").values, s + "logits", 1e-4, 1e-5);
-        const LossResult r = SoftmaxCrossEntropy(logits, labels.data(), batch, 10,
-                                                 gradLogits.data());
+        const LossResult r
+            = SoftmaxCrossEntropy(logits, labels.data(), batch, 10, gradLogits.data());
         CHECK(r.loss == Approx(Get(fx, s + "loss").values[0]).epsilon(1e-5));
         m.device->Backward(m.server->Backward(gradLogits.data()));
         for (Partition* p : {m.device.get(), m.server.get()})
@@ -165,11 +164,11 @@ TEST_CASE("A split ResNet18 (width 1/16) trains like PyTorch for two SGD steps",
         for (const NamedTensor& t : p->NamedTensors())
         {
             const std::vector<float> v(t.data, t.data + t.shape.Numel());
-            CheckClose(v.data(), Get(fx, "final." + t.name).values, "final " + t.name, 1e-4,
-                       1e-6);
+            CheckClose(v.data(), Get(fx, "final." + t.name).values, "final " + t.name, 1e-4, 1e-6);
         }
     }
     std::vector<float> x0 = Get(fx, "step0.x").values;
-    const float* logits = m.server->Forward(m.device->Forward(x0.data(), batch, false), batch, false);
+    const float* logits
+        = m.server->Forward(m.device->Forward(x0.data(), batch, false), batch, false);
     CheckClose(logits, Get(fx, "eval.logits").values, "eval logits", 1e-4, 1e-5);
 }

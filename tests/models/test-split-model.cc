@@ -175,12 +175,12 @@ TEST_CASE("Split training gives exactly the weights of unsplit training", "[mode
         ModelConfig model;
         std::string optimizer;
     };
-    const Case cases[] = {
-        {Config("mlp", 1, Shape{1, 6, 6}, "shallow"), "sgd"},
-        {Config("lenet5", 0.5, Shape{1, 28, 28}, "medium"), "adam"},
-        {Config("vgg11_bn", 0.125, Shape{3, 32, 32}, "deep"), "sgd"},   // with dropout
-        {Config("resnet18", 0.0625, Shape{3, 16, 16}, "shallow"), "sgd"}, // plain block
-        {Config("resnet18", 0.0625, Shape{3, 16, 16}, "6"), "sgd"}};
+    const Case cases[]
+        = {{Config("mlp", 1, Shape{1, 6, 6}, "shallow"), "sgd"},
+           {Config("lenet5", 0.5, Shape{1, 28, 28}, "medium"), "adam"},
+           {Config("vgg11_bn", 0.125, Shape{3, 32, 32}, "deep"), "sgd"},     // with dropout
+           {Config("resnet18", 0.0625, Shape{3, 16, 16}, "shallow"), "sgd"}, // plain block
+           {Config("resnet18", 0.0625, Shape{3, 16, 16}, "6"), "sgd"}};
     for (const Case& c : cases)
     {
         INFO(c.model.name << " cut " << c.model.cut);
@@ -222,7 +222,8 @@ TEST_CASE("Whole split model: central-difference gradient check", "[models][grad
         const int batch = 4;
         const Batch b = MakeBatch(mc.input, batch, 10, rng);
         // eval mode (running statistics): the loss is then a fixed function of the weights
-        const auto loss = [&](bool training) {
+        const auto loss = [&](bool training)
+        {
             std::vector<float> g(batch * 10);
             const float* logits = m.server->Forward(m.device->Forward(b.x.data(), batch, training),
                                                     batch, training);
@@ -245,7 +246,8 @@ TEST_CASE("Whole split model: central-difference gradient check", "[models][grad
             m.device->Backward(m.server->Backward(g.data()));
             for (Partition* p : {m.device.get(), m.server.get()})
             {
-                const std::vector<float> grads(p->Gradients(), p->Gradients() + p->ParameterCount());
+                const std::vector<float> grads(p->Gradients(),
+                                               p->Gradients() + p->ParameterCount());
                 double scale = 1e-4;
                 for (float v : grads)
                 {
@@ -302,7 +304,8 @@ TEST_CASE("FLOPs: the partitions add up to the whole model", "[models][flops]")
     Conv2d conv(Shape{3, 32, 32}, 16, 3, 1, 1, true);
     CHECK(conv.FlopsPerSample().forward == 2.0 * 16 * 27 * 1024 + 16 * 1024);
     // VGG19-BN at width 1 on CIFAR: about 0.4 G multiply-adds per sample
-    const Flops v = BuildModel(Config("vgg19_bn", 1, Shape{3, 32, 32}, "deep"), o, 1)->FlopsPerSample();
+    const Flops v
+        = BuildModel(Config("vgg19_bn", 1, Shape{3, 32, 32}, "deep"), o, 1)->FlopsPerSample();
     CHECK(v.forward / 2 > 0.39e9);
     CHECK(v.forward / 2 < 0.45e9);
 }
