@@ -5,6 +5,7 @@
 #include "app/sweep.h"
 
 #include "common/error.h"
+#include "common/rng.h"
 
 #include <catch2/catch.hpp>
 
@@ -299,4 +300,120 @@ TEST_CASE("duplicate keys are rejected with their path", "[app][scenario]")
     CHECK_THROWS_WITH(ParseJsonText(R"({"a": [1, {"b": 1, "c": {"d": 1, "d": 2}}]})", "x"),
                       "x: a[1].c.d: key given twice");
     CHECK_NOTHROW(ParseJsonText(R"({"a": [{"b": 1}, {"b": 2}], "c": {"b": 3}})", "x"));
+}
+
+namespace
+{
+
+/// All paths to values (leaves and containers) of a document.
+void
+CollectPaths(const Json& v, std::vector<std::vector<std::string>>& out,
+             std::vector<std::string>& at)
+{
+    out.push_back(at);
+    if (v.is_object())
+    {
+        for (auto it = v.begin(); it != v.end(); ++it)
+        {
+            at.push_back(it.key());
+            CollectPaths(it.value(), out, at);
+            at.pop_back();
+        }
+    }
+    else if (v.is_array())
+    {
+        for (size_t i = 0; i < v.size(); ++i)
+        {
+            at.push_back("#" + std::to_string(i));
+            CollectPaths(v[i], out, at);
+            at.pop_back();
+        }
+    }
+}
+
+Json&
+At(Json& doc, const std::vector<std::string>& path)
+{
+    Json* cur = &doc;
+    for (const auto& k : path)
+    {
+        cur = k[0] == '#' ? &(*cur)[std::stoul(k.substr(1))] : &(*cur)[k];
+    }
+    return *cur;
+}
+
+} // namespace
+
+TEST_CASE("random mutations of a valid scenario load or give an InputError and nothing else",
+          "[app][scenario]")
+{
+    const Json valid = ReadJsonFile(SLSIM_SOURCE_DIR "/tests/app/tiny-scenario.json");
+    const std::vector<Json> values{nullptr,
+                                   true,
+                                   false,
+                                   0,
+                                   -1,
+                                   1,
+                                   2,
+                                   0.5,
+                                   -0.5,
+                                   1e9,
+                                   -1e300,
+                                   1e300,
+                                   3.7,
+                                   "",
+                                   "ms",
+                                   "shallow",
+                                   "x",
+                                   "1",
+                                   "-3",
+                                   "uniform",
+                                   Json::array(),
+                                   Json::array({1, 2}),
+                                   Json::object(),
+                                   ParseJsonText(R"({"dist": "uniform", "min": 1})", "v")};
+    Rng rng(1, "test-mutations");
+    int loaded = 0, rejected = 0;
+    for (int iteration = 0; iteration < 400; ++iteration)
+    {
+        Json doc = valid;
+        const int mutations = 1 + static_cast<int>(rng.UniformInt(3));
+        for (int m = 0; m < mutations; ++m)
+        {
+            std::vector<std::vector<std::string>> paths;
+            std::vector<std::string> at;
+            CollectPaths(doc, paths, at);
+            const auto& path = paths[rng.UniformInt(paths.size())];
+            Json& target = At(doc, path);
+            const uint64_t kind = rng.UniformInt(4);
+            if (kind == 0 && !path.empty() && path.back()[0] != '#')
+            {
+                std::vector<std::string> parent(path.begin(), path.end() - 1);
+                At(doc, parent).erase(path.back()); // delete a key
+            }
+            else if (kind == 1 && target.is_object())
+            {
+                target["extra_key"] = 1; // an unknown key
+            }
+            else
+            {
+                target = values[rng.UniformInt(values.size())];
+            }
+        }
+        INFO(doc.dump());
+        try
+        {
+            LoadScenario(doc, SLSIM_SOURCE_DIR "/tests/app");
+            ++loaded;
+        }
+        catch (const InputError& e)
+        {
+            const std::string msg = e.what();
+            CHECK(msg.find('\n') == std::string::npos);
+            CHECK(!msg.empty());
+            ++rejected;
+        }
+    }
+    CHECK(rejected > 100);
+    CHECK(loaded > 5);
 }
