@@ -290,6 +290,10 @@ BuildArchitecture(const ModelConfig& model, uint64_t seed)
     {
         throw InputError("model.width: must be in (0, 64]");
     }
+    if (model.threads < 0)
+    {
+        throw InputError("model.threads: must be >= 0 (0 = all cores)");
+    }
     if (model.classes < 1)
     {
         throw InputError("model.classes: must be >= 1");
@@ -338,8 +342,8 @@ BuildSplitModel(const ModelConfig& model, const OptimizerConfig& opt, uint64_t s
     {
         throw InputError("model.cut: 'none' has no server part; use BuildModel");
     }
-    SetThreadCount(model.threads);
     Architecture a = BuildArchitecture(model, seed);
+    SetThreadCount(model.threads);
     std::vector<std::unique_ptr<Layer>> device;
     std::vector<std::unique_ptr<Layer>> server;
     for (size_t i = 0; i < a.layers.size(); ++i)
@@ -358,8 +362,8 @@ BuildSplitModel(const ModelConfig& model, const OptimizerConfig& opt, uint64_t s
 std::unique_ptr<Partition>
 BuildModel(const ModelConfig& model, const OptimizerConfig& opt, uint64_t seed)
 {
-    SetThreadCount(model.threads);
     Architecture a = BuildArchitecture(model, seed);
+    SetThreadCount(model.threads);
     auto m = std::make_unique<Sequential>(std::move(a.layers), opt);
     InitAll(m.get(), nullptr, seed);
     m->SetInputGradientNeeded(false);

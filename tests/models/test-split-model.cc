@@ -349,3 +349,52 @@ TEST_CASE("State hand-off and safetensors checkpoints round-trip", "[models][che
     std::remove(path.c_str());
     std::remove((path + ".bad").c_str());
 }
+
+TEST_CASE("A smaller batch after a larger one computes what a fresh model computes",
+          "[models][split]")
+{
+    // the simulator's last partial batch: buffers sized for 8 samples are reused for 3
+    const ModelConfig mc = Config("resnet18", 0.0625, Shape{3, 16, 16}, "medium");
+    OptimizerConfig o;
+    SplitModel used = BuildSplitModel(mc, o, 4);
+    SplitModel fresh = BuildSplitModel(mc, o, 4);
+    Rng rng(3, "data");
+    const Batch big = MakeBatch(mc.input, 8, 10, rng);
+    SplitStep(used, big, 8, 10, false); // no step: weights stay equal to the fresh model's
+    const Batch small = MakeBatch(mc.input, 3, 10, rng);
+    const double a = SplitStep(used, small, 3, 10, true);
+    const double b = SplitStep(fresh, small, 3, 10, true);
+    CHECK(a == b);
+    // running statistics differ (the first model saw the big batch); parameters must not
+    std::vector<float> pu(used.device->Parameters(),
+                          used.device->Parameters() + used.device->ParameterCount());
+    std::vector<float> pf(fresh.device->Parameters(),
+                          fresh.device->Parameters() + fresh.device->ParameterCount());
+    CHECK(pu == pf);
+}
+
+TEST_CASE("Same seed, same thread count: identical runs; thread count is honoured",
+          "[models][split]")
+{
+    for (int threads : {1, 2})
+    {
+        ModelConfig mc = Config("vgg11_bn", 0.125, Shape{3, 32, 32}, "medium");
+        mc.threads = threads;
+        OptimizerConfig o;
+        SplitModel a = BuildSplitModel(mc, o, 8);
+        SplitModel b = BuildSplitModel(mc, o, 8);
+        Rng ra(5, "data");
+        Rng rb(5, "data");
+        for (int step = 0; step < 2; ++step)
+        {
+            SplitStep(a, MakeBatch(mc.input, 8, 10, ra), 8, 10, true);
+            SplitStep(b, MakeBatch(mc.input, 8, 10, rb), 8, 10, true);
+        }
+        CheckBitIdentical(Named({a.device.get(), a.server.get()}),
+                          Named({b.device.get(), b.server.get()}));
+    }
+    SetThreadCount(0);
+    ModelConfig bad = Config("mlp", 1, Shape{8}, "shallow");
+    bad.threads = -1;
+    CHECK_THROWS_AS(BuildSplitModel(bad, OptimizerConfig(), 1), InputError);
+}
