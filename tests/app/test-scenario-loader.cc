@@ -417,3 +417,23 @@ TEST_CASE("random mutations of a valid scenario load or give an InputError and n
     CHECK(rejected > 100);
     CHECK(loaded > 5);
 }
+
+TEST_CASE("a sweep point finds a relative device trace from its own folder", "[app][sweep]")
+{
+    const std::string dir = SLSIM_SOURCE_DIR "/tests/app";
+    const std::string trace = dir + "/test-app-sweep-trace.csv";
+    {
+        std::ofstream out(trace);
+        out << "device_id,uplink_mbps\n0,3\n1,4\n";
+    }
+    Json base = Minimal();
+    base["devices"] = {{"trace", "test-app-sweep-trace.csv"}};
+    CHECK_THROWS_WITH(ExpandSweep({{"base", base}, {"grid", {{"seed", {1, 2}}}}}, dir, {}),
+                      Catch::StartsWith("grid.seed: "));
+    const Sweep sweep = ExpandSweep({{"base", base}, {"repetitions", 2}}, dir, {});
+    REQUIRE(sweep.points.size() == 2);
+    const std::string resolved = sweep.points[0].scenario["devices"]["trace"].get<std::string>();
+    CHECK(resolved[0] == '/');
+    CHECK(LoadScenario(sweep.points[1].scenario, "/").network.devices[1].uplinkMbps == 4);
+    std::remove(trace.c_str());
+}
