@@ -8,10 +8,14 @@ const float*
 ReLU::Forward(const float* input, int batch, bool)
 {
     m_batch = batch;
-    const size_t n = static_cast<size_t>(batch) * m_input.Numel();
-    ConstMapVF x(input, static_cast<Eigen::Index>(n));
-    MapVF(Reserve(m_out, n), static_cast<Eigen::Index>(n)) = x.cwiseMax(0.0f); // y = max(x, 0)
-    return m_out.data();
+    const auto n = static_cast<int64_t>(batch * m_input.Numel());
+    float* out = Reserve(m_out, static_cast<size_t>(n));
+#pragma omp parallel for schedule(static) if (n >= static_cast <int64_t>(PARALLEL_MIN_WORK))
+    for (int64_t i = 0; i < n; ++i)
+    {
+        out[i] = input[i] < 0.0f ? 0.0f : input[i]; // y = max(x, 0); NaN propagates
+    }
+    return out;
 }
 
 const float*
@@ -21,12 +25,15 @@ ReLU::Backward(const float* gradOutput, bool needInputGradient)
     {
         return nullptr;
     }
-    const auto n = static_cast<Eigen::Index>(static_cast<size_t>(m_batch) * m_input.Numel());
-    ConstMapVF y(m_out.data(), n);
-    ConstMapVF g(gradOutput, n);
-    MapVF(Reserve(m_gradIn, static_cast<size_t>(n)), n)
-        = (y.array() > 0.0f).select(g, 0.0f); // dx = g [y > 0]
-    return m_gradIn.data();
+    const auto n = static_cast<int64_t>(m_batch * m_input.Numel());
+    const float* y = m_out.data();
+    float* gradIn = Reserve(m_gradIn, static_cast<size_t>(n));
+#pragma omp parallel for schedule(static) if (n >= static_cast <int64_t>(PARALLEL_MIN_WORK))
+    for (int64_t i = 0; i < n; ++i)
+    {
+        gradIn[i] = y[i] > 0.0f ? gradOutput[i] : 0.0f; // dx = g [y > 0]
+    }
+    return gradIn;
 }
 
 Flops

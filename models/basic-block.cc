@@ -109,20 +109,18 @@ BasicBlock::Forward(const float* input, int batch, bool training)
     }
     h = m_conv2->Forward(h, batch, training);
     h = m_bn2->Forward(h, batch, training);
-    const auto n = static_cast<Eigen::Index>(static_cast<size_t>(batch) * m_outNumel);
-    MapVF out(Reserve(m_out, static_cast<size_t>(n)), n);
-    if (m_plain)
+    const auto n = static_cast<int64_t>(batch * m_outNumel);
+    float* out = Reserve(m_out, static_cast<size_t>(n));
+    const float* s = m_plain ? nullptr : input;
+    if (m_dsConv)
     {
-        out = ConstMapVF(h, n).cwiseMax(0.0f); // y = relu(bn2(conv2(bn1(conv1(x)))))
+        s = m_dsBn->Forward(m_dsConv->Forward(input, batch, training), batch, training);
     }
-    else
+#pragma omp parallel for schedule(static) if (n >= static_cast <int64_t>(PARALLEL_MIN_WORK))
+    for (int64_t i = 0; i < n; ++i)
     {
-        const float* s = input;
-        if (m_dsConv)
-        {
-            s = m_dsBn->Forward(m_dsConv->Forward(input, batch, training), batch, training);
-        }
-        out = (ConstMapVF(h, n) + ConstMapVF(s, n)).cwiseMax(0.0f); // y = relu(F(x) + S(x))
+        const float v = s ? h[i] + s[i] : h[i]; // F(x) + S(x); plain: F(x)
+        out[i] = v < 0.0f ? 0.0f : v;           // y = relu(.); NaN propagates
     }
     return m_out.data();
 }
@@ -130,9 +128,14 @@ BasicBlock::Forward(const float* input, int batch, bool training)
 const float*
 BasicBlock::Backward(const float* gradOutput, bool needInputGradient)
 {
-    const auto n = static_cast<Eigen::Index>(static_cast<size_t>(m_batch) * m_outNumel);
-    MapVF g(Reserve(m_gradOut, static_cast<size_t>(n)), n);
-    g = (ConstMapVF(m_out.data(), n).array() > 0.0f).select(ConstMapVF(gradOutput, n), 0.0f);
+    const auto n = static_cast<int64_t>(m_batch * m_outNumel);
+    float* gOut = Reserve(m_gradOut, static_cast<size_t>(n));
+    const float* y = m_out.data();
+#pragma omp parallel for schedule(static) if (n >= static_cast <int64_t>(PARALLEL_MIN_WORK))
+    for (int64_t i = 0; i < n; ++i)
+    {
+        gOut[i] = y[i] > 0.0f ? gradOutput[i] : 0.0f; // through the final ReLU
+    }
     const float* h = m_bn2->Backward(m_gradOut.data(), true);
     h = m_conv2->Backward(h, true);
     if (!m_plain)
@@ -154,15 +157,12 @@ BasicBlock::Backward(const float* gradOutput, bool needInputGradient)
     {
         return nullptr;
     }
-    const auto ni = static_cast<Eigen::Index>(static_cast<size_t>(m_batch) * m_input.Numel());
-    MapVF gin(Reserve(m_gradIn, static_cast<size_t>(ni)), ni);
-    if (gs)
+    const auto ni = static_cast<int64_t>(m_batch * m_input.Numel());
+    float* gin = Reserve(m_gradIn, static_cast<size_t>(ni));
+#pragma omp parallel for schedule(static) if (ni >= static_cast <int64_t>(PARALLEL_MIN_WORK))
+    for (int64_t i = 0; i < ni; ++i)
     {
-        gin = ConstMapVF(gx, ni) + ConstMapVF(gs, ni); // dx = dF/dx g + dS/dx g
-    }
-    else
-    {
-        gin = ConstMapVF(gx, ni);
+        gin[i] = gs ? gx[i] + gs[i] : gx[i]; // dx = dF/dx g + dS/dx g
     }
     return m_gradIn.data();
 }

@@ -2,6 +2,7 @@
 #include "models/layers.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 namespace slsim
@@ -56,7 +57,8 @@ MaxPool2d::Forward(const float* input, int batch, bool)
                     const int at = (oy * m_stride + ky) * m_w + ox * m_stride;
                     for (int kx = 0; kx < m_k; ++kx)
                     {
-                        if (x[at + kx] > best) // first maximum wins, as PyTorch
+                        // first maximum wins and NaN propagates, as PyTorch
+                        if (x[at + kx] > best || std::isnan(x[at + kx]))
                         {
                             best = x[at + kx];
                             bestAt = at + kx;

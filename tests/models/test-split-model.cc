@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <map>
 
 using namespace slsim;
@@ -397,4 +398,18 @@ TEST_CASE("Same seed, same thread count: identical runs; thread count is honoure
     ModelConfig bad = Config("mlp", 1, Shape{8}, "shallow");
     bad.threads = -1;
     CHECK_THROWS_AS(BuildSplitModel(bad, OptimizerConfig(), 1), InputError);
+}
+
+TEST_CASE("A NaN in the input shows up in the loss (divergence is not masked)", "[models][split]")
+{
+    for (const char* name : {"resnet18", "vgg11_bn"})
+    {
+        const ModelConfig mc = Config(name, 0.125, Shape{3, 32, 32}, "medium");
+        SplitModel m = BuildSplitModel(mc, OptimizerConfig(), 1);
+        Rng rng(1, "data");
+        Batch b = MakeBatch(mc.input, 2, 10, rng);
+        b.x[5] = std::numeric_limits<float>::quiet_NaN();
+        INFO(name);
+        CHECK(std::isnan(SplitStep(m, b, 2, 10, false)));
+    }
 }
