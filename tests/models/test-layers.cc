@@ -184,3 +184,130 @@ TEST_CASE("SoftmaxCrossEntropy gradient check and accuracy", "[models][gradcheck
     const std::vector<int32_t> bad = {1, 5, 0};
     CHECK_THROWS_AS(SoftmaxCrossEntropy(z.data(), bad.data(), batch, classes, nullptr), InputError);
 }
+
+namespace
+{
+
+/// Direct (scalar, double-accumulating) convolution: the reference for the im2col + GEMM path.
+struct DirectConv
+{
+    int c, h, w, o, k, s, p, oh, ow;
+    std::vector<double> Forward(const std::vector<float>& x, const float* wt, const float* b,
+                                int n) const
+    {
+        std::vector<double> y(static_cast<size_t>(n) * o * oh * ow);
+        for (int i = 0; i < n; ++i)
+            for (int oc = 0; oc < o; ++oc)
+                for (int oy = 0; oy < oh; ++oy)
+                    for (int ox = 0; ox < ow; ++ox)
+                    {
+                        double acc = b ? b[oc] : 0.0;
+                        for (int ic = 0; ic < c; ++ic)
+                            for (int ky = 0; ky < k; ++ky)
+                                for (int kx = 0; kx < k; ++kx)
+                                {
+                                    const int iy = oy * s - p + ky;
+                                    const int ix = ox * s - p + kx;
+                                    if (iy >= 0 && iy < h && ix >= 0 && ix < w)
+                                    {
+                                        acc += static_cast<double>(
+                                                   wt[((oc * c + ic) * k + ky) * k + kx])
+                                               * x[((static_cast<size_t>(i) * c + ic) * h + iy) * w
+                                                   + ix];
+                                    }
+                                }
+                        y[((static_cast<size_t>(i) * o + oc) * oh + oy) * ow + ox] = acc;
+                    }
+        return y;
+    }
+    /// dX, dW, db for output gradient g.
+    void Backward(const std::vector<float>& x, const float* wt, const std::vector<float>& g, int n,
+                  std::vector<double>& gx, std::vector<double>& gw, std::vector<double>& gb) const
+    {
+        gx.assign(x.size(), 0.0);
+        gw.assign(static_cast<size_t>(o) * c * k * k, 0.0);
+        gb.assign(static_cast<size_t>(o), 0.0);
+        for (int i = 0; i < n; ++i)
+            for (int oc = 0; oc < o; ++oc)
+                for (int oy = 0; oy < oh; ++oy)
+                    for (int ox = 0; ox < ow; ++ox)
+                    {
+                        const double go
+                            = g[((static_cast<size_t>(i) * o + oc) * oh + oy) * ow + ox];
+                        gb[static_cast<size_t>(oc)] += go;
+                        for (int ic = 0; ic < c; ++ic)
+                            for (int ky = 0; ky < k; ++ky)
+                                for (int kx = 0; kx < k; ++kx)
+                                {
+                                    const int iy = oy * s - p + ky;
+                                    const int ix = ox * s - p + kx;
+                                    if (iy >= 0 && iy < h && ix >= 0 && ix < w)
+                                    {
+                                        const size_t xi
+                                            = ((static_cast<size_t>(i) * c + ic) * h + iy) * w + ix;
+                                        const size_t wi = static_cast<size_t>(
+                                            ((oc * c + ic) * k + ky) * k + kx);
+                                        gx[xi] += go * wt[wi];
+                                        gw[wi] += go * x[xi];
+                                    }
+                                }
+                    }
+    }
+};
+
+void
+CheckNear(const float* a, const std::vector<double>& b, const char* what)
+{
+    double maxB = 0;
+    double maxDiff = 0;
+    for (size_t i = 0; i < b.size(); ++i)
+    {
+        maxB = std::max(maxB, std::fabs(b[i]));
+        maxDiff = std::max(maxDiff, std::fabs(a[i] - b[i]));
+    }
+    INFO(what << ": max |diff| " << maxDiff << " max |ref| " << maxB);
+    CHECK(maxDiff <= 1e-5 * maxB + 1e-6);
+}
+
+} // namespace
+
+TEST_CASE("Conv2d matches a direct convolution with several im2col chunks and threads",
+          "[models][conv]")
+{
+    // 64 channels at 64x64 with a 3x3 kernel: 2.4M im2col floats per sample, so each thread
+    // works in several chunks (the backward recomputes im2col and accumulates dW over chunks);
+    // 71M multiply-adds for the batch of 5, so the batch is also split over threads.
+    struct Case
+    {
+        int c, h, w, o, k, s, p, batch;
+    };
+    Rng rng(12, "test");
+    for (const Case& cs : {Case{64, 64, 64, 6, 3, 1, 1, 5}, Case{64, 64, 64, 5, 3, 2, 1, 3}})
+    {
+        BoundLayer b(
+            std::make_unique<Conv2d>(Shape{cs.c, cs.h, cs.w}, cs.o, cs.k, cs.s, cs.p, true));
+        RandomizeParams(b, rng);
+        const Shape out = b.layer->OutputShape();
+        const DirectConv ref{cs.c,
+                             cs.h,
+                             cs.w,
+                             cs.o,
+                             cs.k,
+                             cs.s,
+                             cs.p,
+                             static_cast<int>(out.dims[1]),
+                             static_cast<int>(out.dims[2])};
+        const std::vector<float> x = RandomVector(b.InSize(cs.batch), rng);
+        const std::vector<float> g = RandomVector(b.OutSize(cs.batch), rng);
+        const float* wt = b.params.data();
+        const float* bias = wt + static_cast<size_t>(cs.o) * cs.c * cs.k * cs.k;
+        CheckNear(b.layer->Forward(x.data(), cs.batch, true), ref.Forward(x, wt, bias, cs.batch),
+                  "forward");
+        const float* gx = b.layer->Backward(g.data(), true);
+        std::vector<double> rgx, rgw, rgb;
+        ref.Backward(x, wt, g, cs.batch, rgx, rgw, rgb);
+        CheckNear(gx, rgx, "input gradient");
+        CheckNear(b.grads.data(), rgw, "weight gradient");
+        CheckNear(b.grads.data() + rgw.size(), rgb, "bias gradient");
+    }
+}
