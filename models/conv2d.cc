@@ -30,6 +30,24 @@ namespace
 constexpr size_t MAX_COLS_FLOATS = size_t{1} << 22;
 // Below this many multiply-adds per layer and batch a conv runs on one thread.
 constexpr double PARALLEL_MIN_MACS = 1 << 20;
+/// dst[ox * stride] += src[ox] for ox in [lo, hi); dst (dX) and src (dCols) never alias.
+inline void
+AddStrided(float* __restrict dst, const float* __restrict src, int lo, int hi, int stride)
+{
+    if (stride == 1)
+    {
+        for (int ox = lo; ox < hi; ++ox)
+        {
+            dst[ox] += src[ox];
+        }
+        return;
+    }
+    for (int ox = lo; ox < hi; ++ox)
+    {
+        dst[ox * stride] += src[ox];
+    }
+}
+
 } // namespace
 
 Conv2d::Conv2d(Shape input, int outChannels, int kernel, int stride, int padding, bool bias)
@@ -179,21 +197,8 @@ Conv2d::Col2Im(const float* cols, int first, int count, float* gradInput) const
                     {
                         continue;
                     }
-                    float* row = plane + static_cast<size_t>(iy) * m_w - m_pad + kw;
-                    if (m_stride == 1)
-                    {
-                        for (int ox = oxLo; ox < oxHi; ++ox)
-                        {
-                            row[ox] += src[ox]; // dX[c, iy, ix] += dCols[(n,p), j]
-                        }
-                    }
-                    else
-                    {
-                        for (int ox = oxLo; ox < oxHi; ++ox)
-                        {
-                            row[ox * m_stride] += src[ox];
-                        }
-                    }
+                    AddStrided(plane + static_cast<size_t>(iy) * m_w - m_pad + kw, src, oxLo, oxHi,
+                               m_stride); // dX[c, iy, ix] += dCols[(n, p), j]
                 }
             }
         }
