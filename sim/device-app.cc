@@ -80,10 +80,9 @@ DeviceApp::Send(MessageKind kind, uint8_t flags, uint32_t step, const std::vecto
     h.device = static_cast<uint32_t>(m_device);
     h.phase = m_phase;
     h.step = step;
-    WriteMessageHeader(h, m_message);
-    m_message.insert(m_message.end(), body.begin(), body.end());
-    m_sender->Send(m_message);
-    const uint64_t bytes = m_message.size() + FRAME_PREFIX_BYTES;
+    WriteMessageHeader(h, m_header);
+    m_sender->Send(m_header, body);
+    const uint64_t bytes = FRAME_PREFIX_BYTES + m_header.size() + body.size();
     m_metrics->FrameSent(kind, m_device, true, bytes, ns3::Simulator::Now().GetSeconds());
     if (kind == MessageKind::ACTIVATIONS)
     {

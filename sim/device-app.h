@@ -57,7 +57,7 @@ class DeviceApp : public ns3::Application
     bool m_reportWeights = false;
     bool m_awaitingGradient = false;
     ns3::EventId m_pendingEvent;
-    std::vector<uint8_t> m_body, m_message, m_grad;
+    std::vector<uint8_t> m_body, m_header;
 };
 
 } // namespace slsim

@@ -16,16 +16,18 @@ FrameSender::FrameSender(ns3::Ptr<ns3::Socket> socket)
 }
 
 void
-FrameSender::Send(const std::vector<uint8_t>& payload)
+FrameSender::Send(const std::vector<uint8_t>& head, const std::vector<uint8_t>& body)
 {
-    SLSIM_ASSERT(payload.size() <= MAX_FRAME_PAYLOAD);
-    std::vector<uint8_t> frame(FRAME_PREFIX_BYTES + payload.size());
-    const auto n = static_cast<uint32_t>(payload.size());
+    const size_t size = head.size() + body.size();
+    SLSIM_ASSERT(size <= MAX_FRAME_PAYLOAD);
+    std::vector<uint8_t> frame(FRAME_PREFIX_BYTES + size);
+    const auto n = static_cast<uint32_t>(size);
     for (size_t i = 0; i < FRAME_PREFIX_BYTES; ++i)
     {
         frame[i] = static_cast<uint8_t>(n >> (8 * i));
     }
-    std::copy(payload.begin(), payload.end(), frame.begin() + FRAME_PREFIX_BYTES);
+    auto at = std::copy(head.begin(), head.end(), frame.begin() + FRAME_PREFIX_BYTES);
+    std::copy(body.begin(), body.end(), at);
     m_queue.push_back(std::move(frame));
     TrySend();
 }

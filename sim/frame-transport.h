@@ -33,7 +33,12 @@ class FrameSender
     explicit FrameSender(ns3::Ptr<ns3::Socket> socket);
 
     /// Queues one frame (the payload; the length prefix is added here) and starts sending.
-    void Send(const std::vector<uint8_t>& payload);
+    void Send(const std::vector<uint8_t>& payload)
+    {
+        Send(payload, {});
+    }
+    /// Queues one frame whose payload is `head` followed by `body`, copied once into the frame.
+    void Send(const std::vector<uint8_t>& head, const std::vector<uint8_t>& body);
     /// Drops queued data (the peer went away).
     void Clear();
 

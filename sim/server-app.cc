@@ -97,10 +97,9 @@ ServerApp::Send(int device, MessageKind kind, uint8_t flags, uint32_t step,
     h.device = static_cast<uint32_t>(device);
     h.phase = m_phase;
     h.step = step;
-    WriteMessageHeader(h, m_message);
-    m_message.insert(m_message.end(), body.begin(), body.end());
-    c->sender->Send(m_message);
-    m_metrics->FrameSent(kind, device, false, m_message.size() + FRAME_PREFIX_BYTES,
+    WriteMessageHeader(h, m_header);
+    c->sender->Send(m_header, body);
+    m_metrics->FrameSent(kind, device, false, FRAME_PREFIX_BYTES + m_header.size() + body.size(),
                          ns3::Simulator::Now().GetSeconds());
 }
 

@@ -102,7 +102,7 @@ class ServerApp : public ns3::Application
     int m_dropouts = 0;
     bool m_finished = false;
     int m_lastEvalRound = -1;
-    std::vector<uint8_t> m_message;
+    std::vector<uint8_t> m_header;
 };
 
 } // namespace slsim

@@ -322,7 +322,7 @@ SplitTrainer::Evaluate(const std::vector<float>& deviceState, int copy)
     const size_t chunk = static_cast<size_t>(m_config.training.evalBatch);
     const int64_t perSample = m_evalDevice->InputShape().Numel();
     std::vector<uint32_t> indices(chunk);
-    std::vector<float> logitsGrad;
+    Rng noAugment(0, "unused"); // BatchMaker takes an Rng; evaluation never augments
     double lossSum = 0;
     size_t correct = 0;
     for (size_t start = 0; start < n; start += chunk)
@@ -334,8 +334,8 @@ SplitTrainer::Evaluate(const std::vector<float>& deviceState, int copy)
         }
         m_evalInput.resize(b * static_cast<size_t>(perSample));
         m_labels.resize(b);
-        Rng unused(0, "unused");
-        m_testBatches->Make(indices.data(), b, false, unused, m_evalInput.data(), m_labels.data());
+        m_testBatches->Make(indices.data(), b, false, noAugment, m_evalInput.data(),
+                            m_labels.data());
         const float* act = m_evalDevice->Forward(m_evalInput.data(), static_cast<int>(b), false);
         if (m_config.training.compressEval)
         {
