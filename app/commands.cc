@@ -8,6 +8,7 @@
 #include "app/codec-command.h"
 #define SLSIM_HAVE_CODEC_COMMAND 1
 #endif
+#include "app/probe-command.h"
 
 namespace slsim
 {
@@ -31,6 +32,7 @@ HelpText()
            "  slsim codec --method ms --sparsity 0.99 --bits 2 --in x.npy --out y.npy [--wire "
            "w.bin]\n"
            "      compress one float32 .npy tensor and report size and error as one JSON line\n"
+           + std::string(PROBE_USAGE) +
            "  slsim --help | --version\n"
            "\n"
            "Exit codes: 0 success, 2 bad input (scenario, flags, files), 1 internal error or "
@@ -70,6 +72,10 @@ Dispatch(const std::vector<std::string>& args)
         return RunCodecCommand(rest);
     }
 #endif
+    if (args[0] == "probe")
+    {
+        return ProbeCommand(rest);
+    }
     throw InputError("unknown command '" + args[0] + "' (see slsim --help)");
 }
 
