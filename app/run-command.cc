@@ -158,6 +158,12 @@ RunCommand(const std::vector<std::string>& args)
     m["scenario_file"] = a.scenario;
     m["overrides"] = a.overrides;
     m["seed"] = c.seed;
+    if (!c.training.replay.empty())
+    {
+        // Network-only replay: the training numbers are the reference run's (scenario.training
+        // .replay holds the same path; this key makes it visible at the top).
+        m["replay_source"] = c.training.replay;
+    }
     m["started_utc"] = started;
     m["wall_time_s"] = wall;
     m["summary"] = {{"final_accuracy", s.finalAccuracy},

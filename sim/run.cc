@@ -78,7 +78,16 @@ RunScenario(const ScenarioConfig& config, const std::string& outDir)
 
     const double trainingBefore = trainer.TrainingWallSeconds();
     const auto loopStart = std::chrono::steady_clock::now();
-    ns3::Simulator::Run();
+    try
+    {
+        ns3::Simulator::Run();
+    }
+    catch (...)
+    {
+        // E.g. a replay whose device timed out: leave no simulator state behind for the next run.
+        ns3::Simulator::Destroy();
+        throw;
+    }
     const std::chrono::duration<double> loop = std::chrono::steady_clock::now() - loopStart;
 
     RunSummary summary;

@@ -244,6 +244,7 @@ ServerApp::Timeout(int d)
     ++m_dropouts;
     m_timedOut[static_cast<size_t>(d)] = true;
     m_metrics->Event(ns3::Simulator::Now().GetSeconds(), d, "timeout", *m_round);
+    m_trainer->DeviceTimedOut(d, ns3::Simulator::Now().GetSeconds());
     m_strategy->PhaseResult(d, false);
     if (m_waiting.empty())
     {

@@ -1,6 +1,7 @@
 #include "sim/split-trainer.h"
 
 #include "common/byte-io.h"
+#include "common/csv-writer.h"
 #include "common/error.h"
 
 #include <algorithm>
@@ -35,6 +36,8 @@ struct SplitTrainer::DeviceState
     size_t cursor = 0;
     Rng shuffle;
     Rng augment;
+    Rng codec; // uplink activations and this device's state
+    uint32_t steps = 0; // forward passes so far (the device app's step counter)
     AlignedVector<float> input; // the batch; must outlive Backward
     std::vector<int32_t> labels;
     int batch = 0;
@@ -42,7 +45,8 @@ struct SplitTrainer::DeviceState
 
     DeviceState(uint64_t seed, int d)
         : shuffle(seed, "shuffle", static_cast<uint64_t>(d)),
-          augment(seed, "augment", static_cast<uint64_t>(d))
+          augment(seed, "augment", static_cast<uint64_t>(d)),
+          codec(seed, "codec-device", static_cast<uint64_t>(d))
     {
     }
 };
@@ -51,11 +55,19 @@ SplitTrainer::SplitTrainer(const ScenarioConfig& config)
     : m_config(config),
       m_codecRng(config.seed, "codec")
 {
+    if (!config.training.replay.empty())
+    {
+        m_replay = std::make_unique<ReplayLog>(config.training.replay);
+    }
     SetThreadCount(config.model.threads);
+    // A replay needs the training set for the shard sizes only (the partition depends on labels).
     m_train = LoadDataset(config.dataset, true, config.seed);
-    m_test = LoadDataset(config.dataset, false, config.seed);
     m_trainBatches = std::make_unique<BatchMaker>(m_train, config.dataset);
-    m_testBatches = std::make_unique<BatchMaker>(m_test, config.dataset);
+    if (!m_replay)
+    {
+        m_test = LoadDataset(config.dataset, false, config.seed);
+        m_testBatches = std::make_unique<BatchMaker>(m_test, config.dataset);
+    }
     m_classes = m_train.classes;
 
     ModelConfig model = config.model;
@@ -67,26 +79,38 @@ SplitTrainer::SplitTrainer(const ScenarioConfig& config)
     auto shards = PartitionDataset(m_train, devices, config.partition, partitionRng);
     m_histograms = slsim::LabelHistograms(m_train, shards);
 
-    const bool perDeviceServer = config.schedule.kind == "splitfed_v1";
+    m_perDeviceServer = config.schedule.kind == "splitfed_v1";
+    // One model for the shapes, sizes and FLOPs (a replay builds no other).
+    m_evalDevice = BuildSplitModel(model, config.optimizer, config.seed).device;
+    m_cut = m_evalDevice->OutputShape();
+    m_stateSize = m_evalDevice->StateSize();
+    m_deviceFlops = m_evalDevice->FlopsPerSample();
     for (int d = 0; d < devices; ++d)
     {
         auto state = std::make_unique<DeviceState>(config.seed, d);
-        // Every copy starts from the same seeded init, as if the server had broadcast it.
-        SplitModel split = BuildSplitModel(model, config.optimizer, config.seed);
-        state->model = std::move(split.device);
-        state->model->SetInputGradientNeeded(false);
         state->shard = std::move(shards[static_cast<size_t>(d)]);
         state->shuffle.Shuffle(state->shard);
         state->gflops = config.network.devices[static_cast<size_t>(d)].gflops;
-        if (d == 0 || perDeviceServer)
+        if (!m_replay || d == 0)
         {
-            m_serverCopies.push_back(std::move(split.server));
+            // Every copy starts from the same seeded init, as if the server had broadcast it.
+            SplitModel split = BuildSplitModel(model, config.optimizer, config.seed);
+            state->model = std::move(split.device);
+            state->model->SetInputGradientNeeded(false);
+            if (d == 0 || m_perDeviceServer)
+            {
+                m_serverCodecRngs.emplace_back(config.seed, "codec-server", static_cast<uint64_t>(d));
+                m_serverCopies.push_back(std::move(split.server));
+            }
         }
         m_devices.push_back(std::move(state));
     }
-    m_evalDevice = BuildSplitModel(model, config.optimizer, config.seed).device;
-    m_deviceFlops = m_devices[0]->model->FlopsPerSample();
     m_serverFlops = m_serverCopies[0]->FlopsPerSample();
+    if (m_replay)
+    {
+        m_devices[0]->model.reset();
+        m_serverCopies.clear(); // the FLOPs are all a replay needs of them
+    }
 
     m_uplink = MakeCodec(config.uplink);
     m_downlink = MakeCodec(config.downlink);
@@ -116,9 +140,28 @@ SplitTrainer::ShardSize(int d) const
     return m_devices[static_cast<size_t>(d)]->shard.size();
 }
 
+Shape
+SplitTrainer::CutShapeOf(int batch) const
+{
+    Shape cut = m_cut;
+    cut.dims.insert(cut.dims.begin(), static_cast<int64_t>(batch));
+    return cut;
+}
+
+void
+SplitTrainer::Filler(const Codec& codec, const Shape& shape, std::vector<uint8_t>& out)
+{
+    out.assign(codec.EncodedSize(shape), 0);
+}
+
 void
 SplitTrainer::SetEpoch(int epoch)
 {
+    m_round = epoch;
+    if (m_replay)
+    {
+        return;
+    }
     const double lr = LearningRateAt(m_config.optimizer, epoch);
     for (auto& d : m_devices)
     {
@@ -143,6 +186,12 @@ SplitTrainer::DeviceForward(int d, std::vector<uint8_t>& body)
     }
     const size_t batch = std::min<size_t>(static_cast<size_t>(m_config.training.batchSize),
                                           dev.shard.size() - dev.cursor);
+    ++dev.steps;
+    if (m_replay)
+    {
+        dev.cursor += batch;
+        return ReplayForward(d, static_cast<int>(batch), body);
+    }
     const Shape in = dev.model->InputShape();
     dev.input.resize(batch * static_cast<size_t>(in.Numel()));
     dev.labels.resize(batch);
@@ -152,8 +201,7 @@ SplitTrainer::DeviceForward(int d, std::vector<uint8_t>& body)
     dev.batch = static_cast<int>(batch);
 
     const float* act = dev.model->Forward(dev.input.data(), dev.batch, true);
-    Shape cut = dev.model->OutputShape();
-    cut.dims.insert(cut.dims.begin(), static_cast<int64_t>(batch));
+    const Shape cut = CutShapeOf(dev.batch);
 
     // Body: u32 batch, batch label bytes, then the uplink codec blob.
     ByteWriter w(body);
@@ -162,7 +210,7 @@ SplitTrainer::DeviceForward(int d, std::vector<uint8_t>& body)
     {
         w.PutU8(static_cast<uint8_t>(label));
     }
-    m_uplink->Encode(act, cut, m_scratchBlob, m_codecRng);
+    m_uplink->Encode(act, cut, m_scratchBlob, dev.codec);
     w.PutBytes(m_scratchBlob.data(), m_scratchBlob.size());
 
     ForwardResult r;
@@ -178,6 +226,10 @@ ServerResult
 SplitTrainer::ServerStep(int copy, const uint8_t* body, size_t size, std::vector<uint8_t>& grad)
 {
     WallTimer timer(m_trainingWall);
+    if (m_replay)
+    {
+        return ReplayServerStep(body, size, grad);
+    }
     ByteReader r(body, size);
     const uint32_t batch = r.GetU32();
     if (batch == 0 || batch > 1u << 20)
@@ -207,7 +259,7 @@ SplitTrainer::ServerStep(int copy, const uint8_t* body, size_t size, std::vector
     const LossResult loss = SoftmaxCrossEntropy(logits, m_labels.data(), static_cast<int>(batch),
                                                 m_classes, m_logitGrad.data());
     const float* cutGrad = server.Backward(m_logitGrad.data());
-    m_downlink->Encode(cutGrad, shape, grad, m_codecRng);
+    m_downlink->Encode(cutGrad, shape, grad, m_serverCodecRngs[static_cast<size_t>(copy)]);
     server.Step();
     return ServerResult{loss.loss, loss.correct, static_cast<int>(batch)};
 }
@@ -216,6 +268,11 @@ void
 SplitTrainer::DeviceBackward(int d, const uint8_t* grad, size_t size)
 {
     WallTimer timer(m_trainingWall);
+    ++m_completedSteps;
+    if (m_replay)
+    {
+        return; // the gradient is filler
+    }
     DeviceState& dev = *m_devices[static_cast<size_t>(d)];
     const Shape shape = DecodeAny(grad, size, m_decoded);
     if (shape.Numel() != dev.batch * dev.model->OutputShape().Numel())
@@ -229,19 +286,36 @@ SplitTrainer::DeviceBackward(int d, const uint8_t* grad, size_t size)
 void
 SplitTrainer::EncodeDeviceState(int d, std::vector<uint8_t>& out)
 {
-    EncodeState(DeviceStateOf(d), out);
+    EncodeStateWith(DeviceStateOf(d), m_devices[static_cast<size_t>(d)]->codec, out);
 }
 
 void
 SplitTrainer::EncodeState(const std::vector<float>& state, std::vector<uint8_t>& out)
 {
+    EncodeStateWith(state, m_codecRng, out);
+}
+
+void
+SplitTrainer::EncodeStateWith(const std::vector<float>& state, Rng& rng, std::vector<uint8_t>& out)
+{
     WallTimer timer(m_trainingWall);
-    m_sync->Encode(state.data(), Shape{static_cast<int64_t>(state.size())}, out, m_codecRng);
+    const Shape shape{static_cast<int64_t>(m_stateSize)};
+    if (m_replay)
+    {
+        Filler(*m_sync, shape, out); // a replay's states are empty
+        return;
+    }
+    SLSIM_ASSERT(state.size() == m_stateSize);
+    m_sync->Encode(state.data(), shape, out, rng);
 }
 
 std::vector<float>
 SplitTrainer::DeviceStateOf(int d) const
 {
+    if (m_replay)
+    {
+        return {};
+    }
     const Partition& model = *m_devices[static_cast<size_t>(d)]->model;
     std::vector<float> state(model.StateSize());
     model.GetState(state.data());
@@ -252,18 +326,26 @@ void
 SplitTrainer::DecodeState(const uint8_t* blob, size_t size, std::vector<float>& state)
 {
     WallTimer timer(m_trainingWall);
+    if (m_replay)
+    {
+        state.clear(); // filler: nothing to decode
+        return;
+    }
     const Shape shape = DecodeAny(blob, size, state);
-    if (static_cast<size_t>(shape.Numel()) != m_devices[0]->model->StateSize())
+    if (static_cast<size_t>(shape.Numel()) != m_stateSize)
     {
         throw DecodeError("weights message: " + std::to_string(shape.Numel()) +
-                          " values, expected " +
-                          std::to_string(m_devices[0]->model->StateSize()));
+                          " values, expected " + std::to_string(m_stateSize));
     }
 }
 
 void
 SplitTrainer::SetDeviceState(int d, const std::vector<float>& state)
 {
+    if (m_replay)
+    {
+        return;
+    }
     m_devices[static_cast<size_t>(d)]->model->SetState(state.data());
 }
 
@@ -292,7 +374,7 @@ SplitTrainer::Average(const std::vector<std::vector<float>>& states,
 void
 SplitTrainer::AverageServerCopies(const std::vector<int>& devices)
 {
-    if (m_serverCopies.size() == 1 || devices.empty())
+    if (m_replay || m_serverCopies.size() == 1 || devices.empty())
     {
         return;
     }
@@ -315,6 +397,11 @@ EvalResult
 SplitTrainer::Evaluate(const std::vector<float>& deviceState, int copy)
 {
     WallTimer timer(m_trainingWall);
+    if (m_replay)
+    {
+        const ReplayLog::Eval& e = m_replay->EvalAfter(m_completedSteps);
+        return EvalResult{e.accuracy, e.loss};
+    }
     m_evalDevice->SetState(deviceState.data());
     Partition& server = *m_serverCopies[static_cast<size_t>(copy)];
     Rng evalCodecRng(m_config.seed, "eval-codec");
@@ -353,6 +440,66 @@ SplitTrainer::Evaluate(const std::vector<float>& deviceState, int copy)
     }
     return EvalResult{static_cast<double>(correct) / static_cast<double>(n),
                       lossSum / static_cast<double>(n)};
+}
+
+ForwardResult
+SplitTrainer::ReplayForward(int d, int batch, std::vector<uint8_t>& body)
+{
+    DeviceState& dev = *m_devices[static_cast<size_t>(d)];
+    const ReplayLog::Step& ref = m_replay->StepOf(d, m_round, dev.steps);
+    if (ref.batch != batch)
+    {
+        throw InputError("training.replay: step " + std::to_string(dev.steps) + " of device " +
+                         std::to_string(d) + " has batch " + std::to_string(batch) +
+                         ", the reference's " + std::to_string(ref.batch));
+    }
+    // Body as in the real run: u32 batch, batch label bytes, the uplink blob (zeros). The filler
+    // after the batch carries (device, step) so that ReplayServerStep finds its row without a
+    // device id (sequential has one server copy for all devices).
+    Filler(*m_uplink, CutShapeOf(batch), m_scratchBlob);
+    ByteWriter w(body);
+    w.PutU32(static_cast<uint32_t>(batch));
+    const size_t tagAt = body.size();
+    body.resize(body.size() + static_cast<size_t>(batch) + m_scratchBlob.size(), 0);
+    SLSIM_ASSERT(body.size() - tagAt >= 8);
+    std::vector<uint8_t> tag;
+    ByteWriter t(tag);
+    t.PutU32(static_cast<uint32_t>(d));
+    t.PutU32(dev.steps);
+    std::copy(tag.begin(), tag.end(), body.begin() + static_cast<std::ptrdiff_t>(tagAt));
+
+    ForwardResult r;
+    r.batch = batch;
+    r.activationBytes = m_scratchBlob.size();
+    r.codecRelError = ref.codecRelError;
+    return r;
+}
+
+ServerResult
+SplitTrainer::ReplayServerStep(const uint8_t* body, size_t size, std::vector<uint8_t>& grad)
+{
+    ByteReader r(body, size);
+    const uint32_t batch = r.GetU32();
+    const auto d = static_cast<int>(r.GetU32());
+    const uint32_t step = r.GetU32();
+    const ReplayLog::Step& ref = m_replay->StepOf(d, m_round, step);
+    Filler(*m_downlink, CutShapeOf(static_cast<int>(batch)), grad);
+    // batch_accuracy was written as correct / batch: the count comes back exactly.
+    const auto correct = static_cast<int>(std::llround(ref.batchAccuracy * batch));
+    return ServerResult{ref.loss, correct, static_cast<int>(batch)};
+}
+
+void
+SplitTrainer::DeviceTimedOut(int d, double timeS) const
+{
+    if (m_replay)
+    {
+        throw InputError("training.replay: device " + std::to_string(d) + " timed out at " +
+                         FormatDouble(timeS) + " s simulated (round " + std::to_string(m_round) +
+                         "); the reference's training assumes every device finishes every "
+                         "phase, so it does not hold on this network (raise faults.timeout_s or "
+                         "run without replay)");
+    }
 }
 
 double

@@ -1,10 +1,18 @@
 // The machine-learning side of a simulated run, with no ns-3 in it: data shards, the device-side
 // and server-side model copies, the codecs, FedAvg, evaluation. The ns-3 applications call it at
 // the simulated instants where each piece of work happens; it turns work into bytes and FLOPs.
+//
+// Replay mode (training.replay = a finished run's folder): no model compute at all. Every call
+// still produces blobs of exactly the size the real run would (codec sizes are data-independent:
+// Codec::EncodedSize), filled with zeros, and takes the step losses/accuracies and the evaluations
+// from the reference run's steps.csv / eval.csv (sim/replay-log.h). The applications do not know
+// the difference. Valid only where training does not depend on arrival order (sequential,
+// splitfed_v1; app/ checks) and no device times out (DeviceTimedOut throws).
 #ifndef SLSIM_SIM_SPLIT_TRAINER_H
 #define SLSIM_SIM_SPLIT_TRAINER_H
 
 #include "common/aligned-vector.h"
+#include "sim/replay-log.h"
 #include "sim/scenario-config.h"
 
 #include <chrono>
@@ -57,7 +65,7 @@ class SplitTrainer
     {
         return m_histograms;
     }
-    /// Sets every model's learning rate for round `epoch` (0-based).
+    /// Sets every model's learning rate for round `epoch` (0-based); the round steps belong to.
     void SetEpoch(int epoch);
 
     /// Device d: next batch through its partition; appends the uplink message body (batch size,
@@ -88,10 +96,18 @@ class SplitTrainer
     void AverageServerCopies(const std::vector<int>& devices);
     int ServerCopyFor(int d) const
     {
-        return m_serverCopies.size() == 1 ? 0 : d;
+        return m_perDeviceServer ? d : 0;
+    }
+    /// The server gave up on device d for the rest of its phase. A real run has nothing to undo;
+    /// a replay throws InputError (its reference assumed the device finished every phase).
+    void DeviceTimedOut(int d, double timeS) const;
+    bool Replaying() const
+    {
+        return m_replay != nullptr;
     }
 
     /// Test accuracy and loss of deviceState + server copy `copy` (no simulated time passes).
+    /// Replay: the reference's evaluation after as many steps as have completed here.
     EvalResult Evaluate(const std::vector<float>& deviceState, int copy);
 
     /// Simulated seconds of compute for a batch on a device or on the server.
@@ -109,14 +125,32 @@ class SplitTrainer
     struct DeviceState;
     class WallTimer;
 
+    /// Replay: a zero-filled blob of the size `codec` gives `shape`.
+    ForwardResult ReplayForward(int d, int batch, std::vector<uint8_t>& body);
+    ServerResult ReplayServerStep(const uint8_t* body, size_t size, std::vector<uint8_t>& grad);
+    static void Filler(const Codec& codec, const Shape& shape, std::vector<uint8_t>& out);
+    /// The cut activations' shape for a batch.
+    Shape CutShapeOf(int batch) const;
+    void EncodeStateWith(const std::vector<float>& state, Rng& rng, std::vector<uint8_t>& out);
+
     const ScenarioConfig& m_config;
+    std::unique_ptr<ReplayLog> m_replay; // set: replay mode
+    int m_round = 0;                     // from SetEpoch
+    int64_t m_completedSteps = 0;        // device backward passes so far (replay's eval key)
+    bool m_perDeviceServer = false;      // splitfed_v1
+    Shape m_cut;                         // cut activations per sample
+    size_t m_stateSize = 0;              // floats in a device-side state
     Dataset m_train, m_test;
     std::unique_ptr<BatchMaker> m_trainBatches, m_testBatches;
     std::vector<std::unique_ptr<DeviceState>> m_devices;
     std::vector<std::unique_ptr<Partition>> m_serverCopies;
     std::unique_ptr<Partition> m_evalDevice;
     std::unique_ptr<Codec> m_uplink, m_downlink, m_sync;
-    Rng m_codecRng;
+    // Codec randomness (randomized codecs) is drawn per device and per server copy, never from one
+    // stream shared in event order: the training of sequential and splitfed_v1 then does not
+    // depend on the network, which is what makes a replay over another network valid.
+    Rng m_codecRng; // the server's averaged state
+    std::vector<Rng> m_serverCodecRngs; // per server copy: downlink gradients
     Flops m_deviceFlops, m_serverFlops;
     int m_classes;
     std::vector<std::vector<size_t>> m_histograms;

@@ -1,0 +1,159 @@
+#include "sim/replay-log.h"
+
+#include "common/error.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+namespace slsim
+{
+namespace
+{
+
+/// A CSV of numbers (what MetricsCollector writes: no quoting needed), read by column name.
+class NumberTable
+{
+  public:
+    explicit NumberTable(const std::string& path)
+        : m_path(path)
+    {
+        std::ifstream in(path);
+        if (!in)
+        {
+            throw InputError("training.replay: " + path + ": cannot read (is it a finished run?)");
+        }
+        std::string line;
+        if (!std::getline(in, line))
+        {
+            throw InputError("training.replay: " + path + ": empty file");
+        }
+        m_columns = Split(line);
+        while (std::getline(in, line))
+        {
+            if (!line.empty())
+            {
+                m_rows.push_back(Split(line));
+                if (m_rows.back().size() != m_columns.size())
+                {
+                    throw InputError("training.replay: " + path + ": line "
+                                     + std::to_string(m_rows.size() + 1) + " has "
+                                     + std::to_string(m_rows.back().size()) + " fields, expected "
+                                     + std::to_string(m_columns.size()));
+                }
+            }
+        }
+    }
+
+    size_t Rows() const
+    {
+        return m_rows.size();
+    }
+    size_t Column(const std::string& name) const
+    {
+        for (size_t i = 0; i < m_columns.size(); ++i)
+        {
+            if (m_columns[i] == name)
+            {
+                return i;
+            }
+        }
+        throw InputError("training.replay: " + m_path + ": no column " + name);
+    }
+    double Number(size_t row, size_t column) const
+    {
+        const std::string& text = m_rows[row][column];
+        errno = 0;
+        char* end = nullptr;
+        const double v = std::strtod(text.c_str(), &end); // exact for shortest round-trip text
+        if (text.empty() || *end != '\0' || errno == ERANGE)
+        {
+            throw InputError("training.replay: " + m_path + ": line " + std::to_string(row + 2)
+                             + ": not a number: '" + text + "'");
+        }
+        return v;
+    }
+    int64_t Integer(size_t row, size_t column) const
+    {
+        return static_cast<int64_t>(Number(row, column));
+    }
+
+  private:
+    static std::vector<std::string> Split(const std::string& line)
+    {
+        std::vector<std::string> fields;
+        std::stringstream s(line);
+        for (std::string f; std::getline(s, f, ',');)
+        {
+            fields.push_back(f);
+        }
+        return fields;
+    }
+
+    std::string m_path;
+    std::vector<std::string> m_columns;
+    std::vector<std::vector<std::string>> m_rows;
+};
+
+} // namespace
+
+ReplayLog::ReplayLog(const std::string& folder)
+    : m_folder(folder)
+{
+    const NumberTable steps(folder + "/steps.csv");
+    const size_t device = steps.Column("device"), round = steps.Column("round"),
+                 step = steps.Column("step"), batch = steps.Column("batch"),
+                 loss = steps.Column("loss"), acc = steps.Column("batch_accuracy"),
+                 err = steps.Column("codec_rel_error");
+    for (size_t i = 0; i < steps.Rows(); ++i)
+    {
+        Step s;
+        s.batch = static_cast<int>(steps.Integer(i, batch));
+        s.loss = steps.Number(i, loss);
+        s.batchAccuracy = steps.Number(i, acc);
+        s.codecRelError = steps.Number(i, err);
+        m_steps[{static_cast<int>(steps.Integer(i, device)),
+                 static_cast<int>(steps.Integer(i, round)),
+                 static_cast<uint32_t>(steps.Integer(i, step))}]
+            = s;
+    }
+    const NumberTable eval(folder + "/eval.csv");
+    const size_t eSteps = eval.Column("steps"), eAcc = eval.Column("test_accuracy"),
+                 eLoss = eval.Column("test_loss");
+    for (size_t i = 0; i < eval.Rows(); ++i)
+    {
+        m_evals[eval.Integer(i, eSteps)] = Eval{eval.Number(i, eAcc), eval.Number(i, eLoss)};
+    }
+}
+
+const ReplayLog::Step&
+ReplayLog::StepOf(int d, int round, uint32_t step) const
+{
+    const auto it = m_steps.find({d, round, step});
+    if (it == m_steps.end())
+    {
+        throw InputError("training.replay: " + m_folder + "/steps.csv has no step "
+                         + std::to_string(step) + " of device " + std::to_string(d) + " in round "
+                         + std::to_string(round)
+                         + " (the reference stopped earlier: a shorter time budget?)");
+    }
+    return it->second;
+}
+
+const ReplayLog::Eval&
+ReplayLog::EvalAfter(int64_t steps) const
+{
+    const auto it = m_evals.find(steps);
+    if (it == m_evals.end())
+    {
+        throw InputError("training.replay: " + m_folder + "/eval.csv has no evaluation after "
+                         + std::to_string(steps)
+                         + " steps (the time budget ends this run where the reference did not "
+                           "evaluate)");
+    }
+    return it->second;
+}
+
+} // namespace slsim
