@@ -1,0 +1,580 @@
+#!/usr/bin/env python3
+"""Writes results/REPRODUCTION.md and its figures from the CSV that scripts/reproduce emitted.
+
+  analysis/reproduction.py RESULTS_DIR [--md FILE] [--figures DIR] [--paper DIR]
+
+RESULTS_DIR (results/reproduce) holds the four sweeps <dataset>-<network>/ (cifar10-wireless,
+cifar10-edge, fashion-wireless, fashion-edge) and probe/<base>-<cut>/{errors,bias}.csv. The paper's
+numbers come from ../shared/data/paper (fig3_curves.csv, fig2_errors.csv) or --paper. Every number
+in the report is computed here from those files; nothing is typed in.
+"""
+import argparse
+import glob
+import json
+import math
+import os
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+CUTS = ["shallow", "medium", "deep"]
+METHODS = ["none", "ms", "topk", "randtopk", "quantize"]
+LABEL = {"none": "uncompressed", "ms": "MS", "topk": "top-k (SP)", "randtopk": "rand top-k (RT)",
+         "quantize": "QU"}
+PAPER = {"none": "Baseline", "ms": "MS", "topk": "SP", "randtopk": "RT", "quantize": "QU"}
+STYLE = {"none": ("black", "-"), "ms": ("tab:red", "-"), "topk": ("tab:green", "--"),
+         "randtopk": ("tab:purple", "-."), "quantize": ("tab:blue", ":")}
+DATASETS = {"cifar10": "VGG19-BN / CIFAR-10", "fashion": "LeNet-5 / Fashion-MNIST"}
+NETWORKS = {"wireless": "100 Mbps wireless", "edge": "heterogeneous edge"}
+TARGETS = (0.99, 0.95)  # fractions of the uncompressed run's best accuracy at the same cut
+
+
+# ---------------------------------------------------------------- reading
+def read_runs(root):
+    """One row per finished run (point folder) of the four sweeps, with its eval and loss curves."""
+    rows = []
+    for sweep in sorted(glob.glob(os.path.join(root, "*-*"))):
+        name = os.path.basename(sweep)
+        dataset, _, network = name.partition("-")
+        if dataset not in DATASETS or network not in NETWORKS:
+            continue
+        for point in sorted(glob.glob(os.path.join(sweep, "points", "*"))):
+            m = json.load(open(os.path.join(point, "manifest.json")))
+            sc = m["scenario"]
+            ev = pd.read_csv(os.path.join(point, "eval.csv"))
+            steps = pd.read_csv(os.path.join(point, "steps.csv"),
+                                usecols=["round", "loss", "batch", "codec_rel_error", "comm_s",
+                                         "device_compute_s", "server_compute_s", "queue_s"])
+            w = steps["batch"]
+            loss = (steps["loss"] * w).groupby(steps["round"]).sum() / w.groupby(steps["round"]).sum()
+            ev["train_loss"] = loss.reindex(ev["round"] - 1).to_numpy()
+            rows.append({
+                "dataset": dataset, "network": network, "cut": sc["model"]["cut"],
+                "method": sc["codec"]["uplink"]["method"], "seed": sc["seed"], "dir": point,
+                "manifest": m, "eval": ev, "codec_rel_error": float(steps["codec_rel_error"].mean()),
+                "comm_share": float(steps["comm_s"].sum() / steps[
+                    ["comm_s", "device_compute_s", "server_compute_s", "queue_s"]].sum().sum()),
+            })
+    if not rows:
+        sys.exit(f"reproduction: no finished runs under {root}/*-*/points/")
+    return pd.DataFrame(rows)
+
+
+def mean_curve(runs, column):
+    """Mean over seeds of `column` per evaluation round (runs of one configuration)."""
+    frames = [r["eval"].set_index("round")[column] for _, r in runs.iterrows()]
+    return pd.concat(frames, axis=1).mean(axis=1)
+
+
+def first_at(ev, target, column):
+    hit = ev[ev["test_accuracy"] >= target - 1e-12]
+    return float(hit[column].iloc[0]) if len(hit) else math.nan
+
+
+def read_paper(paper_dir):
+    curves = pd.read_csv(os.path.join(paper_dir, "fig3_curves.csv"))
+    curves = curves.rename(columns={"epoch(1-based)": "epoch"})
+    errors = pd.read_csv(os.path.join(paper_dir, "fig2_errors.csv"))
+    return curves, errors
+
+
+def paper_acc(curves, method, cut, epoch):
+    c = curves[(curves["panel"] == "d_acc_VGG19_CIFAR10") & (curves["method"] == PAPER[method])]
+    if method != "none":
+        c = c[c["cut"] == cut]
+    c = c[c["epoch"] == epoch]
+    return float(c["value"].iloc[0]) / 100 if len(c) else math.nan
+
+
+def paper_multipliers(curves):
+    """Table 1 recomputed from the paper's own curves: target 93 %, traffic = epochs x uplink
+    volume per epoch (fp32 for the baseline, 2.32 bits/element for MS/SP/RT, 3 for QU)."""
+    acc = curves[curves["panel"] == "d_acc_VGG19_CIFAR10"]
+    bits = {"none": 32, "ms": 2.32, "topk": 2.32, "randtopk": 2.32, "quantize": 3}
+
+    def epoch_to(method, cut):
+        c = acc[acc["method"] == PAPER[method]]
+        if method != "none":
+            c = c[c["cut"] == cut]
+        hit = c[c["value"] >= 93.0]
+        return float(hit["epoch"].min()) if len(hit) else math.nan
+
+    base = epoch_to("none", None)
+    return {(cut, m): base * 32 / (epoch_to(m, cut) * bits[m])
+            for cut in CUTS for m in METHODS if m != "none"}, base
+
+
+# ---------------------------------------------------------------- formatting
+def pct(x, digits=1):
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.{digits}f}"
+
+
+def mult(x):
+    return "never" if math.isnan(x) else ("INF" if math.isinf(x) else f"{x:.2f}×")
+
+
+def md_table(header, rows):
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def mean_std(values, digits=1, scale=100):
+    values = [v for v in values if not math.isnan(v)]
+    if not values:
+        return "–"
+    m = sum(values) / len(values)
+    if len(values) == 1:
+        return f"{scale * m:.{digits}f}"
+    sd = (sum((v - m) ** 2 for v in values) / (len(values) - 1)) ** 0.5
+    return f"{scale * m:.{digits}f} ± {scale * sd:.{digits}f}"
+
+
+# ---------------------------------------------------------------- figures
+def plot_curves(runs, dataset, networks, x, xlabel, path, logx=False):
+    nets = [n for n in networks if len(runs[(runs.dataset == dataset) & (runs.network == n)])]
+    fig, axes = plt.subplots(len(nets), 3, figsize=(13, 3.6 * len(nets)), squeeze=False,
+                             sharey=True)
+    for i, net in enumerate(nets):
+        for j, cut in enumerate(CUTS):
+            ax = axes[i][j]
+            for m in METHODS:
+                sel = runs[(runs.dataset == dataset) & (runs.network == net) & (runs.cut == cut)
+                           & (runs.method == m)]
+                if not len(sel):
+                    continue
+                xs = mean_curve(sel, x) if x != "round" else sel.iloc[0]["eval"]["round"]
+                ys = mean_curve(sel, "test_accuracy")
+                color, ls = STYLE[m]
+                ax.plot(list(xs), list(ys), color=color, ls=ls, marker="o", ms=3, label=LABEL[m])
+            ax.set_title(f"{cut} cut" + (f" — {NETWORKS[net]}" if len(networks) > 1 else ""))
+            ax.set_xlabel(xlabel)
+            if logx:
+                ax.set_xscale("log")
+            ax.grid(alpha=0.3)
+        axes[i][0].set_ylabel("test accuracy")
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle(DATASETS[dataset])
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_paper_curves(curves, path):
+    acc = curves[curves["panel"] == "d_acc_VGG19_CIFAR10"]
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), sharey=True)
+    for j, cut in enumerate(CUTS):
+        for m in METHODS:
+            c = acc[acc["method"] == PAPER[m]]
+            if m != "none":
+                c = c[c["cut"] == cut]
+            color, ls = STYLE[m]
+            axes[j].plot(c["epoch"], c["value"] / 100, color=color, ls=ls, label=LABEL[m])
+        axes[j].set_title(f"paper: {cut} cut")
+        axes[j].set_xlabel("epoch")
+        axes[j].grid(alpha=0.3)
+    axes[0].set_ylabel("test accuracy")
+    axes[0].legend(fontsize=8)
+    fig.suptitle("The paper's VGG19-BN / CIFAR-10 curves (Fig. 3d, 200 epochs, full width and data)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# ---------------------------------------------------------------- probe (errors, bias)
+def read_probe(root):
+    errors, bias = [], []
+    for d in sorted(glob.glob(os.path.join(root, "probe", "*-*"))):
+        base, _, cut = os.path.basename(d).rpartition("-")
+        dataset = "cifar10" if base.startswith("cifar10") else "fashion"
+        for name, acc in (("errors.csv", errors), ("bias.csv", bias)):
+            p = os.path.join(d, name)
+            if os.path.exists(p):
+                t = pd.read_csv(p)
+                t["dataset"], t["cut"] = dataset, cut
+                acc.append(t)
+    cat = (lambda xs: pd.concat(xs, ignore_index=True) if xs else pd.DataFrame())
+    return cat(errors), cat(bias)
+
+
+def ms_rule(row):
+    """The MS configuration we compare at each budget: mask bits 2 (the paper's MS) where the
+    budget leaves room for values, else 1 bit."""
+    return row["bits"] == (2 if row["budget_bits"] > 2 else 1)
+
+
+def error_table(errors, paper_errors, dataset, cut, epoch):
+    """Rows budget 2..7: our mean rel/abs error per method beside the paper's CIFAR-10 numbers."""
+    e = errors[(errors.dataset == dataset) & (errors.cut == cut) & (errors.measure_epoch == epoch)]
+    e = e[(e.method != "ms") | e.apply(ms_rule, axis=1)]
+    g = e.groupby(["budget_bits", "method"])[["rel_l2", "abs_l2"]].mean()
+    p = paper_errors[paper_errors.dataset == "CIFAR-10"].set_index(["equivalent_QU_bits", "method"])
+    rows = []
+    for b in sorted(e["budget_bits"].unique()):
+        row = [f"{b:g}"]
+        for m in ("ms", "quantize", "topk", "randtopk"):
+            row.append(f"{g.loc[(b, m), 'rel_l2']:.4f}" if (b, m) in g.index else "–")
+        for m in ("ms", "quantize", "topk", "randtopk"):
+            key = (int(b), PAPER[m])
+            row.append(f"{p.loc[key, 'error_l2']:.1f}" if key in p.index else "–")
+        rows.append(row)
+    return rows, g
+
+
+def plot_errors(errors, paper_errors, epoch, path):
+    sets = [(d, c) for d in DATASETS for c in CUTS
+            if len(errors[(errors.dataset == d) & (errors.cut == c)])]
+    fig, axes = plt.subplots(1, len(sets) + 1, figsize=(3.3 * (len(sets) + 1), 3.4))
+    for ax, (d, c) in zip(axes, sets):
+        e = errors[(errors.dataset == d) & (errors.cut == c) & (errors.measure_epoch == epoch)]
+        e = e[(e.method != "ms") | e.apply(ms_rule, axis=1)]
+        for m in ("quantize", "topk", "ms", "randtopk"):
+            s = e[e.method == m].groupby("budget_bits")["rel_l2"].mean()
+            color, ls = STYLE[m]
+            ax.plot(s.index, s.values, color=color, ls=ls, marker="o", ms=3, label=PAPER[m])
+        ax.set_yscale("log")
+        ax.set_title(f"{'CIFAR-10' if d == 'cifar10' else 'Fashion'} {c}", fontsize=9)
+        ax.set_xlabel("budget (bits/element)")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("relative L2 error (ours)")
+    axes[0].legend(fontsize=7)
+    p = paper_errors[paper_errors.dataset == "CIFAR-10"]
+    for m in ("quantize", "topk", "ms", "randtopk"):
+        s = p[p.method == PAPER[m]].sort_values("equivalent_QU_bits")
+        color, ls = STYLE[m]
+        axes[-1].plot(s["equivalent_QU_bits"], s["error_l2"], color=color, ls=ls, marker="o", ms=3,
+                      label=PAPER[m])
+    axes[-1].set_yscale("log")
+    axes[-1].set_title("paper Fig. 2, CIFAR-10", fontsize=9)
+    axes[-1].set_xlabel("budget (bits/element)")
+    axes[-1].set_ylabel("average L2 error (paper)")
+    axes[-1].grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# ---------------------------------------------------------------- report
+def settings_section(runs):
+    out = ["## What was run", ""]
+    rows = []
+    for d in DATASETS:
+        sel = runs[runs.dataset == d]
+        if not len(sel):
+            continue
+        sc = sel.iloc[0]["manifest"]["scenario"]
+        shapes = {r["cut"]: "×".join(str(v) for v in r["manifest"]["derived"]["cut_shape"])
+                  for _, r in sel.iterrows()}
+        ds = sc["dataset"]
+        rows.append([DATASETS[d], f"{sc['model']['name']} width {sc['model']['width']:g}",
+                     ", ".join(f"{c} {shapes[c]}" for c in CUTS if c in shapes),
+                     f"{ds['train_subset'] or 'all'} / {ds['test_subset'] or 'all'}",
+                     sc["training"]["epochs"], sc["training"]["batch_size"],
+                     f"{sc['optimizer']['name']} lr {sc['optimizer']['lr']:g}, {sc['optimizer']['schedule']}",
+                     f"{len(sc['devices']['list'])}, {sc['schedule']['kind']}",
+                     len(sel), ", ".join(str(s) for s in sorted(sel.seed.unique()))])
+    out.append(md_table(["model / data", "model", "cut shapes (C×H×W)", "train / test images",
+                         "epochs", "batch per device", "optimizer", "devices, schedule", "runs",
+                         "seeds"], rows))
+    wall = sum(r["manifest"]["wall_time_s"] for _, r in runs.iterrows())
+    bpe = {}
+    for _, r in runs.iterrows():
+        bpe[r["method"]] = r["manifest"]["derived"]["uplink_bits_per_element"]
+    out += ["", "Uplink bits per element (payload, without the fixed header): "
+            + ", ".join(f"{LABEL[m]} {bpe[m]:.3g}" for m in METHODS if m in bpe)
+            + f". {len(runs)} training runs took {wall / 60:.1f} min of wall time in all "
+            "(sum over runs; `slsim sweep -j 2` runs two at a time).", ""]
+    return out
+
+
+def accuracy_section(runs, curves, dataset):
+    sel = runs[runs.dataset == dataset]
+    if not len(sel):
+        return []
+    epochs = int(sel.iloc[0]["manifest"]["scenario"]["training"]["epochs"])
+    out = [f"### Final test accuracy (%), {DATASETS[dataset]}", ""]
+    header = ["cut", "method", "wireless: final", "best", "Δ final vs uncompressed",
+              "edge: final"]
+    paper = dataset == "cifar10"
+    if paper:
+        header += [f"paper @ epoch {epochs}", "paper @ 200", "paper Δ @ 200"]
+    rows = []
+    for cut in CUTS:
+        base = sel[(sel.cut == cut) & (sel.method == "none") & (sel.network == "wireless")]
+        base_final = [r["eval"]["test_accuracy"].iloc[-1] for _, r in base.iterrows()]
+        bmean = sum(base_final) / len(base_final) if base_final else math.nan
+        for m in METHODS:
+            w = sel[(sel.cut == cut) & (sel.method == m) & (sel.network == "wireless")]
+            e = sel[(sel.cut == cut) & (sel.method == m) & (sel.network == "edge")]
+            if not len(w):
+                continue
+            finals = [r["eval"]["test_accuracy"].iloc[-1] for _, r in w.iterrows()]
+            bests = [r["eval"]["test_accuracy"].max() for _, r in w.iterrows()]
+            row = [cut, LABEL[m], mean_std(finals), mean_std(bests),
+                   "" if m == "none" else f"{100 * (sum(finals) / len(finals) - bmean):+.1f}",
+                   mean_std([r["eval"]["test_accuracy"].iloc[-1] for _, r in e.iterrows()])]
+            if paper:
+                p200 = paper_acc(curves, m, cut, 200)
+                row += [pct(paper_acc(curves, m, cut, epochs)), pct(p200, 2),
+                        "" if m == "none" else f"{100 * (p200 - paper_acc(curves, 'none', cut, 200)):+.2f}"]
+            rows.append(row)
+    out.append(md_table(header, rows))
+    n_test = sel.iloc[0]["manifest"]["scenario"]["dataset"]["test_subset"]
+    if n_test:
+        sd = (0.25 / n_test) ** 0.5
+        out += ["", f"Sampling noise of one accuracy on {n_test} test images: up to ±{100 * sd:.1f} "
+                "points (one standard deviation at 50 % accuracy). The edge-network runs train on "
+                "the same data in another arrival order (SplitFed v2 serves requests first come, "
+                "first served), so their difference to the wireless runs is run-to-run variation."]
+    return out + [""]
+
+
+def traffic_section(runs, curves, dataset):
+    sel = runs[(runs.dataset == dataset) & (runs.network == "wireless")]
+    if not len(sel):
+        return []
+    out = [f"### Traffic to accuracy, {DATASETS[dataset]} (Table 1 analogue)", "",
+           "Uplink bytes (everything the devices sent up: activations, labels, headers) until the "
+           "first evaluation at or above the target; the multiplier is the uncompressed run's bytes "
+           "over the method's (mean over seeds); *never* = not reached in the shortened run. Target "
+           "= a fraction of the uncompressed run's best accuracy at the same cut."]
+    header = ["cut", "method"]
+    for t in TARGETS:
+        header += [f"MB to {int(100 * t)} %", f"× at {int(100 * t)} %"]
+    paper = dataset == "cifar10"
+    if paper:
+        pm, pbase = paper_multipliers(curves)
+        header += ["paper × (93 %)"]
+        out[-1] += (f" The paper's column is recomputed from its own curves (target 93 %, reached "
+                    f"by its baseline at epoch {pbase:.0f}; traffic = epochs × feature-map volume).")
+    out.append("")
+    rows = []
+    for cut in CUTS:
+        base = sel[(sel.cut == cut) & (sel.method == "none")]
+        if not len(base):
+            continue
+        best = sum(r["eval"]["test_accuracy"].max() for _, r in base.iterrows()) / len(base)
+        base_bytes = {t: [first_at(r["eval"], t * best, "cum_bytes_up") for _, r in base.iterrows()]
+                      for t in TARGETS}
+        for m in METHODS:
+            s = sel[(sel.cut == cut) & (sel.method == m)]
+            if not len(s):
+                continue
+            row = [cut, LABEL[m]]
+            for t in TARGETS:
+                b = [first_at(r["eval"], t * best, "cum_bytes_up") for _, r in s.iterrows()]
+                reached = [x for x in b if not math.isnan(x)]
+                if len(reached) < len(b):
+                    row += [f"{len(reached)}/{len(b)} reached" if reached else "never", "never"]
+                    continue
+                mb = sum(reached) / len(reached)
+                bb = [x for x in base_bytes[t] if not math.isnan(x)]
+                row += [f"{mb / 1e6:.1f}", mult(sum(bb) / len(bb) / mb) if bb else "–"]
+            if paper:
+                row.append("" if m == "none" else mult(pm[(cut, m)]))
+            rows.append(row)
+    out.append(md_table(header, rows))
+    return out + [""]
+
+
+def time_section(runs, dataset):
+    sel = runs[runs.dataset == dataset]
+    if not len(sel):
+        return []
+    t = TARGETS[-1]
+    out = [f"### Simulated wall-clock time, {DATASETS[dataset]}", "",
+           f"Seconds of simulated time (ns-3 network + FLOP-based compute) for the whole run and to "
+           f"{int(100 * t)} % of the uncompressed run's best accuracy on that network; speed-up = "
+           "uncompressed time to target / method's; comm = share of the step time spent on the "
+           "network (the rest: device and server compute, server queue).", ""]
+    header = ["cut", "method"]
+    nets = [n for n in NETWORKS if len(sel[sel.network == n])]
+    for n in nets:
+        header += [f"{n}: total s", f"{n}: s to {int(100 * t)} %", f"{n}: speed-up",
+                   f"{n}: comm"]
+    rows = []
+    for cut in CUTS:
+        for m in METHODS:
+            row = [cut, LABEL[m]]
+            for n in nets:
+                base = sel[(sel.cut == cut) & (sel.method == "none") & (sel.network == n)]
+                s = sel[(sel.cut == cut) & (sel.method == m) & (sel.network == n)]
+                if not len(s) or not len(base):
+                    row += ["–"] * 4
+                    continue
+                best = sum(r["eval"]["test_accuracy"].max() for _, r in base.iterrows()) / len(base)
+                tt = [first_at(r["eval"], t * best, "sim_time_s") for _, r in s.iterrows()]
+                bt = [first_at(r["eval"], t * best, "sim_time_s") for _, r in base.iterrows()]
+                total = sum(r["eval"]["sim_time_s"].iloc[-1] for _, r in s.iterrows()) / len(s)
+                ok = [x for x in tt if not math.isnan(x)]
+                okb = [x for x in bt if not math.isnan(x)]
+                mean_t = sum(ok) / len(ok) if len(ok) == len(tt) else math.nan
+                speed = (sum(okb) / len(okb) / mean_t) if okb and not math.isnan(mean_t) else math.nan
+                row += [f"{total:.1f}", "never" if math.isnan(mean_t) else f"{mean_t:.1f}",
+                        mult(speed), f"{100 * s['comm_share'].mean():.0f} %"]
+            if any(c != "–" for c in row[2:]):
+                rows.append(row)
+    out.append(md_table(header, rows))
+    return out + [""]
+
+
+def probe_sections(errors, bias, paper_errors, figures, rel):
+    out = []
+    if len(errors):
+        last = errors["measure_epoch"].max()
+        plot_errors(errors, paper_errors, last, os.path.join(figures, "codec_error_vs_budget.png"))
+        out += ["## Codec error vs budget on real feature maps (Fig. 2 analogue)", "",
+                f"Cut-layer activations of the models trained uncompressed for {last} epochs "
+                "(training-mode forward on fixed training batches); relative L2 error "
+                "‖x − decode(encode(x))‖ / ‖x‖ over the whole batch tensor, mean over batches. "
+                "Budget b bits per element: QU b bits; top-k and rand top-k keep (b − 1)/32 with a "
+                "bitmap; MS uses 2-bit codes and keeps (b − 2)/32 (1-bit codes at b = 2, which "
+                "makes it top-k). The paper does not say which MS (bits, k) its Fig. 2 used, nor "
+                "its model or cut; its numbers are absolute L2 errors, so compare the ordering and "
+                "the ratios between methods, not the scale.", "",
+                f"![codec error vs budget]({rel(os.path.join(figures, 'codec_error_vs_budget.png'))})",
+                ""]
+        for d in DATASETS:
+            for cut in CUTS:
+                rows, g = error_table(errors, paper_errors, d, cut, last)
+                if not rows:
+                    continue
+                hdr = ["budget", "MS", "QU", "SP", "RT"]
+                if d == "cifar10":
+                    hdr += ["paper MS", "paper QU", "paper SP", "paper RT"]
+                else:
+                    rows = [r[:5] for r in rows]
+                out += [f"**{DATASETS[d]}, {cut} cut** (ours: relative L2"
+                        + ("; paper: average L2, CIFAR-10)" if d == "cifar10" else ")"), "",
+                        md_table(hdr, rows), ""]
+                order = []
+                for b in sorted({k[0] for k in g.index}):
+                    vals = {m: g.loc[(b, m), "rel_l2"] for m in ("ms", "quantize", "topk",
+                                                                   "randtopk") if (b, m) in g.index}
+                    order.append(f"{b:g}: " + " < ".join(PAPER[m] for m in
+                                                         sorted(vals, key=vals.get)))
+                out += ["Ordering (lowest error first) — " + "; ".join(order) + ".", ""]
+        best = errors[(errors.method == "ms") & (errors.measure_epoch == last)]
+        if len(best):
+            g = best.groupby(["dataset", "cut", "budget_bits", "bits"])["rel_l2"].mean().reset_index()
+            pick = g.loc[g.groupby(["dataset", "cut", "budget_bits"])["rel_l2"].idxmin()]
+            out += ["MS code bits with the lowest error at each budget (all choices were measured; "
+                    "budget: bits): " + "; ".join(
+                        f"{DATASETS[d].split(' / ')[1]} {c}: " + ", ".join(
+                            f"{b:g}: {int(k)}" for b, k in zip(p.budget_bits, p.bits))
+                        for (d, c), p in pick.groupby(["dataset", "cut"])) + ".", ""]
+    if len(bias):
+        out += ["## Gradient bias at the paper's budget (2.32 bits per element)", "",
+                "Device-side and server-side parameter gradients of one batch with the cut "
+                "activations compressed, against the same batch uncompressed (same BN mode, same "
+                "dropout masks); for rand top-k the expectation is estimated over the draws. "
+                "cos = cosine similarity (1 = same direction); bias = ‖E[ĝ] − g‖ / ‖g‖. Mean over "
+                "batches, after training.", ""]
+        last = bias["measure_epoch"].max()
+        b = bias[(bias.measure_epoch == last) & ((bias.budget_bits - 2.32).abs() < 1e-6)]
+        rows = []
+        for d in DATASETS:
+            for cut in CUTS:
+                for m in METHODS:
+                    s = b[(b.dataset == d) & (b.cut == cut) & (b.method == m)]
+                    if not len(s):
+                        continue
+                    rows.append([DATASETS[d].split(" / ")[1], cut, LABEL[m],
+                                 f"{s.cos_dev.mean():.4f}", f"{s.rel_bias_dev.mean():.4f}",
+                                 f"{s.cos_srv.mean():.4f}", f"{s.rel_bias_srv.mean():.4f}"])
+        out += [md_table(["data", "cut", "method", "cos device", "bias device", "cos server",
+                          "bias server"], rows), ""]
+    return out
+
+
+def agreement_section(runs, curves, errors):
+    out = ["## Where we agree with the paper, and where not", ""]
+    for d in DATASETS:
+        sel = runs[(runs.dataset == d) & (runs.network == "wireless")]
+        if not len(sel):
+            continue
+        finals = sel.assign(final=[r["eval"]["test_accuracy"].iloc[-1] for _, r in sel.iterrows()])
+        g = finals.groupby(["cut", "method"])["final"].mean()
+        for cut in CUTS:
+            if (cut, "none") not in g:
+                continue
+            comp = {m: g[(cut, m)] for m in METHODS if m != "none" and (cut, m) in g}
+            ranking = " > ".join(f"{PAPER[m]} {100 * comp[m]:.1f}"
+                                 for m in sorted(comp, key=comp.get, reverse=True))
+            line = (f"- {DATASETS[d]}, {cut} cut: uncompressed {100 * g[(cut, 'none')]:.1f}; "
+                    f"compressed ranking {ranking}.")
+            if d == "cifar10":
+                p = {m: paper_acc(curves, m, cut, 200) for m in comp}
+                line += " Paper at 200 epochs: " + " > ".join(
+                    f"{PAPER[m]} {100 * p[m]:.2f}" for m in sorted(p, key=p.get, reverse=True)) + "."
+            out.append(line)
+    return out + [""]
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("root", help="results/reproduce")
+    ap.add_argument("--md", default="results/REPRODUCTION.md")
+    ap.add_argument("--figures", default="results/figures")
+    ap.add_argument("--paper", default=os.path.join(here, "..", "..", "shared", "data", "paper"))
+    a = ap.parse_args()
+    if not os.path.isdir(a.paper):
+        sys.exit(f"reproduction: {a.paper}: the paper's CSV folder is missing (use --paper)")
+    runs = read_runs(a.root)
+    curves, paper_errors = read_paper(a.paper)
+    errors, bias = read_probe(a.root)
+    os.makedirs(a.figures, exist_ok=True)
+    md_dir = os.path.dirname(os.path.abspath(a.md))
+
+    def rel(p):
+        return os.path.relpath(os.path.abspath(p), md_dir)
+
+    lines = ["# Reproduction: mask-encoded sparsification against its baselines, on real data and "
+             "over simulated networks", "",
+             f"Generated by `analysis/reproduction.py` from the CSV under `{a.root}` (written by "
+             "`scripts/reproduce`); the paper's numbers are read from `../shared/data/paper/`. "
+             "Do not edit by hand: re-run `scripts/reproduce`.", ""]
+    lines += settings_section(runs)
+    plot_paper_curves(curves, os.path.join(a.figures, "paper_vgg19_cifar10_accuracy.png"))
+    for d in DATASETS:
+        if not len(runs[runs.dataset == d]):
+            continue
+        f = {k: os.path.join(a.figures, f"{d}_accuracy_vs_{k}.png") for k in ("epoch", "bytes", "time")}
+        plot_curves(runs, d, ["wireless"], "round", "epoch", f["epoch"])
+        plot_curves(runs, d, ["wireless"], "cum_bytes_up", "cumulative uplink bytes", f["bytes"],
+                    logx=True)
+        plot_curves(runs, d, list(NETWORKS), "sim_time_s", "simulated time (s)", f["time"])
+        lines += [f"## {DATASETS[d]}", "",
+                  f"![accuracy vs epoch]({rel(f['epoch'])})", "",
+                  f"![accuracy vs uplink bytes]({rel(f['bytes'])})", "",
+                  f"![accuracy vs simulated time]({rel(f['time'])})", ""]
+        if d == "cifar10":
+            lines += ["The paper's curves for comparison (200 epochs, full width, all 50000 images):",
+                      "", f"![paper curves]({rel(os.path.join(a.figures, 'paper_vgg19_cifar10_accuracy.png'))})",
+                      ""]
+        lines += accuracy_section(runs, curves, d)
+        lines += traffic_section(runs, curves, d)
+        lines += time_section(runs, d)
+    lines += probe_sections(errors, bias, paper_errors, a.figures, rel)
+    lines += agreement_section(runs, curves, errors)
+    table = runs.drop(columns=["eval", "manifest"]).assign(
+        final_accuracy=[r["eval"]["test_accuracy"].iloc[-1] for _, r in runs.iterrows()],
+        best_accuracy=[r["eval"]["test_accuracy"].max() for _, r in runs.iterrows()],
+        bytes_up=[r["eval"]["cum_bytes_up"].iloc[-1] for _, r in runs.iterrows()],
+        sim_time_s=[r["eval"]["sim_time_s"].iloc[-1] for _, r in runs.iterrows()])
+    table["dir"] = [os.path.relpath(p, a.root) for p in table["dir"]]
+    table.to_csv(os.path.join(a.figures, "runs.csv"), index=False, float_format="%.6g")
+    tmp = a.md + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("\n".join(lines).rstrip() + "\n")
+    os.replace(tmp, a.md)
+    print(f"reproduction: {len(runs)} runs -> {a.md}, figures in {a.figures}/")
+
+
+if __name__ == "__main__":
+    main()
