@@ -62,9 +62,9 @@ SplitTrainer::SplitTrainer(const ScenarioConfig& config)
     SetThreadCount(config.model.threads);
     // A replay needs the training set for the shard sizes only (the partition depends on labels).
     m_train = LoadDataset(config.dataset, true, config.seed);
-    m_trainBatches = std::make_unique<BatchMaker>(m_train, config.dataset);
     if (!m_replay)
     {
+        m_trainBatches = std::make_unique<BatchMaker>(m_train, config.dataset);
         m_test = LoadDataset(config.dataset, false, config.seed);
         m_testBatches = std::make_unique<BatchMaker>(m_test, config.dataset);
     }
