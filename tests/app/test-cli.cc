@@ -1,6 +1,7 @@
 // Tests of the slsim binary: malformed scenarios, determinism, sweeps (resume after SIGKILL,
 // MPI-style sharing). They run SLSIM_BINARY_DIR/slsim as a child process.
 #include "app/fs-util.h"
+#include "tests/test-support.h"
 
 #include <catch2/catch.hpp>
 
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 using namespace slsim;
+using namespace slsim::test;
 
 namespace
 {
@@ -25,47 +27,6 @@ namespace
 const std::string SLSIM = SLSIM_BINARY_DIR "/slsim";
 const std::string SRC = SLSIM_SOURCE_DIR;
 const std::string TESTS = SRC + "/tests/app";
-
-struct Result
-{
-    int rc;
-    std::string output; // stdout and stderr together
-};
-
-std::string
-TempDir()
-{
-    static const std::string dir = []
-    {
-        const std::string d = "/tmp/slsim-test-app-" + std::to_string(::getpid());
-        RemoveTree(d);
-        MakeDirectories(d);
-        return d;
-    }();
-    // Removed when the test process ends (kept while it runs, for the child processes).
-    static const struct Cleanup
-    {
-        ~Cleanup()
-        {
-            RemoveTree(dir);
-        }
-    } cleanup;
-    return dir;
-}
-
-/// Runs a shell command line, capturing its output.
-Result
-Shell(const std::string& cmd)
-{
-    const std::string log = TempDir() + "/shell.log";
-    const int status = std::system((cmd + " > " + log + " 2>&1").c_str());
-    Result r{WIFEXITED(status) ? WEXITSTATUS(status) : 128, ""};
-    std::ifstream in(log);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    r.output = ss.str();
-    return r;
-}
 
 size_t
 Lines(const std::string& s)

@@ -5,6 +5,7 @@
 #include "app/probe.h"
 #include "common/aligned-vector.h"
 #include "models/split-model.h"
+#include "tests/test-support.h"
 
 #include <catch2/catch.hpp>
 
@@ -20,46 +21,13 @@
 #include <unistd.h>
 
 using namespace slsim;
+using namespace slsim::test;
 
 namespace
 {
 
 const std::string SLSIM = SLSIM_BINARY_DIR "/slsim";
 const std::string SRC = SLSIM_SOURCE_DIR;
-
-std::string
-TempDir()
-{
-    static const std::string dir = []
-    {
-        const std::string d = "/tmp/slsim-test-probe-" + std::to_string(::getpid());
-        RemoveTree(d);
-        MakeDirectories(d);
-        return d;
-    }();
-    static const struct Cleanup
-    {
-        ~Cleanup()
-        {
-            RemoveTree(dir);
-        }
-    } cleanup;
-    return dir;
-}
-
-struct Result
-{
-    int rc;
-    std::string output;
-};
-
-Result
-Shell(const std::string& cmd)
-{
-    const std::string log = TempDir() + "/shell.log";
-    const int status = std::system((cmd + " > " + log + " 2>&1").c_str());
-    return Result{WIFEXITED(status) ? WEXITSTATUS(status) : 128, ReadTextFile(log)};
-}
 
 /// vgg11_bn (BN everywhere, dropout in the classifier) at width 1/16 on synthetic 3x32x32 data.
 std::string

@@ -2,6 +2,7 @@
 #include "app/device-resolver.h"
 #include "app/fs-util.h"
 #include "app/scenario-loader.h"
+#include "tests/test-support.h"
 #include "app/sweep.h"
 
 #include "common/error.h"
@@ -13,6 +14,7 @@
 #include <fstream>
 
 using namespace slsim;
+using slsim::test::ErrorOf;
 
 namespace
 {
@@ -26,19 +28,6 @@ Minimal()
                          "test");
 }
 
-std::string
-ErrorOf(const Json& doc)
-{
-    try
-    {
-        LoadScenario(doc, ".");
-    }
-    catch (const InputError& e)
-    {
-        return e.what();
-    }
-    return "";
-}
 
 } // namespace
 

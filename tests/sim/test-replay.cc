@@ -2,6 +2,7 @@
 // the CSVs a real run over the same network would, and refuses references it cannot stand for.
 #include "app/commands.h"
 #include "app/scenario-loader.h"
+#include "tests/test-support.h"
 #include "common/error.h"
 
 #include <catch2/catch.hpp>
@@ -13,6 +14,7 @@
 #include <sstream>
 
 using namespace slsim;
+using slsim::test::ErrorOf;
 
 namespace
 {
@@ -101,19 +103,6 @@ RequireSameCsv(const std::string& a, const std::string& b)
     }
 }
 
-std::string
-ErrorOf(const Json& doc)
-{
-    try
-    {
-        LoadScenario(doc, ".");
-    }
-    catch (const InputError& e)
-    {
-        return e.what();
-    }
-    return "";
-}
 
 } // namespace
 
