@@ -42,17 +42,34 @@ def read_runs(root):
         dataset, _, network = name.partition("-")
         if dataset not in DATASETS or network not in NETWORKS:
             continue
-        for point in sorted(glob.glob(os.path.join(sweep, "points", "*"))):
+        listed = os.path.join(sweep, "sweep-points.json")
+        ids = ([p["id"] for p in json.load(open(listed))["points"]] if os.path.exists(listed)
+               else [os.path.basename(p) for p in glob.glob(os.path.join(sweep, "points", "*"))])
+        for point in sorted(os.path.join(sweep, "points", i) for i in ids):
+            if not os.path.exists(os.path.join(point, "summary.csv")):
+                continue  # not run (yet)
             m = json.load(open(os.path.join(point, "manifest.json")))
             sc = m["scenario"]
             ev = pd.read_csv(os.path.join(point, "eval.csv"))
             steps = pd.read_csv(os.path.join(point, "steps.csv"),
-                                usecols=["round", "loss", "batch", "codec_rel_error", "comm_s",
-                                         "device_compute_s", "server_compute_s", "queue_s"])
+                                usecols=["sim_time_s", "round", "loss", "batch", "codec_rel_error",
+                                         "comm_s", "device_compute_s", "server_compute_s",
+                                         "queue_s", "cum_bytes_up", "cum_bytes_down"])
+            if ev.empty:  # diverged before the first evaluation: one row, accuracy unknown
+                last = steps.iloc[-1] if len(steps) else None
+                ev = pd.DataFrame([{
+                    "sim_time_s": last["sim_time_s"] if last is not None else 0.0, "round": 1,
+                    "steps": len(steps),
+                    "cum_bytes_up": last["cum_bytes_up"] if last is not None else 0,
+                    "cum_bytes_down": last["cum_bytes_down"] if last is not None else 0,
+                    "cum_bytes_sync": 0, "test_accuracy": math.nan, "test_loss": math.nan}])
             w = steps["batch"]
             loss = (steps["loss"] * w).groupby(steps["round"]).sum() / w.groupby(steps["round"]).sum()
             ev["train_loss"] = loss.reindex(ev["round"] - 1).to_numpy()
+            events = pd.read_csv(os.path.join(point, "events.csv"))
+            div = events[events["event"] == "diverged"]
             rows.append({
+                "diverged_epoch": int(div["round"].iloc[0]) + 1 if len(div) else 0,
                 "dataset": dataset, "network": network, "cut": sc["model"]["cut"],
                 "method": sc["codec"]["uplink"]["method"], "seed": sc["seed"], "dir": point,
                 "manifest": m, "eval": ev, "codec_rel_error": float(steps["codec_rel_error"].mean()),
@@ -355,11 +372,14 @@ def accuracy_section(runs, curves, dataset):
             e = sel[(sel.cut == cut) & (sel.method == m) & (sel.network == "edge")]
             if not len(w):
                 continue
-            finals = [r["eval"]["test_accuracy"].iloc[-1] for _, r in w.iterrows()]
+            finals = [r["eval"]["test_accuracy"].iloc[-1] for _, r in w.iterrows()
+                      if not r["diverged_epoch"]]
             bests = [r["eval"]["test_accuracy"].max() for _, r in w.iterrows()]
-            row = [cut, LABEL[m], mean_std(finals), mean_std(bests),
-                   "" if m == "none" else f"{100 * (sum(finals) / len(finals) - bmean):+.1f}",
-                   mean_std([r["eval"]["test_accuracy"].iloc[-1] for _, r in e.iterrows()])]
+            delta = (f"{100 * (sum(finals) / len(finals) - bmean):+.1f}" if finals else "")
+            row = [cut, LABEL[m], mean_std(finals) + diverged_note(w), mean_std(bests),
+                   "" if m == "none" else delta,
+                   mean_std([r["eval"]["test_accuracy"].iloc[-1] for _, r in e.iterrows()
+                             if not r["diverged_epoch"]]) + diverged_note(e)]
             if paper:
                 p200 = paper_acc(curves, m, cut, 200)
                 row += [pct(paper_acc(curves, m, cut, epochs)), pct(p200, 2),
@@ -374,6 +394,15 @@ def accuracy_section(runs, curves, dataset):
                 "the same data in another arrival order (SplitFed v2 serves requests first come, "
                 "first served), so their difference to the wireless runs is run-to-run variation."]
     return out + [""]
+
+
+def diverged_note(sel):
+    """" (diverged in epoch k)" for the runs of `sel` whose training diverged."""
+    k = [int(e) for e in sel["diverged_epoch"] if e]
+    if not k:
+        return ""
+    return (f" (diverged in epoch {', '.join(map(str, k))}" +
+            (f"; {len(k)} of {len(sel)} runs)" if len(sel) > 1 else ")"))
 
 
 def traffic_section(runs, curves, dataset):
@@ -540,7 +569,8 @@ def total_bytes(r):
 def agreement_section(runs, curves, errors, bias):
     out = ["## Where we agree with the paper, and where not", ""]
     for d in DATASETS:
-        sel = final_acc(runs[(runs.dataset == d) & (runs.network == "wireless")])
+        sel = final_acc(runs[(runs.dataset == d) & (runs.network == "wireless")
+                             & (runs.diverged_epoch == 0)])
         if not len(sel):
             continue
         g = sel.groupby(["cut", "method"])["final"].mean()
@@ -557,9 +587,15 @@ def agreement_section(runs, curves, errors, bias):
                 line += " Paper at 200 epochs: " + " > ".join(
                     f"{PAPER[m]} {100 * p[m]:.2f}" for m in sorted(p, key=p.get, reverse=True)) + "."
             out.append(line)
+    div = runs[runs.diverged_epoch > 0]
+    if len(div):
+        out.append("- Diverged (non-finite activations or loss; the run stops there and is left "
+                   "out of the rankings): " + ", ".join(
+                       f"{r['dataset']} {r['network']} {r['cut']} {PAPER[r['method']]} seed "
+                       f"{r['seed']} in epoch {r['diverged_epoch']}" for _, r in div.iterrows()) + ".")
     # Run-to-run variation: the same configuration trained twice (the edge network's arrival
     # order, or a second seed).
-    both = final_acc(runs[runs.seed == runs.seed.min()])
+    both = final_acc(runs[(runs.seed == runs.seed.min()) & (runs.diverged_epoch == 0)])
     piv = both.pivot_table(index=["dataset", "cut", "method"], columns="network", values="final")
     if {"wireless", "edge"} <= set(piv.columns):
         diff = (piv["wireless"] - piv["edge"]).abs().dropna()
@@ -598,7 +634,7 @@ def agreement_section(runs, curves, errors, bias):
                 "with the compression error, as Lemma 2 bounds it.")
     for d in DATASETS:
         for n in NETWORKS:
-            sel = runs[(runs.dataset == d) & (runs.network == n)]
+            sel = runs[(runs.dataset == d) & (runs.network == n) & (runs.diverged_epoch == 0)]
             base = sel[sel.method == "none"]
             ms = sel[sel.method == "ms"]
             if not len(base) or not len(ms):
@@ -610,7 +646,7 @@ def agreement_section(runs, curves, errors, bias):
                 ms.apply(lambda r: r["eval"]["sim_time_s"].iloc[-1], axis=1).mean()
             out.append(f"- Time ({DATASETS[d]}, {NETWORKS[n]}; the paper reports none): MS sends "
                        f"{up:.1f}× fewer uplink bytes than uncompressed, but only {tot:.1f}× fewer "
-                       f"bytes in all, and the same epochs take {t:.2f}× less simulated time "
+                       f"bytes in all, and the same epochs run {t:.2f}× faster in simulated time "
                        "(mean over cuts): the gradients come back uncompressed (fp32, as in the "
                        "paper) and the device compute does not shrink.")
     sel = runs[runs.dataset == "cifar10"]

@@ -178,6 +178,7 @@ RunCommand(const std::vector<std::string>& args)
                     {"steps", s.steps},
                     {"rounds", s.rounds},
                     {"dropouts", s.dropouts},
+                    {"diverged", s.diverged},
                     {"wall_time_s", s.wallTimeS},
                     {"training_wall_s", s.trainingWallS},
                     {"ns3_wall_s", s.ns3WallS}};
@@ -188,7 +189,8 @@ RunCommand(const std::vector<std::string>& args)
     if (!a.quiet)
     {
         std::cerr << "slsim: " << c.name << ": accuracy " << FormatDouble(s.finalAccuracy)
-                  << " after " << s.rounds << " rounds, " << FormatDouble(s.simTimeS)
+                  << " after " << s.rounds << " rounds" << (s.diverged ? " (diverged)" : "")
+                  << ", " << FormatDouble(s.simTimeS)
                   << " s simulated, " << (s.bytesUp + s.bytesDown + s.bytesSync) << " bytes, wall "
                   << FormatDouble(wall) << " s -> " << a.out << "/\n";
     }

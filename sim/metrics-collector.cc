@@ -138,12 +138,13 @@ MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targ
                   {"final_accuracy", "best_accuracy", "final_loss", "time_to_target_s",
                    "bytes_up_to_target", "bytes_up", "bytes_down", "bytes_sync", "sim_time_s",
                    "steps", "rounds", "dropouts", "wall_time_s", "training_wall_s",
-                   "ns3_wall_s"});
+                   "ns3_wall_s", "diverged"});
     sum.Add(summary.finalAccuracy).Add(summary.bestAccuracy).Add(summary.finalLoss)
         .Add(summary.timeToTargetS).Add(summary.bytesUpToTarget).Add(summary.bytesUp)
         .Add(summary.bytesDown).Add(summary.bytesSync).Add(summary.simTimeS)
         .Add(summary.steps).Add(summary.rounds).Add(summary.dropouts).Add(summary.wallTimeS)
-        .Add(summary.trainingWallS).Add(summary.ns3WallS);
+        .Add(summary.trainingWallS).Add(summary.ns3WallS)
+        .Add(static_cast<int64_t>(summary.diverged ? 1 : 0));
     sum.EndRow();
 
     // Commit only once every file is complete: a failed run leaves no result files.

@@ -78,9 +78,17 @@ RunScenario(const ScenarioConfig& config, const std::string& outDir)
 
     const double trainingBefore = trainer.TrainingWallSeconds();
     const auto loopStart = std::chrono::steady_clock::now();
+    RunSummary summary;
     try
     {
         ns3::Simulator::Run();
+    }
+    catch (const TrainingDiverged& e)
+    {
+        // Diverged training is a result, not a failure: the run ends at that instant and keeps
+        // everything measured before it.
+        summary.diverged = true;
+        metrics.Event(ns3::Simulator::Now().GetSeconds(), -1, "diverged", round);
     }
     catch (...)
     {
@@ -90,7 +98,6 @@ RunScenario(const ScenarioConfig& config, const std::string& outDir)
     }
     const std::chrono::duration<double> loop = std::chrono::steady_clock::now() - loopStart;
 
-    RunSummary summary;
     summary.simTimeS = ns3::Simulator::Now().GetSeconds();
     summary.rounds = round;
     summary.dropouts = server->Dropouts();

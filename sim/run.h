@@ -28,12 +28,15 @@ struct RunSummary
     int64_t steps = 0;
     int rounds = 0;
     int dropouts = 0;              // device-rounds skipped after a timeout
+    bool diverged = false;         // training produced NaN/inf: the run stopped there
     std::vector<std::vector<size_t>> labelHistograms; // [device][label], for the manifest
 };
 
 /// Runs the scenario and writes, atomically, into outDir (created if missing):
 ///   steps.csv (one row per training step), eval.csv (one row per evaluation),
 ///   summary.csv (one row), events.csv (drop-outs and re-joins), frames.csv if recordFrames.
+/// Training that diverges (non-finite activations, loss or gradients) ends the run at that
+/// simulated instant with an event "diverged" (device -1) and summary.diverged; it is not an error.
 /// Throws InputError for problems with input files (datasets) or outDir.
 RunSummary RunScenario(const ScenarioConfig& config, const std::string& outDir);
 

@@ -9,6 +9,24 @@
 
 namespace slsim
 {
+namespace
+{
+
+/// Throws TrainingDiverged when any of the n values is NaN or infinite.
+void
+RequireFinite(const float* x, size_t n, const std::string& what)
+{
+    for (size_t i = 0; i < n; ++i)
+    {
+        if (!std::isfinite(x[i]))
+        {
+            throw TrainingDiverged(what);
+        }
+    }
+}
+
+} // namespace
+
 
 /// Times a scope into the trainer's wall-clock account (reported as the training share).
 class SplitTrainer::WallTimer
@@ -202,6 +220,8 @@ SplitTrainer::DeviceForward(int d, std::vector<uint8_t>& body)
 
     const float* act = dev.model->Forward(dev.input.data(), dev.batch, true);
     const Shape cut = CutShapeOf(dev.batch);
+    RequireFinite(act, static_cast<size_t>(cut.Numel()),
+                  "device " + std::to_string(d) + ": non-finite cut activations");
 
     // Body: u32 batch, batch label bytes, then the uplink codec blob.
     ByteWriter w(body);
@@ -259,6 +279,12 @@ SplitTrainer::ServerStep(int copy, const uint8_t* body, size_t size, std::vector
     const LossResult loss = SoftmaxCrossEntropy(logits, m_labels.data(), static_cast<int>(batch),
                                                 m_classes, m_logitGrad.data());
     const float* cutGrad = server.Backward(m_logitGrad.data());
+    if (!std::isfinite(loss.loss))
+    {
+        throw TrainingDiverged("server: non-finite loss");
+    }
+    RequireFinite(cutGrad, static_cast<size_t>(shape.Numel()),
+                  "server: non-finite gradient of the cut activations");
     m_downlink->Encode(cutGrad, shape, grad, m_serverCodecRngs[static_cast<size_t>(copy)]);
     server.Step();
     return ServerResult{loss.loss, loss.correct, static_cast<int>(batch)};

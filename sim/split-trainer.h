@@ -18,10 +18,24 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace slsim
 {
+
+/// Training produced non-finite values (NaN or inf in the cut activations, the loss or the cut
+/// gradients). Not an input error: RunScenario ends the run at that instant and writes what it
+/// measured so far, with a "diverged" event.
+class TrainingDiverged : public std::runtime_error
+{
+  public:
+    explicit TrainingDiverged(const std::string& message)
+        : std::runtime_error(message)
+    {
+    }
+};
 
 /// What one device-side forward produced.
 struct ForwardResult

@@ -51,6 +51,10 @@ edge = write("e.json", {"base": base, "grid": grid, "set": {"devices.delay_ms": 
                                                             "devices.uplink_mbps": 2}})
 run(slsim, "sweep", wireless, "--out", os.path.join(root, "cifar10-wireless"), "-j", "2")
 run(slsim, "sweep", edge, "--out", os.path.join(root, "cifar10-edge"), "-j", "2")
+# A sweep whose training diverges: reported, left out of the rankings, no crash.
+diverging = write("d.json", {"base": base, "set": {"optimizer.lr": 100},
+                             "grid": {"codec.uplink": [{"method": "none"}, {"method": "ms"}]}})
+run(slsim, "sweep", diverging, "--out", os.path.join(root, "fashion-wireless"), "-j", "2")
 run(slsim, "probe", base, "--out", os.path.join(root, "probe", "cifar10-tiny-medium"),
     "--set", "model.cut=medium", "--train-epochs", "1", "--budgets", "2,3,4", "--batches", "2")
 
@@ -84,7 +88,9 @@ for line in text.splitlines():
 
 # The accuracy table holds the runs' final accuracies (mean over the two seeds).
 runs = pd.read_csv(os.path.join(figures, "runs.csv"))
-assert len(runs) == 45, len(runs)
+assert len(runs) == 47, len(runs)
+assert "| shallow | uncompressed | – (diverged in epoch 1) |" in text, "diverged run in the table"
+assert "- Diverged (non-finite activations or loss" in text
 w = runs[(runs.network == "wireless") & (runs.cut == "medium") & (runs["method"] == "ms")]
 assert len(w) == 2
 final = []

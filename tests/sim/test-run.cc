@@ -170,3 +170,29 @@ TEST_CASE("A device that drops out for good does not hang the run", "[sim][run][
     const auto eval = ReadCsv(dir + "/eval.csv");
     CHECK(eval.size() == 2);
 }
+
+TEST_CASE("Diverging training ends the run with a diverged event, not an error", "[sim][run]")
+{
+    for (const std::string method : {"none", "ms", "topk"})
+    {
+        ScenarioConfig c = Tiny("splitfed_v2", 2);
+        c.uplink.method = method;
+        c.optimizer.lr = 1e12; // blows the weights up within a few steps
+        c.training.epochs = 3;
+        const std::string dir = TempDir("diverge-" + method);
+        RunSummary s;
+        REQUIRE_NOTHROW(s = RunScenario(c, dir));
+        CHECK(s.diverged);
+        const auto steps = ReadCsv(dir + "/steps.csv");
+        CHECK(steps.size() < 3 * 12); // stopped early: 240 samples / 20 per batch = 12 steps/epoch
+        const auto events = ReadCsv(dir + "/events.csv");
+        REQUIRE(!events.empty());
+        CHECK(events.back().at("event") == "diverged");
+        CHECK(events.back().at("device") == "-1");
+        CHECK(ReadCsv(dir + "/summary.csv").at(0).at("diverged") == "1");
+    }
+    // A healthy run says so too.
+    const std::string dir = TempDir("no-diverge");
+    CHECK_FALSE(RunScenario(Tiny("splitfed_v2", 2), dir).diverged);
+    CHECK(ReadCsv(dir + "/summary.csv").at(0).at("diverged") == "0");
+}
