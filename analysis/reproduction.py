@@ -270,7 +270,13 @@ def error_table(errors, paper_errors, dataset, cut, epoch):
 def plot_errors(errors, paper_errors, epoch, path):
     sets = [(d, c) for d in DATASETS for c in CUTS
             if len(errors[(errors.dataset == d) & (errors.cut == c)])]
-    fig, axes = plt.subplots(1, len(sets) + 1, figsize=(3.3 * (len(sets) + 1), 3.4))
+    cols = min(4, len(sets) + 1)
+    rows = -(-(len(sets) + 1) // cols)
+    fig, grid = plt.subplots(rows, cols, figsize=(3.6 * cols, 3.2 * rows), squeeze=False)
+    axes = list(grid.flat)
+    for ax in axes[len(sets) + 1:]:
+        ax.axis("off")
+    axes = axes[:len(sets)] + [axes[len(sets)]]
     style = dict(STYLE, ms_best=("tab:orange", "-"))
     for ax, (d, c) in zip(axes, sets):
         g = error_means(errors, d, c, epoch).reset_index()
