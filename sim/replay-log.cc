@@ -1,11 +1,13 @@
 #include "sim/replay-log.h"
 
+#include "common/csv-reader.h"
 #include "common/error.h"
 
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <utility>
 #include <vector>
 
 namespace slsim
@@ -20,30 +22,32 @@ class NumberTable
     explicit NumberTable(const std::string& path)
         : m_path(path)
     {
-        std::ifstream in(path);
+        std::ifstream in(path, std::ios::binary);
         if (!in)
         {
             throw InputError("training.replay: " + path + ": cannot read (is it a finished run?)");
         }
-        std::string line;
-        if (!std::getline(in, line))
+        std::ostringstream text;
+        text << in.rdbuf();
+        auto rows = ParseCsv(text.str());
+        if (rows.empty())
         {
             throw InputError("training.replay: " + path + ": empty file");
         }
-        m_columns = Split(line);
-        while (std::getline(in, line))
+        m_columns = std::move(rows.front());
+        for (size_t i = 1; i < rows.size(); ++i)
         {
-            if (!line.empty())
+            if (rows[i].size() == 1 && rows[i][0].empty())
             {
-                m_rows.push_back(Split(line));
-                if (m_rows.back().size() != m_columns.size())
-                {
-                    throw InputError("training.replay: " + path + ": line "
-                                     + std::to_string(m_rows.size() + 1) + " has "
-                                     + std::to_string(m_rows.back().size()) + " fields, expected "
-                                     + std::to_string(m_columns.size()));
-                }
+                continue; // a blank line
             }
+            if (rows[i].size() != m_columns.size())
+            {
+                throw InputError("training.replay: " + path + ": line " + std::to_string(i + 1)
+                                 + " has " + std::to_string(rows[i].size()) + " fields, expected "
+                                 + std::to_string(m_columns.size()));
+            }
+            m_rows.push_back(std::move(rows[i]));
         }
     }
 
@@ -81,17 +85,6 @@ class NumberTable
     }
 
   private:
-    static std::vector<std::string> Split(const std::string& line)
-    {
-        std::vector<std::string> fields;
-        std::stringstream s(line);
-        for (std::string f; std::getline(s, f, ',');)
-        {
-            fields.push_back(f);
-        }
-        return fields;
-    }
-
     std::string m_path;
     std::vector<std::string> m_columns;
     std::vector<std::vector<std::string>> m_rows;
