@@ -27,7 +27,6 @@ RequireFinite(const float* x, size_t n, const std::string& what)
 
 } // namespace
 
-
 /// Times a scope into the trainer's wall-clock account (reported as the training share).
 class SplitTrainer::WallTimer
 {
@@ -482,21 +481,18 @@ SplitTrainer::ReplayForward(int d, int batch, std::vector<uint8_t>& body)
     // Body as in the real run: u32 batch, batch label bytes, the uplink blob (zeros). The filler
     // after the batch carries (device, step) so that ReplayServerStep finds its row without a
     // device id (sequential has one server copy for all devices).
-    Filler(*m_uplink, CutShapeOf(batch), m_scratchBlob);
+    const size_t blob = m_uplink->EncodedSize(CutShapeOf(batch));
+    const size_t end = body.size() + 4 + static_cast<size_t>(batch) + blob;
     ByteWriter w(body);
     w.PutU32(static_cast<uint32_t>(batch));
-    const size_t tagAt = body.size();
-    body.resize(body.size() + static_cast<size_t>(batch) + m_scratchBlob.size(), 0);
-    SLSIM_ASSERT(body.size() - tagAt >= 8);
-    std::vector<uint8_t> tag;
-    ByteWriter t(tag);
-    t.PutU32(static_cast<uint32_t>(d));
-    t.PutU32(dev.steps);
-    std::copy(tag.begin(), tag.end(), body.begin() + static_cast<std::ptrdiff_t>(tagAt));
+    w.PutU32(static_cast<uint32_t>(d));
+    w.PutU32(dev.steps);
+    SLSIM_ASSERT(body.size() <= end);
+    body.resize(end, 0);
 
     ForwardResult r;
     r.batch = batch;
-    r.activationBytes = m_scratchBlob.size();
+    r.activationBytes = blob;
     r.codecRelError = ref.codecRelError;
     return r;
 }

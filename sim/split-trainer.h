@@ -115,10 +115,6 @@ class SplitTrainer
     /// The server gave up on device d for the rest of its phase. A real run has nothing to undo;
     /// a replay throws InputError (its reference assumed the device finished every phase).
     void DeviceTimedOut(int d, double timeS) const;
-    bool Replaying() const
-    {
-        return m_replay != nullptr;
-    }
 
     /// Test accuracy and loss of deviceState + server copy `copy` (no simulated time passes).
     /// Replay: the reference's evaluation after as many steps as have completed here.
