@@ -48,24 +48,15 @@ Randomised(const CodecConfig& c)
     return c.method == "randtopk" || (c.method == "quantize" && c.stochastic);
 }
 
+/// Sum of a[i] * b[i] in double, for float or double vectors (mixed allowed).
+template <typename A, typename B>
 double
-Dot(const float* a, const float* b, size_t n)
+Dot(const A* a, const B* b, size_t n)
 {
     double s = 0;
     for (size_t i = 0; i < n; ++i)
     {
         s += static_cast<double>(a[i]) * static_cast<double>(b[i]);
-    }
-    return s;
-}
-
-double
-Dot(const double* a, const double* b, size_t n)
-{
-    double s = 0;
-    for (size_t i = 0; i < n; ++i)
-    {
-        s += a[i] * b[i];
     }
     return s;
 }
@@ -193,18 +184,15 @@ struct GradStats
     void Mean(double& cosMean, double& relBias) const
     {
         std::vector<double> mean(sum.size());
-        std::vector<double> r(sum.size());
         double bias = 0;
         for (size_t i = 0; i < sum.size(); ++i)
         {
             mean[i] = sum[i] / draws;
-            r[i] = (*ref)[i];
-            const double d = mean[i] - r[i];
+            const double d = mean[i] - static_cast<double>((*ref)[i]);
             bias += d * d;
         }
-        cosMean = Cosine(Dot(mean.data(), r.data(), r.size()), Dot(mean.data(), mean.data(),
-                                                                   mean.size()),
-                         refSq);
+        cosMean = Cosine(Dot(mean.data(), ref->data(), mean.size()),
+                         Dot(mean.data(), mean.data(), mean.size()), refSq);
         relBias = std::sqrt(bias) / std::sqrt(refSq);
     }
 };
