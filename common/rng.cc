@@ -28,9 +28,9 @@ uint64_t
 HashString(std::string_view s)
 {
     uint64_t h = 0xCBF29CE484222325ULL;
-    for (unsigned char c : s)
+    for (char c : s)
     {
-        h ^= c;
+        h ^= static_cast<unsigned char>(c); // bytes as 0..255 whatever char's signedness
         h *= 0x100000001B3ULL;
     }
     return h;

@@ -19,16 +19,18 @@ namespace slsim
 class Rng
 {
   public:
-    /// A stream for `purpose` (e.g. "init"), optional `index` (e.g. device id), from the run's seed.
+    /// A stream for `purpose` (e.g. "init") and optional `index` (e.g. a device id) from the
+    /// run's seed.
     Rng(uint64_t seed, std::string_view purpose, uint64_t index = 0);
 
     uint64_t NextU64();
     /// Uniform in [0, 1), 53 random bits.
     double Uniform();
-    /// Uniform integer in [0, n), unbiased (Lemire). n > 0.
+    /// Uniform integer in [0, n), unbiased (rejection sampling, then x % n). n > 0.
     uint64_t UniformInt(uint64_t n);
     /// Standard normal (Box-Muller with a cached second value).
     double Normal();
+
     /// Fisher-Yates shuffle.
     template <typename T>
     void Shuffle(std::vector<T>& v)
