@@ -1,5 +1,6 @@
 #include "app/fs-util.h"
 
+#include "common/atomic-file.h"
 #include "common/error.h"
 
 #include <algorithm>
@@ -64,22 +65,7 @@ ReadTextFile(const std::string& path)
 void
 WriteFileAtomicShared(const std::string& path, const std::string& content)
 {
-    const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        out << content;
-        out.flush();
-        if (!out)
-        {
-            std::remove(tmp.c_str());
-            throw InputError(path + ": cannot write file");
-        }
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    {
-        std::remove(tmp.c_str());
-        throw InputError(path + ": cannot write file (rename failed)");
-    }
+    WriteFileAtomic(path, content);
 }
 
 std::vector<std::string>

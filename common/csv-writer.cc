@@ -4,10 +4,21 @@
 
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 
 namespace slsim
 {
+namespace
+{
+
+template <typename Int>
+std::string_view
+FormatInteger(char (&buf)[24], Int v)
+{
+    const auto res = std::to_chars(buf, buf + sizeof(buf), v);
+    return std::string_view(buf, static_cast<size_t>(res.ptr - buf));
+}
+
+} // namespace
 
 std::string
 FormatDouble(double v)
@@ -25,41 +36,10 @@ FormatDouble(double v)
     return std::string(buf, res.ptr);
 }
 
-void
-WriteFileAtomic(const std::string& path, const std::string& content)
-{
-    const std::string tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out)
-        {
-            throw InputError(path + ": cannot open for writing");
-        }
-        out.write(content.data(), static_cast<std::streamsize>(content.size()));
-        out.flush();
-        if (!out)
-        {
-            std::remove(tmp.c_str());
-            throw InputError(path + ": write failed");
-        }
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    {
-        std::remove(tmp.c_str());
-        throw InputError(path + ": cannot rename temporary file into place");
-    }
-}
-
 CsvWriter::CsvWriter(const std::string& path, const std::vector<std::string>& columns)
-    : m_path(path),
-      m_tmpPath(path + ".tmp"),
-      m_out(m_tmpPath, std::ios::binary | std::ios::trunc),
+    : m_file(path),
       m_columns(columns.size())
 {
-    if (!m_out)
-    {
-        throw InputError(path + ": cannot open for writing");
-    }
     for (const auto& c : columns)
     {
         Add(c);
@@ -67,21 +47,12 @@ CsvWriter::CsvWriter(const std::string& path, const std::vector<std::string>& co
     EndRow();
 }
 
-CsvWriter::~CsvWriter()
-{
-    if (!m_committed)
-    {
-        m_out.close();
-        std::remove(m_tmpPath.c_str());
-    }
-}
-
 void
 CsvWriter::Separator()
 {
     if (m_field++ > 0)
     {
-        m_out.put(',');
+        m_file.Write(",");
     }
 }
 
@@ -89,7 +60,7 @@ CsvWriter&
 CsvWriter::Add(double v)
 {
     Separator();
-    m_out << FormatDouble(v);
+    m_file.Write(FormatDouble(v));
     return *this;
 }
 
@@ -97,7 +68,8 @@ CsvWriter&
 CsvWriter::Add(int64_t v)
 {
     Separator();
-    m_out << v;
+    char buf[24];
+    m_file.Write(FormatInteger(buf, v));
     return *this;
 }
 
@@ -105,7 +77,8 @@ CsvWriter&
 CsvWriter::Add(uint64_t v)
 {
     Separator();
-    m_out << v;
+    char buf[24];
+    m_file.Write(FormatInteger(buf, v));
     return *this;
 }
 
@@ -113,29 +86,30 @@ CsvWriter&
 CsvWriter::Add(const std::string& v)
 {
     Separator();
-    if (v.find_first_of(",\"\n") == std::string::npos)
+    if (v.find_first_of(",\"\r\n") == std::string::npos)
     {
-        m_out << v;
+        m_file.Write(v);
         return *this;
     }
-    m_out.put('"');
+    std::string quoted = "\"";
     for (char c : v)
     {
         if (c == '"')
         {
-            m_out.put('"');
+            quoted += '"'; // RFC 4180: a quote inside a quoted field is doubled
         }
-        m_out.put(c);
+        quoted += c;
     }
-    m_out.put('"');
+    quoted += '"';
+    m_file.Write(quoted);
     return *this;
 }
 
 void
 CsvWriter::EndRow()
 {
-    SLSIM_ASSERT_MSG(m_field == m_columns, m_path.c_str());
-    m_out.put('\n');
+    SLSIM_ASSERT_MSG(m_field == m_columns, m_file.Path().c_str());
+    m_file.Write("\n");
     m_field = 0;
 }
 
@@ -143,17 +117,7 @@ void
 CsvWriter::Commit()
 {
     SLSIM_ASSERT(m_field == 0);
-    m_out.flush();
-    if (!m_out)
-    {
-        throw InputError(m_path + ": write failed");
-    }
-    m_out.close();
-    if (std::rename(m_tmpPath.c_str(), m_path.c_str()) != 0)
-    {
-        throw InputError(m_path + ": cannot rename temporary file into place");
-    }
-    m_committed = true;
+    m_file.Commit();
 }
 
 } // namespace slsim

@@ -1,5 +1,6 @@
 #include "models/data/readers.h"
 
+#include "common/csv-reader.h"
 #include "common/error.h"
 
 #include <zlib.h>
@@ -244,6 +245,38 @@ ReadCifar10Batch(const std::string& path, Dataset& out)
     }
 }
 
+namespace
+{
+
+/// One digits field: digits with an optional ".0..." fraction (the sklearn file writes floats such
+/// as 0.0 and 15.0); -1 when it is anything else. At most 6 digits, so no overflow.
+int
+DigitsValue(const std::string& field)
+{
+    size_t p = 0;
+    int v = 0;
+    while (p < field.size() && field[p] >= '0' && field[p] <= '9' && p < 6)
+    {
+        v = v * 10 + (field[p] - '0');
+        ++p;
+    }
+    if (p == 0)
+    {
+        return -1;
+    }
+    if (p < field.size() && field[p] == '.')
+    {
+        ++p;
+        while (p < field.size() && field[p] == '0')
+        {
+            ++p;
+        }
+    }
+    return p == field.size() ? v : -1;
+}
+
+} // namespace
+
 Dataset
 ReadDigitsCsv(const std::string& path)
 {
@@ -254,91 +287,49 @@ ReadDigitsCsv(const std::string& path)
     d.height = 8;
     d.width = 8;
     d.classes = 10;
-    size_t pos = 0;
-    size_t line = 0;
-    int values[65];
-    while (pos < b.size())
+    CsvOptions options;
+    options.comments = true;
+    options.skipBlankLines = true;
+    options.trimSpaces = true;
+    const auto rows = ReadCsv(std::string(b.begin(), b.end()), path, options);
+    for (const CsvRow& row : rows)
     {
-        ++line;
-        size_t end = pos;
-        while (end < b.size() && b[end] != '\n')
+        if (row.fields.size() > 65)
         {
-            ++end;
+            throw CsvError(path, row.line, "more than 65 fields (expected 64 pixels and a label)");
         }
-        size_t lineEnd = end;
-        if (lineEnd > pos && b[lineEnd - 1] == '\r')
+        int values[65];
+        for (size_t i = 0; i < row.fields.size(); ++i)
         {
-            --lineEnd;
+            values[i] = DigitsValue(row.fields[i]);
+            if (values[i] < 0)
+            {
+                throw CsvError(path, row.line,
+                               "field " + std::to_string(i + 1) + " is not a non-negative integer");
+            }
         }
-        if (lineEnd > pos)
+        if (row.fields.size() != 65)
         {
-            int count = 0;
-            size_t p = pos;
-            while (p <= lineEnd)
-            {
-                // One field: optional spaces, digits with an optional ".0" fraction (the sklearn
-                // file writes floats such as 0.0 and 15.0).
-                while (p < lineEnd && b[p] == ' ')
-                {
-                    ++p;
-                }
-                long v = 0;
-                size_t digits = 0;
-                while (p < lineEnd && b[p] >= '0' && b[p] <= '9' && digits < 6)
-                {
-                    v = v * 10 + (b[p] - '0');
-                    ++p;
-                    ++digits;
-                }
-                if (p < lineEnd && b[p] == '.')
-                {
-                    ++p;
-                    while (p < lineEnd && b[p] == '0')
-                    {
-                        ++p;
-                    }
-                }
-                while (p < lineEnd && b[p] == ' ')
-                {
-                    ++p;
-                }
-                if (digits == 0 || (p < lineEnd && b[p] != ','))
-                {
-                    throw InputError(path + ":" + std::to_string(line) + ": field "
-                                     + std::to_string(count + 1)
-                                     + " is not a non-negative integer");
-                }
-                if (count == 65)
-                {
-                    throw InputError(path + ":" + std::to_string(line)
-                                     + ": more than 65 fields (expected 64 pixels and a label)");
-                }
-                values[count++] = static_cast<int>(v);
-                ++p; // skip the comma (or step past the end)
-            }
-            if (count != 65)
-            {
-                throw InputError(path + ":" + std::to_string(line) + ": " + std::to_string(count)
-                                 + " fields (expected 64 pixels and a label)");
-            }
-            for (int i = 0; i < 64; ++i)
-            {
-                if (values[i] > 16)
-                {
-                    throw InputError(path + ":" + std::to_string(line) + ": pixel "
-                                     + std::to_string(values[i]) + " out of range 0..16");
-                }
-                // 0..16 -> 0..255: round(v * 255 / 16), half up (v = 8 gives 127.5 -> 128).
-                d.pixels.push_back(static_cast<uint8_t>((values[i] * 255 + 8) / 16));
-            }
-            if (values[64] > 9)
-            {
-                throw InputError(path + ":" + std::to_string(line) + ": label "
-                                 + std::to_string(values[64]) + " out of range 0..9");
-            }
-            d.labels.push_back(static_cast<uint8_t>(values[64]));
+            throw CsvError(path, row.line,
+                           std::to_string(row.fields.size())
+                               + " fields (expected 64 pixels and a label)");
         }
-        pos = end + 1;
+        for (int i = 0; i < 64; ++i)
+        {
+            if (values[i] > 16)
+            {
+                throw CsvError(path, row.line,
+                               "pixel " + std::to_string(values[i]) + " out of range 0..16");
+            }
+            // 0..16 -> 0..255: round(v * 255 / 16), half up (v = 8 gives 127.5 -> 128).
+            d.pixels.push_back(static_cast<uint8_t>((values[i] * 255 + 8) / 16));
+        }
+        if (values[64] > 9)
+        {
+            throw CsvError(path, row.line,
+                           "label " + std::to_string(values[64]) + " out of range 0..9");
+        }
+        d.labels.push_back(static_cast<uint8_t>(values[64]));
     }
     if (d.labels.empty())
     {
