@@ -18,29 +18,36 @@ template <typename T, size_t ALIGN = 64>
 struct AlignedAllocator
 {
     using value_type = T;
+
     template <typename U>
     struct rebind
     {
         using other = AlignedAllocator<U, ALIGN>;
     };
+
     AlignedAllocator() = default;
+
     template <typename U>
     AlignedAllocator(const AlignedAllocator<U, ALIGN>&) noexcept
     {
     }
+
     T* allocate(size_t n)
     {
         return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t(ALIGN)));
     }
+
     void deallocate(T* p, size_t) noexcept
     {
         ::operator delete(p, std::align_val_t(ALIGN));
     }
+
     template <typename U>
     bool operator==(const AlignedAllocator<U, ALIGN>&) const noexcept
     {
         return true;
     }
+
     template <typename U>
     bool operator!=(const AlignedAllocator<U, ALIGN>&) const noexcept
     {

@@ -1,9 +1,11 @@
 // Error types shared by every module.
 //
-// - InputError: untrusted input was wrong (scenario JSON, CLI flag, file, bytes). `main` catches it,
-//   prints the one-line message and exits with code 2. The message names the JSON path or the file.
+// - InputError: untrusted input was wrong (scenario JSON, CLI flag, file, bytes). `main` catches
+//   it, prints the one-line message and exits with code 2. The message names the JSON path or the
+//   file.
 // - DecodeError: a malformed wire blob (a kind of InputError).
-// - SLSIM_ASSERT: programmer invariants, on in every build type (NS_ASSERT is compiled out in our code).
+// - SLSIM_ASSERT: programmer invariants, on in every build type (NS_ASSERT is compiled out in
+//   our code).
 #ifndef SLSIM_COMMON_ERROR_H
 #define SLSIM_COMMON_ERROR_H
 

@@ -14,10 +14,12 @@ struct Shape
     std::vector<int64_t> dims;
 
     Shape() = default;
+
     Shape(std::initializer_list<int64_t> d)
         : dims(d)
     {
     }
+
     explicit Shape(std::vector<int64_t> d)
         : dims(std::move(d))
     {
@@ -54,6 +56,7 @@ struct Shape
     {
         return dims == o.dims;
     }
+
     bool operator!=(const Shape& o) const
     {
         return dims != o.dims;
