@@ -73,7 +73,7 @@ TEST_CASE("transforms: Uniform, UniformInt, Shuffle and Normal goldens", "[commo
     }
 }
 
-TEST_CASE("UniformInt covers [0, n) evenly", "[common][rng]")
+TEST_CASE("UniformInt covers 0..n-1 evenly", "[common][rng]")
 {
     Rng r(3, "uniform-int");
     uint64_t counts[6] = {};
