@@ -6,7 +6,11 @@
 #include "scratch-dir.h"
 
 #include <catch2/catch.hpp>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
 #include <filesystem>
+#include <sys/resource.h>
 
 using namespace slsim;
 using slsim::test::ScratchDir;
@@ -82,4 +86,32 @@ TEST_CASE("AtomicFile failures name the file and leave no partial file", "[commo
     CHECK(dir.Names() == std::vector<std::string>{"taken"});
     CHECK_THROWS_AS(WriteFileAtomic(target, "x"), InputError);
     CHECK(dir.Names() == std::vector<std::string>{"taken"});
+}
+
+TEST_CASE("AtomicFile: a write the disk refuses leaves neither a partial file nor a temporary",
+          "[common][atomic-file]")
+{
+    // A file-size limit makes write(2) fail with EFBIG part-way, as a full disk would (SIGXFSZ
+    // ignored so that the process survives it); both are restored before any CHECK.
+    ScratchDir dir("atomic-efbig");
+    const std::string path = dir.File("big.csv");
+    rlimit old{};
+    REQUIRE(::getrlimit(RLIMIT_FSIZE, &old) == 0);
+    const auto oldHandler = std::signal(SIGXFSZ, SIG_IGN);
+    rlimit small = old;
+    small.rlim_cur = 1000;
+    REQUIRE(::setrlimit(RLIMIT_FSIZE, &small) == 0);
+    std::string message;
+    try
+    {
+        WriteFileAtomic(path, std::string(100000, 'x'));
+    }
+    catch (const InputError& e)
+    {
+        message = e.what();
+    }
+    ::setrlimit(RLIMIT_FSIZE, &old);
+    std::signal(SIGXFSZ, oldHandler);
+    CHECK(message == path + ": write failed (" + std::strerror(EFBIG) + ")");
+    CHECK(dir.Names().empty());
 }
