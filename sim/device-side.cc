@@ -1,0 +1,109 @@
+#include "sim/device-side.h"
+
+#include "common/error.h"
+#include "sim/messages.h"
+#include "sim/scenario-config.h"
+
+namespace slsim
+{
+
+TrainingDevice::TrainingDevice(const ScenarioConfig& config, int d,
+                               std::shared_ptr<const TrainingData> data,
+                               std::vector<uint32_t> shard, std::unique_ptr<Partition> model,
+                               WallAccount* wall)
+    : m_config(config),
+      m_id(d),
+      m_data(std::move(data)),
+      m_cursor(std::move(shard), config.training.batchSize,
+               Rng(config.seed, "shuffle", static_cast<uint64_t>(d))),
+      m_augment(config.seed, "augment", static_cast<uint64_t>(d)),
+      m_codecRng(config.seed, "codec-device", static_cast<uint64_t>(d)),
+      m_model(std::move(model)),
+      m_uplink(MakeCodec(config.uplink)),
+      m_sync(MakeCodec(config.sync)),
+      m_wall(wall)
+{
+    m_model->SetInputGradientNeeded(false);
+}
+
+void
+TrainingDevice::SetRound(int round)
+{
+    m_model->SetLearningRate(LearningRateAt(m_config.optimizer, round));
+}
+
+ForwardResult
+TrainingDevice::Forward(std::vector<uint8_t>& body)
+{
+    WallAccount::Scope timer(m_wall);
+    size_t batch = 0;
+    const uint32_t* indices = m_cursor.Next(batch);
+    const Shape in = m_model->InputShape();
+    m_input.resize(batch * static_cast<size_t>(in.Numel()));
+    m_labels.resize(batch);
+    m_data->trainBatches->Make(indices, batch, m_config.dataset.augment, m_augment,
+                               m_input.data(), m_labels.data());
+    m_batch = static_cast<int>(batch);
+
+    const float* act = m_model->Forward(m_input.data(), m_batch, true);
+    Shape cut = m_model->OutputShape();
+    cut.dims.insert(cut.dims.begin(), static_cast<int64_t>(batch));
+    const auto n = static_cast<size_t>(cut.Numel());
+    RequireFinite(act, n, "device " + std::to_string(m_id) + ": non-finite cut activations");
+
+    m_uplink->Encode(act, cut, m_blob, m_codecRng);
+    WriteActivationsBody(m_labels, m_blob, body);
+
+    ForwardResult r;
+    r.batch = m_batch;
+    r.activationBytes = m_blob.size();
+    // What the server will see, to measure the codec's error on this message.
+    m_uplink->Decode(m_blob.data(), m_blob.size(), m_decoded);
+    r.codecRelError = RelativeL2Error(act, m_decoded.data(), n);
+    return r;
+}
+
+void
+TrainingDevice::Backward(const uint8_t* body, size_t size)
+{
+    WallAccount::Scope timer(m_wall);
+    const Shape shape = DecodeAny(body, size, m_decoded);
+    if (shape.Numel() != m_batch * m_model->OutputShape().Numel())
+    {
+        throw DecodeError("gradient message: shape " + shape.ToString() + " does not match");
+    }
+    m_gradient.assign(m_decoded.begin(), m_decoded.end());
+    m_model->Backward(m_gradient.data()); // straight-through the uplink codec
+    m_model->Step();
+}
+
+std::vector<float>
+TrainingDevice::State() const
+{
+    std::vector<float> state(m_model->StateSize());
+    m_model->GetState(state.data());
+    return state;
+}
+
+void
+TrainingDevice::EncodeState(std::vector<uint8_t>& out)
+{
+    const std::vector<float> state = State();
+    WallAccount::Scope timer(m_wall);
+    m_sync->Encode(state.data(), Shape{static_cast<int64_t>(state.size())}, out, m_codecRng);
+}
+
+void
+TrainingDevice::LoadState(const uint8_t* blob, size_t size)
+{
+    WallAccount::Scope timer(m_wall);
+    const Shape shape = DecodeAny(blob, size, m_decoded);
+    if (static_cast<size_t>(shape.Numel()) != m_model->StateSize())
+    {
+        throw DecodeError("weights message: " + std::to_string(shape.Numel()) +
+                          " values, expected " + std::to_string(m_model->StateSize()));
+    }
+    m_model->SetState(m_decoded.data());
+}
+
+} // namespace slsim
