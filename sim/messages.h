@@ -21,8 +21,8 @@
 //               02 00 00 00 | 03 07 | aa bb cc.
 //   ACTIVATIONS in a network-only replay (sim/replay-sides.h): the same size as the real run's body,
 //               u32 batch B, u32 device, u32 step, then zeros up to 4 + B + the codec's EncodedSize.
-//               Example: B = 2, device 1, step 5, a 3-byte blob is
-//               02 00 00 00 | 01 00 00 00 | 05 00 00 00 (the 9 bytes of the real body, then none).
+//               Example: B = 2, device 1, step 5, a 10-byte blob (the real body: 4 + 2 + 10 = 16
+//               bytes) is 02 00 00 00 | 01 00 00 00 | 05 00 00 00 | 00 00 00 00.
 //   GRADIENT    (server -> device) the downlink codec blob of dLoss/d(cut activations), alone
 //   WEIGHTS     (device -> server) the sync codec blob of the device-side state, alone
 //   DONE        (device -> server) empty (phase finished, no weights asked for)
