@@ -7,6 +7,7 @@
 #include "compression/codec.h"
 #include "models/data/dataset.h"
 #include "models/split-model.h"
+#include "sim/split-pass.h"
 
 #include <algorithm>
 #include <chrono>
@@ -108,9 +109,9 @@ class PassRunner
         m.device->SetState(m_devState.data());
         m.server->SetState(m_srvState.data());
         m.device->SetInputGradientNeeded(false);
+        // The split pass of sim/split-pass.h, as the training sides run it, without optimizer steps.
         const float* act = m.device->Forward(input, batch, true);
-        Shape cut = m.device->OutputShape();
-        cut.dims.insert(cut.dims.begin(), static_cast<int64_t>(batch));
+        const Shape cut = CutShape(*m.device, batch);
         const size_t n = static_cast<size_t>(cut.Numel());
         if (x)
         {
@@ -118,24 +119,21 @@ class PassRunner
         }
         if (codec)
         {
-            codec->Encode(act, cut, m_blob, *codecRng);
-            codec->Decode(m_blob.data(), m_blob.size(), m_decoded);
+            r.actRelL2 = CodecRoundTrip(*codec, act, cut, *codecRng, m_blob, m_decoded);
             m_serverInput.assign(m_decoded.begin(), m_decoded.end());
-            r.actRelL2 = RelativeL2Error(act, m_decoded.data(), n);
         }
         else
         {
             m_serverInput.assign(act, act + n);
             r.actRelL2 = 0;
         }
-        const float* logits = m.server->Forward(m_serverInput.data(), batch, true);
-        const int classes = static_cast<int>(m.server->OutputShape().Numel());
-        m_logitGrad.resize(static_cast<size_t>(batch) * static_cast<size_t>(classes));
-        r.loss = SoftmaxCrossEntropy(logits, labels, batch, classes, m_logitGrad.data()).loss;
-        const float* cutGrad = m.server->Backward(m_logitGrad.data());
+        const float* cutGrad = nullptr;
+        r.loss = ServerForwardBackward(*m.server, m_serverInput.data(), labels, batch, m_logitGrad,
+                                       cutGrad)
+                     .loss;
         const float* gs = m.server->Gradients();
         r.gSrv.assign(gs, gs + m.server->ParameterCount());
-        m.device->Backward(cutGrad); // straight through the codec, as sim/split-trainer.cc does
+        m.device->Backward(cutGrad); // straight through the codec
         const float* gd = m.device->Gradients();
         r.gDev.assign(gd, gd + m.device->ParameterCount());
     }
@@ -514,7 +512,6 @@ RunProbe(const ScenarioConfig& config, const ProbeOptions& options, const std::s
     std::iota(all.begin(), all.end(), 0u);
     AlignedVector<float> batchInput, logitGrad;
     std::vector<int32_t> batchLabels;
-    const int classes = train.classes;
     size_t nextMeasure = 0;
     if (measureAt[nextMeasure] == 0)
     {
@@ -538,12 +535,10 @@ RunProbe(const ScenarioConfig& config, const ProbeOptions& options, const std::s
                        batchLabels.data());
             const int ib = static_cast<int>(b);
             const float* act = trained.device->Forward(batchInput.data(), ib, true);
-            const float* logits = trained.server->Forward(act, ib, true);
-            logitGrad.resize(b * static_cast<size_t>(classes));
-            const LossResult r =
-                SoftmaxCrossEntropy(logits, batchLabels.data(), ib, classes, logitGrad.data());
+            const float* cutGrad = nullptr;
+            const LossResult r = ServerForwardBackward(*trained.server, act, batchLabels.data(),
+                                                       ib, logitGrad, cutGrad);
             lossSum += r.loss * static_cast<double>(b);
-            const float* cutGrad = trained.server->Backward(logitGrad.data());
             trained.server->Step();
             trained.device->Backward(cutGrad);
             trained.device->Step();

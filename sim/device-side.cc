@@ -3,6 +3,7 @@
 #include "common/error.h"
 #include "sim/messages.h"
 #include "sim/scenario-config.h"
+#include "sim/split-pass.h"
 
 namespace slsim
 {
@@ -46,20 +47,16 @@ TrainingDevice::Forward(std::vector<uint8_t>& body)
     m_batch = static_cast<int>(batch);
 
     const float* act = m_model->Forward(m_input.data(), m_batch, true);
-    Shape cut = m_model->OutputShape();
-    cut.dims.insert(cut.dims.begin(), static_cast<int64_t>(batch));
-    const auto n = static_cast<size_t>(cut.Numel());
-    RequireFinite(act, n, "device " + std::to_string(m_id) + ": non-finite cut activations");
-
-    m_uplink->Encode(act, cut, m_blob, m_codecRng);
-    WriteActivationsBody(m_labels, m_blob, body);
+    const Shape cut = CutShape(*m_model, m_batch);
+    RequireFinite(act, static_cast<size_t>(cut.Numel()),
+                  "device " + std::to_string(m_id) + ": non-finite cut activations");
 
     ForwardResult r;
+    // Decoded as the server will see it, to measure the codec's error on this message.
+    r.codecRelError = CodecRoundTrip(*m_uplink, act, cut, m_codecRng, m_blob, m_decoded);
     r.batch = m_batch;
     r.activationBytes = m_blob.size();
-    // What the server will see, to measure the codec's error on this message.
-    m_uplink->Decode(m_blob.data(), m_blob.size(), m_decoded);
-    r.codecRelError = RelativeL2Error(act, m_decoded.data(), n);
+    WriteActivationsBody(m_labels, m_blob, body);
     return r;
 }
 

@@ -5,6 +5,7 @@
 #include "sim/fed-avg.h"
 #include "sim/messages.h"
 #include "sim/scenario-config.h"
+#include "sim/split-pass.h"
 
 #include <algorithm>
 #include <cmath>
@@ -78,11 +79,9 @@ TrainingServer::Step(int d, const uint8_t* body, size_t size, std::vector<uint8_
         throw DecodeError("uplink message: activation shape " + shape.ToString() +
                           " does not match the batch");
     }
-    const float* logits = server.Forward(AlignedDecoded(), static_cast<int>(batch), true);
-    m_logitGrad.resize(static_cast<size_t>(batch) * static_cast<size_t>(m_classes));
-    const LossResult loss = SoftmaxCrossEntropy(logits, m_labels.data(), static_cast<int>(batch),
-                                                m_classes, m_logitGrad.data());
-    const float* cutGrad = server.Backward(m_logitGrad.data());
+    const float* cutGrad = nullptr;
+    const LossResult loss = ServerForwardBackward(server, AlignedDecoded(), m_labels.data(),
+                                                  static_cast<int>(batch), m_logitGrad, cutGrad);
     if (!std::isfinite(loss.loss))
     {
         throw TrainingDiverged("server: non-finite loss");
@@ -172,10 +171,8 @@ TrainingServer::Evaluate(const std::vector<float>* agreed)
         const float* act = m_evalDevice->Forward(m_evalInput.data(), static_cast<int>(b), false);
         if (m_config.training.compressEval)
         {
-            Shape cut = m_evalDevice->OutputShape();
-            cut.dims.insert(cut.dims.begin(), static_cast<int64_t>(b));
-            m_uplink->Encode(act, cut, m_blob, evalCodecRng);
-            m_uplink->Decode(m_blob.data(), m_blob.size(), m_decoded);
+            CodecRoundTrip(*m_uplink, act, CutShape(*m_evalDevice, static_cast<int>(b)),
+                           evalCodecRng, m_blob, m_decoded);
             act = AlignedDecoded();
         }
         const float* logits = server.Forward(act, static_cast<int>(b), false);
