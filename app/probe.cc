@@ -109,7 +109,7 @@ class PassRunner
         m.device->SetState(m_devState.data());
         m.server->SetState(m_srvState.data());
         m.device->SetInputGradientNeeded(false);
-        // The split pass of sim/split-pass.h, as the training sides run it, without optimizer steps.
+        // The split pass of sim/split-pass.h as the training sides run it, without optimizer steps.
         const float* act = m.device->Forward(input, batch, true);
         const Shape cut = CutShape(*m.device, batch);
         const size_t n = static_cast<size_t>(cut.Numel());

@@ -20,8 +20,8 @@ class ComputeModel
     ComputeModel() = default;
     /// perSample: the FLOPs of the partition this machine runs; gflops: its speed (> 0).
     ComputeModel(Flops perSample, double gflops)
-        : m_flops(perSample),
-          m_gflops(gflops)
+        : m_flops(perSample)
+        , m_gflops(gflops)
     {
     }
 

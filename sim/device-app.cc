@@ -29,7 +29,8 @@ DeviceApp::GetTypeId()
                           ns3::IntegerValue(0), ns3::MakeIntegerAccessor(&DeviceApp::m_device),
                           ns3::MakeIntegerChecker<int>(0))
             .AddAttribute("ServerAddress", "The server's IPv4 address.",
-                          ns3::Ipv4AddressValue(), ns3::MakeIpv4AddressAccessor(&DeviceApp::m_server),
+                          ns3::Ipv4AddressValue(),
+                          ns3::MakeIpv4AddressAccessor(&DeviceApp::m_server),
                           ns3::MakeIpv4AddressChecker())
             .AddAttribute("Port", "The server's TCP port.", ns3::UintegerValue(0),
                           ns3::MakeUintegerAccessor(&DeviceApp::m_port),
@@ -116,7 +117,8 @@ DeviceApp::Send(MessageKind kind, uint8_t flags, uint32_t step, const std::vecto
     h.step = step;
     WriteMessageHeader(h, m_header);
     m_sender->Send(m_header, body);
-    m_frameSent(FrameRecord{kind, m_device, true, FRAME_PREFIX_BYTES + m_header.size() + body.size()});
+    m_frameSent(
+        FrameRecord{kind, m_device, true, FRAME_PREFIX_BYTES + m_header.size() + body.size()});
 }
 
 void

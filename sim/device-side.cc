@@ -12,17 +12,17 @@ TrainingDevice::TrainingDevice(const ScenarioConfig& config, int d,
                                std::shared_ptr<const TrainingData> data,
                                std::vector<uint32_t> shard, std::unique_ptr<Partition> model,
                                WallAccount* wall)
-    : m_config(config),
-      m_id(d),
-      m_data(std::move(data)),
-      m_cursor(std::move(shard), config.training.batchSize,
-               Rng(config.seed, "shuffle", static_cast<uint64_t>(d))),
-      m_augment(config.seed, "augment", static_cast<uint64_t>(d)),
-      m_codecRng(config.seed, "codec-device", static_cast<uint64_t>(d)),
-      m_model(std::move(model)),
-      m_uplink(MakeCodec(config.uplink)),
-      m_sync(MakeCodec(config.sync)),
-      m_wall(wall)
+    : m_config(config)
+    , m_id(d)
+    , m_data(std::move(data))
+    , m_cursor(std::move(shard), config.training.batchSize,
+               Rng(config.seed, "shuffle", static_cast<uint64_t>(d)))
+    , m_augment(config.seed, "augment", static_cast<uint64_t>(d))
+    , m_codecRng(config.seed, "codec-device", static_cast<uint64_t>(d))
+    , m_model(std::move(model))
+    , m_uplink(MakeCodec(config.uplink))
+    , m_sync(MakeCodec(config.sync))
+    , m_wall(wall)
 {
     m_model->SetInputGradientNeeded(false);
 }
@@ -42,8 +42,8 @@ TrainingDevice::Forward(std::vector<uint8_t>& body)
     const Shape in = m_model->InputShape();
     m_input.resize(batch * static_cast<size_t>(in.Numel()));
     m_labels.resize(batch);
-    m_data->trainBatches->Make(indices, batch, m_config.dataset.augment, m_augment,
-                               m_input.data(), m_labels.data());
+    m_data->trainBatches->Make(indices, batch, m_config.dataset.augment, m_augment, m_input.data(),
+                               m_labels.data());
     m_batch = static_cast<int>(batch);
 
     const float* act = m_model->Forward(m_input.data(), m_batch, true);
@@ -97,8 +97,8 @@ TrainingDevice::LoadState(const uint8_t* blob, size_t size)
     const Shape shape = DecodeAny(blob, size, m_decoded);
     if (static_cast<size_t>(shape.Numel()) != m_model->StateSize())
     {
-        throw DecodeError("weights message: " + std::to_string(shape.Numel()) +
-                          " values, expected " + std::to_string(m_model->StateSize()));
+        throw DecodeError("weights message: " + std::to_string(shape.Numel()) + " values, expected "
+                          + std::to_string(m_model->StateSize()));
     }
     m_model->SetState(m_decoded.data());
 }

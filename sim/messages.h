@@ -15,12 +15,12 @@
 //
 // Body by kind:
 //   HELLO       (device -> server) empty
-//   ACTIVATIONS (device -> server) u32 batch B (1 .. 2^20), B label bytes (one u8 class per sample),
-//               then the uplink codec blob of the cut activations (self-describing: its own header
-//               carries the shape). Example: B = 2, labels 3 and 7, a 3-byte blob aa bb cc is
-//               02 00 00 00 | 03 07 | aa bb cc.
-//   ACTIVATIONS in a network-only replay (sim/replay-sides.h): the same size as the real run's body,
-//               u32 batch B, u32 device, u32 step, then zeros up to 4 + B + the codec's EncodedSize.
+//   ACTIVATIONS (device -> server) u32 batch B (1 .. 2^20), B label bytes (one u8 class per
+//               sample), then the uplink codec blob of the cut activations (self-describing: its
+//               own header carries the shape). Example: B = 2, labels 3 and 7, a 3-byte blob
+//               aa bb cc is 02 00 00 00 | 03 07 | aa bb cc.
+//   ACTIVATIONS in a network-only replay (sim/replay-sides.h): the real run's body size, u32
+//               batch B, u32 device, u32 step, then zeros up to 4 + B + the codec's EncodedSize.
 //               Example: B = 2, device 1, step 5, a 10-byte blob (the real body: 4 + 2 + 10 = 16
 //               bytes) is 02 00 00 00 | 01 00 00 00 | 05 00 00 00 | 00 00 00 00.
 //   GRADIENT    (server -> device) the downlink codec blob of dLoss/d(cut activations), alone

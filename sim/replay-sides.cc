@@ -23,13 +23,13 @@ WithBatch(Shape perSample, int batch)
 
 ReplayDevice::ReplayDevice(const ScenarioConfig& config, int d, std::vector<uint32_t> shard,
                            const ReplayShapes& shapes, std::shared_ptr<ReplayProgress> progress)
-    : m_id(d),
-      m_cursor(std::move(shard), config.training.batchSize,
-               Rng(config.seed, "shuffle", static_cast<uint64_t>(d))),
-      m_shapes(shapes),
-      m_progress(std::move(progress)),
-      m_uplink(MakeCodec(config.uplink)),
-      m_sync(MakeCodec(config.sync))
+    : m_id(d)
+    , m_cursor(std::move(shard), config.training.batchSize,
+               Rng(config.seed, "shuffle", static_cast<uint64_t>(d)))
+    , m_shapes(shapes)
+    , m_progress(std::move(progress))
+    , m_uplink(MakeCodec(config.uplink))
+    , m_sync(MakeCodec(config.sync))
 {
 }
 
@@ -42,9 +42,9 @@ ReplayDevice::Forward(std::vector<uint8_t>& body)
     const ReplayLog::Step& ref = m_progress->log.StepOf(m_id, m_round, m_steps);
     if (ref.batch != static_cast<int>(batch))
     {
-        throw InputError("training.replay: step " + std::to_string(m_steps) + " of device " +
-                         std::to_string(m_id) + " has batch " + std::to_string(batch) +
-                         ", the reference's " + std::to_string(ref.batch));
+        throw InputError("training.replay: step " + std::to_string(m_steps) + " of device "
+                         + std::to_string(m_id) + " has batch " + std::to_string(batch)
+                         + ", the reference's " + std::to_string(ref.batch));
     }
     const size_t blob = m_uplink->EncodedSize(WithBatch(m_shapes.cut, static_cast<int>(batch)));
     WriteReplayActivationsBody(
@@ -71,10 +71,10 @@ ReplayDevice::EncodeState(std::vector<uint8_t>& out)
 
 ReplayServer::ReplayServer(const ScenarioConfig& config, const ReplayShapes& shapes,
                            std::shared_ptr<ReplayProgress> progress)
-    : m_shapes(shapes),
-      m_progress(std::move(progress)),
-      m_downlink(MakeCodec(config.downlink)),
-      m_sync(MakeCodec(config.sync))
+    : m_shapes(shapes)
+    , m_progress(std::move(progress))
+    , m_downlink(MakeCodec(config.downlink))
+    , m_sync(MakeCodec(config.sync))
 {
 }
 
@@ -82,10 +82,9 @@ ServerResult
 ReplayServer::Step(int, const uint8_t* body, size_t size, std::vector<uint8_t>& gradient)
 {
     const ReplayActivationsBody b = ReadReplayActivationsBody(body, size);
-    const ReplayLog::Step& ref =
-        m_progress->log.StepOf(static_cast<int>(b.device), m_round, b.step);
-    gradient.assign(
-        m_downlink->EncodedSize(WithBatch(m_shapes.cut, static_cast<int>(b.batch))), 0);
+    const ReplayLog::Step& ref
+        = m_progress->log.StepOf(static_cast<int>(b.device), m_round, b.step);
+    gradient.assign(m_downlink->EncodedSize(WithBatch(m_shapes.cut, static_cast<int>(b.batch))), 0);
     // batch_accuracy was written as correct / batch: the count comes back exactly.
     const auto correct = static_cast<int>(std::llround(ref.batchAccuracy * b.batch));
     return ServerResult{ref.loss, correct, static_cast<int>(b.batch)};
@@ -100,11 +99,11 @@ ReplayServer::EncodeState(const std::vector<float>&, std::vector<uint8_t>& out)
 void
 ReplayServer::DeviceTimedOut(int d, double timeS)
 {
-    throw InputError("training.replay: device " + std::to_string(d) + " timed out at " +
-                     FormatDouble(timeS) + " s simulated (round " + std::to_string(m_round) +
-                     "); the reference's training assumes every device finishes every "
-                     "phase, so it does not hold on this network (raise faults.timeout_s or "
-                     "run without replay)");
+    throw InputError("training.replay: device " + std::to_string(d) + " timed out at "
+                     + FormatDouble(timeS) + " s simulated (round " + std::to_string(m_round)
+                     + "); the reference's training assumes every device finishes every "
+                       "phase, so it does not hold on this network (raise faults.timeout_s or "
+                       "run without replay)");
 }
 
 EvalResult

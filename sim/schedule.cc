@@ -10,8 +10,7 @@ namespace slsim
 {
 
 void
-HandOff(const std::map<int, std::vector<uint8_t>>& reports, ServerSide& server,
-        AgreedState& agreed)
+HandOff(const std::map<int, std::vector<uint8_t>>& reports, ServerSide& server, AgreedState& agreed)
 {
     SLSIM_ASSERT(!reports.empty());
     // The weights go on to the next device as they came.
@@ -98,10 +97,10 @@ class SplitFedSchedule : public Schedule
 {
   public:
     SplitFedSchedule(const ScheduleContext& context, bool perDeviceServer)
-        : m_context(context),
-          m_perDeviceServer(perDeviceServer),
-          m_remaining(context.stepsPerEpoch.size(), 0),
-          m_planned(context.stepsPerEpoch.size(), 0)
+        : m_context(context)
+        , m_perDeviceServer(perDeviceServer)
+        , m_remaining(context.stepsPerEpoch.size(), 0)
+        , m_planned(context.stepsPerEpoch.size(), 0)
     {
     }
     void BeginRound() override

@@ -61,7 +61,8 @@ class Schedule
     /// The phase ended with `reports` (device -> WEIGHTS body, at least one): sets `agreed` (and
     /// the server's copies) to what the next phase starts from.
     virtual void ClosePhase(const std::map<int, std::vector<uint8_t>>& reports, ServerSide& server,
-                            AgreedState& agreed) = 0;
+                            AgreedState& agreed)
+        = 0;
     /// true: one server-side model copy per device; false: one shared copy.
     virtual bool PerDeviceServerCopies() const = 0;
     /// true when training does not depend on the order in which activations arrive, so that a

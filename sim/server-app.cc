@@ -48,7 +48,8 @@ ServerApp::GetTypeId()
             .AddAttribute("EvalEveryRounds",
                           "Evaluate after every this many rounds and at the end "
                           "(training.eval_every_rounds).",
-                          ns3::IntegerValue(1), ns3::MakeIntegerAccessor(&ServerApp::m_evalEveryRounds),
+                          ns3::IntegerValue(1),
+                          ns3::MakeIntegerAccessor(&ServerApp::m_evalEveryRounds),
                           ns3::MakeIntegerChecker<int>())
             .AddAttribute("TimeBudgetS",
                           "Finish at the first phase end at or after this simulated time "

@@ -18,18 +18,18 @@ TrainingServer::TrainingServer(const ScenarioConfig& config,
                                std::vector<std::unique_ptr<Partition>> copies,
                                std::unique_ptr<Partition> evalDevice,
                                const TrainingDevice* firstDevice, WallAccount* wall)
-    : m_config(config),
-      m_data(std::move(data)),
-      m_copies(std::move(copies)),
-      m_evalDevice(std::move(evalDevice)),
-      m_firstDevice(firstDevice),
-      m_wall(wall),
-      m_uplink(MakeCodec(config.uplink)),
-      m_downlink(MakeCodec(config.downlink)),
-      m_sync(MakeCodec(config.sync)),
-      m_stateRng(config.seed, "codec"),
-      m_classes(m_data->train.classes),
-      m_stateSize(m_evalDevice->StateSize())
+    : m_config(config)
+    , m_data(std::move(data))
+    , m_copies(std::move(copies))
+    , m_evalDevice(std::move(evalDevice))
+    , m_firstDevice(firstDevice)
+    , m_wall(wall)
+    , m_uplink(MakeCodec(config.uplink))
+    , m_downlink(MakeCodec(config.downlink))
+    , m_sync(MakeCodec(config.sync))
+    , m_stateRng(config.seed, "codec")
+    , m_classes(m_data->train.classes)
+    , m_stateSize(m_evalDevice->StateSize())
 {
     SLSIM_ASSERT(!m_copies.empty());
     for (size_t c = 0; c < m_copies.size(); ++c)
@@ -76,8 +76,8 @@ TrainingServer::Step(int d, const uint8_t* body, size_t size, std::vector<uint8_
     const int64_t perSample = server.InputShape().Numel();
     if (shape.Numel() != static_cast<int64_t>(batch) * perSample)
     {
-        throw DecodeError("uplink message: activation shape " + shape.ToString() +
-                          " does not match the batch");
+        throw DecodeError("uplink message: activation shape " + shape.ToString()
+                          + " does not match the batch");
     }
     const float* cutGrad = nullptr;
     const LossResult loss = ServerForwardBackward(server, AlignedDecoded(), m_labels.data(),
@@ -100,8 +100,8 @@ TrainingServer::DecodeState(const uint8_t* blob, size_t size, std::vector<float>
     const Shape shape = DecodeAny(blob, size, state);
     if (static_cast<size_t>(shape.Numel()) != m_stateSize)
     {
-        throw DecodeError("weights message: " + std::to_string(shape.Numel()) +
-                          " values, expected " + std::to_string(m_stateSize));
+        throw DecodeError("weights message: " + std::to_string(shape.Numel()) + " values, expected "
+                          + std::to_string(m_stateSize));
     }
 }
 
@@ -176,8 +176,8 @@ TrainingServer::Evaluate(const std::vector<float>* agreed)
             act = AlignedDecoded();
         }
         const float* logits = server.Forward(act, static_cast<int>(b), false);
-        const LossResult r =
-            SoftmaxCrossEntropy(logits, m_labels.data(), static_cast<int>(b), m_classes, nullptr);
+        const LossResult r
+            = SoftmaxCrossEntropy(logits, m_labels.data(), static_cast<int>(b), m_classes, nullptr);
         lossSum += r.loss * static_cast<double>(b);
         correct += static_cast<size_t>(r.correct);
     }

@@ -49,15 +49,16 @@ class ServerSide
     /// step on d's server copy; writes the GRADIENT body (the downlink codec blob of the gradient
     /// w.r.t. the cut activations) into `gradient`. Throws DecodeError on a malformed body.
     virtual ServerResult Step(int d, const uint8_t* body, size_t size,
-                              std::vector<uint8_t>& gradient) = 0;
+                              std::vector<uint8_t>& gradient)
+        = 0;
     /// Decodes a WEIGHTS body (a device-side state through the sync codec).
     virtual void DecodeState(const uint8_t* blob, size_t size, std::vector<float>& state) = 0;
     /// Encodes a device-side state (e.g. an average) through the sync codec for a START body.
     virtual void EncodeState(const std::vector<float>& state, std::vector<uint8_t>& out) = 0;
     /// FedAvg of the server copies of `devices` weighted by `samples` (their shard sizes),
     /// installed on every copy. Nothing to do with one shared copy.
-    virtual void AverageCopies(const std::vector<int>& devices,
-                               const std::vector<size_t>& samples) = 0;
+    virtual void AverageCopies(const std::vector<int>& devices, const std::vector<size_t>& samples)
+        = 0;
     /// The server gave up on device d for the rest of its phase at simulated time timeS.
     virtual void DeviceTimedOut(int d, double timeS) = 0;
     /// Test accuracy and loss of the device-side state `agreed` (null: none agreed yet) with

@@ -33,8 +33,7 @@ double CodecRoundTrip(Codec& codec, const float* x, const Shape& shape, Rng& rng
 /// `labels`, backward to the cut. `logitGrad` is scratch; `cutGrad` receives the gradient w.r.t.
 /// the cut (the server's buffer, batch * cut floats, valid until its next pass). No optimizer step.
 LossResult ServerForwardBackward(Partition& server, const float* cut, const int32_t* labels,
-                                 int batch, AlignedVector<float>& logitGrad,
-                                 const float*& cutGrad);
+                                 int batch, AlignedVector<float>& logitGrad, const float*& cutGrad);
 
 } // namespace slsim
 

@@ -47,8 +47,8 @@ class WallAccount
     {
       public:
         explicit Scope(WallAccount* account)
-            : m_account(account),
-              m_start(std::chrono::steady_clock::now())
+            : m_account(account)
+            , m_start(std::chrono::steady_clock::now())
         {
         }
         ~Scope()

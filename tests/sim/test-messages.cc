@@ -25,13 +25,12 @@ TEST_CASE("message header: the worked example of messages.h, byte for byte")
     w.PutU32(static_cast<uint32_t>(header.size() + body.size())); // the frame prefix
     w.PutBytes(header.data(), header.size());
     w.PutBytes(body.data(), body.size());
-    const std::vector<uint8_t> expected = {
-        0x15, 0x00, 0x00, 0x00,                         // prefix: 21 payload bytes
-        0x02, 0x00, 0x00, 0x00,                         // ACTIVATIONS, flags 0, reserved
-        0x03, 0x00, 0x00, 0x00,                         // device 3
-        0x07, 0x00, 0x00, 0x00,                         // phase 7
-        0x01, 0x00, 0x00, 0x00,                         // step 1
-        0xa1, 0xa2, 0xa3, 0xa4, 0xa5};                  // body
+    const std::vector<uint8_t> expected = {0x15, 0x00, 0x00, 0x00, // prefix: 21 payload bytes
+                                           0x02, 0x00, 0x00, 0x00, // ACTIVATIONS, flags 0, reserved
+                                           0x03, 0x00, 0x00, 0x00, // device 3
+                                           0x07, 0x00, 0x00, 0x00, // phase 7
+                                           0x01, 0x00, 0x00, 0x00, // step 1
+                                           0xa1, 0xa2, 0xa3, 0xa4, 0xa5}; // body
     CHECK(frame == expected);
     CHECK(header.size() == MESSAGE_HEADER_BYTES);
     CHECK(frame.size() == FRAME_PREFIX_BYTES + MESSAGE_HEADER_BYTES + body.size());
@@ -85,8 +84,8 @@ TEST_CASE("ACTIVATIONS body: the worked example of messages.h, byte for byte")
     // B = 2, labels 3 and 7, a 3-byte blob aa bb cc
     std::vector<uint8_t> body = {0xee}; // the writer appends
     WriteActivationsBody({3, 7}, {0xaa, 0xbb, 0xcc}, body);
-    const std::vector<uint8_t> expected = {0xee, 0x02, 0x00, 0x00, 0x00, 0x03, 0x07,
-                                           0xaa, 0xbb, 0xcc};
+    const std::vector<uint8_t> expected
+        = {0xee, 0x02, 0x00, 0x00, 0x00, 0x03, 0x07, 0xaa, 0xbb, 0xcc};
     CHECK(body == expected);
 
     const ActivationsBody a = ReadActivationsBody(body.data() + 1, body.size() - 1);

@@ -123,8 +123,8 @@ TEST_CASE("metrics collector: one step's row from device and server signals")
 
     const auto frames = Rows((dir / "frames.csv").string());
     CHECK(frames.size() == 6);
-    CHECK(frames[1] == std::vector<std::string>{"1.125", "activations", "1", "up",
-                                                std::to_string(actBytes)});
+    CHECK(frames[1]
+          == std::vector<std::string>{"1.125", "activations", "1", "up", std::to_string(actBytes)});
     std::filesystem::remove_all(dir);
 }
 

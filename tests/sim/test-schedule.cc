@@ -41,8 +41,7 @@ class FakeServer : public ServerSide
         out = Blob(state);
         ++encoded;
     }
-    void AverageCopies(const std::vector<int>& devices,
-                       const std::vector<size_t>& samples) override
+    void AverageCopies(const std::vector<int>& devices, const std::vector<size_t>& samples) override
     {
         copiesAveraged = devices;
         copySamples = samples;
@@ -126,8 +125,8 @@ class ReverseToySchedule : public Schedule
     int m_next = -1;
 };
 
-const bool TOY_REGISTERED = RegisterSchedule(
-    "toy_reverse", [](const ScheduleContext& c) { return std::make_unique<ReverseToySchedule>(c); });
+const bool TOY_REGISTERED = RegisterSchedule("toy_reverse", [](const ScheduleContext& c)
+                                             { return std::make_unique<ReverseToySchedule>(c); });
 
 } // namespace
 
@@ -223,8 +222,8 @@ TEST_CASE("schedule registry: kinds, replay validity, unknown kinds, a toy sched
 {
     REQUIRE(TOY_REGISTERED);
     const auto kinds = ScheduleKinds();
-    CHECK(kinds == std::vector<std::string>{"sequential", "splitfed_v1", "splitfed_v2",
-                                            "toy_reverse"});
+    CHECK(kinds
+          == std::vector<std::string>{"sequential", "splitfed_v1", "splitfed_v2", "toy_reverse"});
     CHECK(ScheduleSupportsReplay("sequential"));
     CHECK(ScheduleSupportsReplay("splitfed_v1"));
     CHECK_FALSE(ScheduleSupportsReplay("splitfed_v2"));

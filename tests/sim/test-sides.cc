@@ -45,8 +45,8 @@ TEST_CASE("sides: one split step through the ACTIVATIONS and GRADIENT bodies")
     Sides sides = BuildSides(config);
     REQUIRE(sides.Devices() == 2);
     CHECK(sides.devices[0]->ShardSize() + sides.devices[1]->ShardSize() == 120);
-    CHECK(sides.devices[0]->StepsPerEpoch() ==
-          static_cast<int>((sides.devices[0]->ShardSize() + 15) / 16));
+    CHECK(sides.devices[0]->StepsPerEpoch()
+          == static_cast<int>((sides.devices[0]->ShardSize() + 15) / 16));
 
     DeviceSide& device = *sides.devices[1];
     std::vector<uint8_t> body;
@@ -68,8 +68,8 @@ TEST_CASE("sides: one split step through the ACTIVATIONS and GRADIENT bodies")
     CHECK(s.correct <= 16);
     std::vector<float> g, x;
     // the gradient has the shape of the cut activations it answers
-    CHECK(DecodeAny(gradient.data(), gradient.size(), g).dims ==
-          DecodeAny(a.blob, a.blobSize, x).dims);
+    CHECK(DecodeAny(gradient.data(), gradient.size(), g).dims
+          == DecodeAny(a.blob, a.blobSize, x).dims);
     device.Backward(gradient.data(), gradient.size());
 
     // a malformed body is a DecodeError, not a crash
