@@ -85,6 +85,11 @@ class TrainingDevice : public DeviceSide
 
     /// The current device-side state (parameters and BN statistics).
     std::vector<float> State() const;
+    /// The device-side partition (for inspection: shapes, state).
+    const Partition& Model() const
+    {
+        return *m_model;
+    }
 
   private:
     const ScenarioConfig& m_config;

@@ -96,6 +96,12 @@ class TrainingServer : public ServerSide
     }
     EvalResult Evaluate(const std::vector<float>* agreed) override;
 
+    /// Server copy c (for inspection: shapes, state).
+    const Partition& Copy(int c) const
+    {
+        return *m_copies[static_cast<size_t>(c)];
+    }
+
   private:
     /// Copies m_decoded into the aligned model-input buffer.
     const float* AlignedDecoded();
