@@ -44,6 +44,7 @@ BuildSides(const ScenarioConfig& config)
     shapes.deviceFlops = first.device->FlopsPerSample();
     shapes.serverFlops = first.server->FlopsPerSample();
 
+    const TrainingDevice* firstDevice = nullptr; // evaluated before any state is agreed on
     for (int d = 0; d < devices; ++d)
     {
         std::vector<uint32_t> shard = std::move(shards[static_cast<size_t>(d)]);
@@ -54,9 +55,11 @@ BuildSides(const ScenarioConfig& config)
         }
         else
         {
-            sides.devices.push_back(std::make_unique<TrainingDevice>(
+            auto device = std::make_unique<TrainingDevice>(
                 config, d, data, std::move(shard),
-                BuildSplitModel(model, config.optimizer, config.seed).device, sides.wall.get()));
+                BuildSplitModel(model, config.optimizer, config.seed).device, sides.wall.get());
+            firstDevice = firstDevice ? firstDevice : device.get();
+            sides.devices.push_back(std::move(device));
         }
     }
 
@@ -82,9 +85,9 @@ BuildSides(const ScenarioConfig& config)
         {
             servers.push_back(BuildSplitModel(model, config.optimizer, config.seed).server);
         }
-        sides.server = std::make_unique<TrainingServer>(
-            config, data, std::move(servers), std::move(first.device),
-            static_cast<const TrainingDevice*>(sides.devices[0].get()), sides.wall.get());
+        sides.server = std::make_unique<TrainingServer>(config, data, std::move(servers),
+                                                        std::move(first.device), firstDevice,
+                                                        sides.wall.get());
     }
     for (auto& d : sides.devices)
     {
