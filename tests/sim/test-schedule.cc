@@ -1,14 +1,20 @@
 // Schedules (sim/schedule.h): phases of sequential and SplitFed, time-outs, the phase end (FedAvg
 // weighted by shard size, hand-off, server copies), replay validity, and the registry, to which
-// this file adds a toy schedule (the whole of what a new schedule takes: one class, one row).
+// this file adds a toy schedule (the whole of what a new schedule takes: one class, one row) and
+// runs it through the apps.
 #include "common/error.h"
 #include "sim/fed-avg.h"
+#include "sim/run.h"
 #include "sim/schedule.h"
 #include "sim/server-side.h"
+#include "tests/sim/tiny-scenario.h"
 
 #include <catch2/catch.hpp>
 
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 using namespace slsim;
 
@@ -245,4 +251,32 @@ TEST_CASE("schedule registry: kinds, replay validity, unknown kinds, a toy sched
     CHECK(toy->NextPhase().devices == Plan{{1, 2}});
     CHECK(toy->NextPhase().devices == Plan{{0, 2}});
     CHECK(toy->NextPhase().devices.empty());
+}
+
+TEST_CASE("schedule registry: the toy schedule runs a whole scenario through the apps")
+{
+    ScenarioConfig c = Tiny("toy_reverse", 3);
+    c.training.epochs = 1;
+    const auto dir = std::filesystem::temp_directory_path() / "slsim-test-toy-schedule";
+    std::filesystem::remove_all(dir);
+    const RunSummary s = RunScenario(c, dir.string());
+    CHECK(s.steps == 6); // 3 devices, 2 steps each
+    CHECK(s.rounds == 1);
+    // steps.csv: device 2 first, then 1, then 0 (column 5, "device")
+    std::ifstream in((dir / "steps.csv").string());
+    std::string line;
+    std::getline(in, line);
+    std::vector<std::string> order;
+    while (std::getline(in, line))
+    {
+        std::stringstream cells(line);
+        std::string cell;
+        for (int i = 0; i < 5; ++i)
+        {
+            std::getline(cells, cell, ',');
+        }
+        order.push_back(cell);
+    }
+    CHECK(order == std::vector<std::string>{"2", "2", "1", "1", "0", "0"});
+    std::filesystem::remove_all(dir);
 }
