@@ -9,9 +9,8 @@ namespace slsim
 {
 
 TrainingDevice::TrainingDevice(const ScenarioConfig& config, int d,
-                               std::shared_ptr<const TrainingData> data,
-                               std::vector<uint32_t> shard, std::unique_ptr<Partition> model,
-                               WallAccount* wall)
+                               std::shared_ptr<TrainingData> data, std::vector<uint32_t> shard,
+                               std::unique_ptr<Partition> model, WallAccount* wall)
     : m_config(config)
     , m_id(d)
     , m_data(std::move(data))
@@ -53,10 +52,11 @@ TrainingDevice::Forward(std::vector<uint8_t>& body)
 
     ForwardResult r;
     // Decoded as the server will see it, to measure the codec's error on this message.
-    r.codecRelError = CodecRoundTrip(*m_uplink, act, cut, m_codecRng, m_blob, m_decoded);
+    SplitScratch& s = m_data->scratch;
+    r.codecRelError = CodecRoundTrip(*m_uplink, act, cut, m_codecRng, s.blob, s.decoded);
     r.batch = m_batch;
-    r.activationBytes = m_blob.size();
-    WriteActivationsBody(m_labels, m_blob, body);
+    r.activationBytes = s.blob.size();
+    WriteActivationsBody(m_labels, s.blob, body);
     return r;
 }
 
@@ -64,13 +64,14 @@ void
 TrainingDevice::Backward(const uint8_t* body, size_t size)
 {
     WallAccount::Scope timer(m_wall);
-    const Shape shape = DecodeAny(body, size, m_decoded);
+    SplitScratch& s = m_data->scratch;
+    const Shape shape = DecodeAny(body, size, s.decoded);
     if (shape.Numel() != m_batch * m_model->OutputShape().Numel())
     {
         throw DecodeError("gradient message: shape " + shape.ToString() + " does not match");
     }
-    m_gradient.assign(m_decoded.begin(), m_decoded.end());
-    m_model->Backward(m_gradient.data()); // straight-through the uplink codec
+    s.modelInput.assign(s.decoded.begin(), s.decoded.end());
+    m_model->Backward(s.modelInput.data()); // straight-through the uplink codec
     m_model->Step();
 }
 
@@ -94,13 +95,14 @@ void
 TrainingDevice::LoadState(const uint8_t* blob, size_t size)
 {
     WallAccount::Scope timer(m_wall);
-    const Shape shape = DecodeAny(blob, size, m_decoded);
+    std::vector<float>& state = m_data->scratch.decoded;
+    const Shape shape = DecodeAny(blob, size, state);
     if (static_cast<size_t>(shape.Numel()) != m_model->StateSize())
     {
         throw DecodeError("weights message: " + std::to_string(shape.Numel()) + " values, expected "
                           + std::to_string(m_model->StateSize()));
     }
-    m_model->SetState(m_decoded.data());
+    m_model->SetState(state.data());
 }
 
 } // namespace slsim

@@ -61,7 +61,7 @@ class TrainingDevice : public DeviceSide
     /// Device d of the scenario: `model` is its device-side partition (seeded init), `shard` its
     /// sample indices into data->train. Its streams: Rng(seed, "shuffle" / "augment" /
     /// "codec-device", d).
-    TrainingDevice(const ScenarioConfig& config, int d, std::shared_ptr<const TrainingData> data,
+    TrainingDevice(const ScenarioConfig& config, int d, std::shared_ptr<TrainingData> data,
                    std::vector<uint32_t> shard, std::unique_ptr<Partition> model,
                    WallAccount* wall);
 
@@ -94,7 +94,7 @@ class TrainingDevice : public DeviceSide
   private:
     const ScenarioConfig& m_config;
     int m_id;
-    std::shared_ptr<const TrainingData> m_data;
+    std::shared_ptr<TrainingData> m_data;
     ShardCursor m_cursor;
     Rng m_augment;
     Rng m_codecRng; // uplink activations and this device's state
@@ -104,9 +104,6 @@ class TrainingDevice : public DeviceSide
     AlignedVector<float> m_input; // the batch; must outlive Backward
     std::vector<int32_t> m_labels;
     int m_batch = 0;
-    std::vector<uint8_t> m_blob;
-    std::vector<float> m_decoded;
-    AlignedVector<float> m_gradient; // the decoded gradient, aligned for the model
 };
 
 } // namespace slsim

@@ -13,8 +13,7 @@
 namespace slsim
 {
 
-TrainingServer::TrainingServer(const ScenarioConfig& config,
-                               std::shared_ptr<const TrainingData> data,
+TrainingServer::TrainingServer(const ScenarioConfig& config, std::shared_ptr<TrainingData> data,
                                std::vector<std::unique_ptr<Partition>> copies,
                                std::unique_ptr<Partition> evalDevice,
                                const TrainingDevice* firstDevice, WallAccount* wall)
@@ -41,8 +40,9 @@ TrainingServer::TrainingServer(const ScenarioConfig& config,
 const float*
 TrainingServer::AlignedDecoded()
 {
-    m_modelInput.assign(m_decoded.begin(), m_decoded.end());
-    return m_modelInput.data();
+    SplitScratch& s = m_data->scratch;
+    s.modelInput.assign(s.decoded.begin(), s.decoded.end());
+    return s.modelInput.data();
 }
 
 void
@@ -72,7 +72,7 @@ TrainingServer::Step(int d, const uint8_t* body, size_t size, std::vector<uint8_
     }
     const size_t copy = m_copies.size() == 1 ? 0 : static_cast<size_t>(d);
     Partition& server = *m_copies[copy];
-    const Shape shape = DecodeAny(a.blob, a.blobSize, m_decoded);
+    const Shape shape = DecodeAny(a.blob, a.blobSize, m_data->scratch.decoded);
     const int64_t perSample = server.InputShape().Numel();
     if (shape.Numel() != static_cast<int64_t>(batch) * perSample)
     {
@@ -172,7 +172,7 @@ TrainingServer::Evaluate(const std::vector<float>* agreed)
         if (m_config.training.compressEval)
         {
             CodecRoundTrip(*m_uplink, act, CutShape(*m_evalDevice, static_cast<int>(b)),
-                           evalCodecRng, m_blob, m_decoded);
+                           evalCodecRng, m_data->scratch.blob, m_data->scratch.decoded);
             act = AlignedDecoded();
         }
         const float* logits = server.Forward(act, static_cast<int>(b), false);

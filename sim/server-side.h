@@ -74,7 +74,7 @@ class TrainingServer : public ServerSide
     /// firstDevice: whose state is evaluated before any state was agreed on. Streams:
     /// Rng(seed, "codec-server", d) per copy (gradients), Rng(seed, "codec") (agreed states),
     /// Rng(seed, "eval-codec") (evaluation, restarted every time).
-    TrainingServer(const ScenarioConfig& config, std::shared_ptr<const TrainingData> data,
+    TrainingServer(const ScenarioConfig& config, std::shared_ptr<TrainingData> data,
                    std::vector<std::unique_ptr<Partition>> copies,
                    std::unique_ptr<Partition> evalDevice, const TrainingDevice* firstDevice,
                    WallAccount* wall);
@@ -103,11 +103,11 @@ class TrainingServer : public ServerSide
     }
 
   private:
-    /// Copies m_decoded into the aligned model-input buffer.
+    /// Copies the scratch's decoded tensor into its aligned model-input buffer.
     const float* AlignedDecoded();
 
     const ScenarioConfig& m_config;
-    std::shared_ptr<const TrainingData> m_data;
+    std::shared_ptr<TrainingData> m_data;
     std::vector<std::unique_ptr<Partition>> m_copies;
     std::vector<Rng> m_copyRngs; // per copy: downlink gradients
     std::unique_ptr<Partition> m_evalDevice;
@@ -117,10 +117,8 @@ class TrainingServer : public ServerSide
     Rng m_stateRng; // the agreed states
     int m_classes;
     size_t m_stateSize;
-    std::vector<float> m_decoded;
     std::vector<int32_t> m_labels;
-    std::vector<uint8_t> m_blob;
-    AlignedVector<float> m_modelInput, m_logitGrad, m_evalInput;
+    AlignedVector<float> m_logitGrad, m_evalInput;
 };
 
 } // namespace slsim

@@ -4,6 +4,7 @@
 #ifndef SLSIM_SIM_TRAINING_DATA_H
 #define SLSIM_SIM_TRAINING_DATA_H
 
+#include "common/aligned-vector.h"
 #include "common/rng.h"
 #include "models/data/dataset.h"
 
@@ -70,11 +71,23 @@ class WallAccount
     std::chrono::duration<double> m_total{0};
 };
 
-/// The data sets of a training run. Held by shared pointer: the batch makers point into the sets.
+/// Scratch buffers for cut-sized tensors and states. The sides of a run share one set: the
+/// simulation runs on one thread and every side finishes with them before its call returns, so
+/// one set per run serves where one per device would hold devices x (cut or state) floats.
+struct SplitScratch
+{
+    std::vector<uint8_t> blob;       // a codec blob
+    std::vector<float> decoded;      // a decoded blob
+    AlignedVector<float> modelInput; // `decoded` copied 64-byte aligned, for a model
+};
+
+/// The data sets of a training run and the scratch its sides share. Held by shared pointer: the
+/// batch makers point into the sets.
 struct TrainingData
 {
     Dataset train, test;
     std::unique_ptr<BatchMaker> trainBatches, testBatches;
+    SplitScratch scratch;
 };
 
 /// One device's walk over its shard: shuffled once at the start and again at every new pass; a
