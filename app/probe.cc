@@ -7,6 +7,9 @@
 #include "compression/codec.h"
 #include "models/data/dataset.h"
 #include "models/split-model.h"
+#include "sim/device-side.h"
+#include "sim/server-side.h"
+#include "sim/split-pass.h"
 
 #include <algorithm>
 #include <chrono>
@@ -90,12 +93,12 @@ class PassRunner
     {
     }
 
-    void SetState(const SplitModel& trained)
+    void SetState(const Partition& device, const Partition& server)
     {
-        m_devState.resize(trained.device->StateSize());
-        trained.device->GetState(m_devState.data());
-        m_srvState.resize(trained.server->StateSize());
-        trained.server->GetState(m_srvState.data());
+        m_devState.resize(device.StateSize());
+        device.GetState(m_devState.data());
+        m_srvState.resize(server.StateSize());
+        server.GetState(m_srvState.data());
     }
 
     /// One forward/backward pass on a fresh copy (dropout streams from `passSeed`), with the cut
@@ -108,9 +111,9 @@ class PassRunner
         m.device->SetState(m_devState.data());
         m.server->SetState(m_srvState.data());
         m.device->SetInputGradientNeeded(false);
+        // The split pass of sim/split-pass.h as the training sides run it, without optimizer steps.
         const float* act = m.device->Forward(input, batch, true);
-        Shape cut = m.device->OutputShape();
-        cut.dims.insert(cut.dims.begin(), static_cast<int64_t>(batch));
+        const Shape cut = CutShape(*m.device, batch);
         const size_t n = static_cast<size_t>(cut.Numel());
         if (x)
         {
@@ -118,24 +121,21 @@ class PassRunner
         }
         if (codec)
         {
-            codec->Encode(act, cut, m_blob, *codecRng);
-            codec->Decode(m_blob.data(), m_blob.size(), m_decoded);
+            r.actRelL2 = CodecRoundTrip(*codec, act, cut, *codecRng, m_blob, m_decoded);
             m_serverInput.assign(m_decoded.begin(), m_decoded.end());
-            r.actRelL2 = RelativeL2Error(act, m_decoded.data(), n);
         }
         else
         {
             m_serverInput.assign(act, act + n);
             r.actRelL2 = 0;
         }
-        const float* logits = m.server->Forward(m_serverInput.data(), batch, true);
-        const int classes = static_cast<int>(m.server->OutputShape().Numel());
-        m_logitGrad.resize(static_cast<size_t>(batch) * static_cast<size_t>(classes));
-        r.loss = SoftmaxCrossEntropy(logits, labels, batch, classes, m_logitGrad.data()).loss;
-        const float* cutGrad = m.server->Backward(m_logitGrad.data());
+        const float* cutGrad = nullptr;
+        r.loss = ServerForwardBackward(*m.server, m_serverInput.data(), labels, batch, m_logitGrad,
+                                       cutGrad)
+                     .loss;
         const float* gs = m.server->Gradients();
         r.gSrv.assign(gs, gs + m.server->ParameterCount());
-        m.device->Backward(cutGrad); // straight through the codec, as sim/split-trainer.cc does
+        m.device->Backward(cutGrad); // straight through the codec
         const float* gd = m.device->Gradients();
         r.gDev.assign(gd, gd + m.device->ParameterCount());
     }
@@ -343,8 +343,11 @@ RunProbe(const ScenarioConfig& config, const ProbeOptions& options, const std::s
 {
     ValidateProbeOptions(options);
     SetThreadCount(config.model.threads);
-    const Dataset train = LoadDataset(config.dataset, true, config.seed);
-    const BatchMaker maker(train, config.dataset);
+    auto data = std::make_shared<TrainingData>();
+    data->train = LoadDataset(config.dataset, true, config.seed);
+    data->trainBatches = std::make_unique<BatchMaker>(data->train, config.dataset);
+    const Dataset& train = data->train;
+    const BatchMaker& maker = *data->trainBatches;
     const int bs = config.training.batchSize;
     const size_t needed = static_cast<size_t>(options.batches) * static_cast<size_t>(bs);
     if (needed > train.Size())
@@ -358,9 +361,22 @@ RunProbe(const ScenarioConfig& config, const ProbeOptions& options, const std::s
     ModelConfig model = config.model;
     model.input = train.SampleShape();
     model.classes = train.classes;
-    SplitModel trained = BuildSplitModel(model, config.optimizer, config.seed);
-    trained.device->SetInputGradientNeeded(false);
-    const int64_t perSample = trained.device->InputShape().Numel();
+    // Central, uncompressed training: one device holding the whole training set and one server
+    // copy, sim/'s training sides with the identity codec both ways (exact floats). Its streams are
+    // device 0's (shuffle, augment).
+    ScenarioConfig central = config;
+    central.uplink = CodecConfig{};
+    central.downlink = CodecConfig{};
+    std::vector<uint32_t> all(train.Size());
+    std::iota(all.begin(), all.end(), 0u);
+    SplitModel split = BuildSplitModel(model, config.optimizer, config.seed);
+    TrainingDevice device(central, 0, data, std::move(all), std::move(split.device), nullptr);
+    std::vector<std::unique_ptr<Partition>> copies;
+    copies.push_back(std::move(split.server));
+    TrainingServer server(central, data, std::move(copies),
+                          BuildSplitModel(model, config.optimizer, config.seed).device, &device,
+                          nullptr);
+    const int64_t perSample = device.Model().InputShape().Numel();
 
     // The fixed measurement batches: a seeded sample of the training set, no augmentation.
     std::vector<uint32_t> order(train.Size());
@@ -410,7 +426,7 @@ RunProbe(const ScenarioConfig& config, const ProbeOptions& options, const std::s
     auto measure = [&](int epoch)
     {
         const auto m0 = std::chrono::steady_clock::now();
-        runner.SetState(trained);
+        runner.SetState(device.Model(), server.Copy(0));
         PassResult ref, pass;
         std::vector<float> x, decoded;
         std::vector<uint8_t> blob;
@@ -425,7 +441,7 @@ RunProbe(const ScenarioConfig& config, const ProbeOptions& options, const std::s
             runner.Run(passSeed, input, labels, bs, nullptr, nullptr, ref, &x);
             const size_t n = x.size();
             const size_t per = n / static_cast<size_t>(bs);
-            Shape shape = trained.device->OutputShape();
+            Shape shape = device.Model().OutputShape();
             shape.dims.insert(shape.dims.begin(), static_cast<int64_t>(bs));
             const double xl2 = std::sqrt(Dot(x.data(), x.data(), n));
 
@@ -507,14 +523,7 @@ RunProbe(const ScenarioConfig& config, const ProbeOptions& options, const std::s
         measureWall += std::chrono::steady_clock::now() - m0;
     };
 
-    // Central, uncompressed training with the scenario's optimizer, schedule and batch size.
-    Rng shuffle(config.seed, "shuffle", 0);
-    Rng augment(config.seed, "augment", 0);
-    std::vector<uint32_t> all(train.Size());
-    std::iota(all.begin(), all.end(), 0u);
-    AlignedVector<float> batchInput, logitGrad;
-    std::vector<int32_t> batchLabels;
-    const int classes = train.classes;
+    std::vector<uint8_t> body, gradient;
     size_t nextMeasure = 0;
     if (measureAt[nextMeasure] == 0)
     {
@@ -524,31 +533,26 @@ RunProbe(const ScenarioConfig& config, const ProbeOptions& options, const std::s
     for (int e = 0; e < options.trainEpochs; ++e)
     {
         const auto e0 = std::chrono::steady_clock::now();
-        const double lr = LearningRateAt(config.optimizer, e);
-        trained.device->SetLearningRate(lr);
-        trained.server->SetLearningRate(lr);
-        shuffle.Shuffle(all);
+        device.SetRound(e);
+        server.SetRound(e);
         double lossSum = 0;
-        for (size_t start = 0; start < all.size(); start += static_cast<size_t>(bs))
+        try
         {
-            const size_t b = std::min(static_cast<size_t>(bs), all.size() - start);
-            batchInput.resize(b * static_cast<size_t>(perSample));
-            batchLabels.resize(b);
-            maker.Make(all.data() + start, b, config.dataset.augment, augment, batchInput.data(),
-                       batchLabels.data());
-            const int ib = static_cast<int>(b);
-            const float* act = trained.device->Forward(batchInput.data(), ib, true);
-            const float* logits = trained.server->Forward(act, ib, true);
-            logitGrad.resize(b * static_cast<size_t>(classes));
-            const LossResult r =
-                SoftmaxCrossEntropy(logits, batchLabels.data(), ib, classes, logitGrad.data());
-            lossSum += r.loss * static_cast<double>(b);
-            const float* cutGrad = trained.server->Backward(logitGrad.data());
-            trained.server->Step();
-            trained.device->Backward(cutGrad);
-            trained.device->Step();
+            for (int step = 0; step < device.StepsPerEpoch(); ++step)
+            {
+                body.clear();
+                device.Forward(body);
+                const ServerResult r = server.Step(0, body.data(), body.size(), gradient);
+                lossSum += r.loss * static_cast<double>(r.batch);
+                device.Backward(gradient.data(), gradient.size());
+            }
         }
-        summary.trainLoss.push_back(lossSum / static_cast<double>(all.size()));
+        catch (const TrainingDiverged& d)
+        {
+            throw std::runtime_error("training diverged in epoch " + std::to_string(e + 1) + " (" +
+                                     d.what() + "); lower optimizer.lr");
+        }
+        summary.trainLoss.push_back(lossSum / static_cast<double>(train.Size()));
         trainWall += std::chrono::steady_clock::now() - e0;
         if (!std::isfinite(summary.trainLoss.back()))
         {
@@ -566,7 +570,7 @@ RunProbe(const ScenarioConfig& config, const ProbeOptions& options, const std::s
     bias.Commit();
     summary.trainWallS = trainWall.count();
     summary.measureWallS = measureWall.count();
-    summary.cutShape = trained.device->OutputShape();
+    summary.cutShape = device.Model().OutputShape();
     return summary;
 }
 

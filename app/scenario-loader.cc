@@ -6,6 +6,7 @@
 #include "compression/codec.h"
 #include "models/data/dataset.h"
 #include "models/split-model.h"
+#include "sim/schedule.h"
 
 #include <algorithm>
 #include <cmath>
@@ -643,7 +644,7 @@ void
 CheckReplaySource(const ScenarioConfig& c)
 {
     const std::string& dir = c.training.replay;
-    if (c.schedule.kind != "sequential" && c.schedule.kind != "splitfed_v1")
+    if (!ScheduleSupportsReplay(c.schedule.kind))
     {
         Fail("training.replay", "the " + c.schedule.kind +
                                     " schedule trains in arrival order, so its results depend on "

@@ -1,36 +1,67 @@
 #include "sim/device-app.h"
 
-#include "sim/metrics-collector.h"
-#include "sim/split-trainer.h"
+#include "common/error.h"
+#include "sim/device-side.h"
 
+#include "ns3/double.h"
 #include "ns3/inet-socket-address.h"
+#include "ns3/integer.h"
+#include "ns3/log.h"
 #include "ns3/simulator.h"
 #include "ns3/tcp-socket-factory.h"
+#include "ns3/trace-source-accessor.h"
+#include "ns3/uinteger.h"
 
 namespace slsim
 {
 
+NS_LOG_COMPONENT_DEFINE("SlsimDeviceApp");
+
 ns3::TypeId
 DeviceApp::GetTypeId()
 {
-    static ns3::TypeId tid = ns3::TypeId("slsim::DeviceApp")
-                                 .SetParent<ns3::Application>()
-                                 .SetGroupName("slsim")
-                                 .AddConstructor<DeviceApp>();
+    static ns3::TypeId tid =
+        ns3::TypeId("slsim::DeviceApp")
+            .SetParent<ns3::Application>()
+            .SetGroupName("slsim")
+            .AddConstructor<DeviceApp>()
+            .AddAttribute("Device", "This device's id (network.devices index).",
+                          ns3::IntegerValue(0), ns3::MakeIntegerAccessor(&DeviceApp::m_device),
+                          ns3::MakeIntegerChecker<int>(0))
+            .AddAttribute("ServerAddress", "The server's IPv4 address.",
+                          ns3::Ipv4AddressValue(),
+                          ns3::MakeIpv4AddressAccessor(&DeviceApp::m_server),
+                          ns3::MakeIpv4AddressChecker())
+            .AddAttribute("Port", "The server's TCP port.", ns3::UintegerValue(0),
+                          ns3::MakeUintegerAccessor(&DeviceApp::m_port),
+                          ns3::MakeUintegerChecker<uint16_t>())
+            .AddAttribute("Gflops", "Compute speed in GFLOP/s (network.devices[i].gflops).",
+                          ns3::DoubleValue(1), ns3::MakeDoubleAccessor(&DeviceApp::m_gflops),
+                          ns3::MakeDoubleChecker<double>(0))
+            .AddAttribute("TimeBudgetS",
+                          "No step starts at or after this simulated time (training.time_budget_s; "
+                          "0: no budget).",
+                          ns3::DoubleValue(0), ns3::MakeDoubleAccessor(&DeviceApp::m_timeBudgetS),
+                          ns3::MakeDoubleChecker<double>(0))
+            .AddTraceSource("FrameSent", "A whole frame handed to the socket.",
+                            ns3::MakeTraceSourceAccessor(&DeviceApp::m_frameSent),
+                            "slsim::FrameCallback")
+            .AddTraceSource("FrameReceived", "A whole frame delivered by the socket.",
+                            ns3::MakeTraceSourceAccessor(&DeviceApp::m_frameReceived),
+                            "slsim::FrameCallback")
+            .AddTraceSource("StepStarted", "A step began (its forward pass is computed).",
+                            ns3::MakeTraceSourceAccessor(&DeviceApp::m_stepStarted),
+                            "slsim::StepStartedCallback")
+            .AddTraceSource("StepCompleted", "A step ended with the optimizer step.",
+                            ns3::MakeTraceSourceAccessor(&DeviceApp::m_stepCompleted),
+                            "slsim::StepCompletedCallback");
     return tid;
 }
 
 void
-DeviceApp::Setup(int device, ns3::Ipv4Address server, uint16_t port, SplitTrainer* trainer,
-                 MetricsCollector* metrics, double timeBudgetS, int* round)
+DeviceApp::SetSide(DeviceSide* side)
 {
-    m_device = device;
-    m_server = server;
-    m_port = port;
-    m_trainer = trainer;
-    m_metrics = metrics;
-    m_timeBudgetS = timeBudgetS;
-    m_round = round;
+    m_side = side;
 }
 
 void
@@ -44,6 +75,9 @@ DeviceApp::DoDispose()
 void
 DeviceApp::StartApplication()
 {
+    SLSIM_ASSERT(m_side);
+    NS_LOG_INFO("device " << m_device << ": connecting");
+    m_compute = ComputeModel(m_side->FlopsPerSample(), m_gflops);
     m_socket = ns3::Socket::CreateSocket(GetNode(), ns3::TcpSocketFactory::GetTypeId());
     m_socket->Bind();
     m_sender = std::make_unique<FrameSender>(m_socket);
@@ -68,6 +102,7 @@ DeviceApp::StopApplication()
 void
 DeviceApp::OnConnected(ns3::Ptr<ns3::Socket>)
 {
+    NS_LOG_INFO("device " << m_device << ": connected");
     Send(MessageKind::HELLO, 0, 0, {});
 }
 
@@ -82,21 +117,23 @@ DeviceApp::Send(MessageKind kind, uint8_t flags, uint32_t step, const std::vecto
     h.step = step;
     WriteMessageHeader(h, m_header);
     m_sender->Send(m_header, body);
-    const uint64_t bytes = FRAME_PREFIX_BYTES + m_header.size() + body.size();
-    m_metrics->FrameSent(kind, m_device, true, bytes, ns3::Simulator::Now().GetSeconds());
-    if (kind == MessageKind::ACTIVATIONS)
-    {
-        m_metrics->Pending(m_device).bytesUp = bytes;
-    }
+    m_frameSent(
+        FrameRecord{kind, m_device, true, FRAME_PREFIX_BYTES + m_header.size() + body.size()});
 }
 
 void
 DeviceApp::OnFrame(std::vector<uint8_t>&& frame)
 {
     const MessageHeader h = ReadMessageHeader(frame);
+    const uint64_t frameBytes = frame.size() + FRAME_PREFIX_BYTES;
+    m_frameReceived(FrameRecord{h.kind, m_device, false, frameBytes});
+    const uint8_t* body = frame.data() + MESSAGE_HEADER_BYTES;
+    const size_t bodySize = frame.size() - MESSAGE_HEADER_BYTES;
     if (h.kind == MessageKind::START)
     {
         // A new phase replaces whatever was running (after a time-out the server moved on).
+        NS_LOG_INFO("device " << m_device << ": START phase " << h.phase << ", " << h.step
+                              << " steps");
         m_pendingEvent.Cancel();
         m_awaitingGradient = false;
         m_phase = h.phase;
@@ -104,10 +141,7 @@ DeviceApp::OnFrame(std::vector<uint8_t>&& frame)
         m_reportWeights = (h.flags & START_REPORT_WEIGHTS) != 0;
         if (h.flags & START_HAS_WEIGHTS)
         {
-            std::vector<float> state;
-            m_trainer->DecodeState(frame.data() + MESSAGE_HEADER_BYTES,
-                                   frame.size() - MESSAGE_HEADER_BYTES, state);
-            m_trainer->SetDeviceState(m_device, state);
+            m_side->LoadState(body, bodySize);
         }
         BeginStep();
         return;
@@ -115,15 +149,13 @@ DeviceApp::OnFrame(std::vector<uint8_t>&& frame)
     if (h.kind != MessageKind::GRADIENT || h.phase != m_phase || !m_awaitingGradient ||
         h.step != m_stepCounter)
     {
+        NS_LOG_LOGIC("device " << m_device << ": stale " << MessageKindName(h.kind));
         return; // stale: from a phase the server already closed
     }
     m_awaitingGradient = false;
-    m_trainer->DeviceBackward(m_device, frame.data() + MESSAGE_HEADER_BYTES,
-                              frame.size() - MESSAGE_HEADER_BYTES);
-    StepRecord& rec = m_metrics->Pending(m_device);
-    rec.bytesDown = frame.size() + FRAME_PREFIX_BYTES;
-    const double backward = m_trainer->DeviceBackwardSeconds(m_device, rec.batch);
-    rec.deviceComputeS += backward;
+    m_side->Backward(body, bodySize);
+    const double backward = m_compute.BackwardSeconds(m_batch);
+    m_stepEnd = StepEndRecord{m_device, m_stepCounter, frameBytes, backward};
     m_pendingEvent = ns3::Simulator::Schedule(ns3::Seconds(backward), &DeviceApp::FinishStep, this);
 }
 
@@ -138,20 +170,14 @@ DeviceApp::BeginStep()
         return;
     }
     ++m_stepCounter;
-    StepRecord& rec = m_metrics->Pending(m_device);
-    rec = StepRecord();
-    rec.startS = ns3::Simulator::Now().GetSeconds();
-    rec.round = *m_round;
-    rec.phase = m_phase;
-    rec.step = m_stepCounter;
-    rec.device = m_device;
     m_body.clear();
-    const ForwardResult fwd = m_trainer->DeviceForward(m_device, m_body);
-    rec.batch = fwd.batch;
-    rec.codecRelError = fwd.codecRelError;
-    const double forward = m_trainer->DeviceForwardSeconds(m_device, fwd.batch);
-    rec.deviceComputeS = forward;
-    m_pendingEvent = ns3::Simulator::Schedule(ns3::Seconds(forward), &DeviceApp::SendActivations, this);
+    const ForwardResult fwd = m_side->Forward(m_body);
+    m_batch = fwd.batch;
+    const double forward = m_compute.ForwardSeconds(fwd.batch);
+    m_stepStarted(
+        StepStartRecord{m_device, m_phase, m_stepCounter, fwd.batch, fwd.codecRelError, forward});
+    m_pendingEvent =
+        ns3::Simulator::Schedule(ns3::Seconds(forward), &DeviceApp::SendActivations, this);
 }
 
 void
@@ -164,9 +190,7 @@ DeviceApp::SendActivations()
 void
 DeviceApp::FinishStep()
 {
-    StepRecord& rec = m_metrics->Pending(m_device);
-    rec.endS = ns3::Simulator::Now().GetSeconds();
-    m_metrics->StepCompleted(rec);
+    m_stepCompleted(m_stepEnd);
     --m_stepsLeft;
     BeginStep();
 }
@@ -174,9 +198,11 @@ DeviceApp::FinishStep()
 void
 DeviceApp::Report()
 {
+    NS_LOG_INFO("device " << m_device << ": phase " << m_phase << " done"
+                          << (m_reportWeights ? ", sending weights" : ""));
     if (m_reportWeights)
     {
-        m_trainer->EncodeDeviceState(m_device, m_body);
+        m_side->EncodeState(m_body);
         Send(MessageKind::WEIGHTS, 0, 0, m_body);
     }
     else

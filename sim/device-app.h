@@ -1,30 +1,40 @@
-// A device: connects to the server, runs the steps it is told to run (forward on its shard,
-// activations up, gradient down, backward, optimizer step) and reports its weights.
+// A device as an ns-3 Application: connects to the server, runs the steps it is told to run and
+// reports its weights. It holds one DeviceSide (sim/device-side.h), which computes and writes the
+// bodies; the app only moves bytes, schedules the compute time (sim/compute-model.h) and emits
+// what happened through trace sources (sim/app-signals.h).
+//
+// States: connecting -> (HELLO sent) idle -> START: stepping (forward, ACTIVATIONS up, wait for
+// GRADIENT, backward) x steps -> WEIGHTS or DONE -> idle. A START always replaces what runs (the
+// server moved on after a time-out); frames of another phase are stale and ignored.
 #ifndef SLSIM_SIM_DEVICE_APP_H
 #define SLSIM_SIM_DEVICE_APP_H
 
+#include "sim/app-signals.h"
+#include "sim/compute-model.h"
 #include "sim/frame-transport.h"
 #include "sim/messages.h"
 
 #include "ns3/application.h"
 #include "ns3/event-id.h"
 #include "ns3/ipv4-address.h"
+#include "ns3/traced-callback.h"
 
 #include <memory>
 
 namespace slsim
 {
 
-class SplitTrainer;
-class MetricsCollector;
+class DeviceSide;
 
 class DeviceApp : public ns3::Application
 {
   public:
+    /// Attributes: Device (id), ServerAddress, Port, Gflops (compute speed), TimeBudgetS (no new
+    /// step at or after this simulated time; 0: none). Trace sources: sim/app-signals.h.
     static ns3::TypeId GetTypeId();
 
-    void Setup(int device, ns3::Ipv4Address server, uint16_t port, SplitTrainer* trainer,
-               MetricsCollector* metrics, double timeBudgetS, int* round);
+    /// The side this device computes with (owned elsewhere; outlives the simulation).
+    void SetSide(DeviceSide* side);
 
   protected:
     void DoDispose() override;
@@ -40,14 +50,15 @@ class DeviceApp : public ns3::Application
     void Report();
     void Send(MessageKind kind, uint8_t flags, uint32_t step, const std::vector<uint8_t>& body);
 
+    // attributes
     int m_device = 0;
     ns3::Ipv4Address m_server;
     uint16_t m_port = 0;
-    SplitTrainer* m_trainer = nullptr;
-    MetricsCollector* m_metrics = nullptr;
+    double m_gflops = 1;
     double m_timeBudgetS = 0;
-    int* m_round = nullptr;
 
+    DeviceSide* m_side = nullptr;
+    ComputeModel m_compute;
     ns3::Ptr<ns3::Socket> m_socket;
     std::unique_ptr<FrameSender> m_sender;
     std::unique_ptr<FrameAssembler> m_assembler;
@@ -56,8 +67,14 @@ class DeviceApp : public ns3::Application
     uint32_t m_stepCounter = 0;
     bool m_reportWeights = false;
     bool m_awaitingGradient = false;
+    int m_batch = 0;
+    StepEndRecord m_stepEnd; // filled when the gradient arrives, emitted after the backward pass
     ns3::EventId m_pendingEvent;
     std::vector<uint8_t> m_body, m_header;
+
+    ns3::TracedCallback<const FrameRecord&> m_frameSent, m_frameReceived;
+    ns3::TracedCallback<const StepStartRecord&> m_stepStarted;
+    ns3::TracedCallback<const StepEndRecord&> m_stepCompleted;
 };
 
 } // namespace slsim

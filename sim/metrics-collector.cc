@@ -1,6 +1,11 @@
 #include "sim/metrics-collector.h"
 
 #include "common/csv-writer.h"
+#include "sim/device-app.h"
+#include "sim/server-app.h"
+
+#include "ns3/callback.h"
+#include "ns3/simulator.h"
 
 namespace slsim
 {
@@ -14,51 +19,120 @@ MetricsCollector::MetricsCollector(int devices, bool recordFrames)
 }
 
 void
-MetricsCollector::FrameSent(MessageKind kind, int device, bool toServer, uint64_t bytes,
-                            double timeS)
+MetricsCollector::Watch(ns3::Ptr<DeviceApp> device)
 {
-    (toServer ? m_socketUp : m_socketDown)[static_cast<size_t>(device)] += bytes;
-    switch (kind)
+    device->TraceConnectWithoutContext(
+        "FrameSent", ns3::MakeCallback(&MetricsCollector::OnFrameSent, this));
+    device->TraceConnectWithoutContext(
+        "StepStarted", ns3::MakeCallback(&MetricsCollector::OnStepStarted, this));
+    device->TraceConnectWithoutContext(
+        "StepCompleted", ns3::MakeCallback(&MetricsCollector::OnStepCompleted, this));
+}
+
+void
+MetricsCollector::Watch(ns3::Ptr<ServerApp> server)
+{
+    server->TraceConnectWithoutContext(
+        "FrameSent", ns3::MakeCallback(&MetricsCollector::OnFrameSent, this));
+    server->TraceConnectWithoutContext(
+        "ServerStepDone", ns3::MakeCallback(&MetricsCollector::OnServerStep, this));
+    server->TraceConnectWithoutContext(
+        "DeviceTimedOut", ns3::MakeCallback(&MetricsCollector::OnDeviceTimedOut, this));
+    server->TraceConnectWithoutContext(
+        "EvaluationDone", ns3::MakeCallback(&MetricsCollector::OnEvaluation, this));
+    server->TraceConnectWithoutContext("Round",
+                                       ns3::MakeCallback(&MetricsCollector::OnRound, this));
+}
+
+void
+MetricsCollector::OnFrameSent(const FrameRecord& f)
+{
+    const double timeS = ns3::Simulator::Now().GetSeconds();
+    (f.toServer ? m_socketUp : m_socketDown)[static_cast<size_t>(f.device)] += f.bytes;
+    switch (f.kind)
     {
     case MessageKind::ACTIVATIONS:
-        m_bytesUp += bytes;
+        m_bytesUp += f.bytes;
+        // a device has one step under way: these are its activations
+        m_pending[static_cast<size_t>(f.device)].bytesUp = f.bytes;
         break;
     case MessageKind::GRADIENT:
-        m_bytesDown += bytes;
+        m_bytesDown += f.bytes;
         break;
     case MessageKind::WEIGHTS:
-        m_bytesSync += bytes;
+        m_bytesSync += f.bytes;
         break;
     case MessageKind::START:
         // A START that carries weights is synchronisation traffic; a bare one is control.
-        (bytes > MESSAGE_HEADER_BYTES + 4 ? m_bytesSync : m_bytesControl) += bytes;
+        (f.bytes > MESSAGE_HEADER_BYTES + 4 ? m_bytesSync : m_bytesControl) += f.bytes;
         break;
     default:
-        m_bytesControl += bytes;
+        m_bytesControl += f.bytes;
     }
     if (m_recordFrames)
     {
-        m_frames.push_back(FrameRow{timeS, kind, device, toServer, bytes});
+        m_frames.push_back(FrameRow{timeS, f.kind, f.device, f.toServer, f.bytes});
     }
 }
 
 void
-MetricsCollector::StepCompleted(const StepRecord& record)
+MetricsCollector::OnStepStarted(const StepStartRecord& start)
 {
-    m_steps.push_back(record);
+    StepRecord& rec = m_pending[static_cast<size_t>(start.device)];
+    rec = StepRecord();
+    rec.startS = ns3::Simulator::Now().GetSeconds();
+    rec.round = m_round;
+    rec.phase = start.phase;
+    rec.step = start.step;
+    rec.device = start.device;
+    rec.batch = start.batch;
+    rec.codecRelError = start.codecRelError;
+    rec.deviceComputeS = start.forwardS;
 }
 
 void
-MetricsCollector::EvalCompleted(double timeS, int round, double accuracy, double loss)
+MetricsCollector::OnServerStep(const ServerStepRecord& step)
 {
-    m_evals.push_back(EvalRow{timeS, round, Steps(), m_bytesUp, m_bytesDown, m_bytesSync,
-                              accuracy, loss});
+    StepRecord& rec = m_pending[static_cast<size_t>(step.device)];
+    rec.loss = step.loss;
+    rec.batchAccuracy = static_cast<double>(step.correct) / step.batch;
+    rec.queueS = step.queueS;
+    rec.serverComputeS = step.computeS;
 }
 
 void
-MetricsCollector::Event(double timeS, int device, const std::string& what, int round)
+MetricsCollector::OnStepCompleted(const StepEndRecord& end)
 {
-    m_events.push_back(EventRow{timeS, device, what, round});
+    StepRecord& rec = m_pending[static_cast<size_t>(end.device)];
+    rec.bytesDown = end.gradientFrameBytes;
+    rec.deviceComputeS += end.backwardS;
+    rec.endS = ns3::Simulator::Now().GetSeconds();
+    m_steps.push_back(rec);
+}
+
+void
+MetricsCollector::OnDeviceTimedOut(int device)
+{
+    Event(device, "timeout");
+}
+
+void
+MetricsCollector::OnEvaluation(int round, double accuracy, double loss)
+{
+    m_evals.push_back(EvalRow{ns3::Simulator::Now().GetSeconds(), round, Steps(), m_bytesUp,
+                              m_bytesDown, m_bytesSync, accuracy, loss});
+}
+
+void
+MetricsCollector::OnRound(int32_t, int32_t now)
+{
+    m_round = now;
+}
+
+void
+MetricsCollector::Event(int device, const std::string& what)
+{
+    m_events.push_back(EventRow{ns3::Simulator::Now().GetSeconds(), device, what, m_round});
 }
 
 void

@@ -1,10 +1,15 @@
-// Collects what the applications report (OMNeT++-style: the models emit, the collector records)
-// and writes tidy CSV at the end. Rows are kept in event order, so output is deterministic.
+// Records what the applications emit (OMNeT++-style: the models emit, the collector records) and
+// writes tidy CSV at the end. It connects to the apps' trace sources (sim/app-signals.h) and
+// builds its rows from them; the apps know nothing of it. Rows are kept in event order, so output
+// is deterministic.
 #ifndef SLSIM_SIM_METRICS_COLLECTOR_H
 #define SLSIM_SIM_METRICS_COLLECTOR_H
 
+#include "sim/app-signals.h"
 #include "sim/messages.h"
 #include "sim/run.h"
+
+#include "ns3/ptr.h"
 
 #include <cstdint>
 #include <string>
@@ -13,7 +18,10 @@
 namespace slsim
 {
 
-/// One training step of one device, filled in by the device and the server as it happens.
+class DeviceApp;
+class ServerApp;
+
+/// One training step of one device, built from the signals of its device and of the server.
 struct StepRecord
 {
     double startS = 0;  // device starts its forward pass
@@ -38,16 +46,28 @@ class MetricsCollector
   public:
     MetricsCollector(int devices, bool recordFrames);
 
-    /// Every frame handed to a socket (both directions).
-    void FrameSent(MessageKind kind, int device, bool toServer, uint64_t bytes, double timeS);
-    void StepCompleted(const StepRecord& record);
-    void EvalCompleted(double timeS, int round, double accuracy, double loss);
-    void Event(double timeS, int device, const std::string& what, int round);
+    /// Connects to a device app's trace sources (FrameSent, StepStarted, StepCompleted).
+    void Watch(ns3::Ptr<DeviceApp> device);
+    /// Connects to the server app's trace sources (FrameSent, ServerStepDone, DeviceTimedOut,
+    /// EvaluationDone, Round).
+    void Watch(ns3::Ptr<ServerApp> server);
 
-    /// Step record under construction for device d (one outstanding step per device).
-    StepRecord& Pending(int d)
+    // What the trace sources deliver (public so that a test can feed a collector directly).
+    /// Every frame handed to a socket (both directions).
+    void OnFrameSent(const FrameRecord& frame);
+    void OnStepStarted(const StepStartRecord& start);
+    void OnServerStep(const ServerStepRecord& step);
+    void OnStepCompleted(const StepEndRecord& end);
+    void OnDeviceTimedOut(int device);
+    void OnEvaluation(int round, double accuracy, double loss);
+    void OnRound(int32_t before, int32_t now);
+
+    /// An event that no app emits (outages, divergence), in the current round.
+    void Event(int device, const std::string& what);
+    /// The round under way (as the server counts: completed rounds).
+    int Round() const
     {
-        return m_pending[static_cast<size_t>(d)];
+        return m_round;
     }
 
     uint64_t BytesUp() const
@@ -101,7 +121,8 @@ class MetricsCollector
     };
 
     bool m_recordFrames;
-    std::vector<StepRecord> m_pending;
+    int m_round = 0;
+    std::vector<StepRecord> m_pending; // the step under way, per device
     std::vector<StepRecord> m_steps;
     std::vector<EvalRow> m_evals;
     std::vector<EventRow> m_events;

@@ -5,10 +5,11 @@
 #include "sim/device-app.h"
 #include "sim/metrics-collector.h"
 #include "sim/server-app.h"
-#include "sim/split-trainer.h"
+#include "sim/sides.h"
 #include "sim/topology.h"
 
 #include "ns3/core-module.h"
+#include "ns3/ipv4-address.h"
 
 #include <chrono>
 #include <filesystem>
@@ -41,42 +42,63 @@ RunScenario(const ScenarioConfig& config, const std::string& outDir)
     }
 
     // Everything that reads files or can reject input happens before any ns-3 object exists.
-    SplitTrainer trainer(config);
-    const int devices = trainer.Devices();
+    Sides sides = BuildSides(config);
+    const int devices = sides.Devices();
     MetricsCollector metrics(devices, config.recordFrames);
-    int round = 0;
 
     Network net = BuildNetwork(config.network, config.seed);
     auto server = ns3::CreateObject<ServerApp>();
-    server->Setup(&config, SERVER_PORT, &trainer, &metrics, &round);
+    server->SetAttribute("Port", ns3::UintegerValue(SERVER_PORT));
+    server->SetAttribute("Devices", ns3::IntegerValue(devices));
+    server->SetAttribute("Workers", ns3::IntegerValue(config.network.serverWorkers));
+    server->SetAttribute("Gflops", ns3::DoubleValue(config.network.serverGflops));
+    server->SetAttribute("TimeoutS", ns3::DoubleValue(config.faults.timeoutS));
+    server->SetAttribute("Epochs", ns3::IntegerValue(config.training.epochs));
+    server->SetAttribute("EvalEveryRounds", ns3::IntegerValue(config.training.evalEveryRounds));
+    server->SetAttribute("TimeBudgetS", ns3::DoubleValue(config.training.timeBudgetS));
+    server->SetSides(sides.server.get(), sides.schedule.get());
+    // The round clock: every device side learns the round's learning rate when it begins.
+    server->TraceConnectWithoutContext("RoundStarted", ns3::Callback<void, int>([&sides](int r) {
+                                           for (auto& d : sides.devices)
+                                           {
+                                               d->SetRound(r);
+                                           }
+                                       }));
+    metrics.Watch(server);
     net.server->AddApplication(server);
     server->SetStartTime(ns3::Seconds(0));
     Rng jitter(config.seed, "start-jitter");
     for (int d = 0; d < devices; ++d)
     {
+        const DeviceProfile& profile = config.network.devices[static_cast<size_t>(d)];
         auto app = ns3::CreateObject<DeviceApp>();
-        app->Setup(d, net.serverAddress, SERVER_PORT, &trainer, &metrics,
-                   config.training.timeBudgetS, &round);
+        app->SetAttribute("Device", ns3::IntegerValue(d));
+        app->SetAttribute("ServerAddress", ns3::Ipv4AddressValue(net.serverAddress));
+        app->SetAttribute("Port", ns3::UintegerValue(SERVER_PORT));
+        app->SetAttribute("Gflops", ns3::DoubleValue(profile.gflops));
+        app->SetAttribute("TimeBudgetS", ns3::DoubleValue(config.training.timeBudgetS));
+        app->SetSide(sides.devices[static_cast<size_t>(d)].get());
+        metrics.Watch(app);
         net.devices.Get(static_cast<uint32_t>(d))->AddApplication(app);
         app->SetStartTime(ns3::Seconds(jitter.Uniform() * config.network.startJitterS));
     }
     for (const OutageConfig& o : config.faults.outages)
     {
         const double loss = config.network.devices[static_cast<size_t>(o.device)].loss;
-        ns3::Simulator::Schedule(ns3::Seconds(o.fromS), [&net, &metrics, &round, o] {
+        ns3::Simulator::Schedule(ns3::Seconds(o.fromS), [&net, &metrics, o] {
             SetLinkLoss(&net, o.device, 1.0);
-            metrics.Event(ns3::Simulator::Now().GetSeconds(), o.device, "offline", round);
+            metrics.Event(o.device, "offline");
         });
         if (std::isfinite(o.untilS))
         {
-            ns3::Simulator::Schedule(ns3::Seconds(o.untilS), [&net, &metrics, &round, o, loss] {
+            ns3::Simulator::Schedule(ns3::Seconds(o.untilS), [&net, &metrics, o, loss] {
                 SetLinkLoss(&net, o.device, loss);
-                metrics.Event(ns3::Simulator::Now().GetSeconds(), o.device, "online", round);
+                metrics.Event(o.device, "online");
             });
         }
     }
 
-    const double trainingBefore = trainer.TrainingWallSeconds();
+    const double trainingBefore = sides.wall->Seconds();
     const auto loopStart = std::chrono::steady_clock::now();
     RunSummary summary;
     try
@@ -88,7 +110,7 @@ RunScenario(const ScenarioConfig& config, const std::string& outDir)
         // Diverged training is a result, not a failure: the run ends at that instant and keeps
         // everything measured before it.
         summary.diverged = true;
-        metrics.Event(ns3::Simulator::Now().GetSeconds(), -1, "diverged", round);
+        metrics.Event(-1, "diverged");
     }
     catch (...)
     {
@@ -99,11 +121,11 @@ RunScenario(const ScenarioConfig& config, const std::string& outDir)
     const std::chrono::duration<double> loop = std::chrono::steady_clock::now() - loopStart;
 
     summary.simTimeS = ns3::Simulator::Now().GetSeconds();
-    summary.rounds = round;
+    summary.rounds = server->Rounds();
     summary.dropouts = server->Dropouts();
-    summary.labelHistograms = trainer.LabelHistograms();
-    summary.trainingWallS = trainer.TrainingWallSeconds();
-    summary.ns3WallS = loop.count() - (trainer.TrainingWallSeconds() - trainingBefore);
+    summary.labelHistograms = sides.labelHistograms;
+    summary.trainingWallS = sides.wall->Seconds();
+    summary.ns3WallS = loop.count() - (sides.wall->Seconds() - trainingBefore);
     ns3::Simulator::Destroy();
     summary.wallTimeS =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wallStart).count();

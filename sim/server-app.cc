@@ -1,40 +1,93 @@
 #include "sim/server-app.h"
 
 #include "common/error.h"
-#include "sim/metrics-collector.h"
-#include "sim/split-trainer.h"
+#include "sim/server-side.h"
 
+#include "ns3/double.h"
 #include "ns3/inet-socket-address.h"
+#include "ns3/integer.h"
+#include "ns3/log.h"
 #include "ns3/simulator.h"
 #include "ns3/tcp-socket-factory.h"
+#include "ns3/trace-source-accessor.h"
+#include "ns3/uinteger.h"
 
 namespace slsim
 {
 
+NS_LOG_COMPONENT_DEFINE("SlsimServerApp");
+
 ns3::TypeId
 ServerApp::GetTypeId()
 {
-    static ns3::TypeId tid = ns3::TypeId("slsim::ServerApp")
-                                 .SetParent<ns3::Application>()
-                                 .SetGroupName("slsim")
-                                 .AddConstructor<ServerApp>();
+    static ns3::TypeId tid =
+        ns3::TypeId("slsim::ServerApp")
+            .SetParent<ns3::Application>()
+            .SetGroupName("slsim")
+            .AddConstructor<ServerApp>()
+            .AddAttribute("Port", "TCP port to listen on.", ns3::UintegerValue(0),
+                          ns3::MakeUintegerAccessor(&ServerApp::m_port),
+                          ns3::MakeUintegerChecker<uint16_t>())
+            .AddAttribute("Devices", "Devices expected to connect (network.devices).",
+                          ns3::IntegerValue(0), ns3::MakeIntegerAccessor(&ServerApp::m_devices),
+                          ns3::MakeIntegerChecker<int>(0))
+            .AddAttribute("Workers", "Steps served at once (network.server_workers).",
+                          ns3::IntegerValue(1), ns3::MakeIntegerAccessor(&ServerApp::m_workers),
+                          ns3::MakeIntegerChecker<int>(1))
+            .AddAttribute("Gflops", "Compute speed per worker in GFLOP/s (network.server_gflops).",
+                          ns3::DoubleValue(1), ns3::MakeDoubleAccessor(&ServerApp::m_gflops),
+                          ns3::MakeDoubleChecker<double>(0))
+            .AddAttribute("TimeoutS",
+                          "Inactivity time-out per device, and the wait for all HELLOs "
+                          "(faults.timeout_s).",
+                          ns3::DoubleValue(30), ns3::MakeDoubleAccessor(&ServerApp::m_timeoutS),
+                          ns3::MakeDoubleChecker<double>(0))
+            .AddAttribute("Epochs", "Rounds to run (training.epochs).", ns3::IntegerValue(1),
+                          ns3::MakeIntegerAccessor(&ServerApp::m_epochs),
+                          ns3::MakeIntegerChecker<int>(0))
+            .AddAttribute("EvalEveryRounds",
+                          "Evaluate after every this many rounds and at the end "
+                          "(training.eval_every_rounds).",
+                          ns3::IntegerValue(1),
+                          ns3::MakeIntegerAccessor(&ServerApp::m_evalEveryRounds),
+                          ns3::MakeIntegerChecker<int>())
+            .AddAttribute("TimeBudgetS",
+                          "Finish at the first phase end at or after this simulated time "
+                          "(training.time_budget_s; 0: none).",
+                          ns3::DoubleValue(0), ns3::MakeDoubleAccessor(&ServerApp::m_timeBudgetS),
+                          ns3::MakeDoubleChecker<double>(0))
+            .AddTraceSource("FrameSent", "A whole frame handed to a socket.",
+                            ns3::MakeTraceSourceAccessor(&ServerApp::m_frameSent),
+                            "slsim::FrameCallback")
+            .AddTraceSource("FrameReceived", "A whole frame delivered by a socket.",
+                            ns3::MakeTraceSourceAccessor(&ServerApp::m_frameReceived),
+                            "slsim::FrameCallback")
+            .AddTraceSource("ServerStepDone", "A step served for a device.",
+                            ns3::MakeTraceSourceAccessor(&ServerApp::m_serverStepDone),
+                            "slsim::ServerStepCallback")
+            .AddTraceSource("PhaseClosed", "A phase ended (phase, reports received).",
+                            ns3::MakeTraceSourceAccessor(&ServerApp::m_phaseClosed),
+                            "slsim::PhaseClosedCallback")
+            .AddTraceSource("DeviceTimedOut", "The server gave up on a device for its phase.",
+                            ns3::MakeTraceSourceAccessor(&ServerApp::m_deviceTimedOut),
+                            "slsim::DeviceCallback")
+            .AddTraceSource("EvaluationDone", "A test evaluation (round, accuracy, loss).",
+                            ns3::MakeTraceSourceAccessor(&ServerApp::m_evaluationDone),
+                            "slsim::EvaluationCallback")
+            .AddTraceSource("RoundStarted", "A round began (its 0-based index).",
+                            ns3::MakeTraceSourceAccessor(&ServerApp::m_roundStarted),
+                            "slsim::RoundCallback")
+            .AddTraceSource("Round", "Rounds completed (the round under way while training).",
+                            ns3::MakeTraceSourceAccessor(&ServerApp::m_round),
+                            "ns3::TracedValueCallback::Int32");
     return tid;
 }
 
 void
-ServerApp::Setup(const ScenarioConfig* config, uint16_t port, SplitTrainer* trainer,
-                 MetricsCollector* metrics, int* round)
+ServerApp::SetSides(ServerSide* side, Schedule* schedule)
 {
-    m_config = config;
-    m_port = port;
-    m_trainer = trainer;
-    m_metrics = metrics;
-    m_round = round;
-    const auto n = static_cast<size_t>(trainer->Devices());
-    m_byDevice.assign(n, nullptr);
-    m_timers.resize(n);
-    m_timedOut.assign(n, false);
-    m_strategy = MakeStrategy(config->schedule.kind, *trainer, config->schedule.syncEverySteps);
+    m_side = side;
+    m_schedule = schedule;
 }
 
 void
@@ -48,6 +101,11 @@ ServerApp::DoDispose()
 void
 ServerApp::StartApplication()
 {
+    SLSIM_ASSERT(m_side && m_schedule);
+    m_compute = ComputeModel(m_side->FlopsPerSample(), m_gflops);
+    const auto n = static_cast<size_t>(m_devices);
+    m_byDevice.assign(n, nullptr);
+    m_timers.resize(n);
     m_listen = ns3::Socket::CreateSocket(GetNode(), ns3::TcpSocketFactory::GetTypeId());
     m_listen->Bind(ns3::InetSocketAddress(ns3::Ipv4Address::GetAny(), m_port));
     m_listen->Listen();
@@ -55,8 +113,8 @@ ServerApp::StartApplication()
         ns3::MakeNullCallback<bool, ns3::Ptr<ns3::Socket>, const ns3::Address&>(),
         ns3::MakeCallback(&ServerApp::OnAccept, this));
     // Devices that cannot connect in time (an outage at the start) are not waited for.
-    m_startTimer = ns3::Simulator::Schedule(ns3::Seconds(m_config->faults.timeoutS),
-                                            &ServerApp::BeginRound, this);
+    m_startTimer =
+        ns3::Simulator::Schedule(ns3::Seconds(m_timeoutS), &ServerApp::BeginRound, this);
 }
 
 void
@@ -77,9 +135,9 @@ ServerApp::OnAccept(ns3::Ptr<ns3::Socket> socket, const ns3::Address&)
     c->socket = socket;
     c->sender = std::make_unique<FrameSender>(socket);
     c->assembler = std::make_unique<FrameAssembler>(
-        [this, c](std::vector<uint8_t>&& frame) { OnFrame(c, std::move(frame)); });
+        [this, socket](std::vector<uint8_t>&& frame) { OnFrame(socket, std::move(frame)); });
     socket->SetRecvCallback(ns3::MakeCallback(&FrameAssembler::OnReceive, c->assembler.get()));
-    m_connections.push_back(std::move(conn));
+    m_connections[socket] = std::move(conn);
 }
 
 void
@@ -99,24 +157,27 @@ ServerApp::Send(int device, MessageKind kind, uint8_t flags, uint32_t step,
     h.step = step;
     WriteMessageHeader(h, m_header);
     c->sender->Send(m_header, body);
-    m_metrics->FrameSent(kind, device, false, FRAME_PREFIX_BYTES + m_header.size() + body.size(),
-                         ns3::Simulator::Now().GetSeconds());
+    m_frameSent(
+        FrameRecord{kind, device, false, FRAME_PREFIX_BYTES + m_header.size() + body.size()});
 }
 
 void
-ServerApp::OnFrame(Connection* conn, std::vector<uint8_t>&& frame)
+ServerApp::OnFrame(ns3::Ptr<ns3::Socket> socket, std::vector<uint8_t>&& frame)
 {
+    Connection* conn = m_connections.at(socket).get(); // O(log connections)
     const MessageHeader h = ReadMessageHeader(frame);
     if (h.device >= m_byDevice.size() || (conn->device >= 0 && conn->device != int(h.device)))
     {
         throw DecodeError("message from an unknown device " + std::to_string(h.device));
     }
     const int d = static_cast<int>(h.device);
+    m_frameReceived(FrameRecord{h.kind, d, true, frame.size() + FRAME_PREFIX_BYTES});
     if (h.kind == MessageKind::HELLO)
     {
+        NS_LOG_INFO("device " << d << " connected");
         conn->device = d;
         m_byDevice[h.device] = conn;
-        if (++m_hellos == m_trainer->Devices() && !m_started)
+        if (++m_hellos == m_devices && !m_started)
         {
             m_startTimer.Cancel();
             BeginRound();
@@ -149,7 +210,7 @@ ServerApp::OnFrame(Connection* conn, std::vector<uint8_t>&& frame)
 void
 ServerApp::ServeQueued()
 {
-    while (m_busy < m_config->network.serverWorkers && !m_queue.empty())
+    while (m_busy < m_workers && !m_queue.empty())
     {
         Request r = std::move(m_queue.front());
         m_queue.pop_front();
@@ -166,16 +227,13 @@ ServerApp::Serve(Request r)
 {
     ++m_busy;
     std::vector<uint8_t> grad;
-    const int copy = m_trainer->ServerCopyFor(r.device);
-    const ServerResult res = m_trainer->ServerStep(copy, r.frame.data() + MESSAGE_HEADER_BYTES,
-                                                   r.frame.size() - MESSAGE_HEADER_BYTES, grad);
-    StepRecord& rec = m_metrics->Pending(r.device);
-    rec.loss = res.loss;
-    rec.batchAccuracy = static_cast<double>(res.correct) / res.batch;
-    rec.queueS = ns3::Simulator::Now().GetSeconds() - r.arrivalS;
-    rec.serverComputeS = m_trainer->ServerSeconds(res.batch);
-    ns3::Simulator::Schedule(ns3::Seconds(rec.serverComputeS), &ServerApp::FinishServing, this,
-                             r.device, r.step, std::move(grad));
+    const ServerResult res = m_side->Step(r.device, r.frame.data() + MESSAGE_HEADER_BYTES,
+                                          r.frame.size() - MESSAGE_HEADER_BYTES, grad);
+    const double computeS = m_compute.StepSeconds(res.batch);
+    m_serverStepDone(ServerStepRecord{r.device, r.step, res.loss, res.correct, res.batch,
+                                      ns3::Simulator::Now().GetSeconds() - r.arrivalS, computeS});
+    ns3::Simulator::Schedule(ns3::Seconds(computeS), &ServerApp::FinishServing, this, r.device,
+                             r.step, std::move(grad));
 }
 
 void
@@ -190,38 +248,41 @@ void
 ServerApp::BeginRound()
 {
     m_started = true;
-    if (*m_round >= m_config->training.epochs)
+    if (m_round >= m_epochs)
     {
         Finish();
         return;
     }
-    m_trainer->SetEpoch(*m_round);
-    std::fill(m_timedOut.begin(), m_timedOut.end(), false);
-    m_strategy->BeginRound();
+    NS_LOG_INFO("round " << m_round << " begins");
+    m_side->SetRound(m_round);
+    m_roundStarted(m_round);
+    m_schedule->BeginRound();
     StartPhase();
 }
 
 void
 ServerApp::StartPhase()
 {
-    const PhasePlan plan = m_strategy->NextPhase();
+    const PhasePlan plan = m_schedule->NextPhase();
     if (plan.devices.empty())
     {
         EndRound();
         return;
     }
     ++m_phase;
+    NS_LOG_INFO("phase " << m_phase << ": " << plan.devices.size() << " devices");
     m_reports.clear();
     m_waiting.clear();
     for (const auto& [d, steps] : plan.devices)
     {
         m_waiting.insert(d);
     }
-    const uint8_t flags = START_REPORT_WEIGHTS | (m_haveState ? START_HAS_WEIGHTS : 0);
+    const uint8_t flags = START_REPORT_WEIGHTS | (m_agreed.valid ? START_HAS_WEIGHTS : 0);
+    const std::vector<uint8_t> none;
     for (const auto& [d, steps] : plan.devices)
     {
         Send(d, MessageKind::START, flags, static_cast<uint32_t>(steps),
-             m_haveState ? m_stateBlob : std::vector<uint8_t>());
+             m_agreed.valid ? m_agreed.blob : none);
         ArmTimer(d);
     }
 }
@@ -230,8 +291,8 @@ void
 ServerApp::ArmTimer(int d)
 {
     m_timers[static_cast<size_t>(d)].Cancel();
-    m_timers[static_cast<size_t>(d)] = ns3::Simulator::Schedule(
-        ns3::Seconds(m_config->faults.timeoutS), &ServerApp::Timeout, this, d);
+    m_timers[static_cast<size_t>(d)] =
+        ns3::Simulator::Schedule(ns3::Seconds(m_timeoutS), &ServerApp::Timeout, this, d);
 }
 
 void
@@ -241,11 +302,11 @@ ServerApp::Timeout(int d)
     {
         return;
     }
+    NS_LOG_INFO("device " << d << " timed out in phase " << m_phase);
     ++m_dropouts;
-    m_timedOut[static_cast<size_t>(d)] = true;
-    m_metrics->Event(ns3::Simulator::Now().GetSeconds(), d, "timeout", *m_round);
-    m_trainer->DeviceTimedOut(d, ns3::Simulator::Now().GetSeconds());
-    m_strategy->PhaseResult(d, false);
+    m_deviceTimedOut(d);
+    m_side->DeviceTimedOut(d, ns3::Simulator::Now().GetSeconds());
+    m_schedule->PhaseResult(d, false);
     if (m_waiting.empty())
     {
         ClosePhase();
@@ -261,7 +322,7 @@ ServerApp::DeviceReported(int d, const uint8_t* blob, size_t size)
     {
         m_reports[d].assign(blob, blob + size);
     }
-    m_strategy->PhaseResult(d, true);
+    m_schedule->PhaseResult(d, true);
     if (m_waiting.empty())
     {
         ClosePhase();
@@ -271,32 +332,13 @@ ServerApp::DeviceReported(int d, const uint8_t* blob, size_t size)
 void
 ServerApp::ClosePhase()
 {
+    NS_LOG_INFO("phase " << m_phase << " closed with " << m_reports.size() << " reports");
     if (!m_reports.empty())
     {
-        if (m_strategy->Averages())
-        {
-            std::vector<std::vector<float>> states;
-            std::vector<int> devices;
-            for (const auto& [d, blob] : m_reports)
-            {
-                states.emplace_back();
-                m_trainer->DecodeState(blob.data(), blob.size(), states.back());
-                devices.push_back(d);
-            }
-            m_state = m_trainer->Average(states, devices);
-            m_trainer->AverageServerCopies(devices);
-            m_trainer->EncodeState(m_state, m_stateBlob);
-        }
-        else
-        {
-            // Vanilla SL: the weights go on to the next device as they came.
-            m_stateBlob = m_reports.rbegin()->second;
-            m_trainer->DecodeState(m_stateBlob.data(), m_stateBlob.size(), m_state);
-        }
-        m_haveState = true;
+        m_schedule->ClosePhase(m_reports, *m_side, m_agreed);
     }
-    const double budget = m_config->training.timeBudgetS;
-    if (budget > 0 && ns3::Simulator::Now().GetSeconds() >= budget)
+    m_phaseClosed(m_phase, static_cast<int>(m_reports.size()));
+    if (m_timeBudgetS > 0 && ns3::Simulator::Now().GetSeconds() >= m_timeBudgetS)
     {
         Finish();
         return;
@@ -307,9 +349,9 @@ ServerApp::ClosePhase()
 void
 ServerApp::EndRound()
 {
-    ++*m_round;
-    const int every = std::max(1, m_config->training.evalEveryRounds);
-    if (*m_round % every == 0 || *m_round == m_config->training.epochs)
+    ++m_round;
+    const int every = std::max(1, m_evalEveryRounds);
+    if (m_round % every == 0 || m_round == m_epochs)
     {
         Evaluate();
     }
@@ -319,14 +361,14 @@ ServerApp::EndRound()
 void
 ServerApp::Evaluate()
 {
-    if (m_lastEvalRound == *m_round && m_lastEvalRound >= 0)
+    if (m_lastEvalRound == m_round && m_lastEvalRound >= 0)
     {
         return;
     }
-    m_lastEvalRound = *m_round;
-    const std::vector<float> state = m_haveState ? m_state : m_trainer->DeviceStateOf(0);
-    const EvalResult r = m_trainer->Evaluate(state, 0);
-    m_metrics->EvalCompleted(ns3::Simulator::Now().GetSeconds(), *m_round, r.accuracy, r.loss);
+    m_lastEvalRound = m_round;
+    const EvalResult r = m_side->Evaluate(m_agreed.valid ? &m_agreed.weights : nullptr);
+    NS_LOG_INFO("evaluation after round " << m_round << ": accuracy " << r.accuracy);
+    m_evaluationDone(m_round, r.accuracy, r.loss);
 }
 
 void
@@ -338,6 +380,7 @@ ServerApp::Finish()
     }
     m_finished = true;
     Evaluate();
+    NS_LOG_INFO("finished after " << m_round << " rounds");
     ns3::Simulator::Stop();
 }
 

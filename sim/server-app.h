@@ -1,16 +1,26 @@
-// The server: accepts the devices' connections, serves their activations with a pool of workers
-// (a FIFO queue when devices outnumber workers), runs the schedule's phases and rounds, averages
-// or hands on device-side weights, evaluates, and ends the simulation.
+// The server as an ns-3 Application: accepts the devices' connections, serves their activations
+// with a pool of workers (a FIFO queue when devices outnumber workers), runs the schedule's phases
+// and rounds, evaluates, and ends the simulation. It holds one ServerSide (sim/server-side.h),
+// which computes, and one Schedule (sim/schedule.h), which decides who trains and what happens at
+// a phase end; the app only moves bytes, keeps time (compute model, time-outs) and emits what
+// happened through trace sources (sim/app-signals.h).
+//
+// States: waiting for HELLOs (at most TimeoutS) -> round: phases (START to the phase's devices,
+// serve ACTIVATIONS, collect WEIGHTS/DONE or time out) -> round end (evaluation every
+// EvalEveryRounds) -> ... -> finished (Epochs rounds or the time budget; the simulator stops).
 #ifndef SLSIM_SIM_SERVER_APP_H
 #define SLSIM_SIM_SERVER_APP_H
 
+#include "sim/app-signals.h"
+#include "sim/compute-model.h"
 #include "sim/frame-transport.h"
 #include "sim/messages.h"
-#include "sim/scenario-config.h"
-#include "sim/strategy.h"
+#include "sim/schedule.h"
 
 #include "ns3/application.h"
 #include "ns3/event-id.h"
+#include "ns3/traced-callback.h"
+#include "ns3/traced-value.h"
 
 #include <deque>
 #include <map>
@@ -20,19 +30,25 @@
 namespace slsim
 {
 
-class SplitTrainer;
-class MetricsCollector;
+class ServerSide;
 
 class ServerApp : public ns3::Application
 {
   public:
+    /// Attributes: Port, Devices, Workers, Gflops, TimeoutS, Epochs, EvalEveryRounds, TimeBudgetS.
+    /// Trace sources: sim/app-signals.h.
     static ns3::TypeId GetTypeId();
 
-    void Setup(const ScenarioConfig* config, uint16_t port, SplitTrainer* trainer,
-               MetricsCollector* metrics, int* round);
+    /// The side that computes and the schedule (owned elsewhere; they outlive the simulation).
+    void SetSides(ServerSide* side, Schedule* schedule);
     int Dropouts() const
     {
         return m_dropouts;
+    }
+    /// Rounds completed so far (the round under way while training).
+    int Rounds() const
+    {
+        return m_round;
     }
 
   protected:
@@ -58,7 +74,7 @@ class ServerApp : public ns3::Application
     void StartApplication() override;
     void StopApplication() override;
     void OnAccept(ns3::Ptr<ns3::Socket> socket, const ns3::Address& from);
-    void OnFrame(Connection* conn, std::vector<uint8_t>&& frame);
+    void OnFrame(ns3::Ptr<ns3::Socket> socket, std::vector<uint8_t>&& frame);
     void Send(int device, MessageKind kind, uint8_t flags, uint32_t step,
               const std::vector<uint8_t>& body);
     void ServeQueued();
@@ -74,15 +90,22 @@ class ServerApp : public ns3::Application
     void Evaluate();
     void Finish();
 
-    const ScenarioConfig* m_config = nullptr;
+    // attributes
     uint16_t m_port = 0;
-    SplitTrainer* m_trainer = nullptr;
-    MetricsCollector* m_metrics = nullptr;
-    int* m_round = nullptr;
-    std::unique_ptr<Strategy> m_strategy;
+    int m_devices = 0;
+    int m_workers = 1;
+    double m_gflops = 1;
+    double m_timeoutS = 30;
+    int m_epochs = 1;
+    int m_evalEveryRounds = 1;
+    double m_timeBudgetS = 0;
+
+    ServerSide* m_side = nullptr;
+    Schedule* m_schedule = nullptr;
+    ComputeModel m_compute;
 
     ns3::Ptr<ns3::Socket> m_listen;
-    std::vector<std::unique_ptr<Connection>> m_connections;
+    std::map<ns3::Ptr<ns3::Socket>, std::unique_ptr<Connection>> m_connections; // by socket
     std::vector<Connection*> m_byDevice;
     int m_hellos = 0;
     bool m_started = false;
@@ -91,18 +114,22 @@ class ServerApp : public ns3::Application
     std::deque<Request> m_queue;
     int m_busy = 0;
 
+    ns3::TracedValue<int32_t> m_round{0};
     uint32_t m_phase = 0;
     std::set<int> m_waiting;
     std::map<int, std::vector<uint8_t>> m_reports; // device -> weights blob, this phase
     std::vector<ns3::EventId> m_timers;
-    std::vector<bool> m_timedOut;                   // dropped in the current round
-    std::vector<float> m_state;                     // the device-side weights now agreed on
-    std::vector<uint8_t> m_stateBlob;               // the same through the sync codec
-    bool m_haveState = false;
+    AgreedState m_agreed; // the device-side weights the next START carries
     int m_dropouts = 0;
     bool m_finished = false;
     int m_lastEvalRound = -1;
     std::vector<uint8_t> m_header;
+
+    ns3::TracedCallback<const FrameRecord&> m_frameSent, m_frameReceived;
+    ns3::TracedCallback<const ServerStepRecord&> m_serverStepDone;
+    ns3::TracedCallback<uint32_t, int> m_phaseClosed;
+    ns3::TracedCallback<int> m_deviceTimedOut, m_roundStarted;
+    ns3::TracedCallback<int, double, double> m_evaluationDone;
 };
 
 } // namespace slsim

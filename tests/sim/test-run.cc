@@ -1,6 +1,7 @@
 // End-to-end runs of small scenarios through ns-3: bytes accounting, determinism, schedules.
 #include "common/csv-writer.h"
 #include "sim/run.h"
+#include "tests/sim/tiny-scenario.h"
 
 #include <catch2/catch.hpp>
 
@@ -13,34 +14,6 @@ using namespace slsim;
 
 namespace
 {
-
-ScenarioConfig
-Tiny(const std::string& schedule, int devices)
-{
-    ScenarioConfig c;
-    c.seed = 7;
-    c.dataset.name = "synthetic";
-    c.dataset.syntheticTrain = 240;
-    c.dataset.syntheticTest = 100;
-    c.model.name = "mlp";
-    c.model.hidden = {32, 16};
-    c.model.cut = "shallow";
-    c.model.threads = 1;
-    c.optimizer.lr = 0.05;
-    c.uplink.method = "ms";
-    c.uplink.sparsity = 0.9;
-    c.uplink.bits = 2;
-    c.schedule.kind = schedule;
-    c.training.batchSize = 20;
-    c.training.epochs = 2;
-    DeviceProfile p;
-    p.uplinkMbps = 5;
-    p.downlinkMbps = 20;
-    p.delayMs = 3;
-    p.gflops = 2;
-    c.network.devices.assign(static_cast<size_t>(devices), p);
-    return c;
-}
 
 std::string
 Slurp(const std::string& path)

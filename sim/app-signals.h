@@ -1,0 +1,76 @@
+// What the applications emit (OMNeT++/INET's signals, as ns-3 trace sources): the records their
+// traced callbacks carry. The apps fire them and keep no statistics; MetricsCollector (and any
+// other recorder) connects to them with TraceConnectWithoutContext. A new metric adds a recorder
+// or a field here, never a line in an app.
+//
+// Trace sources (name: signature):
+//   DeviceApp  FrameSent, FrameReceived: FrameCallback; StepStarted: StepStartedCallback;
+//              StepCompleted: StepCompletedCallback
+//   ServerApp  FrameSent, FrameReceived: FrameCallback; ServerStepDone: ServerStepCallback;
+//              PhaseClosed: PhaseClosedCallback; DeviceTimedOut: DeviceCallback;
+//              EvaluationDone: EvaluationCallback; RoundStarted: RoundCallback;
+//              Round: ns3::TracedValueCallback::Int32 (completed rounds, the round under way)
+// Every record describes the current simulated instant (ns3::Simulator::Now()).
+#ifndef SLSIM_SIM_APP_SIGNALS_H
+#define SLSIM_SIM_APP_SIGNALS_H
+
+#include "sim/messages.h"
+
+#include <cstdint>
+
+namespace slsim
+{
+
+/// A whole frame (prefix, header, body) handed to a socket or delivered by one.
+struct FrameRecord
+{
+    MessageKind kind = MessageKind::HELLO;
+    int device = 0;        // the device end of the connection
+    bool toServer = false; // direction of travel
+    uint64_t bytes = 0;    // FRAME_PREFIX_BYTES + MESSAGE_HEADER_BYTES + body
+};
+
+/// A device began a step: its forward pass is computed and takes forwardS simulated seconds.
+struct StepStartRecord
+{
+    int device = 0;
+    uint32_t phase = 0;
+    uint32_t step = 0; // the device's own step counter, from 1
+    int batch = 0;
+    double codecRelError = 0; // of the cut activations it sends
+    double forwardS = 0;
+};
+
+/// A device finished its optimizer step (the step's last instant).
+struct StepEndRecord
+{
+    int device = 0;
+    uint32_t step = 0;
+    uint64_t gradientFrameBytes = 0; // the GRADIENT frame that completed it
+    double backwardS = 0;            // simulated seconds of the device's backward pass
+};
+
+/// The server ran a step for a device (it will take computeS simulated seconds from now).
+struct ServerStepRecord
+{
+    int device = 0;
+    uint32_t step = 0;
+    double loss = 0;
+    int correct = 0;
+    int batch = 0;
+    double queueS = 0; // waiting for a free worker
+    double computeS = 0;
+};
+
+using FrameCallback = void (*)(const FrameRecord&);
+using StepStartedCallback = void (*)(const StepStartRecord&);
+using StepCompletedCallback = void (*)(const StepEndRecord&);
+using ServerStepCallback = void (*)(const ServerStepRecord&);
+using PhaseClosedCallback = void (*)(uint32_t phase, int reports);
+using DeviceCallback = void (*)(int device);
+using EvaluationCallback = void (*)(int round, double accuracy, double loss);
+using RoundCallback = void (*)(int round);
+
+} // namespace slsim
+
+#endif

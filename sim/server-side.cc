@@ -1,0 +1,188 @@
+#include "sim/server-side.h"
+
+#include "common/error.h"
+#include "sim/device-side.h"
+#include "sim/fed-avg.h"
+#include "sim/messages.h"
+#include "sim/scenario-config.h"
+#include "sim/split-pass.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace slsim
+{
+
+TrainingServer::TrainingServer(const ScenarioConfig& config, std::shared_ptr<TrainingData> data,
+                               std::vector<std::unique_ptr<Partition>> copies,
+                               std::unique_ptr<Partition> evalDevice,
+                               const TrainingDevice* firstDevice, WallAccount* wall)
+    : m_config(config)
+    , m_data(std::move(data))
+    , m_copies(std::move(copies))
+    , m_evalDevice(std::move(evalDevice))
+    , m_firstDevice(firstDevice)
+    , m_wall(wall)
+    , m_uplink(MakeCodec(config.uplink))
+    , m_downlink(MakeCodec(config.downlink))
+    , m_sync(MakeCodec(config.sync))
+    , m_stateRng(config.seed, "codec")
+    , m_classes(m_data->train.classes)
+    , m_stateSize(m_evalDevice->StateSize())
+{
+    SLSIM_ASSERT(!m_copies.empty());
+    for (size_t c = 0; c < m_copies.size(); ++c)
+    {
+        m_copyRngs.emplace_back(config.seed, "codec-server", static_cast<uint64_t>(c));
+    }
+}
+
+const float*
+TrainingServer::AlignedDecoded()
+{
+    SplitScratch& s = m_data->scratch;
+    s.modelInput.assign(s.decoded.begin(), s.decoded.end());
+    return s.modelInput.data();
+}
+
+void
+TrainingServer::SetRound(int round)
+{
+    const double lr = LearningRateAt(m_config.optimizer, round);
+    for (auto& s : m_copies)
+    {
+        s->SetLearningRate(lr);
+    }
+}
+
+ServerResult
+TrainingServer::Step(int d, const uint8_t* body, size_t size, std::vector<uint8_t>& gradient)
+{
+    WallAccount::Scope timer(m_wall);
+    const ActivationsBody a = ReadActivationsBody(body, size);
+    const uint32_t batch = a.batch;
+    m_labels.resize(batch);
+    for (uint32_t i = 0; i < batch; ++i)
+    {
+        if (a.labels[i] >= m_classes)
+        {
+            throw DecodeError("uplink message: label out of range");
+        }
+        m_labels[i] = a.labels[i];
+    }
+    const size_t copy = m_copies.size() == 1 ? 0 : static_cast<size_t>(d);
+    Partition& server = *m_copies[copy];
+    const Shape shape = DecodeAny(a.blob, a.blobSize, m_data->scratch.decoded);
+    const int64_t perSample = server.InputShape().Numel();
+    if (shape.Numel() != static_cast<int64_t>(batch) * perSample)
+    {
+        throw DecodeError("uplink message: activation shape " + shape.ToString()
+                          + " does not match the batch");
+    }
+    const float* cutGrad = nullptr;
+    const LossResult loss = ServerForwardBackward(server, AlignedDecoded(), m_labels.data(),
+                                                  static_cast<int>(batch), m_logitGrad, cutGrad);
+    if (!std::isfinite(loss.loss))
+    {
+        throw TrainingDiverged("server: non-finite loss");
+    }
+    RequireFinite(cutGrad, static_cast<size_t>(shape.Numel()),
+                  "server: non-finite gradient of the cut activations");
+    m_downlink->Encode(cutGrad, shape, gradient, m_copyRngs[copy]);
+    server.Step();
+    return ServerResult{loss.loss, loss.correct, static_cast<int>(batch)};
+}
+
+void
+TrainingServer::DecodeState(const uint8_t* blob, size_t size, std::vector<float>& state)
+{
+    WallAccount::Scope timer(m_wall);
+    const Shape shape = DecodeAny(blob, size, state);
+    if (static_cast<size_t>(shape.Numel()) != m_stateSize)
+    {
+        throw DecodeError("weights message: " + std::to_string(shape.Numel()) + " values, expected "
+                          + std::to_string(m_stateSize));
+    }
+}
+
+void
+TrainingServer::EncodeState(const std::vector<float>& state, std::vector<uint8_t>& out)
+{
+    WallAccount::Scope timer(m_wall);
+    SLSIM_ASSERT(state.size() == m_stateSize);
+    m_sync->Encode(state.data(), Shape{static_cast<int64_t>(m_stateSize)}, out, m_stateRng);
+}
+
+void
+TrainingServer::AverageCopies(const std::vector<int>& devices, const std::vector<size_t>& samples)
+{
+    if (m_copies.size() == 1 || devices.empty())
+    {
+        return;
+    }
+    WallAccount::Scope timer(m_wall);
+    std::vector<std::vector<float>> states;
+    for (int d : devices)
+    {
+        const Partition& s = *m_copies[static_cast<size_t>(d)];
+        states.emplace_back(s.StateSize());
+        s.GetState(states.back().data());
+    }
+    const std::vector<float> avg = FedAvg(states, samples);
+    for (auto& s : m_copies)
+    {
+        s->SetState(avg.data());
+    }
+}
+
+EvalResult
+TrainingServer::Evaluate(const std::vector<float>* agreed)
+{
+    WallAccount::Scope timer(m_wall);
+    if (agreed)
+    {
+        m_evalDevice->SetState(agreed->data());
+    }
+    else
+    {
+        m_evalDevice->SetState(m_firstDevice->State().data());
+    }
+    Partition& server = *m_copies[0];
+    Rng evalCodecRng(m_config.seed, "eval-codec");
+    const Dataset& test = m_data->test;
+    const size_t n = test.Size();
+    const auto chunk = static_cast<size_t>(m_config.training.evalBatch);
+    const int64_t perSample = m_evalDevice->InputShape().Numel();
+    std::vector<uint32_t> indices(chunk);
+    Rng noAugment(0, "unused"); // BatchMaker takes an Rng; evaluation never augments
+    double lossSum = 0;
+    size_t correct = 0;
+    for (size_t start = 0; start < n; start += chunk)
+    {
+        const size_t b = std::min(chunk, n - start);
+        for (size_t i = 0; i < b; ++i)
+        {
+            indices[i] = static_cast<uint32_t>(start + i);
+        }
+        m_evalInput.resize(b * static_cast<size_t>(perSample));
+        m_labels.resize(b);
+        m_data->testBatches->Make(indices.data(), b, false, noAugment, m_evalInput.data(),
+                                  m_labels.data());
+        const float* act = m_evalDevice->Forward(m_evalInput.data(), static_cast<int>(b), false);
+        if (m_config.training.compressEval)
+        {
+            CodecRoundTrip(*m_uplink, act, CutShape(*m_evalDevice, static_cast<int>(b)),
+                           evalCodecRng, m_data->scratch.blob, m_data->scratch.decoded);
+            act = AlignedDecoded();
+        }
+        const float* logits = server.Forward(act, static_cast<int>(b), false);
+        const LossResult r
+            = SoftmaxCrossEntropy(logits, m_labels.data(), static_cast<int>(b), m_classes, nullptr);
+        lossSum += r.loss * static_cast<double>(b);
+        correct += static_cast<size_t>(r.correct);
+    }
+    return EvalResult{static_cast<double>(correct) / static_cast<double>(n),
+                      lossSum / static_cast<double>(n)};
+}
+
+} // namespace slsim

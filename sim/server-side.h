@@ -1,0 +1,126 @@
+// The server side of split learning, with no ns-3 in it: the server-side model copies, one step
+// from an ACTIVATIONS body to a GRADIENT body, the codec work on device-side states, evaluation.
+// ServerApp (sim/server-app.h) holds one and only moves bytes, queues work and schedules time.
+//
+// ServerSide is the interface; TrainingServer is the real thing; a network-only replay implements
+// the same interface without compute (sim/replay-sides.h).
+#ifndef SLSIM_SIM_SERVER_SIDE_H
+#define SLSIM_SIM_SERVER_SIDE_H
+
+#include "common/aligned-vector.h"
+#include "compression/codec.h"
+#include "models/split-model.h"
+#include "sim/training-data.h"
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace slsim
+{
+
+struct ScenarioConfig;
+class TrainingDevice;
+
+/// What one server step produced.
+struct ServerResult
+{
+    double loss = 0;
+    int correct = 0;
+    int batch = 0;
+};
+
+struct EvalResult
+{
+    double accuracy = 0;
+    double loss = 0;
+};
+
+class ServerSide
+{
+  public:
+    virtual ~ServerSide() = default;
+
+    /// FLOPs per sample of the server-side partition (for the compute-time model).
+    virtual Flops FlopsPerSample() const = 0;
+    /// The round (0-based) the next steps belong to (learning-rate schedule).
+    virtual void SetRound(int round) = 0;
+    /// One step for device d: reads its ACTIVATIONS body, forward + loss + backward + optimizer
+    /// step on d's server copy; writes the GRADIENT body (the downlink codec blob of the gradient
+    /// w.r.t. the cut activations) into `gradient`. Throws DecodeError on a malformed body.
+    virtual ServerResult Step(int d, const uint8_t* body, size_t size,
+                              std::vector<uint8_t>& gradient)
+        = 0;
+    /// Decodes a WEIGHTS body (a device-side state through the sync codec).
+    virtual void DecodeState(const uint8_t* blob, size_t size, std::vector<float>& state) = 0;
+    /// Encodes a device-side state (e.g. an average) through the sync codec for a START body.
+    virtual void EncodeState(const std::vector<float>& state, std::vector<uint8_t>& out) = 0;
+    /// FedAvg of the server copies of `devices` weighted by `samples` (their shard sizes),
+    /// installed on every copy. Nothing to do with one shared copy.
+    virtual void AverageCopies(const std::vector<int>& devices, const std::vector<size_t>& samples)
+        = 0;
+    /// The server gave up on device d for the rest of its phase at simulated time timeS.
+    virtual void DeviceTimedOut(int d, double timeS) = 0;
+    /// Test accuracy and loss of the device-side state `agreed` (null: none agreed yet) with
+    /// server copy 0. Takes no simulated time.
+    virtual EvalResult Evaluate(const std::vector<float>* agreed) = 0;
+};
+
+class TrainingServer : public ServerSide
+{
+  public:
+    /// copies: one server-side partition per device (per-device copies) or a single shared one,
+    /// all from the same seeded init. evalDevice: a device-side partition for evaluation.
+    /// firstDevice: whose state is evaluated before any state was agreed on. Streams:
+    /// Rng(seed, "codec-server", d) per copy (gradients), Rng(seed, "codec") (agreed states),
+    /// Rng(seed, "eval-codec") (evaluation, restarted every time).
+    TrainingServer(const ScenarioConfig& config, std::shared_ptr<TrainingData> data,
+                   std::vector<std::unique_ptr<Partition>> copies,
+                   std::unique_ptr<Partition> evalDevice, const TrainingDevice* firstDevice,
+                   WallAccount* wall);
+
+    Flops FlopsPerSample() const override
+    {
+        return m_copies[0]->FlopsPerSample();
+    }
+    void SetRound(int round) override;
+    ServerResult Step(int d, const uint8_t* body, size_t size,
+                      std::vector<uint8_t>& gradient) override;
+    void DecodeState(const uint8_t* blob, size_t size, std::vector<float>& state) override;
+    void EncodeState(const std::vector<float>& state, std::vector<uint8_t>& out) override;
+    void AverageCopies(const std::vector<int>& devices,
+                       const std::vector<size_t>& samples) override;
+    void DeviceTimedOut(int, double) override
+    {
+        // nothing to undo: the device's steps so far are part of the training
+    }
+    EvalResult Evaluate(const std::vector<float>* agreed) override;
+
+    /// Server copy c (for inspection: shapes, state).
+    const Partition& Copy(int c) const
+    {
+        return *m_copies[static_cast<size_t>(c)];
+    }
+
+  private:
+    /// Copies the scratch's decoded tensor into its aligned model-input buffer.
+    const float* AlignedDecoded();
+
+    const ScenarioConfig& m_config;
+    std::shared_ptr<TrainingData> m_data;
+    std::vector<std::unique_ptr<Partition>> m_copies;
+    std::vector<Rng> m_copyRngs; // per copy: downlink gradients
+    std::unique_ptr<Partition> m_evalDevice;
+    const TrainingDevice* m_firstDevice;
+    WallAccount* m_wall;
+    std::unique_ptr<Codec> m_uplink, m_downlink, m_sync;
+    Rng m_stateRng; // the agreed states
+    int m_classes;
+    size_t m_stateSize;
+    std::vector<int32_t> m_labels;
+    AlignedVector<float> m_logitGrad, m_evalInput;
+};
+
+} // namespace slsim
+
+#endif

@@ -1,0 +1,100 @@
+#include "sim/sides.h"
+
+#include "sim/replay-sides.h"
+#include "sim/scenario-config.h"
+
+namespace slsim
+{
+
+Sides
+BuildSides(const ScenarioConfig& config)
+{
+    Sides sides;
+    sides.wall = std::make_unique<WallAccount>();
+    SetThreadCount(config.model.threads);
+    const bool replay = !config.training.replay.empty();
+    std::shared_ptr<ReplayProgress> progress;
+    if (replay)
+    {
+        progress = std::make_shared<ReplayProgress>(config.training.replay);
+    }
+    auto data = std::make_shared<TrainingData>();
+    data->train = LoadDataset(config.dataset, true, config.seed);
+    if (!replay)
+    {
+        data->trainBatches = std::make_unique<BatchMaker>(data->train, config.dataset);
+        data->test = LoadDataset(config.dataset, false, config.seed);
+        data->testBatches = std::make_unique<BatchMaker>(data->test, config.dataset);
+    }
+
+    ModelConfig model = config.model;
+    model.input = data->train.SampleShape();
+    model.classes = data->train.classes;
+
+    const int devices = static_cast<int>(config.network.devices.size());
+    Rng partitionRng(config.seed, "partition");
+    auto shards = PartitionDataset(data->train, devices, config.partition, partitionRng);
+    sides.labelHistograms = LabelHistograms(data->train, shards);
+
+    // One model for evaluation (training) or for the shapes, sizes and FLOPs (replay).
+    SplitModel first = BuildSplitModel(model, config.optimizer, config.seed);
+    ReplayShapes shapes;
+    shapes.cut = first.device->OutputShape();
+    shapes.stateSize = first.device->StateSize();
+    shapes.deviceFlops = first.device->FlopsPerSample();
+    shapes.serverFlops = first.server->FlopsPerSample();
+
+    const TrainingDevice* firstDevice = nullptr; // evaluated before any state is agreed on
+    for (int d = 0; d < devices; ++d)
+    {
+        std::vector<uint32_t> shard = std::move(shards[static_cast<size_t>(d)]);
+        if (replay)
+        {
+            sides.devices.push_back(
+                std::make_unique<ReplayDevice>(config, d, std::move(shard), shapes, progress));
+        }
+        else
+        {
+            auto device = std::make_unique<TrainingDevice>(
+                config, d, data, std::move(shard),
+                BuildSplitModel(model, config.optimizer, config.seed).device, sides.wall.get());
+            firstDevice = firstDevice ? firstDevice : device.get();
+            sides.devices.push_back(std::move(device));
+        }
+    }
+
+    ScheduleContext context;
+    context.syncEverySteps = config.schedule.syncEverySteps;
+    for (const auto& d : sides.devices)
+    {
+        context.stepsPerEpoch.push_back(d->StepsPerEpoch());
+        context.shardSizes.push_back(d->ShardSize());
+    }
+    sides.schedule = MakeSchedule(config.schedule.kind, context);
+
+    if (replay)
+    {
+        sides.server = std::make_unique<ReplayServer>(config, shapes, progress);
+    }
+    else
+    {
+        const int copies = sides.schedule->PerDeviceServerCopies() ? devices : 1;
+        std::vector<std::unique_ptr<Partition>> servers;
+        servers.push_back(std::move(first.server));
+        for (int c = 1; c < copies; ++c)
+        {
+            servers.push_back(BuildSplitModel(model, config.optimizer, config.seed).server);
+        }
+        sides.server = std::make_unique<TrainingServer>(config, data, std::move(servers),
+                                                        std::move(first.device), firstDevice,
+                                                        sides.wall.get());
+    }
+    for (auto& d : sides.devices)
+    {
+        d->SetRound(0);
+    }
+    sides.server->SetRound(0);
+    return sides;
+}
+
+} // namespace slsim

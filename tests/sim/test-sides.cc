@@ -1,0 +1,162 @@
+// The device and server sides without ns-3 (sim/sides.h): one split step through the message
+// bodies, state hand-over, replay sides against a real run (body sizes, numbers read back), and
+// the compute-time model.
+#include "common/error.h"
+#include "sim/compute-model.h"
+#include "sim/messages.h"
+#include "sim/replay-sides.h"
+#include "sim/run.h"
+#include "sim/scenario-config.h"
+#include "sim/sides.h"
+#include "tests/sim/tiny-scenario.h"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+using namespace slsim;
+
+TEST_CASE("sides: one split step through the ACTIVATIONS and GRADIENT bodies")
+{
+    const ScenarioConfig config = Tiny("splitfed_v2", 2);
+    Sides sides = BuildSides(config);
+    REQUIRE(sides.Devices() == 2);
+    CHECK(sides.devices[0]->ShardSize() + sides.devices[1]->ShardSize() == 240);
+    CHECK(sides.devices[0]->StepsPerEpoch()
+          == static_cast<int>((sides.devices[0]->ShardSize() + 19) / 20));
+
+    DeviceSide& device = *sides.devices[1];
+    std::vector<uint8_t> body;
+    const ForwardResult fwd = device.Forward(body);
+    CHECK(fwd.batch == 20);
+    CHECK(body.size() == 4 + 20 + fwd.activationBytes);
+    CHECK(fwd.codecRelError >= 0);
+    CHECK(fwd.codecRelError < 1);
+    const ActivationsBody a = ReadActivationsBody(body.data(), body.size());
+    CHECK(a.batch == 20);
+    CHECK(a.blobSize == fwd.activationBytes);
+
+    std::vector<uint8_t> gradient;
+    const ServerResult s = sides.server->Step(1, body.data(), body.size(), gradient);
+    CHECK(s.batch == 20);
+    CHECK(std::isfinite(s.loss));
+    CHECK(s.loss > 0);
+    CHECK(s.correct >= 0);
+    CHECK(s.correct <= 20);
+    std::vector<float> g, x;
+    // the gradient has the shape of the cut activations it answers
+    CHECK(DecodeAny(gradient.data(), gradient.size(), g).dims
+          == DecodeAny(a.blob, a.blobSize, x).dims);
+    device.Backward(gradient.data(), gradient.size());
+
+    // a malformed body is a DecodeError, not a crash
+    std::vector<uint8_t> truncated(body.begin(), body.begin() + 10);
+    CHECK_THROWS_AS(sides.server->Step(1, truncated.data(), truncated.size(), gradient),
+                    DecodeError);
+    CHECK_THROWS_AS(device.Backward(gradient.data(), gradient.size() - 1), DecodeError);
+    CHECK(sides.wall->Seconds() > 0);
+}
+
+TEST_CASE("sides: weights out of one device and into another; per-device server copies")
+{
+    const ScenarioConfig config = Tiny("splitfed_v1", 3);
+    Sides sides = BuildSides(config);
+    CHECK(sides.schedule->PerDeviceServerCopies());
+    std::vector<uint8_t> body, gradient, weights;
+    sides.devices[0]->Forward(body);
+    sides.server->Step(0, body.data(), body.size(), gradient);
+    sides.devices[0]->Backward(gradient.data(), gradient.size());
+    sides.devices[0]->EncodeState(weights);
+
+    std::vector<float> state;
+    sides.server->DecodeState(weights.data(), weights.size(), state);
+    CHECK_FALSE(state.empty());
+    sides.devices[2]->LoadState(weights.data(), weights.size());
+    std::vector<uint8_t> again;
+    sides.devices[2]->EncodeState(again);
+    std::vector<float> state2;
+    sides.server->DecodeState(again.data(), again.size(), state2);
+    CHECK(state2 == state); // the identity sync codec carries the state exactly
+
+    CHECK_THROWS_AS(sides.server->DecodeState(weights.data(), weights.size() - 4, state),
+                    DecodeError);
+    const EvalResult e = sides.server->Evaluate(&state);
+    CHECK(e.accuracy >= 0);
+    CHECK(e.accuracy <= 1);
+    CHECK(std::isfinite(e.loss));
+}
+
+TEST_CASE("compute model: FLOPs per sample * batch / (GFLOP/s * 1e9)")
+{
+    const ComputeModel m(Flops{2e6, 4e6}, 2);
+    CHECK(m.ForwardSeconds(10) == Approx(0.01));
+    CHECK(m.BackwardSeconds(10) == Approx(0.02));
+    CHECK(m.StepSeconds(10) == Approx(0.03));
+    CHECK(m.ForwardSeconds(0) == 0);
+}
+
+TEST_CASE("replay sides: the real run's body sizes and numbers, no compute")
+{
+    ScenarioConfig config = Tiny("sequential", 2);
+    config.training.epochs = 1;
+    const auto dir = std::filesystem::temp_directory_path() / "slsim-test-replay-sides";
+    std::filesystem::remove_all(dir);
+    RunScenario(config, dir.string());
+
+    Sides training = BuildSides(config);
+    config.training.replay = dir.string();
+    Sides replay = BuildSides(config);
+    REQUIRE(replay.Devices() == 2);
+    for (int d = 0; d < 2; ++d)
+    {
+        CHECK(replay.devices[static_cast<size_t>(d)]->ShardSize()
+              == training.devices[static_cast<size_t>(d)]->ShardSize());
+    }
+
+    std::vector<uint8_t> real, filler, realGrad, fillerGrad, realState, fillerState;
+    const ForwardResult r = training.devices[1]->Forward(real);
+    const ForwardResult f = replay.devices[1]->Forward(filler);
+    CHECK(filler.size() == real.size());
+    CHECK(f.activationBytes == r.activationBytes);
+    CHECK(f.batch == r.batch);
+    const ReplayActivationsBody key = ReadReplayActivationsBody(filler.data(), filler.size());
+    CHECK(key.device == 1);
+    CHECK(key.step == 1);
+
+    training.server->Step(1, real.data(), real.size(), realGrad);
+    const ServerResult s = replay.server->Step(1, filler.data(), filler.size(), fillerGrad);
+    CHECK(fillerGrad.size() == realGrad.size());
+    // the reference's first step of device 1 (round 0), read back exactly
+    std::ifstream steps((dir / "steps.csv").string());
+    std::string header, line;
+    std::getline(steps, header);
+    bool found = false;
+    while (std::getline(steps, line))
+    {
+        // columns: sim_time_s,round,phase,step,device,batch,loss,...
+        std::stringstream cells(line);
+        std::vector<std::string> c;
+        for (std::string v; std::getline(cells, v, ',');)
+        {
+            c.push_back(v);
+        }
+        if (c.at(3) == "1" && c.at(4) == "1")
+        {
+            CHECK(s.loss == std::stod(c.at(6)));
+            found = true;
+        }
+    }
+    CHECK(found);
+
+    training.devices[1]->EncodeState(realState);
+    replay.devices[1]->EncodeState(fillerState);
+    CHECK(fillerState.size() == realState.size());
+    CHECK_THROWS_AS(replay.server->DeviceTimedOut(1, 3.5), InputError);
+    // no evaluation in the reference after a single completed step
+    replay.devices[1]->Backward(fillerGrad.data(), fillerGrad.size());
+    CHECK_THROWS_AS(replay.server->Evaluate(nullptr), InputError);
+    std::filesystem::remove_all(dir);
+}
