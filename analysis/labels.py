@@ -170,6 +170,9 @@ def styles(methods, order, others):
     import matplotlib
 
     markers = {o: MARKERS[i % len(MARKERS)] for i, o in enumerate(dict.fromkeys(others))}
+    if len(set(methods)) == 1 and len(methods) <= 10:  # one method: distinct colours instead
+        tab = matplotlib.colormaps["tab10"]
+        return [(tab(i), markers[o]) for i, o in enumerate(others)]
     out = []
     for m, k, o in zip(methods, order, others):
         levels = sorted({kk for mm, kk in zip(methods, order) if mm == m})
@@ -185,3 +188,21 @@ def styles(methods, order, others):
 
 def method_rank(m):
     return METHOD_ORDER.index(m) if m in METHOD_ORDER else len(METHOD_ORDER)
+
+
+def log_axis(axis):
+    """Log scale with plain numbers (0.2, 0.3 instead of 2×10^-1); minor labels only at 2, 3 and
+    5 times a power of ten, and only where the axis spans less than two decades."""
+    import matplotlib
+
+    axis.axes.set_xscale("log") if axis.axis_name == "x" else axis.axes.set_yscale("log")
+
+    def minor(v, _):
+        lo, hi = sorted(axis.get_view_interval())
+        if v <= 0 or lo <= 0 or hi / lo > 100:
+            return ""
+        mant = v / 10 ** math.floor(math.log10(v) + 1e-9)
+        return f"{v:g}" if any(abs(mant - k) < 1e-6 for k in (2, 3, 5)) else ""
+
+    axis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(matplotlib.ticker.FuncFormatter(minor))

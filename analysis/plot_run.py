@@ -65,7 +65,7 @@ def main():
 
     def save(fig, fname):
         fig.tight_layout()
-        fig.savefig(os.path.join(out, fname), dpi=120)
+        fig.savefig(os.path.join(out, fname), dpi=120, bbox_inches="tight")
         plt.close(fig)
         written.append(fname)
 

@@ -31,7 +31,8 @@ import matplotlib.transforms as mtransforms  # noqa: E402
 import pandas as pd  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from labels import METHOD_LABEL, make_labels, method_rank, other_key, styles  # noqa: E402
+from labels import (METHOD_LABEL, log_axis, make_labels, method_rank, other_key,  # noqa: E402
+                    styles)
 from slsim_results import (first_reaching, mean_std, point_dir, read_sweep,  # noqa: E402
                            run_info)
 
@@ -176,14 +177,6 @@ def write_table(out, agg, target, note):
             "32 / payload bits.", ""] + md
     with open(os.path.join(out, "table.md"), "w") as f:
         f.write("\n".join(text) + "\n")
-
-
-def log_axis(axis):
-    """Log scale with plain numbers (0.2, 0.3) instead of 2×10^-1."""
-    axis.axes.set_xscale("log") if axis.axis_name == "x" else axis.axes.set_yscale("log")
-    plain = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}")
-    axis.set_major_formatter(plain)
-    axis.set_minor_formatter(plain)
 
 
 def mean_curve(pts, x):
