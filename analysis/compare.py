@@ -132,7 +132,7 @@ def main():
                      ms([first_reaching(e, target, "sim_time_s") for e in ev], digits=2),
                      ms([first_reaching(e, target, "cum_bytes_up") for e in ev], MB),
                      ms([first_reaching(e, target, "cum_bytes_total") for e in ev], MB),
-                     ", ".join(os.path.relpath(r["dir"]) for r in group)])
+                     ", ".join(r["dir"] for r in group)])
     header = ["run", "uplink codec", "bits/elem", "seeds", "final accuracy", "best accuracy",
               f"time to {target:g} (s)", f"uplink MB to {target:g}", f"all MB to {target:g}",
               "folders"]
