@@ -54,12 +54,17 @@ def main():
                     help="target accuracy (default: the runs' training.target_accuracy, else "
                          "90 %% of the best accuracy)")
     a = ap.parse_args()
-    runs = [run_info(d) for d in run_dirs(a.runs)]
-    for r in runs:
-        if r["eval"].empty:
-            print(f"compare: {r['dir']}/eval.csv has no evaluations", file=sys.stderr)
-            sys.exit(2)
+    runs = []
+    for d in run_dirs(a.runs):
+        r = run_info(d)
+        if r["eval"].empty:  # diverged before its first evaluation
+            print(f"compare: {d}/eval.csv has no evaluations: left out", file=sys.stderr)
+            continue
         r["key"] = repr(sorted(r["features"].items()))
+        runs.append(r)
+    if not runs:
+        print("compare: no run with evaluations", file=sys.stderr)
+        sys.exit(2)
     keys = list(dict.fromkeys(r["key"] for r in runs))
     firsts = [next(r for r in runs if r["key"] == k) for k in keys]
     labels = make_labels([r["features"] for r in firsts])

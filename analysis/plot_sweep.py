@@ -52,12 +52,15 @@ def fmt(mean, std, digits=3, scale=1.0):
 def load(sweep_dir):
     """(configs, points): one row per configuration (sweep order) and per point."""
     table, _ = read_sweep(sweep_dir)
-    points = []
+    points, skipped = [], []
     for _, r in table.iterrows():
         d = point_dir(sweep_dir, r["point"])
         if not os.path.exists(os.path.join(d, "eval.csv")):
             continue
         info = run_info(d)
+        if info["eval"].empty:  # diverged before its first evaluation
+            skipped.append(r["point"])
+            continue
         info["point"] = r["point"]
         feats = dict(info["features"])
         info["key"] = repr(sorted(feats.items()))
@@ -76,7 +79,7 @@ def load(sweep_dir):
     configs["style"] = styles(list(configs["method"]), order, others)
     for p in points:
         p["label"] = labels[keys.index(p["key"])]
-    return configs, points
+    return configs, points, skipped
 
 
 def choose_target(a, points):
@@ -146,7 +149,7 @@ def cheapest(agg, column, unit, scale, digits):
     return text
 
 
-def write_table(out, agg, target, note):
+def write_table(out, agg, target, note, skipped):
     header = ["configuration", "codec (uplink)", "bits/elem payload", "bits/elem wire",
               "compression ×", "final accuracy", "best accuracy", f"time to {target:g} (s)",
               f"uplink MB to {target:g}", f"all MB to {target:g}", "codec rel. error",
@@ -174,7 +177,9 @@ def write_table(out, agg, target, note):
             "every seed reached it ('seeds reaching'). Bits per element of the uplink cut "
             "activations: payload = the codec's own cost (headers ignored), wire = uplink bytes "
             "sent per activation element (headers, labels and framing included); compression = "
-            "32 / payload bits.", ""] + md
+            "32 / payload bits." + (f" Left out: {len(skipped)} points with no evaluation "
+                                    f"(diverged before the first): {', '.join(skipped)}."
+                                    if skipped else ""), ""] + md
     with open(os.path.join(out, "table.md"), "w") as f:
         f.write("\n".join(text) + "\n")
 
@@ -204,10 +209,10 @@ def main():
     for f in OUTPUTS:  # stale results of an earlier run
         if os.path.exists(os.path.join(out, f)):
             os.remove(os.path.join(out, f))
-    configs, points = load(a.sweep_dir)
+    configs, points, skipped = load(a.sweep_dir)
     target, note = choose_target(a, points)
     agg = aggregate(configs, points, target)
-    write_table(out, agg, target, note)
+    write_table(out, agg, target, note, skipped)
     agg.to_csv(os.path.join(out, "configurations.csv"), index=False, float_format="%.6g")
     written = ["table.md", "configurations.csv"]
     style = dict(zip(configs["label"], configs["style"]))

@@ -141,6 +141,18 @@ for ci, (up, bits, per_round, accs) in enumerate(CONFIGS):
                        "seed": seed})
         rows.append([pid, value, rep, seed] + summary)
         index += 1
+# A third fp32 seed that diverged before its first evaluation: header-only eval.csv.
+d0 = os.path.join(sweep, "points", rows[0][0])
+dead = os.path.join(sweep, "points", f"p{index:04d}-dead0002")
+subprocess.run(["cp", "-r", d0, dead], check=True)
+with open(os.path.join(dead, "eval.csv")) as f:
+    header = f.readline()
+with open(os.path.join(dead, "eval.csv"), "w") as f:
+    f.write(header)
+m = json.load(open(os.path.join(dead, "manifest.json")))
+m["seed"] = m["scenario"]["seed"] = 3
+json.dump(m, open(os.path.join(dead, "manifest.json"), "w"))
+rows.append([os.path.basename(dead), rows[0][1], 2, 3] + rows[0][4:-1] + [1])
 pd.DataFrame(rows, columns=["point", "codec.uplink", "repetition", "seed"] + SUMMARY).to_csv(
     os.path.join(sweep, "sweep.csv"), index=False)
 json.dump({"sweep_file": "mixed.json", "overrides": [], "points": listed},
@@ -182,6 +194,8 @@ assert conf.loc["top-k 5.2b/e", "reached"] == 1 and math.isnan(conf.loc["top-k 5
                                                                         "time_to_target_s"])
 assert "| top-k 5.2b/e | top-k 5.2b/e index=bitmap | 5.2 |" in table
 assert "| 1/2 |" in table
+assert f"Left out: 1 points with no evaluation (diverged before the first): {rows[-1][0]}." \
+    in table
 
 figures = ["accuracy_vs_bits.png", "to_target_vs_bits.png", "pareto.png", "accuracy_vs_time.png",
            "accuracy_vs_bytes.png", "final_accuracy.png", "codec_error.png"]
