@@ -270,7 +270,8 @@ def main():
     table = agg.assign(other=list(configs["other"]), line=line)
     groups = [(sub["method"].iloc[0], name, sub.sort_values("payload_bits"))
               for name, sub in table.groupby("line", sort=False)]
-    groups.sort(key=lambda g: (method_rank(g[0]), g[1]))
+    first = {name: i for i, name in reversed(list(enumerate(line)))}
+    groups.sort(key=lambda g: (method_rank(g[0]), first[g[1]]))  # methods, then sweep order
     group_style = dict(zip([g[1] for g in groups], styles(
         [g[0] for g in groups], [g[1] for g in groups],
         [g[2]["other"].iloc[0] for g in groups])))
@@ -283,8 +284,9 @@ def main():
         ax.set_xscale("log", base=2)
         ax.set_xlim(bits[0] / 1.15, bits[-1] * 1.15)
         ticks = [bits[0]]
-        for b in bits[1:]:  # no two labels closer than 12 % (they would overlap)
-            if b / ticks[-1] >= 1.12:
+        span = bits[-1] / bits[0] * 1.15 ** 2
+        for b in bits[1:]:  # no two labels closer than a tenth of the axis (they would overlap)
+            if b / ticks[-1] >= max(1.12, span ** 0.1):
                 ticks.append(b)
         if len(ticks) <= 14:
             ax.set_xticks(ticks)
