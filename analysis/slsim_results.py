@@ -3,6 +3,7 @@
 Column reference: results/README.md. Only the emitted CSV files are read, never the simulator.
 """
 import json
+import math
 import os
 
 import pandas as pd
@@ -49,3 +50,70 @@ def point_dir(sweep_dir, point):
 
 def config_label(row, grid):
     return ", ".join(f"{c.split('.')[-1]}={row[c]}" for c in grid) or "base"
+
+
+def mean_std(values):
+    """(mean, sample std) of the finite values; (nan, nan) if none; std nan for one value."""
+    v = [float(x) for x in values if x is not None and not math.isnan(float(x))]
+    if not v:
+        return math.nan, math.nan
+    m = sum(v) / len(v)
+    sd = (sum((x - m) ** 2 for x in v) / (len(v) - 1)) ** 0.5 if len(v) > 1 else math.nan
+    return m, sd
+
+
+def scenario_target(manifest):
+    """The scenario's training.target_accuracy (0 or absent: None)."""
+    t = manifest.get("scenario", {}).get("training", {}).get("target_accuracy", 0) or 0
+    return float(t) if t > 0 else None
+
+
+def codec_name(codec):
+    """One-line description of a resolved codec object, e.g. "MS s=0.99 b=2" or "QU 2.32b/e"."""
+    from labels import METHOD_LABEL, codec_settings, fmt_value
+
+    st = codec_settings(codec or {})
+    text = METHOD_LABEL.get(st.pop("method"), "?")
+    for k, v in st.items():
+        text += (f" {fmt_value(v)}b/e" if k == "budget_bits_per_element"
+                 else f" {dict(sparsity='s', bits='b').get(k, k)}={fmt_value(v)}")
+    return text
+
+
+def run_info(run_dir):
+    """What the analysis needs of one run folder: its eval curve (with cum_bytes_total), manifest,
+    configuration features, payload and on-the-wire uplink bits per element, mean codec error."""
+    from labels import features, payload_bits
+
+    run = read_run(run_dir)
+    m = run["manifest"]
+    sc = m.get("scenario", {})
+    derived = m.get("derived", {})
+    up = sc.get("codec", {}).get("uplink", {})
+    bits = derived.get("uplink_bits_per_element")
+    bits = float(bits) if bits is not None else payload_bits(up)
+    elements = 1
+    for n in derived.get("cut_shape", []) or []:
+        elements *= n
+    steps = run["steps"]
+    wire = math.nan
+    if not steps.empty and {"bytes_up", "batch"} <= set(steps.columns) and elements > 1:
+        sent = float(steps["batch"].sum()) * elements
+        wire = 8.0 * float(steps["bytes_up"].sum()) / sent if sent else math.nan
+    err = (float(steps["codec_rel_error"].mean())
+           if not steps.empty and "codec_rel_error" in steps else math.nan)
+    ev = add_total_bytes(run["eval"]) if not run["eval"].empty else run["eval"]
+    return {"dir": run_dir, "manifest": m, "eval": ev, "features": features(sc) if sc else {},
+            "method": up.get("method", "none"), "codec": codec_name(up),
+            "payload_bits": bits, "wire_bits": wire, "codec_rel_error": err,
+            "seed": sc.get("seed", m.get("seed")), "target": scenario_target(m),
+            "test_n": _test_size(sc)}
+
+
+def _test_size(sc):
+    ds = sc.get("dataset", {})
+    if ds.get("test_subset"):
+        return int(ds["test_subset"])
+    if ds.get("name") == "synthetic":
+        return int(ds.get("synthetic", {}).get("test", 0)) or None
+    return None

@@ -108,6 +108,47 @@ assert any(ln.startswith("| shallow | uncompressed | ") and "1.00×" in ln
 # Codec error table from the probe, and the bias table with the exact control row.
 assert "**VGG19-BN / CIFAR-10, medium cut**" in text
 assert "| CIFAR-10 | medium | uncompressed | 0.000 | 1.0000 | 0.000 | 0.000 | 1.0000 | 0.000 |" in text
+# Statements computed with their uncertainty: each "MS − X" row of the agreement table is a tie
+# exactly when the difference of the means is within 2 standard errors (seed spread over the 2
+# seeds, never below the binomial noise of the 120 test images).
+ok = runs[(runs.dataset == "cifar10") & (runs.network == "wireless") & (runs.diverged_epoch == 0)]
+
+
+def stat(cut, method):
+    v = list(ok[(ok.cut == cut) & (ok["method"] == method)]["final_accuracy"])
+    m = sum(v) / len(v)
+    sd = (sum((x - m) ** 2 for x in v) / (len(v) - 1)) ** 0.5
+    return m, max(sd, (m * (1 - m) / 120) ** 0.5) / len(v) ** 0.5
+
+
+ties = 0
+for cut in ("shallow", "medium", "deep"):
+    for other, label in (("none", "uncompressed"), ("topk", "top-k (SP)"), ("quantize", "QU")):
+        (ma, sa), (mb, sb) = stat(cut, "ms"), stat(cut, other)
+        d, se = ma - mb, (sa ** 2 + sb ** 2) ** 0.5
+        row = [ln for ln in text.splitlines() if ln.startswith(f"| {cut} | MS − {label} | ")][0]
+        here = row.split(" | ")[3]
+        shown = here.split(" (")[0].split(" ± ")
+        assert abs(float(shown[0]) - 100 * d) < 0.051 and abs(float(shown[1]) - 200 * se) < 0.051, \
+            (row, d, se)
+        assert here.endswith("(tie)") == (abs(d) <= 2 * se), (row, d, se)
+        ties += abs(d) <= 2 * se
+assert ties > 0, "no tie in the tiny runs: the check above tested nothing"
+assert "Tally: " in text and " > " not in text.split("Tally: ")[1].split("\n")[0]
+# The paper's stand-in curves are level at 200 epochs: every ranking of the paper is all ties.
+paper_rank = [ln.split("Paper at 200 epochs: ")[1] for ln in text.splitlines()
+              if "Paper at 200 epochs: " in ln]
+assert paper_rank and all(" > " not in r and r.count(" ≈ ") == 4 for r in paper_rank), paper_rank
+assert "Quick mode" not in text
+# A report of quick runs carries the banner; the default paper folder is the committed one.
+run(sys.executable, os.path.join(source, "analysis", "reproduction.py"), root, "--md",
+    md + "q", "--figures", figures, "--quick")
+quick = open(md + "q").read()
+assert "> **Quick mode (`scripts/reproduce --quick`): these numbers only check that the pipeline " \
+    "runs.**" in quick
+assert "the paper's numbers are read from `analysis/paper/`" in quick
+assert "MS lowest at 17 of 18 (dataset, budget) points" in quick  # the committed Fig. 2 data
+
 # Deterministic: a second report is byte-identical.
 run(sys.executable, os.path.join(source, "analysis", "reproduction.py"), root, "--md", md + "2",
     "--figures", figures, "--paper", paper)
