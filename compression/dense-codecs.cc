@@ -22,6 +22,81 @@ Bits(float f)
     return u;
 }
 
+/// lo = min, hi = max of x[0..n) (0, 0 when n = 0), exactly as a sequential std::min/std::max
+/// scan gives them, bit for bit (of equal values, -0.0 and +0.0, the first one seen); throws
+/// InputError naming the first non-finite element. Vectorisable: 8 independent lanes.
+void
+MinMaxFinite(const float* x, uint64_t n, float& lo, float& hi)
+{
+    lo = 0;
+    hi = 0;
+    if (n == 0)
+    {
+        return;
+    }
+    float mn[8];
+    float mx[8];
+    int bad[8];
+    for (int j = 0; j < 8; ++j)
+    {
+        mn[j] = x[0];
+        mx[j] = x[0];
+        bad[j] = 0;
+    }
+    uint64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+    {
+        for (int j = 0; j < 8; ++j)
+        {
+            const float v = x[i + static_cast<uint64_t>(j)];
+            mn[j] = v < mn[j] ? v : mn[j];
+            mx[j] = mx[j] < v ? v : mx[j];
+            bad[j] |= !(std::fabs(v) <= 3.4028234663852886e38f); // NaN or inf
+        }
+    }
+    int anyBad = 0;
+    lo = mn[0];
+    hi = mx[0];
+    for (int j = 0; j < 8; ++j)
+    {
+        anyBad |= bad[j];
+        lo = mn[j] < lo ? mn[j] : lo;
+        hi = hi < mx[j] ? mx[j] : hi;
+    }
+    for (; i < n; ++i)
+    {
+        anyBad |= !(std::fabs(x[i]) <= 3.4028234663852886e38f);
+        lo = x[i] < lo ? x[i] : lo;
+        hi = hi < x[i] ? x[i] : hi;
+    }
+    if (anyBad)
+    {
+        for (uint64_t k = 0; k < n; ++k)
+        {
+            if (!std::isfinite(x[k]))
+            {
+                throw InputError("quantize: input has a non-finite value (NaN or inf) at element " +
+                                 std::to_string(k));
+            }
+        }
+    }
+    // A zero extreme: the sequential scan keeps the first element equal to it (sign of zero).
+    for (float* e : {&lo, &hi})
+    {
+        if (*e == 0.0f)
+        {
+            for (uint64_t k = 0; k < n; ++k)
+            {
+                if (x[k] == 0.0f)
+                {
+                    *e = x[k];
+                    break;
+                }
+            }
+        }
+    }
+}
+
 inline float
 FromBits(uint32_t u)
 {
@@ -207,16 +282,7 @@ QuantizeCodec::Encode(const float* x, const Shape& shape, std::vector<uint8_t>& 
                                     m_stochastic ? FLAG_STOCHASTIC : 0);
     float lo = 0;
     float hi = 0;
-    for (uint64_t i = 0; i < h.n; ++i)
-    {
-        if (!std::isfinite(x[i]))
-        {
-            throw InputError("quantize: input has a non-finite value (NaN or inf) at element " +
-                             std::to_string(i));
-        }
-        lo = i == 0 ? x[i] : std::min(lo, x[i]);
-        hi = i == 0 ? x[i] : std::max(hi, x[i]);
-    }
+    MinMaxFinite(x, h.n, lo, hi);
     out.clear();
     WriteHeader(out, h);
     ByteWriter w(out);
@@ -228,8 +294,38 @@ QuantizeCodec::Encode(const float* x, const Shape& shape, std::vector<uint8_t>& 
     const double range = static_cast<double>(hi) - static_cast<double>(lo);
     // s in double: (max - min) can overflow float32 for finite inputs of opposite sign.
     const double s = range > 0 ? L / range : 0.0;
-    BitWriter bw(out.data() + at);
-    for (uint64_t i = 0; i < h.n; ++i)
+    uint8_t* dst = out.data() + at;
+    uint64_t i = 0;
+    if (!m_stochastic && m_bits <= 8)
+    {
+        // Blocks of 8 codes fill exactly `bits` bytes (LSB-first): codes of a block are computed
+        // by a vectorisable loop, then packed into one 64-bit word (no per-code bit writer).
+        uint32_t codes[8];
+        for (; i + 8 <= h.n; i += 8, dst += m_bits)
+        {
+            for (int j = 0; j < 8; ++j)
+            {
+                const double y = (static_cast<double>(x[i + static_cast<uint64_t>(j)]) - lo) * s;
+                // nearbyint(y) for 0 <= y < 2^51 (here y <= L (1 + 2^-52)): adding and removing
+                // 2^52 rounds to nearest even, and the compiler vectorises it (nearbyint it does
+                // not)
+                const double r = (y + 0x1p52) - 0x1p52;
+                const double c = std::min(std::max(r, 0.0), static_cast<double>(L));
+                codes[j] = static_cast<uint32_t>(static_cast<int32_t>(c));
+            }
+            uint64_t word = 0;
+            for (unsigned j = 0; j < 8; ++j)
+            {
+                word |= static_cast<uint64_t>(codes[j]) << (j * m_bits);
+            }
+            for (unsigned k = 0; k < m_bits; ++k)
+            {
+                dst[k] = static_cast<uint8_t>(word >> (8 * k));
+            }
+        }
+    }
+    BitWriter bw(dst); // the rest (all of it when stochastic or bits > 8)
+    for (; i < h.n; ++i)
     {
         const double y = (static_cast<double>(x[i]) - lo) * s;
         double c = m_stochastic ? std::floor(y + rng.Uniform()) : std::nearbyint(y);
@@ -257,8 +353,30 @@ DecodeQuantizePayload(const WireHeader& h, const uint8_t* p, float* out)
     }
     const uint32_t L = (1u << h.bits) - 1;
     const float step = static_cast<float>((static_cast<double>(hi) - lo) / L);
-    BitReader br(p + 8, PackedBytes(h.n, h.bits));
-    for (uint64_t i = 0; i < h.n; ++i)
+    const size_t bytes = PackedBytes(h.n, h.bits);
+    const unsigned bits = h.bits;
+    uint64_t i = 0;
+    size_t used = 0;
+    if (bits <= 8)
+    {
+        // whole blocks of 8 codes = `bits` bytes each; the bit reader takes the rest and checks
+        // the padding
+        const uint64_t mask = (uint64_t{1} << bits) - 1;
+        for (; i + 8 <= h.n; i += 8, used += bits)
+        {
+            uint64_t word = 0;
+            for (unsigned k = 0; k < bits; ++k)
+            {
+                word |= static_cast<uint64_t>(p[8 + used + k]) << (8 * k);
+            }
+            for (unsigned j = 0; j < 8; ++j)
+            {
+                out[i + j] = lo + static_cast<float>((word >> (j * bits)) & mask) * step;
+            }
+        }
+    }
+    BitReader br(p + 8 + used, bytes - used);
+    for (; i < h.n; ++i)
     {
         out[i] = lo + static_cast<float>(br.Get(h.bits)) * step;
     }

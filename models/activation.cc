@@ -1,5 +1,6 @@
 // Element-wise layers: ReLU and Dropout.
 #include "models/layers.h"
+#include "models/thread-pool.h"
 
 namespace slsim
 {
@@ -10,11 +11,9 @@ ReLU::Forward(const float* input, int batch, bool)
     m_batch = batch;
     const auto n = static_cast<int64_t>(batch * m_input.Numel());
     float* out = Reserve(m_out, static_cast<size_t>(n));
-#pragma omp parallel for schedule(static) if (n >= static_cast <int64_t>(PARALLEL_MIN_WORK))
-    for (int64_t i = 0; i < n; ++i)
-    {
+    ParallelFor(0, n, static_cast<size_t>(n), [&](int64_t i) {
         out[i] = input[i] < 0.0f ? 0.0f : input[i]; // y = max(x, 0); NaN propagates
-    }
+    });
     return out;
 }
 
@@ -28,11 +27,9 @@ ReLU::Backward(const float* gradOutput, bool needInputGradient)
     const auto n = static_cast<int64_t>(m_batch * m_input.Numel());
     const float* y = m_out.data();
     float* gradIn = Reserve(m_gradIn, static_cast<size_t>(n));
-#pragma omp parallel for schedule(static) if (n >= static_cast <int64_t>(PARALLEL_MIN_WORK))
-    for (int64_t i = 0; i < n; ++i)
-    {
+    ParallelFor(0, n, static_cast<size_t>(n), [&](int64_t i) {
         gradIn[i] = y[i] > 0.0f ? gradOutput[i] : 0.0f; // dx = g [y > 0]
-    }
+    });
     return gradIn;
 }
 

@@ -1,5 +1,6 @@
 // ResNet basic block (and the paper's plain shallow-cut block), composed of sub-layers.
 #include "models/layers.h"
+#include "models/thread-pool.h"
 
 namespace slsim
 {
@@ -116,12 +117,10 @@ BasicBlock::Forward(const float* input, int batch, bool training)
     {
         s = m_dsBn->Forward(m_dsConv->Forward(input, batch, training), batch, training);
     }
-#pragma omp parallel for schedule(static) if (n >= static_cast <int64_t>(PARALLEL_MIN_WORK))
-    for (int64_t i = 0; i < n; ++i)
-    {
+    ParallelFor(0, n, static_cast<size_t>(n), [&](int64_t i) {
         const float v = s ? h[i] + s[i] : h[i]; // F(x) + S(x); plain: F(x)
         out[i] = v < 0.0f ? 0.0f : v;           // y = relu(.); NaN propagates
-    }
+    });
     return m_out.data();
 }
 
@@ -131,11 +130,9 @@ BasicBlock::Backward(const float* gradOutput, bool needInputGradient)
     const auto n = static_cast<int64_t>(m_batch * m_outNumel);
     float* gOut = Reserve(m_gradOut, static_cast<size_t>(n));
     const float* y = m_out.data();
-#pragma omp parallel for schedule(static) if (n >= static_cast <int64_t>(PARALLEL_MIN_WORK))
-    for (int64_t i = 0; i < n; ++i)
-    {
+    ParallelFor(0, n, static_cast<size_t>(n), [&](int64_t i) {
         gOut[i] = y[i] > 0.0f ? gradOutput[i] : 0.0f; // through the final ReLU
-    }
+    });
     const float* h = m_bn2->Backward(m_gradOut.data(), true);
     h = m_conv2->Backward(h, true);
     if (!m_plain)
@@ -159,11 +156,9 @@ BasicBlock::Backward(const float* gradOutput, bool needInputGradient)
     }
     const auto ni = static_cast<int64_t>(m_batch * m_input.Numel());
     float* gin = Reserve(m_gradIn, static_cast<size_t>(ni));
-#pragma omp parallel for schedule(static) if (ni >= static_cast <int64_t>(PARALLEL_MIN_WORK))
-    for (int64_t i = 0; i < ni; ++i)
-    {
+    ParallelFor(0, ni, static_cast<size_t>(ni), [&](int64_t i) {
         gin[i] = gs ? gx[i] + gs[i] : gx[i]; // dx = dF/dx g + dS/dx g
-    }
+    });
     return m_gradIn.data();
 }
 

@@ -1,5 +1,6 @@
 // BatchNorm2d: per-channel normalisation over (N, H, W), as torch.nn.BatchNorm2d.
 #include "models/layers.h"
+#include "models/thread-pool.h"
 
 #include <cmath>
 
@@ -64,9 +65,8 @@ BatchNorm2d::Forward(const float* input, int batch, bool training)
     float* invStd = Reserve(m_invStd, static_cast<size_t>(m_c));
     const double count = static_cast<double>(batch) * m_plane;
     SLSIM_ASSERT_MSG(!training || count > 1, "BatchNorm2d: training needs more than one value");
-#pragma omp parallel for schedule(static) if (total >= PARALLEL_MIN_WORK)
-    for (int c = 0; c < m_c; ++c)
-    {
+    ParallelFor(0, m_c, static_cast<size_t>(total), [&](int64_t c64) {
+        const auto c = static_cast<int>(c64);
         double mean;
         double var;
         if (training)
@@ -117,7 +117,7 @@ BatchNorm2d::Forward(const float* input, int batch, bool training)
                 out[at + i] = gamma * h + beta; // y = gamma xhat + beta
             }
         }
-    }
+    });
     if (training)
     {
         *m_tracked += 1.0f;
@@ -134,10 +134,9 @@ BatchNorm2d::Backward(const float* gradOutput, bool needInputGradient)
                         ? Reserve(m_gradIn, static_cast<size_t>(batch) * m_c * m_plane)
                         : nullptr;
     const double count = static_cast<double>(batch) * m_plane;
-#pragma omp parallel for schedule(static) if (static_cast <size_t>(batch) * m_c * m_plane          \
-                                              >= PARALLEL_MIN_WORK)
-    for (int c = 0; c < m_c; ++c)
-    {
+    const size_t work = static_cast<size_t>(batch) * m_c * m_plane;
+    ParallelFor(0, m_c, work, [&](int64_t c64) {
+        const auto c = static_cast<int>(c64);
         double dGamma = 0;
         double dBeta = 0;
         for (int n = 0; n < batch; ++n)
@@ -151,7 +150,7 @@ BatchNorm2d::Backward(const float* gradOutput, bool needInputGradient)
         m_gBeta[c] = static_cast<float>(dBeta);
         if (!gradIn)
         {
-            continue;
+            return;
         }
         const float scale = m_gamma[c] * m_invStd[c];
         if (m_training)
@@ -179,7 +178,7 @@ BatchNorm2d::Backward(const float* gradOutput, bool needInputGradient)
                 }
             }
         }
-    }
+    });
     return gradIn;
 }
 

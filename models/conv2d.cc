@@ -9,27 +9,46 @@
 // Y's layout is [o][n][p]; it is scattered to NCHW ([n][o][p]) with the bias added. The chunk
 // size bounds the im2col buffer; when the whole batch fits in one chunk the forward's Cols is
 // reused by the backward.
+//
+// Threads (issue 14): the batch is split into groups whose number depends only on the layer and
+// the batch size (never on the thread count); each group is one task of the pool with its own
+// buffers, and the weight gradients of the groups are summed in group order. Results are then
+// bit-identical for any thread count.
 #include "models/gemm.h"
 #include "models/layers.h"
+#include "models/thread-pool.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 namespace slsim
 {
 
 namespace
 {
-// Largest im2col buffer per chunk, in floats (16 MiB): big enough that the GEMM has hundreds of
-// rows even for late layers, small enough to stay friendly to the caches and to memory.
-constexpr size_t MAX_COLS_FLOATS = size_t{1} << 22;
-// Below this many multiply-adds per layer and batch a conv runs on one thread.
+// Largest im2col buffer per chunk, in floats (8 MiB): big enough that the GEMM has hundreds of
+// rows even for late layers, small enough to stay friendly to the caches and to memory (one per
+// group, MAX_GROUPS groups).
+constexpr size_t MAX_COLS_FLOATS = size_t{1} << 21;
+// Below this many multiply-adds per layer and batch a conv is one group (one task).
 constexpr double PARALLEL_MIN_MACS = 1 << 20;
+// Most groups a batch is split into: 4 keeps two threads balanced when one of them gets less CPU
+// (it takes fewer groups) while the per-group GEMMs stay large; the weight-gradient reduction
+// costs (groups - 1) passes over the weights.
+constexpr int MAX_GROUPS = 4;
+// Fewest GEMM rows (samples x output positions) per group: below it, groups are merged (late
+// layers with 2x2 outputs would otherwise run 4 tiny GEMMs).
+constexpr int64_t MIN_GROUP_ROWS = 128;
+
+/// Per-group weight and bias gradients of groups 1.. (group 0 writes in place), shared by all
+/// layers: a layer's backward sums them before it returns.
+Buffer&
+GroupGradients()
+{
+    static Buffer g;
+    return g;
+}
 /// dst[ox * stride] += src[ox] for ox in [lo, hi); dst (dX) and src (dCols) never alias.
 inline void
 AddStrided(float* __restrict dst, const float* __restrict src, int lo, int hi, int stride)
@@ -121,9 +140,8 @@ Conv2d::Im2Col(const float* input, int first, int count, float* cols) const
     const int ckk = m_c * kk;
     const size_t p = static_cast<size_t>(m_oh) * m_ow;
     const size_t rows = static_cast<size_t>(count) * p;
-#pragma omp parallel for schedule(static) if (rows * ckk >= PARALLEL_MIN_WORK)
-    for (int j = 0; j < ckk; ++j)
-    {
+    ParallelFor(0, ckk, rows * ckk, [&](int64_t jj) {
+        const int j = static_cast<int>(jj);
         const int c = j / kk;
         const int kh = (j / m_k) % m_k;
         const int kw = j % m_k;
@@ -161,7 +179,7 @@ Conv2d::Im2Col(const float* input, int first, int count, float* cols) const
                 std::fill(dst + oxHi, dst + m_ow, 0.0f);
             }
         }
-    }
+    });
 }
 
 void
@@ -170,9 +188,8 @@ Conv2d::Col2Im(const float* cols, int first, int count, float* gradInput) const
     const size_t p = static_cast<size_t>(m_oh) * m_ow;
     const size_t rows = static_cast<size_t>(count) * p;
     const int planes = count * m_c;
-#pragma omp parallel for schedule(static) if (rows * m_c * m_k * m_k >= PARALLEL_MIN_WORK)
-    for (int nc = 0; nc < planes; ++nc)
-    {
+    ParallelFor(0, planes, rows * m_c * m_k * m_k, [&](int64_t ncc) {
+        const int nc = static_cast<int>(ncc);
         const int n = nc / m_c;
         const int c = nc % m_c;
         float* plane
@@ -202,24 +219,25 @@ Conv2d::Col2Im(const float* cols, int first, int count, float* gradInput) const
                 }
             }
         }
-    }
+    });
 }
 
 int
-Conv2d::ThreadsFor(int batch) const
+Conv2d::GroupsFor(int batch) const
 {
-#ifdef _OPENMP
+    // depends on the layer and the batch only, never on the thread count (see the top)
     const double macs = static_cast<double>(batch) * m_o * m_c * m_k * m_k * m_oh * m_ow;
-    if (batch >= 2 && macs >= PARALLEL_MIN_MACS && !omp_in_parallel())
+    if (batch < 2 || macs < PARALLEL_MIN_MACS)
     {
-        return std::min(batch, std::max(1, omp_get_max_threads()));
+        return 1;
     }
-#endif
-    return 1;
+    const int64_t rows = static_cast<int64_t>(batch) * m_oh * m_ow;
+    const auto byRows = static_cast<int>(std::max<int64_t>(1, rows / MIN_GROUP_ROWS));
+    return std::min({batch, MAX_GROUPS, byRows});
 }
 
 void
-Conv2d::ForwardRange(int begin, int end, ThreadBuffers& tb)
+Conv2d::ForwardRange(int begin, int end, GroupBuffers& tb)
 {
     const int ckk = m_c * m_k * m_k;
     const size_t p = static_cast<size_t>(m_oh) * m_ow;
@@ -257,29 +275,25 @@ Conv2d::Forward(const float* input, int batch, bool)
     m_x = input;
     m_batch = batch;
     Reserve(m_out, static_cast<size_t>(batch) * m_o * m_oh * m_ow);
-    // One parallel region per layer: each thread convolves its own contiguous range of samples
-    // with its own im2col buffer and a single-threaded GEMM (one fork/join instead of several).
-    const int parts = ThreadsFor(batch);
-    m_parts = parts;
-    if (m_threads.size() < static_cast<size_t>(parts))
+    // One task per group of samples: its own im2col buffer and a single-threaded GEMM (one
+    // fork/join per layer). A single group parallelises inside (im2col, GEMM tiles).
+    const int groups = GroupsFor(batch);
+    m_groups = groups;
+    if (m_groupBuffers.size() < static_cast<size_t>(groups))
     {
-        m_threads.resize(static_cast<size_t>(parts));
+        m_groupBuffers.resize(static_cast<size_t>(groups));
     }
-    PrepareGemmThreads(parts);
-#pragma omp parallel num_threads(parts) if (parts > 1)
-    {
-#ifdef _OPENMP
-        const int t = omp_get_thread_num();
-#else
-        const int t = 0;
-#endif
-        ForwardRange(batch * t / parts, batch * (t + 1) / parts, m_threads[static_cast<size_t>(t)]);
-    }
+    PrepareGemmThreads(groups); // one GEMM workspace per group (task)
+    RunTasks(groups, [&](int64_t g, int) {
+        const auto begin = static_cast<int>(batch * g / groups);
+        const auto end = static_cast<int>(batch * (g + 1) / groups);
+        ForwardRange(begin, end, m_groupBuffers[static_cast<size_t>(g)]);
+    });
     return m_out.data();
 }
 
 void
-Conv2d::BackwardRange(int begin, int end, ThreadBuffers& tb, const float* gradOutput, float* gradIn,
+Conv2d::BackwardRange(int begin, int end, GroupBuffers& tb, const float* gradOutput, float* gradIn,
                       float* gradWeight, float* gradBias)
 {
     const int ckk = m_c * m_k * m_k;
@@ -329,42 +343,36 @@ const float*
 Conv2d::Backward(const float* gradOutput, bool needInputGradient)
 {
     const int batch = m_batch;
-    const int parts = m_parts;
+    const int groups = m_groups;
     const size_t nw = static_cast<size_t>(m_o) * m_c * m_k * m_k;
+    const size_t stride = nw + static_cast<size_t>(m_o); // one group's weight and bias gradients
     float* gradIn = needInputGradient
                         ? Reserve(m_gradIn, static_cast<size_t>(batch) * m_c * m_h * m_w)
                         : nullptr;
-    // Thread 0 writes the gradients in place; the others into their own buffers, summed below in
-    // thread order (deterministic for a given thread count).
-    for (int t = 1; t < parts; ++t)
-    {
-        Reserve(m_threads[static_cast<size_t>(t)].gw, nw + static_cast<size_t>(m_o));
-    }
-    PrepareGemmThreads(parts);
-#pragma omp parallel num_threads(parts) if (parts > 1)
-    {
-#ifdef _OPENMP
-        const int t = omp_get_thread_num();
-#else
-        const int t = 0;
-#endif
-        ThreadBuffers& tb = m_threads[static_cast<size_t>(t)];
-        float* gw = t == 0 ? m_gWeight : tb.gw.data();
-        float* gb = m_bias ? (t == 0 ? m_gb : tb.gw.data() + nw) : nullptr;
-        BackwardRange(batch * t / parts, batch * (t + 1) / parts, tb, gradOutput, gradIn, gw, gb);
-    }
-    if (parts > 1)
+    // Group 0 writes the gradients in place; the others into the shared scratch, summed below in
+    // group order.
+    float* scratch = Reserve(GroupGradients(), static_cast<size_t>(groups - 1) * stride);
+    PrepareGemmThreads(groups); // one GEMM workspace per group (task)
+    RunTasks(groups, [&](int64_t g, int) {
+        float* gw = g == 0 ? m_gWeight : scratch + static_cast<size_t>(g - 1) * stride;
+        float* gb = m_bias ? (g == 0 ? m_gb : gw + nw) : nullptr;
+        const auto begin = static_cast<int>(batch * g / groups);
+        const auto end = static_cast<int>(batch * (g + 1) / groups);
+        BackwardRange(begin, end, m_groupBuffers[static_cast<size_t>(g)], gradOutput, gradIn, gw,
+                      gb);
+    });
+    if (groups > 1)
     {
         const size_t total = nw + (m_bias ? static_cast<size_t>(m_o) : 0);
-#pragma omp parallel for schedule(static) if (total >= PARALLEL_MIN_WORK)
-        for (size_t i = 0; i < total; ++i)
-        {
-            float* dst = i < nw ? m_gWeight + i : m_gb + (i - nw);
-            for (int t = 1; t < parts; ++t)
-            {
-                *dst += m_threads[static_cast<size_t>(t)].gw[i];
-            }
-        }
+        ParallelFor(0, static_cast<int64_t>(total), total * static_cast<size_t>(groups),
+                    [&](int64_t ii) {
+                        const auto i = static_cast<size_t>(ii);
+                        float* dst = i < nw ? m_gWeight + i : m_gb + (i - nw);
+                        for (int g = 1; g < groups; ++g)
+                        {
+                            *dst += scratch[static_cast<size_t>(g - 1) * stride + i];
+                        }
+                    });
     }
     return gradIn;
 }

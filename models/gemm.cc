@@ -1,6 +1,7 @@
 #include "models/gemm.h"
 
 #include "models/layer.h"
+#include "models/thread-pool.h"
 
 #include <Eigen/Core>
 
@@ -8,10 +9,6 @@
 #include <cstring>
 #include <memory>
 #include <vector>
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 namespace slsim
 {
@@ -28,6 +25,15 @@ class Workspace : public Eigen::internal::level3_blocking<float, float>
   public:
     void Prepare(Index m, Index n, Index k)
     {
+        // Eigen sizes its blocks from the caches it detects, and the blocking decides the
+        // order in which a result element's products are summed: fixed sizes (those of the
+        // development machine, AMD EPYC Zen 4, as Eigen reports them) make the results the same
+        // on every machine with the same vector width.
+        static const bool fixedCaches = [] {
+            Eigen::setCpuCacheSizes(32768, 524288, 268435456);
+            return true;
+        }();
+        (void) fixedCaches;
         m_kc = k;
         m_mc = m;
         m_nc = n;
@@ -76,8 +82,11 @@ Dispatch(bool transA, bool transB, Index m, Index n, Index k, const float* a, In
         Run<Eigen::RowMajor, Eigen::RowMajor>(m, n, k, a, lda, b, ldb, c, ldc, ws);
 }
 
-// Below this many multiply-adds a GEMM runs on one thread (fork/join would cost more).
+// Below this many multiply-adds a GEMM is one tile (waking threads would cost more).
 constexpr double PARALLEL_MIN_MACS = 1 << 19;
+// Tiles of a larger GEMM: a fixed count (never the thread count, so that every result element is
+// computed by the same kernel path whatever the threads), enough for 2-4 threads to balance.
+constexpr int64_t GEMM_TILES = 8;
 
 } // namespace
 
@@ -99,74 +108,44 @@ Gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const float* a, 
     {
         return;
     }
-    int parts = 1;
-#ifdef _OPENMP
-    if (omp_in_parallel())
+    if (!InPoolTask())
     {
-        const auto slot = static_cast<size_t>(omp_get_thread_num());
-        SLSIM_ASSERT_MSG(slot < Workspaces().size(), "Gemm: PrepareGemmThreads not called");
+        PrepareGemmThreads(static_cast<int>(GEMM_TILES)); // in a task, the caller of RunTasks did
+    }
+    auto& ws = Workspaces();
+    // split the larger of m, n into tiles on register-block boundaries
+    const bool byRows = m >= n;
+    const int64_t extent = byRows ? m : n;
+    const int64_t align = byRows ? 24 : 4; // Eigen's register-block sizes (mr = 24, nr = 4)
+    const int64_t blocks = (extent + align - 1) / align;
+    const int64_t tiles = static_cast<double>(m) * n * k >= PARALLEL_MIN_MACS && !InPoolTask()
+                              ? std::min(blocks, GEMM_TILES)
+                              : 1;
+    RunTasks(tiles, [&](int64_t t, int) {
+        const int64_t b0 = std::min(extent, blocks * t / tiles * align);
+        const int64_t b1 = std::min(extent, blocks * (t + 1) / tiles * align);
+        if (b1 <= b0)
+        {
+            return;
+        }
+        const int64_t rows = byRows ? b1 - b0 : m;
+        const int64_t cols = byRows ? n : b1 - b0;
+        const float* at = byRows ? (transA ? a + b0 * lda : a + b0) : a;
+        const float* bt = byRows ? b : (transB ? b + b0 : b + b0 * ldb);
+        float* ct = byRows ? c + b0 : c + b0 * ldc;
         if (!accumulate)
         {
-            for (int64_t j = 0; j < n; ++j)
+            for (int64_t j = 0; j < cols; ++j)
             {
-                std::memset(c + j * ldc, 0, sizeof(float) * static_cast<size_t>(m));
+                std::memset(ct + j * ldc, 0, sizeof(float) * static_cast<size_t>(rows));
             }
         }
         if (k > 0)
         {
-            Dispatch(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, *Workspaces()[slot]);
+            Dispatch(transA, transB, rows, cols, k, at, lda, bt, ldb, ct, ldc,
+                     *ws[static_cast<size_t>(PoolTask())]);
         }
-        return;
-    }
-    if (static_cast<double>(m) * n * k >= PARALLEL_MIN_MACS)
-    {
-        parts = std::max(1, omp_get_max_threads());
-    }
-#endif
-    PrepareGemmThreads(parts);
-    auto& ws = Workspaces();
-    if (!accumulate)
-    {
-#pragma omp parallel for schedule(static) if (parts > 1)
-        for (int64_t j = 0; j < n; ++j)
-        {
-            std::memset(c + j * ldc, 0, sizeof(float) * static_cast<size_t>(m));
-        }
-    }
-    if (k <= 0)
-    {
-        return;
-    }
-    if (parts == 1)
-    {
-        Dispatch(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, *ws[0]);
-        return;
-    }
-    const bool byRows = m >= n;
-    const int64_t extent = byRows ? m : n;
-    const int64_t align = byRows ? 24 : 4; // Eigen's register-block sizes (mr = 24, nr = 4)
-#pragma omp parallel for schedule(static) num_threads(parts)
-    for (int t = 0; t < parts; ++t)
-    {
-        // split [0, extent) into `parts` ranges on register-block boundaries
-        const int64_t blocks = (extent + align - 1) / align;
-        const int64_t b0 = std::min(extent, blocks * t / parts * align);
-        const int64_t b1 = std::min(extent, blocks * (t + 1) / parts * align);
-        if (b1 <= b0)
-        {
-            continue;
-        }
-        if (byRows)
-        {
-            Dispatch(transA, transB, b1 - b0, n, k, transA ? a + b0 * lda : a + b0, lda, b, ldb,
-                     c + b0, ldc, *ws[static_cast<size_t>(t)]);
-        }
-        else
-        {
-            Dispatch(transA, transB, m, b1 - b0, k, a, lda, transB ? b + b0 : b + b0 * ldb, ldb,
-                     c + b0 * ldc, ldc, *ws[static_cast<size_t>(t)]);
-        }
-    }
+    });
 }
 
 } // namespace slsim

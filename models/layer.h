@@ -16,6 +16,7 @@
 #include "common/rng.h"
 #include "common/shape.h"
 #include "models/split-model.h"
+#include "models/thread-pool.h"
 
 #include <Eigen/Core>
 
@@ -31,10 +32,6 @@ using MapF = Eigen::Map<MatrixF>;
 using ConstMapF = Eigen::Map<const MatrixF>;
 using MapVF = Eigen::Map<VectorF>;
 using ConstMapVF = Eigen::Map<const VectorF>;
-
-/// Loops over fewer values than this run on one thread: an OpenMP fork/join costs microseconds,
-/// and far more when the cores are shared with other processes.
-constexpr size_t PARALLEL_MIN_WORK = size_t{1} << 15;
 
 /// Sum of v[0..n) in an order that depends only on n (8 interleaved partial sums, combined
 /// pairwise), so results are bit-reproducible whatever the buffer's alignment; still vectorisable.

@@ -67,19 +67,18 @@ class Conv2d : public Layer
     void AppendTensors(std::vector<NamedTensor>& out) override;
 
   private:
-    struct ThreadBuffers
+    struct GroupBuffers
     {
-        Buffer cols;            // im2col of a chunk of this thread's samples
+        Buffer cols;            // im2col of a chunk of this group's samples
         Buffer y;               // chunk*P x O: GEMM output, or the gathered output gradient
-        Buffer gw;              // this thread's weight and bias gradients (threads > 0)
-        bool colsValid = false; // cols holds the whole range of the last forward
+        bool colsValid = false; // cols holds the whole group of the last forward
     };
     void Im2Col(const float* input, int first, int count, float* cols) const;
     void Col2Im(const float* cols, int first, int count, float* gradInput) const;
     int ChunkSize(int batch) const;
-    int ThreadsFor(int batch) const;
-    void ForwardRange(int begin, int end, ThreadBuffers& tb);
-    void BackwardRange(int begin, int end, ThreadBuffers& tb, const float* gradOutput,
+    int GroupsFor(int batch) const;
+    void ForwardRange(int begin, int end, GroupBuffers& tb);
+    void BackwardRange(int begin, int end, GroupBuffers& tb, const float* gradOutput,
                        float* gradIn, float* gradWeight, float* gradBias);
 
     int m_c, m_h, m_w;
@@ -91,8 +90,8 @@ class Conv2d : public Layer
     float* m_gb = nullptr;
     const float* m_x = nullptr;
     int m_batch = 0;
-    int m_parts = 1; // threads used by the last forward (the backward splits the same way)
-    std::vector<ThreadBuffers> m_threads;
+    int m_groups = 1; // sample groups of the last forward (the backward splits the same way)
+    std::vector<GroupBuffers> m_groupBuffers;
     Buffer m_out;
     Buffer m_gradIn;
 };

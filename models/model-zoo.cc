@@ -3,15 +3,17 @@
 
 #include "models/layers.h"
 #include "models/sequential.h"
+#include "models/thread-pool.h"
 
 #include <algorithm>
 #include <cmath>
 #include <map>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-#include <Eigen/Core>
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+#include <sched.h>
 
 namespace slsim
 {
@@ -370,16 +372,35 @@ BuildModel(const ModelConfig& model, const OptimizerConfig& opt, uint64_t seed)
     return m;
 }
 
+int
+DefaultThreadCount()
+{
+    // The CPUs this process may run on (taskset, cgroup cpusets), shared among the runs that a
+    // sweep starts side by side: `slsim sweep -j N` tells its runs N in SLSIM_CONCURRENT_RUNS.
+    cpu_set_t set;
+    int cpus = 0;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0)
+    {
+        cpus = CPU_COUNT(&set);
+    }
+    if (cpus <= 0)
+    {
+        cpus = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    }
+    int runs = 1;
+    if (const char* env = std::getenv("SLSIM_CONCURRENT_RUNS"))
+    {
+        char* end = nullptr;
+        const long v = std::strtol(env, &end, 10);
+        runs = end != env && *end == '\0' && v >= 1 && v <= 4096 ? static_cast<int>(v) : 1;
+    }
+    return std::max(1, cpus / runs);
+}
+
 void
 SetThreadCount(int threads)
 {
-#ifdef _OPENMP
-    const int n = threads > 0 ? threads : omp_get_num_procs();
-    omp_set_num_threads(n);
-    Eigen::setNbThreads(n);
-#else
-    (void) threads;
-#endif
+    SetPoolThreads(threads > 0 ? threads : DefaultThreadCount());
 }
 
 } // namespace slsim

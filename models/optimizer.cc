@@ -4,6 +4,7 @@
 
 #include "common/error.h"
 #include "models/layer.h"
+#include "models/thread-pool.h"
 
 #include <cmath>
 
@@ -52,9 +53,7 @@ Optimizer::Step(float* params, const float* grads)
         const bool first = m_steps == 1;
         const bool nesterov = m_config.nesterov;
         float* buf = m_m.empty() ? nullptr : m_m.data();
-#pragma omp parallel for schedule(static) if (m_n >= PARALLEL_MIN_WORK)
-        for (int64_t i = 0; i < n; ++i)
-        {
+        ParallelFor(0, n, static_cast<size_t>(m_n), [&](int64_t i) {
             float d = grads[i] + wd * params[i]; // d = g + wd p
             if (buf)
             {
@@ -62,7 +61,7 @@ Optimizer::Step(float* params, const float* grads)
                 d = nesterov ? d + mu * buf[i] : buf[i]; // Nesterov: d + mu b
             }
             params[i] -= lr * d; // p -= lr d
-        }
+        });
         return;
     }
     const float b1 = static_cast<float>(m_config.beta1);
@@ -74,15 +73,13 @@ Optimizer::Step(float* params, const float* grads)
     const float eps = static_cast<float>(m_config.eps);
     float* m = m_m.data();
     float* v = m_v.data();
-#pragma omp parallel for schedule(static) if (m_n >= PARALLEL_MIN_WORK)
-    for (int64_t i = 0; i < n; ++i)
-    {
+    ParallelFor(0, n, static_cast<size_t>(m_n), [&](int64_t i) {
         const float g = grads[i] + wd * params[i];           // g += wd p
         m[i] = m[i] * b1 + (1.0f - b1) * g;                  // m = b1 m + (1 - b1) g
         v[i] = v[i] * b2 + (1.0f - b2) * g * g;              // v = b2 v + (1 - b2) g^2
         const float denom = std::sqrt(v[i]) / bc2Sqrt + eps; // sqrt(v / bc2) + eps
         params[i] -= stepSize * m[i] / denom;                // p -= lr / bc1 m / denom
-    }
+    });
 }
 
 double

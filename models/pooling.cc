@@ -1,5 +1,6 @@
 // Pooling layers: MaxPool2d and AvgPool2d (no padding).
 #include "models/layers.h"
+#include "models/thread-pool.h"
 
 #include <algorithm>
 #include <cmath>
@@ -40,9 +41,8 @@ MaxPool2d::Forward(const float* input, int batch, bool)
         m_argmax.resize(planes * outPlane);
     }
     int32_t* arg = m_argmax.data();
-#pragma omp parallel for schedule(static) if (planes * outPlane * m_k * m_k >= PARALLEL_MIN_WORK)
-    for (int pl = 0; pl < planes; ++pl)
-    {
+    ParallelFor(0, planes, static_cast<size_t>(planes * outPlane * m_k * m_k), [&](int64_t pl64) {
+        const auto pl = static_cast<int>(pl64);
         const float* x = input + static_cast<size_t>(pl) * m_h * m_w;
         float* y = out + pl * outPlane;
         int32_t* a = arg + pl * outPlane;
@@ -69,7 +69,7 @@ MaxPool2d::Forward(const float* input, int batch, bool)
                 a[oy * m_ow + ox] = bestAt;
             }
         }
-    }
+    });
     return out;
 }
 
@@ -85,16 +85,15 @@ MaxPool2d::Backward(const float* gradOutput, bool needInputGradient)
     const size_t outPlane = static_cast<size_t>(m_oh) * m_ow;
     float* gradIn = Reserve(m_gradIn, planes * inPlane);
     const int32_t* arg = m_argmax.data();
-#pragma omp parallel for schedule(static) if (planes * inPlane >= PARALLEL_MIN_WORK)
-    for (int pl = 0; pl < planes; ++pl)
-    {
+    ParallelFor(0, planes, static_cast<size_t>(planes * inPlane), [&](int64_t pl64) {
+        const auto pl = static_cast<int>(pl64);
         float* gx = gradIn + pl * inPlane;
         std::fill(gx, gx + inPlane, 0.0f);
         for (size_t i = 0; i < outPlane; ++i)
         {
             gx[arg[pl * outPlane + i]] += gradOutput[pl * outPlane + i]; // routed to the argmax
         }
-    }
+    });
     return gradIn;
 }
 
@@ -141,9 +140,8 @@ AvgPool2d::Forward(const float* input, int batch, bool)
     const size_t outPlane = static_cast<size_t>(m_oh) * m_ow;
     float* out = Reserve(m_out, planes * outPlane);
     const float inv = 1.0f / static_cast<float>(m_kh * m_kw);
-#pragma omp parallel for schedule(static) if (planes * outPlane * m_kh * m_kw >= PARALLEL_MIN_WORK)
-    for (int pl = 0; pl < planes; ++pl)
-    {
+    ParallelFor(0, planes, static_cast<size_t>(planes * outPlane * m_kh * m_kw), [&](int64_t pl64) {
+        const auto pl = static_cast<int>(pl64);
         const float* x = input + static_cast<size_t>(pl) * m_h * m_w;
         for (int oy = 0; oy < m_oh; ++oy)
         {
@@ -161,7 +159,7 @@ AvgPool2d::Forward(const float* input, int batch, bool)
                 out[pl * outPlane + oy * m_ow + ox] = sum * inv; // y = mean over the window
             }
         }
-    }
+    });
     return out;
 }
 
@@ -177,9 +175,8 @@ AvgPool2d::Backward(const float* gradOutput, bool needInputGradient)
     const size_t outPlane = static_cast<size_t>(m_oh) * m_ow;
     float* gradIn = Reserve(m_gradIn, planes * inPlane);
     const float inv = 1.0f / static_cast<float>(m_kh * m_kw);
-#pragma omp parallel for schedule(static) if (planes * inPlane >= PARALLEL_MIN_WORK)
-    for (int pl = 0; pl < planes; ++pl)
-    {
+    ParallelFor(0, planes, static_cast<size_t>(planes * inPlane), [&](int64_t pl64) {
+        const auto pl = static_cast<int>(pl64);
         float* gx = gradIn + pl * inPlane;
         std::fill(gx, gx + inPlane, 0.0f);
         for (int oy = 0; oy < m_oh; ++oy)
@@ -197,7 +194,7 @@ AvgPool2d::Backward(const float* gradOutput, bool needInputGradient)
                 }
             }
         }
-    }
+    });
     return gradIn;
 }
 

@@ -25,7 +25,7 @@ struct ModelConfig
     std::vector<int> hidden = {128, 64}; // mlp only: hidden layer sizes
     Shape input;                         // per-sample input, e.g. {1,28,28} or {3,32,32} or {64}
     int classes = 10;
-    int threads = 0; // 0 = all cores (process-wide: OpenMP and Eigen)
+    int threads = 0; // 0 = DefaultThreadCount() (process-wide; results do not depend on it)
 };
 
 struct OptimizerConfig
@@ -137,8 +137,13 @@ struct LossResult
 LossResult SoftmaxCrossEntropy(const float* logits, const int32_t* labels, int batch, int classes,
                                float* gradLogits);
 
-/// Sets the process-wide thread count for OpenMP and Eigen (0 = all cores).
+/// Sets the engine's process-wide thread count (models/thread-pool.h); 0 = DefaultThreadCount().
+/// Results are bit-identical for every count.
 void SetThreadCount(int threads);
+
+/// The CPUs this process may use (its affinity mask) divided by SLSIM_CONCURRENT_RUNS (a positive
+/// integer, the number of runs sharing them; `slsim sweep -j N` sets N), at least 1.
+int DefaultThreadCount();
 
 /// Writes the device and server state to a safetensors file under PyTorch names (the model's
 /// full state_dict, loadable with torch's load_state_dict). Throws InputError naming the file.

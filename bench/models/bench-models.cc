@@ -20,6 +20,19 @@ using namespace slsim;
 namespace
 {
 
+/// The vector ISA this binary was compiled for (cmake/isa.cmake).
+const char*
+BuildIsa()
+{
+#if defined(__AVX512F__)
+    return "avx512";
+#elif defined(__AVX2__) && defined(__FMA__)
+    return "avx2";
+#else
+    return "portable";
+#endif
+}
+
 Shape
 ParseShape(const std::string& s)
 {
@@ -145,9 +158,10 @@ main(int argc, char** argv)
                   : whole->FlopsPerSample();
         std::printf("{\"impl\": \"slsim\", \"model\": \"%s\", \"width\": %g, \"batch\": %d, "
                     "\"threads\": %d, \"steps\": %d, \"seconds\": %.4f, \"steps_per_s\": %.4f, "
-                    "\"gflops_per_s\": %.2f, \"last_loss\": %.4f}\n",
+                    "\"gflops_per_s\": %.2f, \"last_loss\": %.4f, \"isa\": \"%s\", "
+                    "\"blas\": \"none (Eigen GEBP kernels)\"}\n",
                     mc.name.c_str(), mc.width, batch, mc.threads, steps, s, steps / s,
-                    (f.forward + f.backward) * batch * steps / s / 1e9, loss);
+                    (f.forward + f.backward) * batch * steps / s / 1e9, loss, BuildIsa());
     }
     catch (const InputError& e)
     {

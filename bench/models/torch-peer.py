@@ -74,6 +74,28 @@ def resnet18(in_ch, classes, w):
     return nn.Sequential(*layers)
 
 
+def loaded_blas():
+    """The BLAS libraries mapped into this process (the one torch's Linear layers call)."""
+    libs = set()
+    with open("/proc/self/maps") as f:
+        for line in f:
+            path = line.split()[-1]
+            if "blas" in path and ".so" in path:
+                libs.add(path)
+    return sorted(libs)
+
+
+def cpu_isa():
+    """The vector ISA torch's own kernels dispatch to (ATen's CPU capability)."""
+    for get in (lambda: torch.backends.cpu.get_cpu_capability(),
+                lambda: torch._C._get_cpu_capability()):
+        try:
+            return str(get())
+        except Exception:  # not in this torch version
+            pass
+    return "?"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default="vgg11_bn")
@@ -122,7 +144,7 @@ def main():
     print(json.dumps({"impl": "pytorch " + torch.__version__, "model": a.model, "width": a.width,
                       "batch": a.batch, "threads": torch.get_num_threads(), "steps": a.steps,
                       "seconds": round(s, 4), "steps_per_s": round(a.steps / s, 4),
-                      "last_loss": round(loss, 4)}))
+                      "last_loss": round(loss, 4), "blas": loaded_blas(), "isa": cpu_isa()}))
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -135,4 +136,98 @@ TEST_CASE("stochastic quantization is unbiased", "[quantize]")
     MakeCodec(c)->Encode(x.data(), Shape{4}, blob, rng);
     DecodeAny(blob.data(), blob.size(), y);
     CHECK(y == std::vector<float>{0, 0, 1, 1});
+}
+
+namespace
+{
+
+/// The straightforward quantize payload (one code at a time, as the codec wrote it before its
+/// block packing): min/max by a sequential scan, codes rounded in double, LSB-first bits.
+std::vector<uint8_t>
+ReferenceQuantizePayload(const std::vector<float>& x, unsigned bits)
+{
+    float lo = 0;
+    float hi = 0;
+    for (size_t i = 0; i < x.size(); ++i)
+    {
+        lo = i == 0 ? x[i] : std::min(lo, x[i]);
+        hi = i == 0 ? x[i] : std::max(hi, x[i]);
+    }
+    std::vector<uint8_t> out(8 + (x.size() * bits + 7) / 8, 0);
+    std::memcpy(out.data(), &lo, 4);
+    std::memcpy(out.data() + 4, &hi, 4);
+    const uint32_t L = (1u << bits) - 1;
+    const double range = static_cast<double>(hi) - static_cast<double>(lo);
+    const double s = range > 0 ? L / range : 0.0;
+    size_t bit = 64;
+    for (float v : x)
+    {
+        const double y = (static_cast<double>(v) - lo) * s;
+        const auto c = static_cast<uint32_t>(
+            std::min(std::max(std::nearbyint(y), 0.0), static_cast<double>(L)));
+        for (unsigned b = 0; b < bits; ++b, ++bit)
+        {
+            out[bit / 8] = static_cast<uint8_t>(out[bit / 8] | (((c >> b) & 1u) << (bit % 8)));
+        }
+    }
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("quantize: block-packed codes equal the one-at-a-time reference", "[quantize]")
+{
+    Rng rng(5, "test");
+    for (unsigned bits = 1; bits <= 16; ++bits)
+    {
+        CodecConfig c;
+        c.method = "quantize";
+        c.bits = static_cast<int>(bits);
+        auto codec = MakeCodec(c);
+        for (size_t n : {size_t{1}, size_t{7}, size_t{8}, size_t{9}, size_t{64}, size_t{1003}})
+        for (int sign : {0, 1, -1})
+        {
+            std::vector<float> x(n);
+            for (size_t i = 0; i < n; ++i)
+            {
+                // post-ReLU-like: many +0.0, some -0.0 (ReLU passes -0.0), ties at .5 steps;
+                // sign 1 (-1): no negative (positive) values, so a zero is the min (max) and its
+                // sign must be that of the first zero
+                const double u = rng.Uniform();
+                const auto v = static_cast<float>(rng.Normal());
+                x[i] = u < 0.4 ? 0.0f
+                     : u < 0.5 ? -0.0f
+                     : u < 0.6 ? static_cast<float>(rng.UniformInt(8)) * 0.5f
+                               : (sign == 0 ? v : static_cast<float>(sign) * std::fabs(v));
+                x[i] = sign == -1 && x[i] > 0 ? -x[i] : x[i];
+            }
+            INFO("bits " << bits << " n " << n << " sign " << sign);
+            std::vector<uint8_t> blob;
+            codec->Encode(x.data(), Shape{static_cast<int64_t>(n)}, blob, rng);
+            const std::vector<uint8_t> ref = ReferenceQuantizePayload(x, bits);
+            REQUIRE(blob.size() >= ref.size());
+            CHECK(std::vector<uint8_t>(blob.end() - static_cast<std::ptrdiff_t>(ref.size()),
+                                       blob.end()) == ref);
+            // and the decoder reads back lo + code * step for every element
+            std::vector<float> y;
+            DecodeAny(blob.data(), blob.size(), y);
+            REQUIRE(y.size() == n);
+            float lo;
+            float hi;
+            std::memcpy(&lo, ref.data(), 4);
+            std::memcpy(&hi, ref.data() + 4, 4);
+            const float step
+                = static_cast<float>((static_cast<double>(hi) - lo) / ((1u << bits) - 1));
+            for (size_t i = 0; i < n; ++i)
+            {
+                uint32_t code = 0;
+                for (unsigned b = 0; b < bits; ++b)
+                {
+                    const size_t bit = 64 + i * bits + b;
+                    code |= static_cast<uint32_t>((ref[bit / 8] >> (bit % 8)) & 1u) << b;
+                }
+                REQUIRE(BitsOf(y[i]) == BitsOf(lo + static_cast<float>(code) * step));
+            }
+        }
+    }
 }
