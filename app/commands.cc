@@ -9,6 +9,7 @@
 #define SLSIM_HAVE_CODEC_COMMAND 1
 #endif
 #include "app/probe-command.h"
+#include "app/scenario-keys.h"
 
 namespace slsim
 {
@@ -33,6 +34,9 @@ HelpText()
            "w.bin]\n"
            "      compress one float32 .npy tensor and report size and error as one JSON line\n"
            + std::string(PROBE_USAGE) +
+           "  slsim schema [--markdown]\n"
+           "      print the scenario JSON Schema (scenarios/scenario.schema.json), or the key\n"
+           "      tables of scenarios/README.md, both derived from the key tables in the code\n"
            "  slsim --help | --version\n"
            "\n"
            "Exit codes: 0 success, 2 bad input (scenario, flags, files), 1 internal error or "
@@ -72,6 +76,22 @@ Dispatch(const std::vector<std::string>& args)
         return RunCodecCommand(rest);
     }
 #endif
+    if (args[0] == "schema")
+    {
+        if (rest.size() > 1 || (rest.size() == 1 && rest[0] != "--markdown"))
+        {
+            throw InputError("schema: usage: slsim schema [--markdown]");
+        }
+        if (rest.empty())
+        {
+            std::cout << ScenarioSchema().dump(2) << "\n";
+        }
+        else
+        {
+            std::cout << ScenarioMarkdown();
+        }
+        return 0;
+    }
     if (args[0] == "probe")
     {
         return ProbeCommand(rest);

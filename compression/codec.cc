@@ -54,6 +54,12 @@ KeepCount(uint64_t n, double sparsity)
     return k >= static_cast<double>(n) ? n : static_cast<uint64_t>(k);
 }
 
+std::vector<std::string>
+CodecNames()
+{
+    return {"none", "fp16", "bf16", "quantize", "topk", "randtopk", "ms"};
+}
+
 void
 ValidateCodecConfig(const CodecConfig& c)
 {

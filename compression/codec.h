@@ -38,6 +38,9 @@ struct CodecConfig
     double budgetBitsPerElement = 0; // > 0: choose sparsity/bits to meet this budget instead
 };
 
+/// The codec names a configuration accepts, in registry order (none, fp16, ...).
+std::vector<std::string> CodecNames();
+
 /// Checks ranges and combinations; throws InputError whose message starts with the field name
 /// relative to the codec object, e.g. "bits: must be 1..8 for ms, got 12" (the caller prefixes
 /// the JSON path "codec.uplink.").
