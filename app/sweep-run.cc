@@ -1,5 +1,7 @@
 #include "app/sweep.h"
 
+#include "app/arguments.h"
+
 #include "app/commands.h"
 #include "app/fs-util.h"
 #include "app/scenario-loader.h"
@@ -137,63 +139,13 @@ SweepArgs
 ParseSweepArgs(const std::vector<std::string>& args)
 {
     SweepArgs a;
-    for (size_t i = 0; i < args.size(); ++i)
-    {
-        const std::string& s = args[i];
-        auto value = [&](const std::string& flag) -> std::string
-        {
-            if (s.size() > flag.size() && s.compare(0, flag.size() + 1, flag + "=") == 0)
-            {
-                return s.substr(flag.size() + 1);
-            }
-            if (i + 1 >= args.size())
-            {
-                throw InputError("sweep: " + flag + " needs a value");
-            }
-            return args[++i];
-        };
-        if (s == "--out" || s.rfind("--out=", 0) == 0)
-        {
-            a.out = value("--out");
-        }
-        else if (s == "--set" || s.rfind("--set=", 0) == 0)
-        {
-            a.overrides.push_back(value("--set"));
-        }
-        else if (s == "-j" || s == "--jobs" || s.rfind("--jobs=", 0) == 0
-                 || (s.rfind("-j", 0) == 0 && s.size() > 2))
-        {
-            const std::string v = s.rfind("-j", 0) == 0 && s.size() > 2 && s[2] != '-'
-                                      ? s.substr(2)
-                                      : value(s == "-j" ? "-j" : "--jobs");
-            if (v.empty() || v.size() > 4 || v.find_first_not_of("0123456789") != std::string::npos
-                || std::stoi(v) < 1)
-            {
-                throw InputError("sweep: -j must be a positive integer, got \"" + v + "\"");
-            }
-            a.jobs = std::stoi(v);
-        }
-        else if (s == "--combine-only")
-        {
-            a.combineOnly = true;
-        }
-        else if (!s.empty() && s[0] == '-')
-        {
-            throw InputError("sweep: unknown option " + s + " (see slsim --help)");
-        }
-        else if (a.file.empty())
-        {
-            a.file = s;
-        }
-        else
-        {
-            throw InputError("sweep: unexpected argument " + s);
-        }
-    }
-    if (a.file.empty())
-    {
-        throw InputError("sweep: missing SWEEP.json");
-    }
+    Arguments("sweep")
+        .Positional("SWEEP.json", a.file)
+        .Value("out", a.out)
+        .Count("jobs,j", a.jobs)
+        .List("set", a.overrides)
+        .Flag("combine-only", a.combineOnly)
+        .Parse(args);
     if (a.out.empty())
     {
         throw InputError("sweep: missing --out DIR");
