@@ -18,13 +18,22 @@ namespace slsim
 namespace
 {
 
-const char* USAGE =
-    "usage: slsim codec --method none|fp16|bf16|quantize|topk|randtopk|ms --in x.npy --out y.npy\n"
-    "                   [--sparsity R] [--bits B] [--index auto|bitmap|u32] [--randtopk-a A]\n"
-    "                   [--floor] [--signed] [--stochastic] [--budget BITS_PER_ELEMENT]\n"
-    "                   [--seed N] [--wire w.bin]\n"
-    "Encodes a float32 .npy tensor, writes the reconstruction (and the wire bytes), prints one\n"
-    "JSON line: method, shape, n, k, bytes, bits_per_element, rel_l2_error.\n";
+/// The usage text; the method list comes from the codec registry.
+std::string
+Usage()
+{
+    std::string methods;
+    for (const std::string& name : CodecNames())
+    {
+        methods += (methods.empty() ? "" : "|") + name;
+    }
+    return "usage: slsim codec --method " + methods + " --in x.npy --out y.npy\n"
+           "                   [--sparsity R] [--bits B] [--index auto|bitmap|u32] [--randtopk-a A]\n"
+           "                   [--floor] [--signed] [--stochastic] [--budget BITS_PER_ELEMENT]\n"
+           "                   [--seed N] [--wire w.bin]\n"
+           "Encodes a float32 .npy tensor, writes the reconstruction (and the wire bytes), prints one\n"
+           "JSON line: method, shape, n, k, bytes, bits_per_element, rel_l2_error.\n";
+}
 
 double
 ParseDouble(const std::string& flag, const std::string& v)
@@ -88,7 +97,7 @@ RunCodecCommand(const std::vector<std::string>& args, std::ostream& out)
         };
         if (a == "--help" || a == "-h")
         {
-            out << USAGE;
+            out << Usage();
             return 0;
         }
         else if (a == "--method")

@@ -2,42 +2,75 @@
 
 #include "common/error.h"
 
+#include <algorithm>
 #include <iostream>
+#include <vector>
 
 #if __has_include("app/codec-command.h")
 #include "app/codec-command.h"
 #define SLSIM_HAVE_CODEC_COMMAND 1
 #endif
 #include "app/probe-command.h"
+#include "app/scenario-keys.h"
 
 namespace slsim
 {
 
+namespace
+{
+
+/// One subcommand: its name, usage lines and what it does (shown by `slsim CMD --help` and,
+/// together, by `slsim --help`).
+struct Subcommand
+{
+    const char* name;
+    std::string usage;
+};
+
+const std::vector<Subcommand>&
+Subcommands()
+{
+    static const std::vector<Subcommand> list{
+        {"run", "  slsim run SCENARIO.json --out DIR [--set key.path=value ...] [--quiet]\n"
+                "      run one scenario; writes steps.csv, eval.csv, summary.csv, events.csv and\n"
+                "      manifest.json (the fully resolved scenario) to DIR\n"},
+        {"validate",
+         "  slsim validate SCENARIO.json|SWEEP.json [--set key.path=value ...]\n"
+         "      check a scenario (or every point of a sweep) without running anything\n"
+         "      (exit 2 and one line naming the file and the JSON path)\n"},
+        {"sweep",
+         "  slsim sweep SWEEP.json --out DIR [-j N] [--set key.path=value ...] [--combine-only]\n"
+         "      run a grid of scenarios, N at a time; re-running resumes; DIR/sweep.csv combines\n"
+         "      them. Under mpirun -np K, rank r runs the points i with i % K == r.\n"},
+        {"codec",
+         "  slsim codec --method ms --sparsity 0.99 --bits 2 --in x.npy --out y.npy [--wire w.bin]\n"
+         "      compress one float32 .npy tensor and report size and error as one JSON line\n"
+         "      (all options: slsim codec --help)\n"},
+        {"probe", PROBE_USAGE},
+        {"schema", "  slsim schema [--markdown]\n"
+                   "      print the scenario JSON Schema (scenarios/scenario.schema.json), or the key\n"
+                   "      tables of scenarios/README.md, both derived from the key tables in the code\n"},
+    };
+    return list;
+}
+
+} // namespace
+
 std::string
 HelpText()
 {
-    return "slsim " SLSIM_VERSION " - split-learning network simulator (ns-3)\n"
-           "\n"
-           "usage:\n"
-           "  slsim run SCENARIO.json --out DIR [--set key.path=value ...]\n"
-           "      run one scenario; writes steps.csv, eval.csv, summary.csv, events.csv and\n"
-           "      manifest.json (the fully resolved scenario) to DIR\n"
-           "  slsim validate SCENARIO.json|SWEEP.json [--set key.path=value ...]\n"
-           "      check a scenario (or every point of a sweep) without running anything\n"
-           "      (exit 2 and one line naming the file and the JSON path)\n"
-           "  slsim sweep SWEEP.json --out DIR [-j N] [--set key.path=value ...] [--combine-only]\n"
-           "      run a grid of scenarios, N at a time; re-running resumes; DIR/sweep.csv "
-           "combines\n"
-           "      them. Under mpirun -np K, rank r runs the points i with i % K == r.\n"
-           "  slsim codec --method ms --sparsity 0.99 --bits 2 --in x.npy --out y.npy [--wire "
-           "w.bin]\n"
-           "      compress one float32 .npy tensor and report size and error as one JSON line\n"
-           + std::string(PROBE_USAGE) +
-           "  slsim --help | --version\n"
-           "\n"
-           "Exit codes: 0 success, 2 bad input (scenario, flags, files), 1 internal error or "
-           "failed\n"
-           "sweep points.\n";
+    std::string text = "slsim " SLSIM_VERSION " - split-learning network simulator (ns-3)\n"
+                       "\n"
+                       "usage:\n";
+    for (const Subcommand& c : Subcommands())
+    {
+        text += c.usage;
+    }
+    return text + "  slsim --help | --version | CMD --help\n"
+                  "\n"
+                  "Exit codes: 0 success, 2 bad input (scenario, flags, files), 1 internal error or "
+                  "failed\n"
+                  "sweep points.\n";
 }
 
 int
@@ -54,6 +87,19 @@ Dispatch(const std::vector<std::string>& args)
         return 0;
     }
     const std::vector<std::string> rest(args.begin() + 1, args.end());
+    // `slsim CMD --help` (anywhere among CMD's words): its usage on stdout, exit 0. The codec
+    // command prints its own, longer list of options.
+    const bool help = std::find_if(rest.begin(), rest.end(), [](const std::string& a) {
+                          return a == "--help" || a == "-h";
+                      }) != rest.end();
+    for (const Subcommand& c : Subcommands())
+    {
+        if (help && args[0] == c.name && args[0] != "codec")
+        {
+            std::cout << "usage:\n" << c.usage;
+            return 0;
+        }
+    }
     if (args[0] == "run")
     {
         return RunCommand(rest);
@@ -72,6 +118,22 @@ Dispatch(const std::vector<std::string>& args)
         return RunCodecCommand(rest);
     }
 #endif
+    if (args[0] == "schema")
+    {
+        if (rest.size() > 1 || (rest.size() == 1 && rest[0] != "--markdown"))
+        {
+            throw InputError("schema: usage: slsim schema [--markdown]");
+        }
+        if (rest.empty())
+        {
+            std::cout << ScenarioSchema().dump(2) << "\n";
+        }
+        else
+        {
+            std::cout << ScenarioMarkdown();
+        }
+        return 0;
+    }
     if (args[0] == "probe")
     {
         return ProbeCommand(rest);

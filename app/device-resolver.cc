@@ -1,5 +1,7 @@
 #include "app/device-resolver.h"
 
+#include "app/scenario-keys.h"
+
 #include "common/error.h"
 #include "common/rng.h"
 
@@ -20,22 +22,38 @@ namespace
 constexpr double INF = std::numeric_limits<double>::infinity();
 constexpr int MAX_DEVICES = 100000;
 
-/// A per-device quantity: key, valid range, and where it lives in a DeviceProfile.
+/// A per-device quantity: key, valid range (what the simulator represents, see
+/// app/scenario-keys.h), where it lives in a DeviceProfile, unit and doc.
 struct Quantity
 {
     const char* key;
     double min, max;
     bool minOpen, maxOpen;
     double DeviceProfile::*field;
+    const char* unit;
+    const char* doc;
+    /// A bound of the model (loss < 1) rather than of the simulator's types: lognormal draws
+    /// need an explicit clamp below it.
+    bool clampNeeded;
 };
 
-const std::array<Quantity, 5> QUANTITIES{{
-    {"uplink_mbps", 0, INF, true, false, &DeviceProfile::uplinkMbps},
-    {"downlink_mbps", 0, INF, true, false, &DeviceProfile::downlinkMbps},
-    {"delay_ms", 0, INF, false, false, &DeviceProfile::delayMs},
-    {"loss", 0, 1, false, true, &DeviceProfile::loss},
-    {"gflops", 0, INF, true, false, &DeviceProfile::gflops},
-}};
+const std::array<Quantity, 5>&
+Quantities()
+{
+    static const std::array<Quantity, 5> q{{
+        {"uplink_mbps", RATE_MBPS.min, RATE_MBPS.max, false, false, &DeviceProfile::uplinkMbps,
+         "Mbps", "device -> hub link rate", false},
+        {"downlink_mbps", RATE_MBPS.min, RATE_MBPS.max, false, false,
+         &DeviceProfile::downlinkMbps, "Mbps", "hub -> device link rate", false},
+        {"delay_ms", DELAY_MS.min, DELAY_MS.max, false, false, &DeviceProfile::delayMs, "ms",
+         "one-way propagation delay of the access link", false},
+        {"loss", 0, 1, false, true, &DeviceProfile::loss, "",
+         "packet loss probability on the access link, each direction", true},
+        {"gflops", SPEED_GFLOPS.min, SPEED_GFLOPS.max, false, false, &DeviceProfile::gflops,
+         "GFLOP/s", "device compute speed", false},
+    }};
+    return q;
+}
 
 /// A value spec: a constant or a distribution, checked once, drawn per device.
 struct Spec
@@ -114,7 +132,7 @@ ParseSpec(const Json& v, const std::string& path, const Quantity& q)
     if (v.is_number())
     {
         s.a = AsNumber(v, path);
-        CheckNumber(s.a, path, q.min, q.max, q.minOpen, q.maxOpen);
+        CheckNumber(s.a, path, q.min, q.max, q.minOpen, q.maxOpen, q.unit);
         return s;
     }
     if (!v.is_object())
@@ -134,8 +152,8 @@ ParseSpec(const Json& v, const std::string& path, const Quantity& q)
         {
             Fail(path, "uniform needs min and max");
         }
-        CheckNumber(s.a, r.PathOf("min"), q.min, q.max, q.minOpen, q.maxOpen);
-        CheckNumber(s.b, r.PathOf("max"), q.min, q.max, q.minOpen, q.maxOpen);
+        CheckNumber(s.a, r.PathOf("min"), q.min, q.max, q.minOpen, q.maxOpen, q.unit);
+        CheckNumber(s.b, r.PathOf("max"), q.min, q.max, q.minOpen, q.maxOpen, q.unit);
         if (s.b < s.a)
         {
             Fail(r.PathOf("max"),
@@ -160,14 +178,14 @@ ParseSpec(const Json& v, const std::string& path, const Quantity& q)
             Fail(r.PathOf("max"), "must be >= min");
         }
         // Lognormal draws are > 0; quantities bounded above (loss < 1) need a clamp.
-        if (q.max != INF && (q.maxOpen ? s.hi >= q.max : s.hi > q.max))
+        if (q.clampNeeded && (q.maxOpen ? s.hi >= q.max : s.hi > q.max))
         {
             Fail(path, std::string("lognormal draws for ") + q.key + " need \"max\" "
                            + (q.maxOpen ? "< " : "<= ") + NumberText(q.max));
         }
         if (s.lo != -INF)
         {
-            CheckNumber(s.lo, r.PathOf("min"), q.min, q.max, q.minOpen, q.maxOpen);
+            CheckNumber(s.lo, r.PathOf("min"), q.min, q.max, q.minOpen, q.maxOpen, q.unit);
         }
     }
     else
@@ -180,7 +198,7 @@ ParseSpec(const Json& v, const std::string& path, const Quantity& q)
         for (size_t i = 0; i < s.values.size(); ++i)
         {
             CheckNumber(s.values[i], IndexPath(r.PathOf("values"), i), q.min, q.max, q.minOpen,
-                        q.maxOpen);
+                        q.maxOpen, q.unit);
         }
         s.weights = ReadWeights(r, s.values.size());
     }
@@ -215,11 +233,11 @@ using SpecSet = std::array<std::optional<Spec>, 5>;
 void
 ReadQuantities(ObjectReader& r, SpecSet& specs)
 {
-    for (size_t k = 0; k < QUANTITIES.size(); ++k)
+    for (size_t k = 0; k < Quantities().size(); ++k)
     {
-        if (const Json* v = r.Find(QUANTITIES[k].key))
+        if (const Json* v = r.Find(Quantities()[k].key))
         {
-            specs[k] = ParseSpec(*v, r.PathOf(QUANTITIES[k].key), QUANTITIES[k]);
+            specs[k] = ParseSpec(*v, r.PathOf(Quantities()[k].key), Quantities()[k]);
         }
     }
 }
@@ -228,12 +246,13 @@ ReadQuantities(ObjectReader& r, SpecSet& specs)
 void
 ReadConstants(ObjectReader& r, std::array<std::optional<double>, 5>& values)
 {
-    for (size_t k = 0; k < QUANTITIES.size(); ++k)
+    for (size_t k = 0; k < Quantities().size(); ++k)
     {
-        double v = 0;
-        const Quantity& q = QUANTITIES[k];
-        if (r.Number(q.key, v, q.min, q.max, q.minOpen, q.maxOpen))
+        const Quantity& q = Quantities()[k];
+        if (const Json* j = r.Find(q.key))
         {
+            const double v = AsNumber(*j, r.PathOf(q.key));
+            CheckNumber(v, r.PathOf(q.key), q.min, q.max, q.minOpen, q.maxOpen, q.unit);
             values[k] = v;
         }
     }
@@ -293,9 +312,9 @@ ReadTrace(const std::string& file)
                     idx = -1;
                     idColumn = static_cast<int>(c);
                 }
-                for (size_t k = 0; k < QUANTITIES.size(); ++k)
+                for (size_t k = 0; k < Quantities().size(); ++k)
                 {
-                    if (cells[c] == QUANTITIES[k].key)
+                    if (cells[c] == Quantities()[k].key)
                     {
                         idx = static_cast<int>(k);
                     }
@@ -348,10 +367,10 @@ ReadTrace(const std::string& file)
                 id = static_cast<int64_t>(v);
                 continue;
             }
-            const Quantity& q = QUANTITIES[static_cast<size_t>(columnOf[c])];
+            const Quantity& q = Quantities()[static_cast<size_t>(columnOf[c])];
             try
             {
-                CheckNumber(v, q.key, q.min, q.max, q.minOpen, q.maxOpen);
+                CheckNumber(v, q.key, q.min, q.max, q.minOpen, q.maxOpen, q.unit);
             }
             catch (const InputError& e)
             {
@@ -524,9 +543,9 @@ ResolveDevices(const Json& devices, const std::string& path, uint64_t seed,
             profile = &profiles[profileChoices[pick]];
         }
         DeviceProfile d;
-        for (size_t k = 0; k < QUANTITIES.size(); ++k)
+        for (size_t k = 0; k < Quantities().size(); ++k)
         {
-            const Quantity& q = QUANTITIES[k];
+            const Quantity& q = Quantities()[k];
             const Spec* spec = nullptr;
             if (common[k])
             {
@@ -550,7 +569,7 @@ ResolveDevices(const Json& devices, const std::string& path, uint64_t seed,
                 // is rejected earlier; lognormal clamps are checked); keep a guard anyway.
                 try
                 {
-                    CheckNumber(v, spec->path, q.min, q.max, q.minOpen, q.maxOpen);
+                    CheckNumber(v, spec->path, q.min, q.max, q.minOpen, q.maxOpen, q.unit);
                 }
                 catch (const InputError& e)
                 {
@@ -569,11 +588,128 @@ Json
 DeviceToJson(const DeviceProfile& d)
 {
     Json j = Json::object();
-    for (const Quantity& q : QUANTITIES)
+    for (const Quantity& q : Quantities())
     {
         j[q.key] = d.*q.field;
     }
     return j;
+}
+
+namespace
+{
+
+/// "device -> hub link rate (Mbps, [1e-06, 1e+13]); default 10".
+std::string
+QuantityDoc(const Quantity& q)
+{
+    const DeviceProfile d;
+    return std::string(q.doc) + " (" + (q.unit[0] ? std::string(q.unit) + ", " : "")
+           + RangeDoc(Range{q.min, q.max, q.minOpen, q.maxOpen}) + "); default "
+           + NumberText(d.*q.field);
+}
+
+Json
+QuantitySchema(const Quantity& q)
+{
+    Json constant = {{"type", "number"}};
+    AddRange(constant, Range{q.min, q.max, q.minOpen, q.maxOpen});
+    const Json number = {{"type", "number"}};
+    const Json uniform = {{"type", "object"},
+                          {"additionalProperties", false},
+                          {"description", "uniform in [min, max)"},
+                          {"required", {"dist", "min", "max"}},
+                          {"properties",
+                           {{"dist", {{"const", "uniform"}}}, {"min", constant}, {"max", constant}}}};
+    const Json lognormal
+        = {{"type", "object"},
+           {"additionalProperties", false},
+           {"description", "median * exp(sigma * N(0,1)), clamped to [min, max]"},
+           {"required", {"dist", "median", "sigma"}},
+           {"properties",
+            {{"dist", {{"const", "lognormal"}}},
+             {"median", {{"type", "number"}, {"exclusiveMinimum", 0}}},
+             {"sigma", {{"type", "number"}, {"minimum", 0}, {"maximum", 10}}},
+             {"min", number},
+             {"max", number}}}};
+    const Json choice
+        = {{"type", "object"},
+           {"additionalProperties", false},
+           {"description", "one of values (weights: relative probabilities; default equal)"},
+           {"required", {"dist", "values"}},
+           {"properties",
+            {{"dist", {{"const", "choice"}}},
+             {"values", {{"type", "array"}, {"items", constant}, {"minItems", 1}}},
+             {"weights", {{"type", "array"}, {"items", {{"type", "number"}, {"minimum", 0}}}}}}}};
+    return {{"description", QuantityDoc(q)}, {"oneOf", {constant, uniform, lognormal, choice}}};
+}
+
+} // namespace
+
+Json
+DevicesSchema()
+{
+    Json quantities = Json::object();
+    Json constants = Json::object();
+    for (const Quantity& q : Quantities())
+    {
+        quantities[q.key] = QuantitySchema(q);
+        constants[q.key] = QuantitySchema(q)["oneOf"][0];
+        constants[q.key]["description"] = QuantityDoc(q);
+    }
+    Json props = quantities;
+    props["count"] = {{"type", "integer"},
+                      {"description", "number of devices; implied by trace or list"},
+                      {"minimum", 1},
+                      {"maximum", MAX_DEVICES}};
+    props["profiles"] = {{"type", "object"},
+                         {"description", "named device profiles: each an object of the "
+                                         "quantities (constants or distributions)"},
+                         {"additionalProperties",
+                          {{"type", "object"}, {"additionalProperties", false}, {"properties", quantities}}}};
+    props["profile"]
+        = {{"description", "the profile of every device: a name, or a draw among names"},
+           {"oneOf",
+            {{{"type", "string"}},
+             {{"type", "object"},
+              {"additionalProperties", false},
+              {"required", {"dist", "values"}},
+              {"properties",
+               {{"dist", {{"const", "choice"}}},
+                {"values", {{"type", "array"}, {"items", {{"type", "string"}}}, {"minItems", 1}}},
+                {"weights",
+                 {{"type", "array"}, {"items", {{"type", "number"}, {"minimum", 0}}}}}}}}}}};
+    std::string columns;
+    for (const Quantity& q : Quantities())
+    {
+        columns += std::string(", ") + q.key;
+    }
+    props["trace"] = {{"type", "string"},
+                      {"description", "CSV file (relative to the scenario file): device_id"
+                                          + columns}};
+    props["list"] = {{"type", "array"},
+                     {"description", "explicit per-device values (what the manifest writes)"},
+                     {"minItems", 1},
+                     {"items",
+                      {{"type", "object"}, {"additionalProperties", false}, {"properties", constants}}}};
+    return {{"type", "object"},
+            {"additionalProperties", false},
+            {"description", "per-device access links and compute; per quantity the first of: "
+                            "trace/list entry, devices.<quantity>, profile, default"},
+            {"properties", props}};
+}
+
+void
+DevicesMarkdown(const std::string& path, std::string& md)
+{
+    md += "\n### `" + path + "` quantities\nEach a constant or a distribution (below), per device.\n";
+    md += "\n| key | unit | default | allowed | meaning |\n|---|---|---|---|---|\n";
+    const DeviceProfile d;
+    for (const Quantity& q : Quantities())
+    {
+        md += std::string("| `") + q.key + "` | " + q.unit + " | `" + NumberText(d.*q.field)
+              + "` | " + RangeDoc(Range{q.min, q.max, q.minOpen, q.maxOpen}) + " | " + q.doc
+              + " |\n";
+    }
 }
 
 } // namespace slsim

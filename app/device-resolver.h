@@ -28,6 +28,12 @@ std::vector<DeviceProfile> ResolveDevices(const Json& devices, const std::string
 /// One device as a JSON object of the five quantities.
 Json DeviceToJson(const DeviceProfile& d);
 
+/// The JSON Schema of the "devices" object (quantities, distributions, profiles, trace, list).
+Json DevicesSchema();
+
+/// The key table of the per-device quantities (markdown) for scenarios/README.md.
+void DevicesMarkdown(const std::string& path, std::string& md);
+
 } // namespace slsim
 
 #endif

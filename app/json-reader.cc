@@ -38,25 +38,6 @@ EditDistance(const std::string& a, const std::string& b)
     return prev[b.size()];
 }
 
-std::string
-RangeText(double min, double max, bool minOpen, bool maxOpen)
-{
-    const double inf = std::numeric_limits<double>::infinity();
-    if (max == inf && min == -inf)
-    {
-        return "finite";
-    }
-    if (max == inf)
-    {
-        return std::string(minOpen ? "> " : ">= ") + NumberText(min);
-    }
-    if (min == -inf)
-    {
-        return std::string(maxOpen ? "< " : "<= ") + NumberText(max);
-    }
-    return std::string("in ") + (minOpen ? "(" : "[") + NumberText(min) + ", " + NumberText(max)
-           + (maxOpen ? ")" : "]");
-}
 
 /// The JSON path of the position described by a parse stack (see ParseJsonText).
 struct ParseFrame
@@ -272,14 +253,68 @@ AsString(const Json& v, const std::string& path)
     return v.get<std::string>();
 }
 
+std::string
+RangeText(double min, double max, bool minOpen, bool maxOpen)
+{
+    const double inf = std::numeric_limits<double>::infinity();
+    if (max == inf && min == -inf)
+    {
+        return "finite";
+    }
+    if (max == inf)
+    {
+        return std::string(minOpen ? "> " : ">= ") + NumberText(min);
+    }
+    if (min == -inf)
+    {
+        return std::string(maxOpen ? "< " : "<= ") + NumberText(max);
+    }
+    return std::string("in ") + (minOpen ? "(" : "[") + NumberText(min) + ", " + NumberText(max)
+           + (maxOpen ? ")" : "]");
+}
+
+int64_t
+ReadInteger(const Json& v, const std::string& path, int64_t min, int64_t max)
+{
+    const int64_t i = AsInteger(v, path);
+    if (i < min || i > max)
+    {
+        if (max == std::numeric_limits<int64_t>::max() || max == std::numeric_limits<int>::max())
+        {
+            Fail(path, "must be >= " + std::to_string(min) + ", got " + std::to_string(i));
+        }
+        Fail(path, "must be in " + std::to_string(min) + ".." + std::to_string(max) + ", got "
+                       + std::to_string(i));
+    }
+    return i;
+}
+
+std::string
+ReadChoice(const Json& v, const std::string& path, const std::vector<std::string>& choices)
+{
+    const std::string s = AsString(v, path);
+    if (std::find(choices.begin(), choices.end(), s) == choices.end())
+    {
+        std::string list;
+        for (const auto& c : choices)
+        {
+            list += (list.empty() ? "" : ", ") + c;
+        }
+        Fail(path, "must be one of " + list + "; got \"" + s + "\"");
+    }
+    return s;
+}
+
 void
-CheckNumber(double v, const std::string& path, double min, double max, bool minOpen, bool maxOpen)
+CheckNumber(double v, const std::string& path, double min, double max, bool minOpen, bool maxOpen,
+            const std::string& unit)
 {
     const bool low = minOpen ? !(v > min) : !(v >= min);
     const bool high = maxOpen ? !(v < max) : !(v <= max);
     if (low || high)
     {
-        Fail(path, "must be " + RangeText(min, max, minOpen, maxOpen) + ", got " + NumberText(v));
+        Fail(path, "must be " + RangeText(min, max, minOpen, maxOpen) + (unit.empty() ? "" : " " + unit)
+                       + ", got " + NumberText(v));
     }
 }
 
@@ -336,17 +371,7 @@ ObjectReader::Integer(const std::string& key, int64_t& out, int64_t min, int64_t
     {
         return false;
     }
-    const int64_t i = AsInteger(*v, PathOf(key));
-    if (i < min || i > max)
-    {
-        if (max == std::numeric_limits<int64_t>::max() || max == std::numeric_limits<int>::max())
-        {
-            Fail(PathOf(key), "must be >= " + std::to_string(min) + ", got " + std::to_string(i));
-        }
-        Fail(PathOf(key), "must be in " + std::to_string(min) + ".." + std::to_string(max)
-                              + ", got " + std::to_string(i));
-    }
-    out = i;
+    out = ReadInteger(*v, PathOf(key), min, max);
     return true;
 }
 
@@ -434,21 +459,12 @@ bool
 ObjectReader::Choice(const std::string& key, std::string& out,
                      const std::vector<std::string>& choices)
 {
-    std::string s;
-    if (!String(key, s))
+    const Json* v = Find(key);
+    if (!v)
     {
         return false;
     }
-    if (std::find(choices.begin(), choices.end(), s) == choices.end())
-    {
-        std::string list;
-        for (const auto& c : choices)
-        {
-            list += (list.empty() ? "" : ", ") + c;
-        }
-        Fail(PathOf(key), "must be one of " + list + "; got \"" + s + "\"");
-    }
-    out = s;
+    out = ReadChoice(*v, PathOf(key), choices);
     return true;
 }
 

@@ -40,6 +40,11 @@ std::string Describe(const Json& v);
 double AsNumber(const Json& v, const std::string& path);
 int64_t AsInteger(const Json& v, const std::string& path);
 bool AsBool(const Json& v, const std::string& path);
+/// An integer in [min, max]: "must be >= min" (max at the type's limit) or "must be in min..max".
+int64_t ReadInteger(const Json& v, const std::string& path, int64_t min, int64_t max);
+/// A string that must be one of `choices`: "must be one of a, b; got \"c\"".
+std::string ReadChoice(const Json& v, const std::string& path,
+                       const std::vector<std::string>& choices);
 std::string AsString(const Json& v, const std::string& path);
 
 class ObjectReader
@@ -87,9 +92,12 @@ class ObjectReader
     std::set<std::string> m_known;
 };
 
-/// Range check with a uniform message: "<path>: must be in [min, max], got v".
+/// Range check with a uniform message: "<path>: must be in [min, max] <unit>, got v".
 void CheckNumber(double v, const std::string& path, double min, double max, bool minOpen = false,
-                 bool maxOpen = false);
+                 bool maxOpen = false, const std::string& unit = "");
+
+/// "in [min, max]", "> min", "<= max" or "finite" (the words of CheckNumber's message).
+std::string RangeText(double min, double max, bool minOpen, bool maxOpen);
 
 /// Shortest round-trip text of a number for messages.
 std::string NumberText(double v);

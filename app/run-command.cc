@@ -1,4 +1,5 @@
 // `slsim run` and `slsim validate`.
+#include "app/arguments.h"
 #include "app/commands.h"
 #include "app/fs-util.h"
 #include "app/scenario-loader.h"
@@ -32,50 +33,12 @@ ScenarioArgs
 ParseScenarioArgs(const std::vector<std::string>& args, const std::string& command, bool needOut)
 {
     ScenarioArgs a;
-    for (size_t i = 0; i < args.size(); ++i)
-    {
-        const std::string& s = args[i];
-        auto value = [&](const std::string& flag) -> std::string
-        {
-            if (s.size() > flag.size() && s.compare(0, flag.size() + 1, flag + "=") == 0)
-            {
-                return s.substr(flag.size() + 1);
-            }
-            if (i + 1 >= args.size())
-            {
-                throw InputError(command + ": " + flag + " needs a value");
-            }
-            return args[++i];
-        };
-        if (s == "--out" || s.rfind("--out=", 0) == 0)
-        {
-            a.out = value("--out");
-        }
-        else if (s == "--set" || s.rfind("--set=", 0) == 0)
-        {
-            a.overrides.push_back(value("--set"));
-        }
-        else if (s == "--quiet" || s == "-q")
-        {
-            a.quiet = true;
-        }
-        else if (!s.empty() && s[0] == '-')
-        {
-            throw InputError(command + ": unknown option " + s + " (see slsim --help)");
-        }
-        else if (a.scenario.empty())
-        {
-            a.scenario = s;
-        }
-        else
-        {
-            throw InputError(command + ": unexpected argument " + s);
-        }
-    }
-    if (a.scenario.empty())
-    {
-        throw InputError(command + ": missing SCENARIO.json");
-    }
+    Arguments p(command);
+    p.Positional("SCENARIO.json", a.scenario)
+        .Value("out", a.out)
+        .List("set", a.overrides)
+        .Flag("quiet,q", a.quiet)
+        .Parse(args);
     if (needOut && a.out.empty())
     {
         throw InputError(command + ": missing --out DIR");

@@ -11,6 +11,7 @@
 #ifndef SLSIM_APP_SCENARIO_LOADER_H
 #define SLSIM_APP_SCENARIO_LOADER_H
 
+#include "app/json-path.h"
 #include "app/json-reader.h"
 #include "sim/scenario-config.h"
 
@@ -19,16 +20,6 @@
 
 namespace slsim
 {
-
-/// Applies one `--set key.path=value` override to a JSON document. The path is dot-separated
-/// object keys with optional [index] for arrays ("devices.list[2].delay_ms", "codec.uplink.bits");
-/// missing objects on the way are created. The value is parsed as JSON, and taken as a string
-/// when it is not valid JSON ("method=ms" sets the string "ms"). Throws InputError naming the
-/// override when the path cannot be followed (e.g. indexing into a number).
-void ApplyOverride(Json& doc, const std::string& assignment);
-
-/// Sets `path` (same syntax as ApplyOverride) to `value`.
-void SetPath(Json& doc, const std::string& path, const Json& value);
 
 /// Validates and converts a scenario document. `baseDir` resolves relative file names inside it
 /// (devices.trace, dataset.path) — the scenario file's folder. Throws InputError("<json path>:

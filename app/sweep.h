@@ -9,6 +9,8 @@
 //   DIR/failed/<id>/   the last failed attempt of a point (its run.log says why)
 //   DIR/sweep.csv      one row per point: point, the grid columns, repetition, seed, then the
 //                      point's summary.csv columns; in point order (deterministic)
+// Units: sweep-plan.cc (reading and expanding a sweep into points), sweep-run.cc (`slsim sweep`:
+// processes, progress, MPI ranks), sweep-combine.cc (DIR/sweep.csv from the complete points).
 // Point ids are "p<index>-<hash>", the hash over the point's full scenario document: re-running
 // the same sweep skips complete points (resume); a changed base or grid gives new ids.
 #ifndef SLSIM_APP_SWEEP_H
@@ -54,6 +56,13 @@ Sweep LoadSweep(const std::string& path, const std::vector<std::string>& overrid
 /// Expands an already parsed sweep document (baseDir resolves a relative base file and traces).
 Sweep ExpandSweep(const Json& doc, const std::string& baseDir,
                   const std::vector<std::string>& overrides);
+
+/// DIR/points: the complete points' folders.
+std::string PointsDir(const std::string& outDir);
+
+/// Whether the point's folder is complete (its summary.csv exists: the folder is renamed into
+/// place only after the run succeeded).
+bool PointComplete(const std::string& outDir, const SweepPoint& p);
 
 /// Writes DIR/sweep.csv from the complete points; returns the number of points missing.
 size_t CombineSweep(const Sweep& sweep, const std::string& outDir);

@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,6 +38,7 @@ struct CodecConfig
     bool stochastic = false;         // quantize: unbiased stochastic rounding (QSGD-style)
     double budgetBitsPerElement = 0; // > 0: choose sparsity/bits to meet this budget instead
 };
+
 
 /// Checks ranges and combinations; throws InputError whose message starts with the field name
 /// relative to the codec object, e.g. "bits: must be 1..8 for ms, got 12" (the caller prefixes
@@ -80,6 +82,47 @@ class Codec
 
 /// Builds a codec (validates the configuration and resolves a budget first).
 std::unique_ptr<Codec> MakeCodec(const CodecConfig& config);
+
+struct WireHeader;
+
+/// One row of the codec registry: everything about a codec outside its kernel file. Adding a
+/// codec is its kernel file plus one row (in Codecs() below, or RegisterCodec from elsewhere).
+struct CodecInfo
+{
+    uint8_t wireId = 0;      // the header's codec byte (compression/wire-header.h)
+    std::string name;        // CodecConfig::method, the scenario's and the CLI's name
+    int minBits = 0;         // the bits parameter and header byte: minBits..maxBits;
+    int maxBits = 0;         // 0..0: unused (the header carries 0)
+    bool sparse = false;     // uses sparsity; the header's k counts the values kept (k <= n)
+    bool indexed = false;    // uses index (auto | bitmap | u32) and randtopk_a
+    uint8_t flags = 0;       // header flags it may carry (FLAG_FLOOR, FLAG_SIGNED, ...); the
+                             // config's floor, signed and stochastic are refused without theirs
+    /// Exact payload bytes after the header, for a header already checked against this row.
+    std::function<uint64_t(const WireHeader&)> payloadSize;
+    /// Turns config.budgetBitsPerElement (> 0) into the codec's own parameter (sparsity or
+    /// bits); throws InputError("budget_bits_per_element: ...") when it cannot be met.
+    std::function<void(CodecConfig&, double budget)> resolveBudget;
+    /// Asymptotic bits per element of a resolved configuration (no header).
+    std::function<double(const CodecConfig&)> nominalBits;
+    /// Builds the codec from a validated, resolved configuration.
+    std::function<std::unique_ptr<Codec>(const CodecConfig&)> make;
+    /// Decodes the payload of a validated header into out (header.n floats).
+    std::function<void(const WireHeader&, const uint8_t* payload, float* out)> decode;
+};
+
+/// The rows, shipped codecs first (none, fp16, bf16, quantize, topk, randtopk, ms).
+const std::vector<CodecInfo>& Codecs();
+
+/// The row of a method name or a wire id; nullptr when none.
+const CodecInfo* FindCodec(const std::string& name);
+const CodecInfo* FindCodec(uint8_t wireId);
+
+/// The method names, in registry order.
+std::vector<std::string> CodecNames();
+
+/// Adds a row for a codec defined outside this file (a test, an extension). Throws
+/// std::logic_error when its name or wire id is taken. Register before use, not concurrently.
+void RegisterCodec(CodecInfo row);
 
 /// Largest tensor DecodeAny accepts by default: 2^28 elements (1 GiB of floats). Most layouts
 /// grow with n, but topk/randtopk with u32 indices cost 8k bytes whatever n is, so a 40-byte

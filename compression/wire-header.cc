@@ -1,6 +1,7 @@
 #include "compression/wire-header.h"
 
 #include "common/error.h"
+#include "compression/codec.h"
 
 #include <string>
 
@@ -12,53 +13,13 @@ namespace
 
 const uint8_t MAGIC[4] = {0x53, 0x4C, 0x43, 0x31}; // "SLC1"
 
-bool
-IsSparse(CodecId id)
-{
-    return id == CodecId::TOPK || id == CodecId::RANDTOPK || id == CodecId::MS;
-}
-
-/// Flags each codec may carry.
-uint8_t
-AllowedFlags(CodecId id)
-{
-    switch (id)
-    {
-    case CodecId::QUANTIZE:
-        return FLAG_STOCHASTIC;
-    case CodecId::TOPK:
-    case CodecId::RANDTOPK:
-        return FLAG_U32_INDEX;
-    case CodecId::MS:
-        return FLAG_FLOOR | FLAG_SIGNED;
-    default:
-        return 0;
-    }
-}
-
 } // namespace
 
 const char*
 CodecIdName(CodecId id)
 {
-    switch (id)
-    {
-    case CodecId::NONE:
-        return "none";
-    case CodecId::FP16:
-        return "fp16";
-    case CodecId::BF16:
-        return "bf16";
-    case CodecId::QUANTIZE:
-        return "quantize";
-    case CodecId::TOPK:
-        return "topk";
-    case CodecId::RANDTOPK:
-        return "randtopk";
-    case CodecId::MS:
-        return "ms";
-    }
-    return "unknown";
+    const CodecInfo* row = FindCodec(static_cast<uint8_t>(id));
+    return row ? row->name.c_str() : "unknown";
 }
 
 uint64_t
@@ -114,27 +75,25 @@ ReadHeader(ByteReader& reader)
         throw DecodeError("bad magic (expected \"SLC1\")");
     }
     const uint8_t id = reader.GetU8();
-    if (id < static_cast<uint8_t>(CodecId::NONE) || id > static_cast<uint8_t>(CodecId::MS))
+    const CodecInfo* row = FindCodec(id); // the codec's row: bits, flags, k and payload size
+    if (!row)
     {
         throw DecodeError("unknown codec id " + std::to_string(id));
     }
     h.codec = static_cast<CodecId>(id);
-    const std::string name = CodecIdName(h.codec);
+    const std::string& name = row->name;
     h.bits = reader.GetU8();
-    if (h.codec == CodecId::QUANTIZE && (h.bits < 1 || h.bits > 16))
+    if (row->maxBits > 0 && (h.bits < row->minBits || h.bits > row->maxBits))
     {
-        throw DecodeError("quantize: bits must be 1..16, got " + std::to_string(h.bits));
+        throw DecodeError(name + ": bits must be " + std::to_string(row->minBits) + ".." +
+                          std::to_string(row->maxBits) + ", got " + std::to_string(h.bits));
     }
-    if (h.codec == CodecId::MS && (h.bits < 1 || h.bits > 8))
-    {
-        throw DecodeError("ms: bits must be 1..8, got " + std::to_string(h.bits));
-    }
-    if (h.codec != CodecId::QUANTIZE && h.codec != CodecId::MS && h.bits != 0)
+    if (row->maxBits == 0 && h.bits != 0)
     {
         throw DecodeError(name + ": bits must be 0, got " + std::to_string(h.bits));
     }
     h.flags = reader.GetU8();
-    if ((h.flags & ~AllowedFlags(h.codec)) != 0)
+    if ((h.flags & ~row->flags) != 0)
     {
         throw DecodeError(name + ": invalid flags 0x" + std::to_string(h.flags));
     }
@@ -157,7 +116,7 @@ ReadHeader(ByteReader& reader)
     }
     h.n = n;
     h.k = reader.GetU32();
-    if (IsSparse(h.codec))
+    if (row->sparse)
     {
         if (h.k > h.n)
         {
@@ -182,23 +141,8 @@ ReadHeader(ByteReader& reader)
 uint64_t
 PayloadSize(const WireHeader& h)
 {
-    switch (h.codec)
-    {
-    case CodecId::NONE:
-        return 4 * h.n;
-    case CodecId::FP16:
-    case CodecId::BF16:
-        return 2 * h.n;
-    case CodecId::QUANTIZE:
-        return 8 + PackedBytes(h.n, h.bits);
-    case CodecId::TOPK:
-    case CodecId::RANDTOPK:
-        return 4 * h.k + ((h.flags & FLAG_U32_INDEX) ? 4 * h.k : PackedBytes(h.n, 1));
-    case CodecId::MS:
-        return 4 * h.k + PackedBytes(h.n, h.bits) +
-               ((h.flags & FLAG_SIGNED) ? PackedBytes(h.n, 1) : 0);
-    }
-    return 0;
+    const CodecInfo* row = FindCodec(static_cast<uint8_t>(h.codec));
+    return row ? row->payloadSize(h) : 0;
 }
 
 } // namespace slsim

@@ -313,3 +313,19 @@ TEST_CASE("a point that fails at run time is reported and kept aside and retried
     CHECK(r.rc == 1);
     CHECK(Lines(ReadTextFile(dir + "/out/sweep.csv")) == 2);
 }
+
+TEST_CASE("every subcommand answers --help with its usage and exit 0; unknown options exit 2",
+          "[app][cli]")
+{
+    for (const char* cmd : {"run", "validate", "sweep", "probe", "codec", "schema"})
+    {
+        INFO(cmd);
+        const Result help = Shell(SLSIM + " " + cmd + " --help");
+        CHECK(help.rc == 0);
+        CHECK(help.output.find("usage") != std::string::npos);
+        CHECK(help.output.find(std::string("slsim ") + cmd) != std::string::npos);
+        const Result bad = Shell(SLSIM + " " + cmd + " --no-such-option");
+        CHECK(bad.rc == 2);
+        CHECK(Lines(bad.output) == 1);
+    }
+}

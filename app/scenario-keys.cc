@@ -1,0 +1,797 @@
+#include "app/scenario-keys.h"
+
+#include "app/device-resolver.h"
+#include "app/fs-util.h"
+#include "common/error.h"
+#include "compression/codec.h"
+#include "models/data/dataset.h"
+#include "models/split-model.h"
+#include "sim/schedule.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace slsim
+{
+
+constexpr double INF = std::numeric_limits<double>::infinity();
+
+const Range RATE_MBPS{1e-6, 1e13};
+const Range DELAY_MS{0, 1e12};
+const Range TIME_S{0, 1e9};
+const Range SPEED_GFLOPS{1e-3, 1e9};
+
+namespace
+{
+
+constexpr int64_t MANY = 1000000;        // rounds, epochs, steps
+constexpr int64_t SAMPLES = 100000000;   // dataset subsets
+constexpr int64_t INT_MAX64 = std::numeric_limits<int>::max();
+
+/// A row whose reading or writing is its own (the rest of the row as for a plain field).
+template <class S>
+Field<S>
+CustomField(std::string key, std::string type, Json schema, std::string doc)
+{
+    Field<S> f;
+    f.key = std::move(key);
+    f.type = std::move(type);
+    f.schema = std::move(schema);
+    f.doc = std::move(doc);
+    return f;
+}
+
+// ---- dataset -----------------------------------------------------------------------------
+
+const Table<DatasetConfig>&
+SyntheticTable()
+{
+    static const Table<DatasetConfig> table = [] {
+        Table<DatasetConfig> t;
+        t.doc = "Only for `dataset.name` synthetic: Gaussian class clusters.";
+        t.fields.push_back(IntegerField("train", &DatasetConfig::syntheticTrain, 1, 10000000, "",
+                                        "training samples"));
+        t.fields.push_back(IntegerField("test", &DatasetConfig::syntheticTest, 1, 10000000, "",
+                                        "test samples"));
+        t.fields.push_back(
+            IntegerField("classes", &DatasetConfig::syntheticClasses, 2, 256, "", "classes"));
+        auto shape = CustomField<DatasetConfig>(
+            "shape", "array of integers",
+            {{"type", "array"},
+             {"items", {{"type", "integer"}, {"minimum", 1}, {"maximum", 1 << 16}}},
+             {"minItems", 1},
+             {"maxItems", 3}},
+            "C, H, W of one sample ([64] = 1x1x64)");
+        shape.range = "1 to 3 dims, each 1..65536";
+        shape.read = [](const Json& v, const std::string& path, DatasetConfig& d, ReadContext&) {
+            if (!v.is_array())
+            {
+                Fail(path, "must be an array of integers, got " + Describe(v));
+            }
+            std::vector<int64_t> dims;
+            for (size_t i = 0; i < v.size(); ++i)
+            {
+                dims.push_back(ReadInteger(v[i], IndexPath(path, i), 1, 1 << 16));
+            }
+            if (dims.empty() || dims.size() > 3)
+            {
+                Fail(path, "must have 1 to 3 dimensions (C, H, W)");
+            }
+            while (dims.size() < 3)
+            {
+                dims.insert(dims.begin(), 1); // [64] -> 1x1x64: the datasets are CHW
+            }
+            d.syntheticShape = Shape(dims);
+        };
+        shape.write = [](const DatasetConfig& d) { return Json(d.syntheticShape.dims); };
+        t.fields.push_back(shape);
+        return t;
+    }();
+    return table;
+}
+
+int
+Channels(const DatasetConfig& d)
+{
+    return d.name == "synthetic" ? static_cast<int>(d.syntheticShape.dims[0])
+           : d.name == "cifar10" ? 3
+                                 : 1;
+}
+
+const Table<DatasetConfig>&
+DatasetTable()
+{
+    static const Table<DatasetConfig> table = [] {
+        Table<DatasetConfig> t;
+        t.fields.push_back(ChoiceField("name", &DatasetConfig::name, KnownDatasets(), "dataset"));
+        t.fields.push_back(StringField(
+            "path", &DatasetConfig::path,
+            "folder with the files, relative to the working directory; \"\" = data/<name>"));
+        t.fields.push_back(NumberListField("mean", &DatasetConfig::mean, Range{},
+                                           "per-channel mean on the [0,1] scale"));
+        t.fields.back().defaultText = "the dataset's";
+        t.fields.push_back(NumberListField("std", &DatasetConfig::std, Range{0, INF, true},
+                                           "per-channel std on the [0,1] scale; give both or neither"));
+        t.fields.back().defaultText = "the dataset's";
+        t.fields.push_back(BoolField("augment", &DatasetConfig::augment,
+                                     "random crop (pad 4) + horizontal flip, training only"));
+        t.fields.push_back(IntegerField("train_subset", &DatasetConfig::trainSubset, 0, SAMPLES, "",
+                                        "keep this many training samples (0 = all)"));
+        t.fields.push_back(IntegerField("test_subset", &DatasetConfig::testSubset, 0, SAMPLES, "",
+                                        "keep this many test samples (0 = all)"));
+        t.fields.push_back(BoolField("subset_random", &DatasetConfig::subsetRandom,
+                                     "a seeded sample of N instead of the first N"));
+        auto synthetic = GroupField("synthetic", SyntheticTable(), "the synthetic set");
+        synthetic.notFor = [](const DatasetConfig& d) {
+            return d.name == "synthetic"
+                       ? std::string()
+                       : "only for dataset.name \"synthetic\", not \"" + d.name + "\"";
+        };
+        t.fields.push_back(synthetic);
+        t.finish = [](DatasetConfig& d, const std::string& path, const ReadContext& ctx) {
+            const int channels = Channels(d);
+            const bool hasMean = ctx.given.count(JoinPath(path, "mean")) > 0;
+            const bool hasStd = ctx.given.count(JoinPath(path, "std")) > 0;
+            for (const char* key : {"mean", "std"})
+            {
+                const auto& v = std::string(key) == "mean" ? d.mean : d.std;
+                if ((key[0] == 'm' ? hasMean : hasStd) && v.size() != static_cast<size_t>(channels))
+                {
+                    Fail(JoinPath(path, key), "must have one value per channel ("
+                                                  + std::to_string(channels) + "), got "
+                                                  + std::to_string(v.size()));
+                }
+            }
+            if (d.mean.empty() != d.std.empty())
+            {
+                Fail(JoinPath(path, d.mean.empty() ? "mean" : "std"),
+                     "give both mean and std, or neither");
+            }
+            if (d.mean.empty())
+            {
+                StandardNormalisation(d.name, channels, d.mean, d.std);
+            }
+        };
+        return t;
+    }();
+    return table;
+}
+
+const char*
+PartitionKindName(PartitionKind k)
+{
+    switch (k)
+    {
+        case PartitionKind::IID:
+            return "iid";
+        case PartitionKind::DIRICHLET:
+            return "dirichlet";
+        case PartitionKind::SHARDS:
+            return "shards";
+    }
+    return "iid";
+}
+
+const Table<PartitionConfig>&
+PartitionTable()
+{
+    static const Table<PartitionConfig> table = [] {
+        Table<PartitionConfig> t;
+        const std::vector<std::string> kinds{"iid", "dirichlet", "shards"};
+        auto kind = CustomField<PartitionConfig>(
+            "kind", "string", {{"type", "string"}, {"enum", kinds}},
+            "how the training set is dealt to the devices");
+        kind.range = ChoiceList(kinds);
+        kind.read = [kinds](const Json& v, const std::string& path, PartitionConfig& p,
+                            ReadContext&) { p.kind = ParsePartitionKind(ReadChoice(v, path, kinds)); };
+        kind.write = [](const PartitionConfig& p) { return Json(PartitionKindName(p.kind)); };
+        t.fields.push_back(kind);
+        t.fields.push_back(NumberField("alpha", &PartitionConfig::alpha, Range{0, INF, true}, "",
+                                       "dirichlet concentration (smaller = more skewed)"));
+        t.fields.push_back(IntegerField("shards_per_device", &PartitionConfig::shardsPerDevice, 1,
+                                        100000, "", "shards: label-sorted shards dealt per device"));
+        return t;
+    }();
+    return table;
+}
+
+// ---- model, training, optimizer ------------------------------------------------------------
+
+const Table<ModelConfig>&
+ModelTable()
+{
+    static const Table<ModelConfig> table = [] {
+        Table<ModelConfig> t;
+        const std::vector<std::string> models{"mlp", "lenet5", "vgg11_bn", "vgg19_bn", "resnet18"};
+        auto name = StringField("name", &ModelConfig::name, "architecture");
+        name.range = ChoiceList(models);
+        name.schema["enum"] = models;
+        name.read = [](const Json& v, const std::string& path, ModelConfig& m, ReadContext&) {
+            m.name = AsString(v, path);
+            try
+            {
+                CutNames(m.name);
+            }
+            catch (const InputError&)
+            {
+                Fail(path, "unknown model \"" + m.name + "\"");
+            }
+        };
+        t.fields.push_back(name);
+        t.fields.push_back(NumberField("width", &ModelConfig::width, Range{0, 64, true}, "",
+                                       "channel/width multiplier"));
+        auto cut = CustomField<ModelConfig>("cut", "string or integer",
+                                            {{"type", Json::array({"string", "integer"})}},
+                                            "where the model is split: a named cut or a layer index");
+        cut.range = "shallow, medium, deep or 1..L-1";
+        cut.read = [](const Json& v, const std::string& path, ModelConfig& m, ReadContext&) {
+            m.cut = v.is_number() ? std::to_string(AsInteger(v, path)) : AsString(v, path);
+        };
+        cut.write = [](const ModelConfig& m) { return Json(m.cut); };
+        t.fields.push_back(cut);
+        auto hidden = IntegerListField("hidden", &ModelConfig::hidden, 1, 1 << 20,
+                                       "hidden layer sizes");
+        hidden.notFor = [](const ModelConfig& m) {
+            return m.name == "mlp" ? std::string()
+                                   : "only for model \"mlp\", not \"" + m.name + "\"";
+        };
+        t.fields.push_back(hidden);
+        t.fields.push_back(IntegerField("threads", &ModelConfig::threads, 0, 1024, "",
+                                        "compute threads, 0 = all cores (use 1 in sweeps with -j)"));
+        return t;
+    }();
+    return table;
+}
+
+const Table<TrainingConfig>&
+TrainingTable()
+{
+    static const Table<TrainingConfig> table = [] {
+        Table<TrainingConfig> t;
+        t.fields.push_back(IntegerField("batch_size", &TrainingConfig::batchSize, 1, 1 << 16, "",
+                                        "samples per step"));
+        t.fields.push_back(IntegerField(
+            "epochs", &TrainingConfig::epochs, 1, MANY, "",
+            "rounds: every device passes once over its shard per round"));
+        t.fields.push_back(NumberField(
+            "time_budget_s", &TrainingConfig::timeBudgetS, TIME_S, "s",
+            "> 0: stop at this simulated time (after the running step); alone, epochs unbounded"));
+        t.fields.push_back(IntegerField("eval_every_rounds", &TrainingConfig::evalEveryRounds, 1,
+                                        MANY, "", "test evaluation every this many rounds and at the end"));
+        t.fields.push_back(BoolField("compress_eval", &TrainingConfig::compressEval,
+                                     "evaluation passes the cut activations through the uplink codec"));
+        t.fields.push_back(NumberField("target_accuracy", &TrainingConfig::targetAccuracy,
+                                       Range{0, 1}, "",
+                                       "> 0: the summary reports time and bytes to reach it"));
+        t.fields.push_back(IntegerField("eval_batch", &TrainingConfig::evalBatch, 1, 1 << 16, "",
+                                        "samples per evaluation batch"));
+        auto replay = StringField("replay", &TrainingConfig::replay,
+                                  "a finished run's folder: re-simulate the network only (see below)");
+        replay.omit = [](const TrainingConfig& tc) { return tc.replay.empty(); };
+        t.fields.push_back(replay);
+        t.finish = [](TrainingConfig& tc, const std::string& path, const ReadContext& ctx) {
+            if (tc.timeBudgetS > 0 && !ctx.given.count(JoinPath(path, "epochs")))
+            {
+                tc.epochs = MANY; // a time budget alone: train until the budget runs out
+            }
+        };
+        return t;
+    }();
+    return table;
+}
+
+std::function<std::string(const OptimizerConfig&)>
+OnlyForAdam()
+{
+    return [](const OptimizerConfig& o) {
+        return o.name == "adam" ? std::string() : "only for optimizer \"adam\"";
+    };
+}
+
+const Table<OptimizerConfig>&
+OptimizerTable()
+{
+    static const Table<OptimizerConfig> table = [] {
+        Table<OptimizerConfig> t;
+        t.fields.push_back(ChoiceField("name", &OptimizerConfig::name, {"sgd", "adam"}, "optimizer"));
+        t.fields.push_back(
+            NumberField("lr", &OptimizerConfig::lr, Range{0, 100, true}, "", "learning rate"));
+        t.fields.push_back(NumberField("momentum", &OptimizerConfig::momentum,
+                                       Range{0, 1, false, true}, "", "sgd momentum"));
+        t.fields.push_back(NumberField("weight_decay", &OptimizerConfig::weightDecay, Range{0, 1},
+                                       "", "L2 weight decay"));
+        t.fields.push_back(BoolField("nesterov", &OptimizerConfig::nesterov,
+                                     "Nesterov momentum (sgd with momentum > 0 only)"));
+        t.fields.push_back(NumberField("beta1", &OptimizerConfig::beta1, Range{0, 1, false, true},
+                                       "", "adam only: first-moment decay"));
+        t.fields.back().notFor = OnlyForAdam();
+        t.fields.push_back(NumberField("beta2", &OptimizerConfig::beta2, Range{0, 1, false, true},
+                                       "", "adam only: second-moment decay"));
+        t.fields.back().notFor = OnlyForAdam();
+        t.fields.push_back(NumberField("eps", &OptimizerConfig::eps, Range{0, 1, true}, "",
+                                       "adam only: denominator term"));
+        t.fields.back().notFor = OnlyForAdam();
+        t.fields.push_back(ChoiceField("schedule", &OptimizerConfig::schedule,
+                                       {"constant", "step", "multistep", "cosine"},
+                                       "learning-rate schedule, stepped once per round"));
+        t.fields.push_back(IntegerField("step_epochs", &OptimizerConfig::stepEpochs, 1, MANY, "",
+                                        "step: multiply by gamma every this many rounds"));
+        auto milestones = IntegerListField("milestones", &OptimizerConfig::milestones, 1, MANY,
+                                           "multistep only: rounds where lr is multiplied by gamma");
+        milestones.notFor = [](const OptimizerConfig& o) {
+            return o.schedule == "multistep" ? std::string() : "only for schedule \"multistep\"";
+        };
+        t.fields.push_back(milestones);
+        t.fields.push_back(NumberField("gamma", &OptimizerConfig::gamma, Range{0, 1, true}, "",
+                                       "step and multistep: factor"));
+        t.fields.push_back(IntegerField("total_epochs", &OptimizerConfig::totalEpochs, 1, MANY, "",
+                                        "cosine: horizon T_max in rounds"));
+        t.fields.back().defaultText = "training.epochs";
+        t.finish = [](OptimizerConfig& o, const std::string& path, const ReadContext& ctx) {
+            if (o.schedule == "multistep" && !ctx.given.count(JoinPath(path, "milestones")))
+            {
+                Fail(JoinPath(path, "milestones"),
+                     "missing (schedule \"multistep\" needs milestones)");
+            }
+            for (size_t i = 1; i < o.milestones.size(); ++i)
+            {
+                if (o.milestones[i] <= o.milestones[i - 1])
+                {
+                    Fail(IndexPath(JoinPath(path, "milestones"), i), "milestones must increase");
+                }
+            }
+            if (o.nesterov && (o.name != "sgd" || o.momentum <= 0))
+            {
+                Fail(JoinPath(path, "nesterov"), "needs optimizer \"sgd\" with momentum > 0");
+            }
+        };
+        return t;
+    }();
+    return table;
+}
+
+// ---- codecs ------------------------------------------------------------------------------
+
+const Table<CodecConfig>&
+CodecTable()
+{
+    static const Table<CodecConfig> table = [] {
+        Table<CodecConfig> t;
+        t.doc = "Ranges and combinations per method are the codec registry's (compression/codec.h).";
+        auto method = StringField("method", &CodecConfig::method, "codec");
+        method.range = ChoiceList(CodecNames());
+        method.schema["enum"] = CodecNames();
+        t.fields.push_back(method);
+        t.fields.push_back(NumberField("sparsity", &CodecConfig::sparsity, Range{0, 1, false, true},
+                                       "", "topk, randtopk, ms: fraction not sent as values"));
+        t.fields.push_back(IntegerField("bits", &CodecConfig::bits, -1000, 1000, "",
+                                        "ms: 1..8 code bits; quantize: 1..16"));
+        t.fields.back().range = "per method";
+        t.fields.back().schema = {{"type", "integer"}};
+        t.fields.push_back(ChoiceField("index", &CodecConfig::index, {"auto", "bitmap", "u32"},
+                                       "topk, randtopk: index coding"));
+        t.fields.push_back(NumberField("randtopk_a", &CodecConfig::randtopkA, Range{-INF, INF}, "",
+                                       "randtopk: share of the kept values drawn at random"));
+        t.fields.back().range = "[0, 1]";
+        t.fields.push_back(BoolField("floor", &CodecConfig::floorCodes,
+                                     "ms: Algorithm 1's floor instead of round-half-even + clamp"));
+        t.fields.push_back(BoolField("signed", &CodecConfig::signedValues,
+                                     "ms: sign bit + top-k on abs(x) (cuts without ReLU)"));
+        t.fields.push_back(BoolField("stochastic", &CodecConfig::stochastic,
+                                     "quantize: unbiased stochastic rounding"));
+        t.fields.push_back(NumberField("budget_bits_per_element",
+                                       &CodecConfig::budgetBitsPerElement, Range{0, 64}, "bits",
+                                       "> 0: the codec picks its sparsity or bits to meet it"));
+        t.finish = [](CodecConfig& k, const std::string& path, const ReadContext&) {
+            // Ranges and combinations are the codec module's to judge; its messages start with
+            // the field name relative to the codec object.
+            try
+            {
+                ValidateCodecConfig(k);
+                ResolveBudget(k);
+            }
+            catch (const InputError& e)
+            {
+                throw InputError(path + "." + e.what());
+            }
+        };
+        return t;
+    }();
+    return table;
+}
+
+const Table<ScenarioConfig>&
+CodecGroupTable()
+{
+    static const Table<ScenarioConfig> table = [] {
+        Table<ScenarioConfig> t;
+        t.fields.push_back(ObjectField("uplink", &ScenarioConfig::uplink, CodecTable(),
+                                       "cut activations, device -> server"));
+        t.fields.push_back(ObjectField("downlink", &ScenarioConfig::downlink, CodecTable(),
+                                       "their gradients, server -> device"));
+        t.fields.push_back(ObjectField("sync", &ScenarioConfig::sync, CodecTable(),
+                                       "device-side weights (hand-off and averaging)"));
+        for (auto& f : t.fields)
+        {
+            f.nested = nullptr; // one table for the three, below
+        }
+        return t;
+    }();
+    return table;
+}
+
+// ---- network, schedule, faults ------------------------------------------------------------
+
+const std::vector<std::string>&
+TcpVariants()
+{
+    // ns-3.37's TcpCongestionOps subclasses (ns3::Tcp<name>).
+    static const std::vector<std::string> v{
+        "NewReno",   "LinuxReno", "Cubic", "Bbr",      "Bic",    "Dctcp",
+        "HighSpeed", "Htcp",      "Hybla", "Illinois", "Ledbat", "Lp",
+        "Scalable",  "Vegas",     "Veno",  "Westwood", "Yeah"};
+    return v;
+}
+
+const Table<TcpConfig>&
+TcpTable()
+{
+    static const Table<TcpConfig> table = [] {
+        Table<TcpConfig> t;
+        t.fields.push_back(ChoiceField("variant", &TcpConfig::variant, TcpVariants(),
+                                       "congestion control, ns3::Tcp<variant>"));
+        t.fields.push_back(IntegerField("segment_bytes", &TcpConfig::segmentBytes, 64, 65000,
+                                        "bytes", "TCP segment size (ns-3's default is 536)"));
+        t.fields.push_back(IntegerField("send_buffer_bytes", &TcpConfig::sendBufferBytes, 1024,
+                                        1 << 30, "bytes", "socket send buffer, >= segment_bytes"));
+        t.fields.push_back(IntegerField("receive_buffer_bytes", &TcpConfig::receiveBufferBytes,
+                                        1024, 1 << 30, "bytes",
+                                        "socket receive buffer, >= segment_bytes"));
+        t.fields.push_back(IntegerField("queue_packets", &TcpConfig::queuePackets, 1, MANY, "",
+                                        "point-to-point device queue (DropTail)"));
+        t.fields.push_back(BoolField("queue_disc", &TcpConfig::queueDisc,
+                                     "ns-3's fq_codel queue disc above the device queue"));
+        t.fields.push_back(IntegerField("delayed_ack_count", &TcpConfig::delayedAckCount, 1, 64,
+                                        "", "segments per delayed ACK"));
+        t.finish = [](TcpConfig& tcp, const std::string& path, const ReadContext&) {
+            for (const char* key : {"send_buffer_bytes", "receive_buffer_bytes"})
+            {
+                const uint32_t v = std::string(key) == "send_buffer_bytes"
+                                       ? tcp.sendBufferBytes
+                                       : tcp.receiveBufferBytes;
+                if (v < tcp.segmentBytes)
+                {
+                    Fail(JoinPath(path, key), "must be >= segment_bytes ("
+                                                  + std::to_string(tcp.segmentBytes) + "), got "
+                                                  + std::to_string(v));
+                }
+            }
+        };
+        return t;
+    }();
+    return table;
+}
+
+const Table<NetworkConfig>&
+NetworkTable()
+{
+    static const Table<NetworkConfig> table = [] {
+        Table<NetworkConfig> t;
+        t.fields.push_back(NumberField("bottleneck_mbps", &NetworkConfig::bottleneckMbps,
+                                       RATE_MBPS, "Mbps", "shared hub <-> server link rate"));
+        t.fields.push_back(NumberField("bottleneck_delay_ms", &NetworkConfig::bottleneckDelayMs,
+                                       DELAY_MS, "ms", "its one-way delay"));
+        t.fields.push_back(NumberField("server_gflops", &NetworkConfig::serverGflops,
+                                       SPEED_GFLOPS, "GFLOP/s", "server compute speed"));
+        t.fields.push_back(IntegerField("server_workers", &NetworkConfig::serverWorkers, 1, 100000,
+                                        "", "requests served in parallel; the rest queue"));
+        t.fields.push_back(ObjectField("tcp", &NetworkConfig::tcp, TcpTable(), "TCP settings"));
+        return t;
+    }();
+    return table;
+}
+
+const Table<ScheduleConfig>&
+ScheduleTable()
+{
+    static const Table<ScheduleConfig> table = [] {
+        Table<ScheduleConfig> t;
+        t.fields.push_back(ChoiceField(
+            "kind", &ScheduleConfig::kind, ScheduleKinds(),
+            "sequential: devices in turn (vanilla SL); splitfed_v1: parallel, a server copy per "
+            "device; splitfed_v2: parallel, one shared server model"));
+        t.fields.push_back(IntegerField("sync_every_steps", &ScheduleConfig::syncEverySteps, 0,
+                                        100000000, "", "average every this many steps (0: once per round)"));
+        return t;
+    }();
+    return table;
+}
+
+const Table<OutageConfig>&
+OutageTable()
+{
+    static const Table<OutageConfig> table = [] {
+        Table<OutageConfig> t;
+        t.fields.push_back(IntegerField("device", &OutageConfig::device, 0, INT_MAX64, "",
+                                        "the device that is unreachable"));
+        t.fields.back().required = true;
+        t.fields.back().missing = "missing";
+        t.fields.push_back(
+            NumberField("from_s", &OutageConfig::fromS, TIME_S, "s", "from this simulated time"));
+        auto until = CustomField<OutageConfig>(
+            "until_s", "number or null", {{"type", Json::array({"number", "null"})}, {"maximum", TIME_S.max}},
+            "until this simulated time (> from_s); null: for good");
+        until.unit = "s";
+        until.range = "(from_s, 1e+09]";
+        until.defaultText = "`null`";
+        until.read = [](const Json& v, const std::string& path, OutageConfig& o, ReadContext&) {
+            if (v.is_null())
+            {
+                return; // for good
+            }
+            o.untilS = AsNumber(v, path);
+            if (!(o.untilS > o.fromS))
+            {
+                Fail(path, "must be > from_s (" + NumberText(o.fromS) + "), got "
+                               + NumberText(o.untilS));
+            }
+            CheckNumber(o.untilS, path, TIME_S.min, TIME_S.max, false, false, "s");
+        };
+        until.write = [](const OutageConfig& o) {
+            return std::isinf(o.untilS) ? Json() : Json(o.untilS);
+        };
+        t.fields.push_back(until);
+        return t;
+    }();
+    return table;
+}
+
+const Table<FaultConfig>&
+FaultTable()
+{
+    static const Table<FaultConfig> table = [] {
+        Table<FaultConfig> t;
+        t.fields.push_back(NumberField("timeout_s", &FaultConfig::timeoutS, Range{0, TIME_S.max, true},
+                                       "s", "the server skips a device silent this long in a round"));
+        t.fields.push_back(ArrayField("outages", &FaultConfig::outages, OutageTable(),
+                                      "devices unreachable for a while: the access link drops "
+                                      "everything meanwhile"));
+        return t;
+    }();
+    return table;
+}
+
+// ---- the scenario --------------------------------------------------------------------------
+
+/// Input shape and classes of the dataset (for the model).
+void
+DatasetShape(const DatasetConfig& d, Shape& shape, int& classes)
+{
+    classes = 10;
+    if (d.name == "synthetic")
+    {
+        shape = d.syntheticShape;
+        classes = d.syntheticClasses;
+    }
+    else if (d.name == "cifar10")
+    {
+        shape = Shape{3, 32, 32};
+    }
+    else if (d.name == "digits")
+    {
+        shape = Shape{1, 8, 8};
+    }
+    else
+    {
+        shape = Shape{1, 28, 28}; // mnist, fashion-mnist
+    }
+}
+
+/// The model's input and classes come from the dataset; the cut must exist and fit.
+void
+CheckModel(ModelConfig& m, const DatasetConfig& d)
+{
+    DatasetShape(d, m.input, m.classes);
+    const std::vector<std::string> cuts = CutNames(m.name);
+    // Named cuts are listed; numeric cuts are checked by the model builder itself.
+    const bool numeric
+        = !m.cut.empty() && m.cut.find_first_not_of("0123456789") == std::string::npos;
+    if (!numeric && std::find(cuts.begin(), cuts.end(), m.cut) == cuts.end())
+    {
+        std::string list;
+        for (const auto& n : cuts)
+        {
+            list += (list.empty() ? "" : ", ") + n;
+        }
+        Fail("model.cut",
+             "no cut \"" + m.cut + "\" in " + m.name + " (" + list + ", or a layer index)");
+    }
+    try
+    {
+        CutShape(m);
+    }
+    catch (const InputError& e)
+    {
+        const std::string msg = e.what();
+        throw InputError(msg.rfind("model.", 0) == 0 ? msg : "model.cut: " + msg);
+    }
+}
+
+/// Combinations across sections, and values derived from other sections.
+void
+FinishScenario(ScenarioConfig& c, const ReadContext& ctx)
+{
+    if (!ctx.given.count("dataset"))
+    {
+        DatasetConfig& d = c.dataset;
+        StandardNormalisation(d.name, Channels(d), d.mean, d.std);
+    }
+    CheckModel(c.model, c.dataset);
+    if (!ctx.given.count("optimizer.total_epochs")
+        && (ctx.given.count("training.epochs") || c.training.timeBudgetS <= 0))
+    {
+        c.optimizer.totalEpochs = c.training.epochs;
+    }
+    const int devices = static_cast<int>(c.network.devices.size());
+    for (size_t i = 0; i < c.faults.outages.size(); ++i)
+    {
+        const int d = c.faults.outages[i].device;
+        if (d >= devices)
+        {
+            Fail(IndexPath("faults.outages", i) + ".device",
+                 "no device " + std::to_string(d) + " (there are " + std::to_string(devices) + ")");
+        }
+    }
+    // The data must be there before anything runs (the readers check the files themselves).
+    if (c.dataset.name != "synthetic")
+    {
+        const std::string folder
+            = c.dataset.path.empty() ? "data/" + c.dataset.name : c.dataset.path;
+        if (!PathExists(folder))
+        {
+            Fail("dataset.path", "folder " + folder
+                                     + " not found (relative to the working "
+                                       "directory); run scripts/fetch-data "
+                                     + c.dataset.name);
+        }
+    }
+    const size_t n = c.network.devices.size();
+    if (c.dataset.name == "synthetic" && c.dataset.syntheticTrain < n)
+    {
+        Fail("dataset.synthetic.train", "must be >= the number of devices (" + std::to_string(n)
+                                            + "), got " + std::to_string(c.dataset.syntheticTrain));
+    }
+    if (c.dataset.trainSubset > 0 && c.dataset.trainSubset < n)
+    {
+        Fail("dataset.train_subset", "must be >= the number of devices (" + std::to_string(n)
+                                         + ") or 0, got " + std::to_string(c.dataset.trainSubset));
+    }
+    if (c.partition.kind == PartitionKind::SHARDS && c.dataset.name == "synthetic"
+        && c.dataset.syntheticTrain < n * static_cast<size_t>(c.partition.shardsPerDevice))
+    {
+        Fail("partition.shards_per_device", "too many shards for "
+                                                + std::to_string(c.dataset.syntheticTrain)
+                                                + " training samples");
+    }
+}
+
+} // namespace
+
+const Table<ScenarioConfig>&
+ScenarioTable()
+{
+    static const Table<ScenarioConfig> table = [] {
+        Table<ScenarioConfig> t;
+        t.ignored = {"$schema"};
+        auto description = CustomField<ScenarioConfig>("description", "string",
+                                                       {{"type", "string"}}, "free text, ignored");
+        description.read = [](const Json& v, const std::string& path, ScenarioConfig&,
+                              ReadContext&) { AsString(v, path); };
+        t.fields.push_back(description);
+        auto name = StringField("name", &ScenarioConfig::name, "label in outputs");
+        name.read = [](const Json& v, const std::string& path, ScenarioConfig& c, ReadContext&) {
+            c.name = AsString(v, path);
+            if (c.name.empty())
+            {
+                Fail(path, "must not be empty");
+            }
+        };
+        t.fields.push_back(name);
+        auto seed = CustomField<ScenarioConfig>(
+            "seed", "integer", {{"type", "integer"}, {"minimum", 0}},
+            "seeds every random stream (init, shuffle, partition, devices, codecs, network)");
+        seed.range = "0..2^64-1";
+        seed.read = [](const Json& v, const std::string& path, ScenarioConfig& c, ReadContext&) {
+            if (v.is_number_unsigned())
+            {
+                c.seed = v.get<uint64_t>();
+                return;
+            }
+            const int64_t i = AsInteger(v, path);
+            if (i < 0)
+            {
+                Fail(path, "must be >= 0, got " + std::to_string(i));
+            }
+            c.seed = static_cast<uint64_t>(i);
+        };
+        seed.write = [](const ScenarioConfig& c) { return Json(c.seed); };
+        t.fields.push_back(seed);
+        t.fields.push_back(ObjectField("dataset", &ScenarioConfig::dataset, DatasetTable(),
+                                       "training and test data"));
+        t.fields.push_back(ObjectField("partition", &ScenarioConfig::partition, PartitionTable(),
+                                       "how the training set is split over the devices"));
+        t.fields.push_back(ObjectField("model", &ScenarioConfig::model, ModelTable(),
+                                       "the model and where it is cut"));
+        t.fields.push_back(ObjectField("training", &ScenarioConfig::training, TrainingTable(),
+                                       "length, evaluation, replay"));
+        t.fields.push_back(ObjectField("optimizer", &ScenarioConfig::optimizer, OptimizerTable(),
+                                       "optimizer and learning-rate schedule"));
+        auto codec = GroupField("codec", CodecGroupTable(), "codecs per direction");
+        codec.nested = [](const std::string&, std::string& md) {
+            MarkdownOf(CodecTable(), "codec.uplink`, `codec.downlink`, `codec.sync", md);
+        };
+        t.fields.push_back(codec);
+        t.fields.push_back(ObjectField("network", &ScenarioConfig::network, NetworkTable(),
+                                       "the shared link, the server, TCP"));
+        auto devices = CustomField<ScenarioConfig>("devices", "object", DevicesSchema(),
+                                                   "the devices and their links (see below)");
+        devices.required = true;
+        devices.missing = "missing (e.g. {\"count\": 3})";
+        devices.defaultText = "see below";
+        devices.read = [](const Json& v, const std::string& path, ScenarioConfig& c,
+                          ReadContext& ctx) {
+            c.network.devices = ResolveDevices(v, path, c.seed, ctx.baseDir);
+        };
+        devices.write = [](const ScenarioConfig& c) {
+            Json list = Json::array();
+            for (const auto& dev : c.network.devices)
+            {
+                list.push_back(DeviceToJson(dev));
+            }
+            return Json{{"count", c.network.devices.size()}, {"list", list}};
+        };
+        devices.nested = [](const std::string& path, std::string& md) { DevicesMarkdown(path, md); };
+        t.fields.push_back(devices);
+        t.fields.push_back(ObjectField("schedule", &ScenarioConfig::schedule, ScheduleTable(),
+                                       "who trains when and how weights are averaged"));
+        t.fields.push_back(ObjectField("faults", &ScenarioConfig::faults, FaultTable(),
+                                       "time-outs and outages"));
+        t.fields.push_back(BoolField("record_frames", &ScenarioConfig::recordFrames,
+                                     "also write frames.csv (one row per frame)"));
+        t.finish = [](ScenarioConfig& c, const std::string&, const ReadContext& ctx) {
+            FinishScenario(c, ctx);
+        };
+        return t;
+    }();
+    return table;
+}
+
+Json
+ScenarioSchema()
+{
+    Json body = SchemaOf(ScenarioTable());
+    Json s = {{"$schema", "https://json-schema.org/draft/2020-12/schema"},
+              {"$id", "https://slsim.invalid/scenario.schema.json"},
+              {"title", "slsim scenario"},
+              {"description",
+               "One split-learning scenario. Generated by `slsim schema` from the key tables in "
+               "app/scenario-keys.cc; do not edit. Every key is optional except devices. slsim "
+               "validate checks more than this schema (ranges across fields, cuts of the model, "
+               "codec ranges per method)."}};
+    for (auto it = body.begin(); it != body.end(); ++it)
+    {
+        s[it.key()] = it.value();
+    }
+    return s;
+}
+
+std::string
+ScenarioMarkdown()
+{
+    std::string md;
+    MarkdownOf(ScenarioTable(), "", md);
+    return md;
+}
+
+} // namespace slsim
