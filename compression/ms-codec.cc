@@ -109,8 +109,55 @@ DecodeLoop(const WireHeader& h, const uint8_t* vals, const uint8_t* codes, const
     constexpr uint32_t L = (1u << Bits) - 1;
     const size_t codeBytes = PackedBytes(h.n, Bits);
     const size_t signBytes = PackedBytes(h.n, 1);
+    // Blocks of 8 elements (8 codes = Bits bytes, 8 sign bits = 1 byte) without a branch per
+    // element: the value index j advances by (c == L), the value read at a clamped index (never
+    // past the k values) and selected; too many L codes is found after the block.
+    static const uint8_t zeroValue[4] = {0, 0, 0, 0};
+    const uint8_t* valBase = h.k > 0 ? vals : zeroValue;
+    const uint64_t lastVal = h.k > 0 ? h.k - 1 : 0;
     uint64_t j = 0;
-    for (uint64_t i = 0; i < h.n; ++i)
+    uint64_t i = 0;
+    for (; i + 8 <= h.n && j <= h.k; i += 8)
+    {
+        uint64_t word = 0;
+        const uint8_t* cp = codes + (i / 8) * Bits;
+        for (unsigned b = 0; b < Bits; ++b)
+        {
+            word |= static_cast<uint64_t>(cp[b]) << (8 * b);
+        }
+        const uint32_t sbyte = signs != nullptr ? signs[i / 8] : 0u;
+        for (unsigned e = 0; e < 8; ++e)
+        {
+            const auto c = static_cast<uint32_t>((word >> (e * Bits)) & L);
+            const uint32_t isL = c == L ? 1u : 0u;
+            const float sent = LoadF32(valBase + 4 * std::min(j, lastVal));
+            uint32_t u;
+            const float lv = level[c];
+            std::memcpy(&u, &lv, 4);
+            u ^= ((sbyte >> e) & 1u) << 31; // the sign bit: -level[c]
+            float v;
+            std::memcpy(&v, &u, 4);
+            out[i + e] = isL ? sent : v;
+            j += isL;
+        }
+    }
+    if (j > h.k)
+    {
+        // find the element at which the values ran out, for the message
+        j = 0;
+        for (i = 0;; ++i)
+        {
+            if (CodeAt<Bits>(codes, codeBytes, i) == L)
+            {
+                if (j == h.k)
+                {
+                    break; // the loop below throws at this element
+                }
+                ++j;
+            }
+        }
+    }
+    for (; i < h.n; ++i)
     {
         const uint32_t c = CodeAt<Bits>(codes, codeBytes, i);
         if (c == L)
