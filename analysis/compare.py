@@ -34,7 +34,8 @@ def run_dirs(paths):
         if os.path.exists(os.path.join(p, "eval.csv")):
             out.append(p)
         elif os.path.isdir(os.path.join(p, "points")):
-            pts = sorted(os.path.join(p, "points", d) for d in os.listdir(os.path.join(p, "points")))
+            folder = os.path.join(p, "points")
+            pts = sorted(os.path.join(folder, d) for d in os.listdir(folder))
             out += [d for d in pts if os.path.exists(os.path.join(d, "eval.csv"))]
         else:
             print(f"compare: {p}: not a run folder (no eval.csv) nor a sweep folder (no points/)",

@@ -117,7 +117,8 @@ def main():
     if not steps.empty and "codec_rel_error" in steps:
         fig, ax = plt.subplots(figsize=(6, 4))
         ax.plot(range(len(steps)), steps["codec_rel_error"], lw=0.8)
-        ax.set(xlabel="step (all devices, in order)", ylabel="relative L2 error of the uplink codec")
+        ax.set(xlabel="step (all devices, in order)",
+               ylabel="relative L2 error of the uplink codec")
         ax.set_title(f"{name}: codec error", fontsize=9)
         ax.grid(alpha=0.3)
         save(fig, "codec_error.png")

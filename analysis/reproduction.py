@@ -461,7 +461,8 @@ def accuracy_section(runs, curves, dataset):
         sd = (0.25 / n_test) ** 0.5
         out += ["", f"Final and best: mean ± standard deviation over seeds. Δ: difference of the "
                 f"means ± {Z:g} standard errors of the difference; '(tie)' where the difference is "
-                f"inside that (the standard error is the seeds' spread where there are seeds, never "
+                f"inside that (the standard error is the seeds' spread where there are seeds, "
+                "never "
                 f"below the sampling noise of {n_test} test images: up to ±{100 * sd:.1f} points "
                 "for one run at 50 % accuracy). The edge-network runs train on the same data in "
                 "another arrival order (SplitFed v2 serves requests first come, first served), so "
@@ -644,7 +645,8 @@ PAIRS = [("ms", "none"), ("topk", "none"), ("randtopk", "none"), ("quantize", "n
 VERDICT = {(1, 1): "agrees", (-1, -1): "agrees", (0, 0): "agrees (level in both)",
            (1, 0): "not resolved here (inside the noise)",
            (-1, 0): "not resolved here (inside the noise)",
-           (0, 1): "differs: the paper has them level", (0, -1): "differs: the paper has them level",
+           (0, 1): "differs: the paper has them level",
+           (0, -1): "differs: the paper has them level",
            (1, -1): "contradicts", (-1, 1): "contradicts"}
 
 
@@ -726,7 +728,8 @@ def agreement_section(runs, curves, paper_errors, errors, bias, quick):
                     f"'≈' = a tie): " + ranking(stats, dict(PAPER, none="uncompressed")) + ".")
             if d == "cifar10":
                 p = {m: Acc([paper_acc(curves, m, cut, 200)], PAPER_TEST_SIZE) for m in stats}
-                line += " Paper at 200 epochs: " + ranking(p, dict(PAPER, none="uncompressed")) + "."
+                line += (" Paper at 200 epochs: " + ranking(p, dict(PAPER, none="uncompressed"))
+                         + ".")
             out.append(line)
     div = runs[runs.diverged_epoch > 0]
     if len(div):
@@ -877,7 +880,8 @@ def main():
         lines += [f"> **Quick mode (`scripts/reproduce --quick`): these numbers only check that "
                   "the pipeline runs.** Every run is cut to "
                   f"{sc['training']['epochs']} epoch(s) on {ds['train_subset'] or 'all'} training "
-                  f"and {ds['test_subset'] or 'all'} test images, so accuracies sit near chance and "
+                  f"and {ds['test_subset'] or 'all'} test images, so accuracies sit near chance "
+                  "and "
                   "no comparison below says anything about the methods or the paper. The full "
                   "report is `results/REPRODUCTION.md` (`scripts/reproduce`).", ""]
     lines += settings_section(runs, planned_runs(a.root))
