@@ -343,7 +343,12 @@ RunProbe(const ScenarioConfig& config, const ProbeOptions& options, const std::s
 {
     ValidateProbeOptions(options);
     SetThreadCount(config.model.threads);
+    // Central, uncompressed training: sim's training sides with the identity codec both ways
+    // (exact floats).
     auto data = std::make_shared<TrainingData>();
+    data->uplink = MakeCodec(CodecConfig{});
+    data->downlink = MakeCodec(CodecConfig{});
+    data->sync = MakeCodec(config.sync);
     data->train = LoadDataset(config.dataset, true, config.seed);
     data->trainBatches = std::make_unique<BatchMaker>(data->train, config.dataset);
     const Dataset& train = data->train;
@@ -361,19 +366,15 @@ RunProbe(const ScenarioConfig& config, const ProbeOptions& options, const std::s
     ModelConfig model = config.model;
     model.input = train.SampleShape();
     model.classes = train.classes;
-    // Central, uncompressed training: one device holding the whole training set and one server
-    // copy, sim/'s training sides with the identity codec both ways (exact floats). Its streams are
-    // device 0's (shuffle, augment).
-    ScenarioConfig central = config;
-    central.uplink = CodecConfig{};
-    central.downlink = CodecConfig{};
+    // One device holding the whole training set (with device 0's shuffle and augment streams)
+    // and one server copy.
     std::vector<uint32_t> all(train.Size());
     std::iota(all.begin(), all.end(), 0u);
     SplitModel split = BuildSplitModel(model, config.optimizer, config.seed);
-    TrainingDevice device(central, 0, data, std::move(all), std::move(split.device), nullptr);
+    TrainingDevice device(config, 0, data, std::move(all), std::move(split.device), nullptr);
     std::vector<std::unique_ptr<Partition>> copies;
     copies.push_back(std::move(split.server));
-    TrainingServer server(central, data, std::move(copies),
+    TrainingServer server(config, data, std::move(copies),
                           BuildSplitModel(model, config.optimizer, config.seed).device, &device,
                           nullptr);
     const int64_t perSample = device.Model().InputShape().Numel();

@@ -19,8 +19,6 @@ TrainingDevice::TrainingDevice(const ScenarioConfig& config, int d,
     , m_augment(config.seed, "augment", static_cast<uint64_t>(d))
     , m_codecRng(config.seed, "codec-device", static_cast<uint64_t>(d))
     , m_model(std::move(model))
-    , m_uplink(MakeCodec(config.uplink))
-    , m_sync(MakeCodec(config.sync))
     , m_wall(wall)
 {
     m_model->SetInputGradientNeeded(false);
@@ -53,7 +51,7 @@ TrainingDevice::Forward(std::vector<uint8_t>& body)
     ForwardResult r;
     // Decoded as the server will see it, to measure the codec's error on this message.
     SplitScratch& s = m_data->scratch;
-    r.codecRelError = CodecRoundTrip(*m_uplink, act, cut, m_codecRng, s.blob, s.decoded);
+    r.codecRelError = CodecRoundTrip(*m_data->uplink, act, cut, m_codecRng, s.blob, s.decoded);
     r.batch = m_batch;
     r.activationBytes = s.blob.size();
     WriteActivationsBody(m_labels, s.blob, body);
@@ -88,7 +86,7 @@ TrainingDevice::EncodeState(std::vector<uint8_t>& out)
 {
     const std::vector<float> state = State();
     WallAccount::Scope timer(m_wall);
-    m_sync->Encode(state.data(), Shape{static_cast<int64_t>(state.size())}, out, m_codecRng);
+    m_data->sync->Encode(state.data(), Shape{static_cast<int64_t>(state.size())}, out, m_codecRng);
 }
 
 void

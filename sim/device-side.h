@@ -3,7 +3,7 @@
 // schedules its compute time.
 //
 // DeviceSide is the interface; TrainingDevice is the real thing (its shard, its batches, its
-// device-side model partition, its uplink and sync codecs and their random streams); a
+// device-side model partition, the random streams of its uplink and sync encodings); a
 // network-only replay implements the same interface without compute (sim/replay-sides.h).
 #ifndef SLSIM_SIM_DEVICE_SIDE_H
 #define SLSIM_SIM_DEVICE_SIDE_H
@@ -59,8 +59,8 @@ class TrainingDevice : public DeviceSide
 {
   public:
     /// Device d of the scenario: `model` is its device-side partition (seeded init), `shard` its
-    /// sample indices into data->train. Its streams: Rng(seed, "shuffle" / "augment" /
-    /// "codec-device", d).
+    /// sample indices into data->train; it encodes with data->uplink and data->sync. Its streams:
+    /// Rng(seed, "shuffle" / "augment" / "codec-device", d).
     TrainingDevice(const ScenarioConfig& config, int d, std::shared_ptr<TrainingData> data,
                    std::vector<uint32_t> shard, std::unique_ptr<Partition> model,
                    WallAccount* wall);
@@ -99,7 +99,6 @@ class TrainingDevice : public DeviceSide
     Rng m_augment;
     Rng m_codecRng; // uplink activations and this device's state
     std::unique_ptr<Partition> m_model;
-    std::unique_ptr<Codec> m_uplink, m_sync;
     WallAccount* m_wall;
     AlignedVector<float> m_input; // the batch; must outlive Backward
     std::vector<int32_t> m_labels;

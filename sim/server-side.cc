@@ -23,9 +23,6 @@ TrainingServer::TrainingServer(const ScenarioConfig& config, std::shared_ptr<Tra
     , m_evalDevice(std::move(evalDevice))
     , m_firstDevice(firstDevice)
     , m_wall(wall)
-    , m_uplink(MakeCodec(config.uplink))
-    , m_downlink(MakeCodec(config.downlink))
-    , m_sync(MakeCodec(config.sync))
     , m_stateRng(config.seed, "codec")
     , m_classes(m_data->train.classes)
     , m_stateSize(m_evalDevice->StateSize())
@@ -88,7 +85,7 @@ TrainingServer::Step(int d, const uint8_t* body, size_t size, std::vector<uint8_
     }
     RequireFinite(cutGrad, static_cast<size_t>(shape.Numel()),
                   "server: non-finite gradient of the cut activations");
-    m_downlink->Encode(cutGrad, shape, gradient, m_copyRngs[copy]);
+    m_data->downlink->Encode(cutGrad, shape, gradient, m_copyRngs[copy]);
     server.Step();
     return ServerResult{loss.loss, loss.correct, static_cast<int>(batch)};
 }
@@ -110,7 +107,7 @@ TrainingServer::EncodeState(const std::vector<float>& state, std::vector<uint8_t
 {
     WallAccount::Scope timer(m_wall);
     SLSIM_ASSERT(state.size() == m_stateSize);
-    m_sync->Encode(state.data(), Shape{static_cast<int64_t>(m_stateSize)}, out, m_stateRng);
+    m_data->sync->Encode(state.data(), Shape{static_cast<int64_t>(m_stateSize)}, out, m_stateRng);
 }
 
 void
@@ -171,7 +168,7 @@ TrainingServer::Evaluate(const std::vector<float>* agreed)
         const float* act = m_evalDevice->Forward(m_evalInput.data(), static_cast<int>(b), false);
         if (m_config.training.compressEval)
         {
-            CodecRoundTrip(*m_uplink, act, CutShape(*m_evalDevice, static_cast<int>(b)),
+            CodecRoundTrip(*m_data->uplink, act, CutShape(*m_evalDevice, static_cast<int>(b)),
                            evalCodecRng, m_data->scratch.blob, m_data->scratch.decoded);
             act = AlignedDecoded();
         }

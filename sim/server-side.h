@@ -70,10 +70,11 @@ class TrainingServer : public ServerSide
 {
   public:
     /// copies: one server-side partition per device (per-device copies) or a single shared one,
-    /// all from the same seeded init. evalDevice: a device-side partition for evaluation.
-    /// firstDevice: whose state is evaluated before any state was agreed on. Streams:
-    /// Rng(seed, "codec-server", d) per copy (gradients), Rng(seed, "codec") (agreed states),
-    /// Rng(seed, "eval-codec") (evaluation, restarted every time).
+    /// all from the same seeded init; codecs: data->downlink, data->sync, data->uplink
+    /// (evaluation). evalDevice: a device-side partition for evaluation. firstDevice: whose state
+    /// is evaluated before any state was agreed on. Streams: Rng(seed, "codec-server", d) per copy
+    /// (gradients), Rng(seed, "codec") (agreed states), Rng(seed, "eval-codec") (evaluation,
+    /// restarted every time).
     TrainingServer(const ScenarioConfig& config, std::shared_ptr<TrainingData> data,
                    std::vector<std::unique_ptr<Partition>> copies,
                    std::unique_ptr<Partition> evalDevice, const TrainingDevice* firstDevice,
@@ -113,7 +114,6 @@ class TrainingServer : public ServerSide
     std::unique_ptr<Partition> m_evalDevice;
     const TrainingDevice* m_firstDevice;
     WallAccount* m_wall;
-    std::unique_ptr<Codec> m_uplink, m_downlink, m_sync;
     Rng m_stateRng; // the agreed states
     int m_classes;
     size_t m_stateSize;

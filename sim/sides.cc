@@ -19,6 +19,9 @@ BuildSides(const ScenarioConfig& config)
         progress = std::make_shared<ReplayProgress>(config.training.replay);
     }
     auto data = std::make_shared<TrainingData>();
+    data->uplink = MakeCodec(config.uplink);
+    data->downlink = MakeCodec(config.downlink);
+    data->sync = MakeCodec(config.sync);
     data->train = LoadDataset(config.dataset, true, config.seed);
     if (!replay)
     {

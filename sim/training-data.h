@@ -6,6 +6,7 @@
 
 #include "common/aligned-vector.h"
 #include "common/rng.h"
+#include "compression/codec.h"
 #include "models/data/dataset.h"
 
 #include <chrono>
@@ -81,12 +82,17 @@ struct SplitScratch
     AlignedVector<float> modelInput; // `decoded` copied 64-byte aligned, for a model
 };
 
-/// The data sets of a training run and the scratch its sides share. Held by shared pointer: the
-/// batch makers point into the sets.
+/// What the training sides of a run share: the data sets, the codecs and scratch. Held by shared
+/// pointer: the batch makers point into the sets. One codec object per wire format for the whole
+/// run, as for the scratch: a codec keeps only scratch between calls (its randomness comes from
+/// the caller's Rng), and a top-k codec's scratch is as large as its tensor.
 struct TrainingData
 {
     Dataset train, test;
     std::unique_ptr<BatchMaker> trainBatches, testBatches;
+    std::unique_ptr<Codec> uplink;   // cut activations, device -> server
+    std::unique_ptr<Codec> downlink; // gradient w.r.t. the cut activations, server -> device
+    std::unique_ptr<Codec> sync;     // device-side states, both ways
     SplitScratch scratch;
 };
 
