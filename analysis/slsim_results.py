@@ -103,7 +103,14 @@ def run_info(run_dir):
     err = (float(steps["codec_rel_error"].mean())
            if not steps.empty and "codec_rel_error" in steps else math.nan)
     ev = add_total_bytes(run["eval"]) if not run["eval"].empty else run["eval"]
-    return {"dir": run_dir, "manifest": m, "eval": ev, "features": features(sc) if sc else {},
+    feats = features(sc) if sc else {}
+    point = os.path.join(run_dir, "point.json")
+    if os.path.exists(point):  # a sweep point: its grid values name device settings exactly
+        with open(point) as f:
+            for k, v in json.load(f).get("values", {}).items():
+                if k.startswith("devices."):
+                    feats[k] = v
+    return {"dir": run_dir, "manifest": m, "eval": ev, "features": feats,
             "method": up.get("method", "none"), "codec": codec_name(up),
             "payload_bits": bits, "wire_bits": wire, "codec_rel_error": err,
             "seed": sc.get("seed", m.get("seed")), "target": scenario_target(m),
