@@ -444,13 +444,32 @@ ReadNetwork(ObjectReader& top, ScenarioConfig& c)
     {
         ObjectReader tr(*t, r.PathOf("tcp"));
         TcpConfig& tcp = n.tcp;
+        // The profile sets every other key's default; explicit keys then override it.
+        std::string profile = tcp.profile;
+        tr.Choice("profile", profile, {"linux", "legacy"});
+        tcp = TcpProfile(profile);
         tr.Choice("variant", tcp.variant, TcpVariants());
         tr.Unsigned32("segment_bytes", tcp.segmentBytes, 64, 65000);
         tr.Unsigned32("send_buffer_bytes", tcp.sendBufferBytes, 1024, 1u << 30);
         tr.Unsigned32("receive_buffer_bytes", tcp.receiveBufferBytes, 1024, 1u << 30);
-        tr.Unsigned32("queue_packets", tcp.queuePackets, 1, 1000000);
+        tr.Unsigned32("queue_packets", tcp.queuePackets, 0, 1000000);
+        tr.Unsigned32("queue_bytes", tcp.queueBytes, 0, 1u << 30);
+        tr.Number("queue_bdp_factor", tcp.queueBdpFactor, 0, 100, true);
         tr.Bool("queue_disc", tcp.queueDisc);
+        tr.Choice("aqm", tcp.aqm, {"none", "fq_codel", "codel", "pie"});
+        if (tcp.queueDisc && tcp.aqm != "none" && tcp.aqm != "fq_codel")
+        {
+            Fail(tr.PathOf("queue_disc"), "true means aqm \"fq_codel\"; got aqm \"" + tcp.aqm
+                                              + "\" too (drop queue_disc)");
+        }
         tr.Unsigned32("delayed_ack_count", tcp.delayedAckCount, 1, 64);
+        tr.Number("delayed_ack_timeout_ms", tcp.delayedAckTimeoutMs, 0, 10000, true);
+        tr.Bool("sack", tcp.sack);
+        tr.Bool("window_scaling", tcp.windowScaling);
+        tr.Bool("timestamps", tcp.timestamps);
+        tr.Number("min_rto_ms", tcp.minRtoMs, 0, 60000, true);
+        tr.Number("clock_granularity_ms", tcp.clockGranularityMs, 0, 1000, true);
+        tr.Unsigned32("initial_cwnd_segments", tcp.initialCwndSegments, 1, 1000);
         for (const char* key : {"send_buffer_bytes", "receive_buffer_bytes"})
         {
             const uint32_t v = std::string(key) == "send_buffer_bytes" ? tcp.sendBufferBytes
@@ -957,13 +976,24 @@ ScenarioToJson(const ScenarioConfig& c)
                     {"server_gflops", n.serverGflops},
                     {"server_workers", n.serverWorkers},
                     {"tcp",
-                     {{"variant", n.tcp.variant},
+                     {{"profile", n.tcp.profile},
+                      {"variant", n.tcp.variant},
                       {"segment_bytes", n.tcp.segmentBytes},
                       {"send_buffer_bytes", n.tcp.sendBufferBytes},
                       {"receive_buffer_bytes", n.tcp.receiveBufferBytes},
                       {"queue_packets", n.tcp.queuePackets},
+                      {"queue_bytes", n.tcp.queueBytes},
+                      {"queue_bdp_factor", n.tcp.queueBdpFactor},
                       {"queue_disc", n.tcp.queueDisc},
-                      {"delayed_ack_count", n.tcp.delayedAckCount}}}};
+                      {"aqm", n.tcp.aqm},
+                      {"delayed_ack_count", n.tcp.delayedAckCount},
+                      {"delayed_ack_timeout_ms", n.tcp.delayedAckTimeoutMs},
+                      {"sack", n.tcp.sack},
+                      {"window_scaling", n.tcp.windowScaling},
+                      {"timestamps", n.tcp.timestamps},
+                      {"min_rto_ms", n.tcp.minRtoMs},
+                      {"clock_granularity_ms", n.tcp.clockGranularityMs},
+                      {"initial_cwnd_segments", n.tcp.initialCwndSegments}}}};
     Json list = Json::array();
     for (const auto& dev : n.devices)
     {
