@@ -21,6 +21,7 @@ void
 HubRouting::DoDispose()
 {
     m_ipv4 = nullptr;
+    m_forwarding = nullptr;
     m_subnets.clear();
     ns3::Ipv4RoutingProtocol::DoDispose();
 }
@@ -81,7 +82,10 @@ HubRouting::RouteInput(ns3::Ptr<const ns3::Packet> p, const ns3::Ipv4Header& hea
     {
         return false;
     }
-    ucb(MakeRoute(dst, static_cast<uint32_t>(i)), p, header);
+    ns3::Ptr<ns3::Ipv4Route> route = MakeRoute(dst, static_cast<uint32_t>(i));
+    m_forwarding = route->GetOutputDevice();
+    ucb(route, p, header);
+    m_forwarding = nullptr;
     return true;
 }
 

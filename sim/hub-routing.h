@@ -40,6 +40,14 @@ class HubRouting : public ns3::Ipv4RoutingProtocol
     void PrintRoutingTable(ns3::Ptr<ns3::OutputStreamWrapper> stream,
                            ns3::Time::Unit unit = ns3::Time::S) const override;
 
+    /// The device of the packet being forwarded right now (during RouteInput's forward
+    /// callback, where a drop on the way out happens), else null: lets a recorder attribute the
+    /// traffic-control layer's drops to a link.
+    ns3::Ptr<ns3::NetDevice> ForwardingDevice() const
+    {
+        return m_forwarding;
+    }
+
   protected:
     void DoDispose() override;
 
@@ -51,6 +59,7 @@ class HubRouting : public ns3::Ipv4RoutingProtocol
     void RemoveInterface(uint32_t interface);
 
     ns3::Ptr<ns3::Ipv4> m_ipv4;
+    ns3::Ptr<ns3::NetDevice> m_forwarding;
     /// mask -> (subnet -> interface); std::greater: longest prefix first.
     std::map<uint32_t, std::unordered_map<uint32_t, uint32_t>, std::greater<uint32_t>> m_subnets;
 };

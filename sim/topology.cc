@@ -207,6 +207,8 @@ BuildNetwork(const NetworkConfig& config, uint64_t seed)
         TrafficControlHelper().Uninstall(core);
     }
     net.serverAddress = coreIf.GetAddress(1);
+    net.coreHubSide = core.Get(0);
+    net.coreServerSide = core.Get(1);
     routing.GetStaticRouting(net.server->GetObject<Ipv4>())
         ->SetDefaultRoute(coreIf.GetAddress(0), 1);
 
