@@ -3,8 +3,10 @@
 // bytes, as slsim's apps move them) or through ns-3's own BulkSend -> PacketSink (the same byte
 // counts; BulkSend's packets carry no real payload). Peak memory comes from /usr/bin/time
 // (scripts/bench-network); this prints one JSON line with the simulated time.
-//   bench_exchange frames|bulksend [devices 100] [bytes 1048576]
+//   bench_exchange frames|bulksend [devices 100] [bytes 1048576] [queue_packets 0 = BDP]
+// sim_time_s is the last event: for BulkSend that includes TIME_WAIT (2 MSL = 240 s) after close.
 #include "sim/frame-transport.h"
+#include "sim/network-stats.h"
 #include "sim/topology.h"
 
 #include "ns3/applications-module.h"
@@ -53,8 +55,10 @@ main(int argc, char** argv)
         return 2;
     }
     NetworkConfig c;
+    c.tcp.queuePackets = argc > 4 ? static_cast<uint32_t>(std::stoul(argv[4])) : 0;
     c.devices.assign(devices, DeviceProfile{}); // 10 Mbps / 5 ms, scenarios' defaults
     Network net = BuildNetwork(c, 1);
+    NetworkStats stats(net);
     int done = 0;
     FrameServer server{bytes, {}, {}};
     std::vector<std::unique_ptr<FrameSender>> senders;
@@ -119,8 +123,14 @@ main(int argc, char** argv)
     ns3::Simulator::Destroy();
     const uint64_t moved = mode == "frames" ? uint64_t(done) * 2 * (bytes + FRAME_PREFIX_BYTES)
                                             : sinkBytes;
+    const TcpCounts tcp = stats.TcpTotal();
+    const LinkCounts links = stats.LinkTotal();
     std::printf("{\"mode\": \"%s\", \"devices\": %u, \"bytes_each_way\": %zu, \"bytes_moved\": %llu, "
-                "\"sim_time_s\": %.6f}\n",
-                mode.c_str(), devices, bytes, static_cast<unsigned long long>(moved), t);
+                "\"sim_time_s\": %.6f, \"retransmissions\": %llu, \"timeouts\": %llu, "
+                "\"queue_drops\": %llu}\n",
+                mode.c_str(), devices, bytes, static_cast<unsigned long long>(moved), t,
+                static_cast<unsigned long long>(tcp.retransmissions),
+                static_cast<unsigned long long>(tcp.timeouts),
+                static_cast<unsigned long long>(links.queueDrops));
     return moved == uint64_t(devices) * 2 * (bytes + FRAME_PREFIX_BYTES) ? 0 : 1;
 }
