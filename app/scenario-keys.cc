@@ -439,8 +439,19 @@ TcpTable()
 {
     static const Table<TcpConfig> table = [] {
         Table<TcpConfig> t;
+        // First: the profile sets every other key's default; the explicit keys read after it
+        // override it.
+        auto profile = ChoiceField("profile", &TcpConfig::profile, {"linux", "legacy"},
+                                   "defaults of every other tcp key: linux (a Linux 5.x/6.x end "
+                                   "host) or legacy (slsim 0.1: NewReno, 1 s min RTO, 200 ms "
+                                   "delayed ACK, 100-packet queues)");
+        profile.read = [](const Json& v, const std::string& path, TcpConfig& tcp, ReadContext&) {
+            tcp = TcpProfile(ReadChoice(v, path, {"linux", "legacy"}));
+        };
+        t.fields.push_back(profile);
         t.fields.push_back(ChoiceField("variant", &TcpConfig::variant, TcpVariants(),
-                                       "congestion control, ns3::Tcp<variant>"));
+                                       "congestion control, ns3::Tcp<variant> (legacy: NewReno; "
+                                       "Cubic is Linux's default since 2.6.19)"));
         t.fields.push_back(IntegerField("segment_bytes", &TcpConfig::segmentBytes, 64, 65000,
                                         "bytes", "TCP segment size (ns-3's default is 536)"));
         t.fields.push_back(IntegerField("send_buffer_bytes", &TcpConfig::sendBufferBytes, 1024,
@@ -448,13 +459,47 @@ TcpTable()
         t.fields.push_back(IntegerField("receive_buffer_bytes", &TcpConfig::receiveBufferBytes,
                                         1024, 1 << 30, "bytes",
                                         "socket receive buffer, >= segment_bytes"));
-        t.fields.push_back(IntegerField("queue_packets", &TcpConfig::queuePackets, 1, MANY, "",
-                                        "point-to-point device queue (DropTail)"));
+        t.fields.push_back(IntegerField("queue_packets", &TcpConfig::queuePackets, 0, MANY,
+                                        "packets",
+                                        "point-to-point device queue (DropTail); 0 = sized from "
+                                        "the bandwidth-delay product (legacy: 100)"));
+        t.fields.push_back(IntegerField("queue_bytes", &TcpConfig::queueBytes, 0, 1 << 30,
+                                        "bytes", "device queue limit in bytes instead (0: off)"));
+        t.fields.push_back(NumberField("queue_bdp_factor", &TcpConfig::queueBdpFactor,
+                                       Range{0, 100, true, false}, "",
+                                       "BDP-sized queues hold this many bandwidth-delay products"));
         t.fields.push_back(BoolField("queue_disc", &TcpConfig::queueDisc,
-                                     "ns-3's fq_codel queue disc above the device queue"));
+                                     "legacy switch: true = aqm fq_codel"));
+        t.fields.push_back(ChoiceField("aqm", &TcpConfig::aqm,
+                                       {"none", "fq_codel", "codel", "pie"},
+                                       "queue disc above each device queue (RFC 8290, 8289, "
+                                       "8033)"));
         t.fields.push_back(IntegerField("delayed_ack_count", &TcpConfig::delayedAckCount, 1, 64,
-                                        "", "segments per delayed ACK"));
+                                        "", "segments per delayed ACK (RFC 1122, RFC 5681)"));
+        t.fields.push_back(NumberField("delayed_ack_timeout_ms", &TcpConfig::delayedAckTimeoutMs,
+                                       Range{0, 10000, true, false}, "ms",
+                                       "delayed-ACK timer: Linux's TCP_DELACK_MIN (legacy: 200, "
+                                       "ns-3's default)"));
+        t.fields.push_back(BoolField("sack", &TcpConfig::sack, "selective ACKs (RFC 2018)"));
+        t.fields.push_back(
+            BoolField("window_scaling", &TcpConfig::windowScaling, "window scaling (RFC 7323)"));
+        t.fields.push_back(
+            BoolField("timestamps", &TcpConfig::timestamps, "timestamps option (RFC 7323)"));
+        t.fields.push_back(NumberField("min_rto_ms", &TcpConfig::minRtoMs,
+                                       Range{0, 60000, true, false}, "ms",
+                                       "minimum retransmission timeout: Linux's TCP_RTO_MIN "
+                                       "(legacy: 1000, RFC 6298's and ns-3's)"));
+        t.fields.push_back(NumberField("clock_granularity_ms", &TcpConfig::clockGranularityMs,
+                                       Range{0, 1000, true, false}, "ms",
+                                       "RTO clock granularity G (RFC 6298)"));
+        t.fields.push_back(IntegerField("initial_cwnd_segments", &TcpConfig::initialCwndSegments,
+                                        1, 1000, "segments", "initial window (RFC 6928)"));
         t.finish = [](TcpConfig& tcp, const std::string& path, const ReadContext&) {
+            if (tcp.queueDisc && tcp.aqm != "none" && tcp.aqm != "fq_codel")
+            {
+                Fail(JoinPath(path, "queue_disc"), "true means aqm \"fq_codel\"; got aqm \""
+                                                       + tcp.aqm + "\" too (drop queue_disc)");
+            }
             for (const char* key : {"send_buffer_bytes", "receive_buffer_bytes"})
             {
                 const uint32_t v = std::string(key) == "send_buffer_bytes"

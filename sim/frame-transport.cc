@@ -20,6 +20,8 @@ FrameSender::Send(const std::vector<uint8_t>& head, const std::vector<uint8_t>& 
 {
     const size_t size = head.size() + body.size();
     SLSIM_ASSERT(size <= MAX_FRAME_PAYLOAD);
+    // Packet has no scatter constructor: the frame is assembled once here, copied into the Packet
+    // and freed on return, so only the Packet's copy stays.
     std::vector<uint8_t> frame(FRAME_PREFIX_BYTES + size);
     const auto n = static_cast<uint32_t>(size);
     for (size_t i = 0; i < FRAME_PREFIX_BYTES; ++i)
@@ -28,7 +30,8 @@ FrameSender::Send(const std::vector<uint8_t>& head, const std::vector<uint8_t>& 
     }
     auto at = std::copy(head.begin(), head.end(), frame.begin() + FRAME_PREFIX_BYTES);
     std::copy(body.begin(), body.end(), at);
-    m_queue.push_back(std::move(frame));
+    m_queue.push_back(ns3::Create<ns3::Packet>(frame.data(), static_cast<uint32_t>(frame.size())));
+    frame = {};
     TrySend();
 }
 
@@ -44,22 +47,22 @@ FrameSender::TrySend()
 {
     while (!m_queue.empty())
     {
-        const std::vector<uint8_t>& frame = m_queue.front();
+        const ns3::Ptr<ns3::Packet>& frame = m_queue.front();
         const uint32_t available = m_socket->GetTxAvailable();
         if (available == 0)
         {
             return; // resumed by OnSendSpace
         }
-        const size_t chunk = std::min<size_t>(available, frame.size() - m_offset);
-        auto packet = ns3::Create<ns3::Packet>(frame.data() + m_offset, static_cast<uint32_t>(chunk));
-        const int sent = m_socket->Send(packet);
+        const uint32_t chunk = std::min(available, frame->GetSize() - m_offset);
+        // A fragment shares the frame's buffer: TCP's send buffer holds no second copy.
+        const int sent = m_socket->Send(frame->CreateFragment(m_offset, chunk));
         if (sent <= 0)
         {
             return; // buffer full after all: wait for the callback
         }
-        m_offset += static_cast<size_t>(sent);
+        m_offset += static_cast<uint32_t>(sent);
         m_bytesWritten += static_cast<uint64_t>(sent);
-        if (m_offset == frame.size())
+        if (m_offset == frame->GetSize())
         {
             m_queue.pop_front();
             m_offset = 0;
@@ -76,8 +79,10 @@ FrameSender::OnSendSpace(ns3::Ptr<ns3::Socket>, uint32_t)
 void
 FrameAssembler::OnReceive(ns3::Ptr<ns3::Socket> socket)
 {
+    // Bounded reads keep the scratch copy small whatever the receive buffer holds.
+    constexpr uint32_t READ_BYTES = 64 * 1024;
     ns3::Ptr<ns3::Packet> packet;
-    while ((packet = socket->Recv()) && packet->GetSize() > 0)
+    while ((packet = socket->Recv(READ_BYTES, 0)) && packet->GetSize() > 0)
     {
         m_scratch.resize(packet->GetSize());
         packet->CopyData(m_scratch.data(), packet->GetSize());
@@ -89,29 +94,45 @@ void
 FrameAssembler::Feed(const uint8_t* data, size_t size)
 {
     m_bytesReceived += size;
-    m_buffer.insert(m_buffer.end(), data, data + size);
-    size_t pos = 0;
-    while (m_buffer.size() - pos >= FRAME_PREFIX_BYTES)
+    while (size > 0)
     {
-        uint32_t n = 0;
-        for (size_t i = 0; i < FRAME_PREFIX_BYTES; ++i)
+        if (m_prefixHave < FRAME_PREFIX_BYTES)
         {
-            n |= static_cast<uint32_t>(m_buffer[pos + i]) << (8 * i);
+            const size_t take = std::min(FRAME_PREFIX_BYTES - m_prefixHave, size);
+            std::copy(data, data + take, m_prefix + m_prefixHave);
+            m_prefixHave += take;
+            data += take;
+            size -= take;
+            if (m_prefixHave < FRAME_PREFIX_BYTES)
+            {
+                return; // the prefix is split: wait for its rest
+            }
+            uint32_t n = 0;
+            for (size_t i = 0; i < FRAME_PREFIX_BYTES; ++i)
+            {
+                n |= static_cast<uint32_t>(m_prefix[i]) << (8 * i);
+            }
+            if (n > MAX_FRAME_PAYLOAD)
+            {
+                throw DecodeError("frame length " + std::to_string(n) + " exceeds the 1 GiB limit");
+            }
+            m_need = n;
+            m_payload.clear();
+            m_payload.reserve(n); // exactly the frame: no doubling slack held
         }
-        if (n > MAX_FRAME_PAYLOAD)
+        const size_t take = std::min<size_t>(m_need - m_payload.size(), size);
+        m_payload.insert(m_payload.end(), data, data + take);
+        data += take;
+        size -= take;
+        if (m_payload.size() < m_need)
         {
-            throw DecodeError("frame length " + std::to_string(n) + " exceeds the 1 GiB limit");
+            return; // incomplete: wait for more bytes
         }
-        if (m_buffer.size() - pos - FRAME_PREFIX_BYTES < n)
-        {
-            break; // incomplete: wait for more bytes
-        }
-        const auto begin = m_buffer.begin() + static_cast<std::ptrdiff_t>(pos + FRAME_PREFIX_BYTES);
-        std::vector<uint8_t> payload(begin, begin + n);
-        pos += FRAME_PREFIX_BYTES + n;
+        m_prefixHave = 0;
+        std::vector<uint8_t> payload;
+        payload.swap(m_payload);
         m_onFrame(std::move(payload));
     }
-    m_buffer.erase(m_buffer.begin(), m_buffer.begin() + static_cast<std::ptrdiff_t>(pos));
 }
 
 } // namespace slsim

@@ -8,9 +8,16 @@
 // send buffer accepts, and resumes from the socket's send callback, so a frame larger than the
 // send buffer streams through without stalls beyond TCP's own. FrameAssembler follows PacketSink:
 // it reassembles the byte stream of one socket and delivers whole frames, however TCP split them.
+//
+// Memory: the bytes of a frame are held once on each side. The sender copies the frame into one
+// ns-3 Packet and hands TCP fragments of it (Packet::CreateFragment shares the buffer), so the
+// send buffer and the queue refer to the same bytes; the assembler copies the stream straight
+// into the payload it will deliver (its size is known from the prefix), never into a second
+// stream buffer.
 #ifndef SLSIM_SIM_FRAME_TRANSPORT_H
 #define SLSIM_SIM_FRAME_TRANSPORT_H
 
+#include "ns3/packet.h"
 #include "ns3/ptr.h"
 #include "ns3/socket.h"
 
@@ -37,7 +44,8 @@ class FrameSender
     {
         Send(payload, {});
     }
-    /// Queues one frame whose payload is `head` followed by `body`, copied once into the frame.
+    /// Queues one frame whose payload is `head` followed by `body`, copied once into a Packet (the
+    /// caller may free both on return).
     void Send(const std::vector<uint8_t>& head, const std::vector<uint8_t>& body);
     /// Drops queued data (the peer went away).
     void Clear();
@@ -61,8 +69,8 @@ class FrameSender
     void OnSendSpace(ns3::Ptr<ns3::Socket> socket, uint32_t available);
 
     ns3::Ptr<ns3::Socket> m_socket;
-    std::deque<std::vector<uint8_t>> m_queue; // whole frames, prefix included
-    size_t m_offset = 0;                      // bytes of m_queue.front() already written
+    std::deque<ns3::Ptr<ns3::Packet>> m_queue; // whole frames, prefix included
+    uint32_t m_offset = 0;                     // bytes of m_queue.front() already written
     uint64_t m_bytesWritten = 0;
 };
 
@@ -87,8 +95,11 @@ class FrameAssembler
 
   private:
     FrameCallback m_onFrame;
-    std::vector<uint8_t> m_buffer; // unparsed stream bytes
-    std::vector<uint8_t> m_scratch;
+    uint8_t m_prefix[FRAME_PREFIX_BYTES] = {};
+    size_t m_prefixHave = 0;         // bytes of the current frame's prefix seen so far
+    uint32_t m_need = 0;             // payload length of the current frame (once the prefix is in)
+    std::vector<uint8_t> m_payload;  // the current frame's payload so far (capacity m_need)
+    std::vector<uint8_t> m_scratch;  // one read from the socket (at most READ_BYTES)
     uint64_t m_bytesReceived = 0;
 };
 

@@ -20,18 +20,62 @@ struct DeviceProfile
     double gflops = 10.0;       // device compute speed, GFLOP/s
 };
 
+/// Transport settings. `profile` picks the defaults of every other field (app/ applies it before
+/// reading the explicit keys); the values below are the "linux" profile's.
 struct TcpConfig
 {
-    std::string variant = "NewReno";     // ns-3 TcpCongestionOps name without "ns3::Tcp"
-    uint32_t segmentBytes = 1448;        // ns-3 defaults to 536
-    uint32_t sendBufferBytes = 4u << 20; // ns-3 defaults to 128 KiB, which caps long-delay links
+    /// "linux": what a Linux 5.x/6.x end host does by default (the values below, each with its
+    /// source). "legacy": slsim 0.1's settings (NewReno, ns-3's 1 s minimum RTO and 200 ms delayed
+    /// ACK timeout, fixed 100-packet DropTail queues), kept so old results can be re-made.
+    std::string profile = "linux";
+    /// TcpCongestionOps name without "ns3::Tcp". Cubic: Linux's default since 2.6.19 (RFC 9438).
+    std::string variant = "Cubic";
+    uint32_t segmentBytes = 1448; // 1500-byte Ethernet MTU - 20 IP - 20 TCP - 12 timestamp option
+    /// Linux's tcp_wmem/tcp_rmem autotuning ceiling is 4 MiB / 6 MiB; ns-3 defaults to 128 KiB,
+    /// which caps long-delay links.
+    uint32_t sendBufferBytes = 4u << 20;
     uint32_t receiveBufferBytes = 4u << 20;
-    uint32_t queuePackets = 100; // point-to-point device queue (DropTail), ns-3's default
-    /// false: packets go straight to the 100-packet device queue (tail drop in slow start, as on
-    /// a plain router); true: ns-3's default fq_codel queue disc above it.
+    /// Point-to-point device queue limit in packets; 0 = sized from the bandwidth-delay product
+    /// (see queueBdpFactor; topology.h says how). Legacy: 100, ns-3's DropTail default.
+    uint32_t queuePackets = 0;
+    /// Device queue limit in bytes instead of packets (0 = use queuePackets).
+    uint32_t queueBytes = 0;
+    /// BDP-sized queues hold this many bandwidth-delay products (1: the Villamizar-Song rule).
+    double queueBdpFactor = 1.0;
+    /// Legacy switch: true is aqm = "fq_codel" (ns-3's default queue disc).
     bool queueDisc = false;
-    uint32_t delayedAckCount = 2; // segments per delayed ACK, ns-3's default
+    /// Queue disc above each device queue: "none" (packets go straight to the DropTail device
+    /// queue, as on a plain router), "fq_codel" (RFC 8290, Linux's default qdisc since systemd
+    /// 217), "codel" (RFC 8289), "pie" (RFC 8033).
+    std::string aqm = "none";
+    uint32_t delayedAckCount = 2; // segments per delayed ACK: RFC 1122 / RFC 5681 section 4.2
+    /// Delayed-ACK timer: Linux's TCP_DELACK_MIN is 40 ms (ns-3's default 200 ms is RFC 1122's
+    /// upper bound).
+    double delayedAckTimeoutMs = 40;
+    bool sack = true;           // RFC 2018; Linux net.ipv4.tcp_sack = 1
+    bool windowScaling = true;  // RFC 7323; Linux net.ipv4.tcp_window_scaling = 1
+    bool timestamps = true;     // RFC 7323; Linux net.ipv4.tcp_timestamps = 1
+    double minRtoMs = 200;      // Linux TCP_RTO_MIN (RFC 6298 suggests 1 s, ns-3's default)
+    double clockGranularityMs = 1; // RFC 6298's G; Linux's jiffy at HZ=1000, ns-3's default
+    uint32_t initialCwndSegments = 10; // RFC 6928; Linux since 2.6.39
 };
+
+/// The named transport profile's settings ("linux" or "legacy"; anything else asserts).
+inline TcpConfig
+TcpProfile(const std::string& name)
+{
+    TcpConfig t;
+    t.profile = name;
+    if (name == "legacy")
+    {
+        // slsim 0.1: ns-3 3.37's own defaults except the buffers and segment size above.
+        t.variant = "NewReno";
+        t.queuePackets = 100;
+        t.delayedAckTimeoutMs = 200;
+        t.minRtoMs = 1000;
+    }
+    return t;
+}
 
 struct NetworkConfig
 {

@@ -1,11 +1,15 @@
 #include "sim/topology.h"
 
 #include "common/error.h"
+#include "sim/hub-routing.h"
 
 #include "ns3/core-module.h"
 #include "ns3/point-to-point-module.h"
 #include "ns3/traffic-control-module.h"
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
 #include <sstream>
 
 namespace slsim
@@ -29,6 +33,118 @@ Delay(double ms)
     return s.str();
 }
 
+
+/// Bytes one full segment occupies on a point-to-point link: payload + IPv4 (20) + TCP (20) +
+/// timestamp option (12, padded) + PPP (2).
+uint32_t
+PacketBytes(const TcpConfig& tcp)
+{
+    return tcp.segmentBytes + 54;
+}
+
+/// A queue limit in packets for a link of `mbps` carrying flows of round-trip time `rttMs`:
+/// the explicit size when given, else factor x bandwidth-delay product, at least two initial
+/// windows (a smaller queue would drop every connection's first flight).
+uint32_t
+QueuePackets(const TcpConfig& tcp, double mbps, double rttMs)
+{
+    if (tcp.queuePackets > 0)
+    {
+        return tcp.queuePackets;
+    }
+    const double bdp = tcp.queueBdpFactor * mbps * 1e6 / 8 * rttMs / 1e3 / PacketBytes(tcp);
+    return std::max<uint32_t>(static_cast<uint32_t>(std::ceil(bdp)), 2 * tcp.initialCwndSegments);
+}
+
+ns3::QueueSize
+DeviceQueue(const TcpConfig& tcp, double mbps, double rttMs)
+{
+    using namespace ns3;
+    if (tcp.queueBytes > 0)
+    {
+        return QueueSize(QueueSizeUnit::BYTES, tcp.queueBytes);
+    }
+    if (tcp.aqm != "none" && tcp.queuePackets == 0)
+    {
+        // With a queue disc the standing queue must form in the disc, where the AQM sees it; the
+        // device queue stays at ns-3's default (ns-3 traffic-control docs, "Queue disc and
+        // device queue"), and the disc's flow control stops it when full.
+        return QueueSize(QueueSizeUnit::PACKETS, 100);
+    }
+    return QueueSize(QueueSizeUnit::PACKETS, QueuePackets(tcp, mbps, rttMs));
+}
+
+/// The server's own outgoing queue. An end host does not drop the packets it generates: Linux
+/// keeps what the qdisc cannot take in the socket (TCP small queues) and retries. So in the
+/// "linux" profile the server's device queue holds every socket's full send buffer; the legacy
+/// profile (and an explicit size) keeps the router-like limit.
+ns3::QueueSize
+ServerQueue(const TcpConfig& tcp, double mbps, double rttMs, size_t devices)
+{
+    using namespace ns3;
+    if (tcp.profile == "legacy" || tcp.queuePackets > 0 || tcp.queueBytes > 0 || tcp.aqm != "none")
+    {
+        return DeviceQueue(tcp, mbps, rttMs);
+    }
+    const double perSocket = std::ceil(double(tcp.sendBufferBytes) / tcp.segmentBytes);
+    const double n = std::min(perSocket * double(devices) + QueuePackets(tcp, mbps, rttMs),
+                              double(std::numeric_limits<uint32_t>::max()));
+    return QueueSize(QueueSizeUnit::PACKETS, static_cast<uint32_t>(n));
+}
+
+/// Installs the configured queue disc on both ends of a link, or none (packets go straight to the
+/// device queue). Must run before addresses are assigned (which would install ns-3's default).
+void
+InstallQueueDisc(const TcpConfig& tcp, const ns3::NetDeviceContainer& link)
+{
+    using namespace ns3;
+    if (tcp.aqm == "none")
+    {
+        return; // Ipv4AddressHelper::Assign installs fq_codel; removed after Assign
+    }
+    // fq_codel: exactly what Ipv4AddressHelper would install (ns-3's default root queue disc).
+    TrafficControlHelper tc = TrafficControlHelper::Default();
+    if (tcp.aqm == "codel")
+    {
+        tc = TrafficControlHelper();
+        tc.SetRootQueueDisc("ns3::CoDelQueueDisc");
+    }
+    else if (tcp.aqm == "pie")
+    {
+        tc = TrafficControlHelper();
+        tc.SetRootQueueDisc("ns3::PieQueueDisc");
+    }
+    tc.Install(link);
+}
+
+/// Sets ns-3's TCP defaults from the configuration. Every attribute is set on every run (not
+/// only where it differs from ns-3's default): Config::SetDefault outlives a run in this process.
+void
+SetTcpDefaults(const TcpConfig& tcp)
+{
+    using namespace ns3;
+    Config::SetDefault("ns3::TcpL4Protocol::SocketType",
+                       TypeIdValue(TypeId::LookupByName("ns3::Tcp" + tcp.variant)));
+    Config::SetDefault("ns3::TcpSocket::SegmentSize", UintegerValue(tcp.segmentBytes));
+    Config::SetDefault("ns3::TcpSocket::SndBufSize", UintegerValue(tcp.sendBufferBytes));
+    Config::SetDefault("ns3::TcpSocket::RcvBufSize", UintegerValue(tcp.receiveBufferBytes));
+    Config::SetDefault("ns3::TcpSocket::DelAckCount", UintegerValue(tcp.delayedAckCount));
+    Config::SetDefault("ns3::TcpSocket::DelAckTimeout",
+                       TimeValue(NanoSeconds(std::llround(tcp.delayedAckTimeoutMs * 1e6))));
+    Config::SetDefault("ns3::TcpSocket::InitialCwnd", UintegerValue(tcp.initialCwndSegments));
+    Config::SetDefault("ns3::TcpSocketBase::Sack", BooleanValue(tcp.sack));
+    Config::SetDefault("ns3::TcpSocketBase::WindowScaling", BooleanValue(tcp.windowScaling));
+    Config::SetDefault("ns3::TcpSocketBase::Timestamp", BooleanValue(tcp.timestamps));
+    Config::SetDefault("ns3::TcpSocketBase::MinRto",
+                       TimeValue(NanoSeconds(std::llround(tcp.minRtoMs * 1e6))));
+    Config::SetDefault("ns3::TcpSocketBase::ClockGranularity",
+                       TimeValue(NanoSeconds(std::llround(tcp.clockGranularityMs * 1e6))));
+    // The strong end-system model (RFC 1122 3.3.4.2): a packet is accepted only on the interface
+    // that owns its address. ns-3's weak model checks every interface of the node for each
+    // packet, O(N) at the hub; no host here has two interfaces, so the results are the same.
+    Config::SetDefault("ns3::Ipv4::WeakEsModel", BooleanValue(false));
+}
+
 } // namespace
 
 Network
@@ -39,13 +155,12 @@ BuildNetwork(const NetworkConfig& config, uint64_t seed)
     RngSeedManager::SetSeed(static_cast<uint32_t>(seed % 4294967295u) + 1);
     RngSeedManager::SetRun(1);
 
-    const TcpConfig& tcp = config.tcp;
-    Config::SetDefault("ns3::TcpL4Protocol::SocketType",
-                       TypeIdValue(TypeId::LookupByName("ns3::Tcp" + tcp.variant)));
-    Config::SetDefault("ns3::TcpSocket::SegmentSize", UintegerValue(tcp.segmentBytes));
-    Config::SetDefault("ns3::TcpSocket::SndBufSize", UintegerValue(tcp.sendBufferBytes));
-    Config::SetDefault("ns3::TcpSocket::RcvBufSize", UintegerValue(tcp.receiveBufferBytes));
-    Config::SetDefault("ns3::TcpSocket::DelAckCount", UintegerValue(tcp.delayedAckCount));
+    TcpConfig tcp = config.tcp;
+    if (tcp.queueDisc && tcp.aqm == "none")
+    {
+        tcp.aqm = "fq_codel"; // the legacy switch: ns-3's default queue disc
+    }
+    SetTcpDefaults(tcp);
 
     Network net;
     net.devices.Create(static_cast<uint32_t>(config.devices.size()));
@@ -53,13 +168,23 @@ BuildNetwork(const NetworkConfig& config, uint64_t seed)
     net.server = CreateObject<Node>();
     InternetStackHelper stack;
     stack.Install(net.devices);
-    stack.Install(net.hub);
     stack.Install(net.server);
+    // The hub forwards through HubRouting (O(1) per packet) above the static routing.
+    Ipv4ListRoutingHelper hubRouting;
+    hubRouting.Add(Ipv4StaticRoutingHelper(), 0);
+    hubRouting.Add(HubRoutingHelper(), 10);
+    InternetStackHelper hubStack;
+    hubStack.SetRoutingHelper(hubRouting);
+    hubStack.Install(net.hub);
+
+    // Round-trip propagation times, for the queues sized from the bandwidth-delay product.
+    double meanRttMs = 0;
+    for (const DeviceProfile& d : config.devices)
+    {
+        meanRttMs += 2 * (d.delayMs + config.bottleneckDelayMs) / double(config.devices.size());
+    }
 
     PointToPointHelper p2p;
-    p2p.SetQueue("ns3::DropTailQueue",
-                 "MaxSize",
-                 QueueSizeValue(QueueSize(QueueSizeUnit::PACKETS, tcp.queuePackets)));
     Ipv4AddressHelper address;
     Ipv4StaticRoutingHelper routing;
     int64_t stream = 1000;
@@ -67,14 +192,23 @@ BuildNetwork(const NetworkConfig& config, uint64_t seed)
     // Bottleneck hub <-> server.
     p2p.SetDeviceAttribute("DataRate", StringValue(Rate(config.bottleneckMbps)));
     p2p.SetChannelAttribute("Delay", StringValue(Delay(config.bottleneckDelayMs)));
+    // The bottleneck's hub side carries every device's flow (mean RTT); the server side is an
+    // end host's own queue (ServerQueue).
+    p2p.SetQueue("ns3::DropTailQueue", "MaxSize",
+                 QueueSizeValue(DeviceQueue(tcp, config.bottleneckMbps, meanRttMs)));
     NetDeviceContainer core = p2p.Install(net.hub, net.server);
+    core.Get(1)->GetObject<PointToPointNetDevice>()->GetQueue()->SetMaxSize(
+        ServerQueue(tcp, config.bottleneckMbps, meanRttMs, config.devices.size()));
+    InstallQueueDisc(tcp, core);
     address.SetBase("10.255.255.0", "255.255.255.252");
     Ipv4InterfaceContainer coreIf = address.Assign(core);
-    if (!tcp.queueDisc)
+    if (tcp.aqm == "none")
     {
         TrafficControlHelper().Uninstall(core);
     }
     net.serverAddress = coreIf.GetAddress(1);
+    net.coreHubSide = core.Get(0);
+    net.coreServerSide = core.Get(1);
     routing.GetStaticRouting(net.server->GetObject<Ipv4>())
         ->SetDefaultRoute(coreIf.GetAddress(0), 1);
 
@@ -86,6 +220,12 @@ BuildNetwork(const NetworkConfig& config, uint64_t seed)
         NetDeviceContainer link = p2p.Install(net.devices.Get(i), net.hub);
         link.Get(0)->SetAttribute("DataRate", StringValue(Rate(d.uplinkMbps)));
         link.Get(1)->SetAttribute("DataRate", StringValue(Rate(d.downlinkMbps)));
+        const double rttMs = 2 * (d.delayMs + config.bottleneckDelayMs);
+        link.Get(0)->GetObject<PointToPointNetDevice>()->GetQueue()->SetMaxSize(
+            DeviceQueue(tcp, d.uplinkMbps, rttMs));
+        link.Get(1)->GetObject<PointToPointNetDevice>()->GetQueue()->SetMaxSize(
+            DeviceQueue(tcp, d.downlinkMbps, rttMs));
+        InstallQueueDisc(tcp, link);
         // An error model on each receiving side, also at loss 0, so outages can switch it to 1.
         for (uint32_t side = 0; side < 2; ++side)
         {
@@ -99,7 +239,7 @@ BuildNetwork(const NetworkConfig& config, uint64_t seed)
         const uint32_t subnet = (10u << 24) + 4u * i;
         address.SetBase(Ipv4Address(subnet), "255.255.255.252");
         Ipv4InterfaceContainer ifs = address.Assign(link);
-        if (!tcp.queueDisc)
+        if (tcp.aqm == "none")
         {
             TrafficControlHelper().Uninstall(link);
         }

@@ -25,6 +25,8 @@ struct Network
     ns3::Ipv4Address serverAddress;
     /// Device-side and hub-side NetDevices of each access link (for outages).
     std::vector<ns3::Ptr<ns3::NetDevice>> deviceSide, hubSide;
+    /// The bottleneck's NetDevices: hub side (transmits towards the server) and server side.
+    ns3::Ptr<ns3::NetDevice> coreHubSide, coreServerSide;
     /// Receive error models of access link i: [2i] on the device side, [2i+1] on the hub side.
     std::vector<ns3::Ptr<ns3::RateErrorModel>> errorModels;
 };
