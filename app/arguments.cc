@@ -59,8 +59,7 @@ Arguments::Parse(const std::vector<std::string>& args)
     po::positional_options_description pos;
     pos.add("positional-words", -1);
     // Unix style without guessing: --ou is not --out, and -j4 is -j 4.
-    const int style = po::command_line_style::unix_style
-                      & ~po::command_line_style::allow_guessing;
+    const int style = po::command_line_style::unix_style & ~po::command_line_style::allow_guessing;
     po::variables_map vm;
     try
     {
@@ -70,8 +69,8 @@ Arguments::Parse(const std::vector<std::string>& args)
     }
     catch (const po::unknown_option& e)
     {
-        throw InputError(m_command + ": unknown option " + e.get_option_name()
-                         + " (see slsim " + m_command + " --help)");
+        throw InputError(m_command + ": unknown option " + e.get_option_name() + " (see slsim "
+                         + m_command + " --help)");
     }
     catch (const po::invalid_command_line_syntax& e)
     {

@@ -12,7 +12,6 @@
 #define SLSIM_APP_ARGUMENTS_H
 
 #include <boost/program_options.hpp>
-
 #include <string>
 #include <vector>
 
@@ -43,11 +42,13 @@ class Arguments
     boost::program_options::options_description m_options;
     std::string m_positionalName;
     std::string* m_positional = nullptr;
+
     struct CountTarget
     {
         std::string name;
         int* out;
     };
+
     std::vector<CountTarget> m_counts;
 };
 

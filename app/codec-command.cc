@@ -27,12 +27,15 @@ Usage()
     {
         methods += (methods.empty() ? "" : "|") + name;
     }
-    return "usage: slsim codec --method " + methods + " --in x.npy --out y.npy\n"
-           "                   [--sparsity R] [--bits B] [--index auto|bitmap|u32] [--randtopk-a A]\n"
-           "                   [--floor] [--signed] [--stochastic] [--budget BITS_PER_ELEMENT]\n"
-           "                   [--seed N] [--wire w.bin]\n"
-           "Encodes a float32 .npy tensor, writes the reconstruction (and the wire bytes), prints one\n"
-           "JSON line: method, shape, n, k, bytes, bits_per_element, rel_l2_error.\n";
+    return "usage: slsim codec --method " + methods
+           + " --in x.npy --out y.npy\n"
+             "                   [--sparsity R] [--bits B] [--index auto|bitmap|u32] [--randtopk-a "
+             "A]\n"
+             "                   [--floor] [--signed] [--stochastic] [--budget BITS_PER_ELEMENT]\n"
+             "                   [--seed N] [--wire w.bin]\n"
+             "Encodes a float32 .npy tensor, writes the reconstruction (and the wire bytes), "
+             "prints one\n"
+             "JSON line: method, shape, n, k, bytes, bits_per_element, rel_l2_error.\n";
 }
 
 double
@@ -199,8 +202,7 @@ RunCodecCommand(const std::vector<std::string>& args, std::ostream& out)
         out << (i ? "," : "") << shape.dims[i];
     }
     out << "],\"n\":" << s.n << ",\"k\":" << h.k << ",\"bytes\":" << s.bytes
-        << ",\"bits_per_element\":" << FormatDouble(s.bitsPerElement)
-        << ",\"rel_l2_error\":"
+        << ",\"bits_per_element\":" << FormatDouble(s.bitsPerElement) << ",\"rel_l2_error\":"
         << (std::isfinite(s.relL2Error) ? FormatDouble(s.relL2Error) : std::string("null"))
         << "}\n";
     return 0;

@@ -34,22 +34,23 @@ Subcommands()
         {"run", "  slsim run SCENARIO.json --out DIR [--set key.path=value ...] [--quiet]\n"
                 "      run one scenario; writes steps.csv, eval.csv, summary.csv, events.csv and\n"
                 "      manifest.json (the fully resolved scenario) to DIR\n"},
-        {"validate",
-         "  slsim validate SCENARIO.json|SWEEP.json [--set key.path=value ...]\n"
-         "      check a scenario (or every point of a sweep) without running anything\n"
-         "      (exit 2 and one line naming the file and the JSON path)\n"},
+        {"validate", "  slsim validate SCENARIO.json|SWEEP.json [--set key.path=value ...]\n"
+                     "      check a scenario (or every point of a sweep) without running anything\n"
+                     "      (exit 2 and one line naming the file and the JSON path)\n"},
         {"sweep",
          "  slsim sweep SWEEP.json --out DIR [-j N] [--set key.path=value ...] [--combine-only]\n"
          "      run a grid of scenarios, N at a time; re-running resumes; DIR/sweep.csv combines\n"
          "      them. Under mpirun -np K, rank r runs the points i with i % K == r.\n"},
         {"codec",
-         "  slsim codec --method ms --sparsity 0.99 --bits 2 --in x.npy --out y.npy [--wire w.bin]\n"
+         "  slsim codec --method ms --sparsity 0.99 --bits 2 --in x.npy --out y.npy [--wire "
+         "w.bin]\n"
          "      compress one float32 .npy tensor and report size and error as one JSON line\n"
          "      (all options: slsim codec --help)\n"},
         {"probe", PROBE_USAGE},
-        {"schema", "  slsim schema [--markdown]\n"
-                   "      print the scenario JSON Schema (scenarios/scenario.schema.json), or the key\n"
-                   "      tables of scenarios/README.md, both derived from the key tables in the code\n"},
+        {"schema",
+         "  slsim schema [--markdown]\n"
+         "      print the scenario JSON Schema (scenarios/scenario.schema.json), or the key\n"
+         "      tables of scenarios/README.md, both derived from the key tables in the code\n"},
     };
     return list;
 }
@@ -66,11 +67,12 @@ HelpText()
     {
         text += c.usage;
     }
-    return text + "  slsim --help | --version | CMD --help\n"
-                  "\n"
-                  "Exit codes: 0 success, 2 bad input (scenario, flags, files), 1 internal error or "
-                  "failed\n"
-                  "sweep points.\n";
+    return text
+           + "  slsim --help | --version | CMD --help\n"
+             "\n"
+             "Exit codes: 0 success, 2 bad input (scenario, flags, files), 1 internal error or "
+             "failed\n"
+             "sweep points.\n";
 }
 
 int
@@ -89,9 +91,9 @@ Dispatch(const std::vector<std::string>& args)
     const std::vector<std::string> rest(args.begin() + 1, args.end());
     // `slsim CMD --help` (anywhere among CMD's words): its usage on stdout, exit 0. The codec
     // command prints its own, longer list of options.
-    const bool help = std::find_if(rest.begin(), rest.end(), [](const std::string& a) {
-                          return a == "--help" || a == "-h";
-                      }) != rest.end();
+    const bool help = std::find_if(rest.begin(), rest.end(),
+                                   [](const std::string& a) { return a == "--help" || a == "-h"; })
+                      != rest.end();
     for (const Subcommand& c : Subcommands())
     {
         if (help && args[0] == c.name && args[0] != "codec")

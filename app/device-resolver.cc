@@ -1,7 +1,6 @@
 #include "app/device-resolver.h"
 
 #include "app/scenario-keys.h"
-
 #include "common/error.h"
 #include "common/rng.h"
 
@@ -43,8 +42,8 @@ Quantities()
     static const std::array<Quantity, 5> q{{
         {"uplink_mbps", RATE_MBPS.min, RATE_MBPS.max, false, false, &DeviceProfile::uplinkMbps,
          "Mbps", "device -> hub link rate", false},
-        {"downlink_mbps", RATE_MBPS.min, RATE_MBPS.max, false, false,
-         &DeviceProfile::downlinkMbps, "Mbps", "hub -> device link rate", false},
+        {"downlink_mbps", RATE_MBPS.min, RATE_MBPS.max, false, false, &DeviceProfile::downlinkMbps,
+         "Mbps", "hub -> device link rate", false},
         {"delay_ms", DELAY_MS.min, DELAY_MS.max, false, false, &DeviceProfile::delayMs, "ms",
          "one-way propagation delay of the access link", false},
         {"loss", 0, 1, false, true, &DeviceProfile::loss, "",
@@ -64,8 +63,8 @@ struct Spec
         UNIFORM,
         LOGNORMAL,
         CHOICE
-    } kind
-        = CONSTANT;
+    } kind = CONSTANT;
+
     double a = 0, b = 0;        // constant: a; uniform: [a, b); lognormal: median a, sigma b
     double lo = -INF, hi = INF; // lognormal clamps
     std::vector<double> values, weights; // choice
@@ -211,18 +210,17 @@ Draw(const Spec& s, Rng& rng)
 {
     switch (s.kind)
     {
-        case Spec::CONSTANT:
-            return s.a;
-        case Spec::UNIFORM:
-            return s.a + (s.b - s.a) * rng.Uniform();
-        case Spec::LOGNORMAL:
-        {
-            // median * exp(sigma * N(0,1)), clamped to [min, max]
-            const double x = s.a * std::exp(s.b * rng.Normal());
-            return std::min(std::max(x, s.lo), s.hi);
-        }
-        case Spec::CHOICE:
-            return s.values[DrawIndex(s.weights, s.values.size(), rng)];
+    case Spec::CONSTANT:
+        return s.a;
+    case Spec::UNIFORM:
+        return s.a + (s.b - s.a) * rng.Uniform();
+    case Spec::LOGNORMAL: {
+        // median * exp(sigma * N(0,1)), clamped to [min, max]
+        const double x = s.a * std::exp(s.b * rng.Normal());
+        return std::min(std::max(x, s.lo), s.hi);
+    }
+    case Spec::CHOICE:
+        return s.values[DrawIndex(s.weights, s.values.size(), rng)];
     }
     return s.a;
 }
@@ -429,8 +427,7 @@ ResolveDevices(const Json& devices, const std::string& path, uint64_t seed,
     // The profile of each device: a name, or {"dist": "choice", "values": [...], "weights": [...]}
     std::vector<size_t> profileChoices; // candidate profile indices
     std::vector<double> profileWeights;
-    auto profileIndex = [&](const std::string& name, const std::string& at)
-    {
+    auto profileIndex = [&](const std::string& name, const std::string& at) {
         for (size_t i = 0; i < profileNames.size(); ++i)
         {
             if (profileNames[i] == name)
@@ -614,23 +611,22 @@ QuantitySchema(const Quantity& q)
     Json constant = {{"type", "number"}};
     AddRange(constant, Range{q.min, q.max, q.minOpen, q.maxOpen});
     const Json number = {{"type", "number"}};
-    const Json uniform = {{"type", "object"},
-                          {"additionalProperties", false},
-                          {"description", "uniform in [min, max)"},
-                          {"required", {"dist", "min", "max"}},
-                          {"properties",
-                           {{"dist", {{"const", "uniform"}}}, {"min", constant}, {"max", constant}}}};
-    const Json lognormal
-        = {{"type", "object"},
-           {"additionalProperties", false},
-           {"description", "median * exp(sigma * N(0,1)), clamped to [min, max]"},
-           {"required", {"dist", "median", "sigma"}},
-           {"properties",
-            {{"dist", {{"const", "lognormal"}}},
-             {"median", {{"type", "number"}, {"exclusiveMinimum", 0}}},
-             {"sigma", {{"type", "number"}, {"minimum", 0}, {"maximum", 10}}},
-             {"min", number},
-             {"max", number}}}};
+    const Json uniform = {
+        {"type", "object"},
+        {"additionalProperties", false},
+        {"description", "uniform in [min, max)"},
+        {"required", {"dist", "min", "max"}},
+        {"properties", {{"dist", {{"const", "uniform"}}}, {"min", constant}, {"max", constant}}}};
+    const Json lognormal = {{"type", "object"},
+                            {"additionalProperties", false},
+                            {"description", "median * exp(sigma * N(0,1)), clamped to [min, max]"},
+                            {"required", {"dist", "median", "sigma"}},
+                            {"properties",
+                             {{"dist", {{"const", "lognormal"}}},
+                              {"median", {{"type", "number"}, {"exclusiveMinimum", 0}}},
+                              {"sigma", {{"type", "number"}, {"minimum", 0}, {"maximum", 10}}},
+                              {"min", number},
+                              {"max", number}}}};
     const Json choice
         = {{"type", "object"},
            {"additionalProperties", false},
@@ -661,11 +657,12 @@ DevicesSchema()
                       {"description", "number of devices; implied by trace or list"},
                       {"minimum", 1},
                       {"maximum", MAX_DEVICES}};
-    props["profiles"] = {{"type", "object"},
-                         {"description", "named device profiles: each an object of the "
-                                         "quantities (constants or distributions)"},
-                         {"additionalProperties",
-                          {{"type", "object"}, {"additionalProperties", false}, {"properties", quantities}}}};
+    props["profiles"]
+        = {{"type", "object"},
+           {"description", "named device profiles: each an object of the "
+                           "quantities (constants or distributions)"},
+           {"additionalProperties",
+            {{"type", "object"}, {"additionalProperties", false}, {"properties", quantities}}}};
     props["profile"]
         = {{"description", "the profile of every device: a name, or a draw among names"},
            {"oneOf",
@@ -683,14 +680,15 @@ DevicesSchema()
     {
         columns += std::string(", ") + q.key;
     }
-    props["trace"] = {{"type", "string"},
-                      {"description", "CSV file (relative to the scenario file): device_id"
-                                          + columns}};
-    props["list"] = {{"type", "array"},
-                     {"description", "explicit per-device values (what the manifest writes)"},
-                     {"minItems", 1},
-                     {"items",
-                      {{"type", "object"}, {"additionalProperties", false}, {"properties", constants}}}};
+    props["trace"]
+        = {{"type", "string"},
+           {"description", "CSV file (relative to the scenario file): device_id" + columns}};
+    props["list"]
+        = {{"type", "array"},
+           {"description", "explicit per-device values (what the manifest writes)"},
+           {"minItems", 1},
+           {"items",
+            {{"type", "object"}, {"additionalProperties", false}, {"properties", constants}}}};
     return {{"type", "object"},
             {"additionalProperties", false},
             {"description", "per-device access links and compute; per quantity the first of: "
@@ -701,7 +699,8 @@ DevicesSchema()
 void
 DevicesMarkdown(const std::string& path, std::string& md)
 {
-    md += "\n### `" + path + "` quantities\nEach a constant or a distribution (below), per device.\n";
+    md += "\n### `" + path
+          + "` quantities\nEach a constant or a distribution (below), per device.\n";
     md += "\n| key | unit | default | allowed | meaning |\n|---|---|---|---|---|\n";
     const DeviceProfile d;
     for (const Quantity& q : Quantities())

@@ -41,8 +41,8 @@ struct Range
 /// What reading a scenario needs besides the JSON.
 struct ReadContext
 {
-    std::string baseDir;          // resolves relative file names (devices.trace)
-    std::set<std::string> given;  // full JSON paths of the keys present, filled while reading
+    std::string baseDir;         // resolves relative file names (devices.trace)
+    std::set<std::string> given; // full JSON paths of the keys present, filled while reading
 };
 
 template <class S>
@@ -55,8 +55,8 @@ struct Field
     std::string doc;         // one line
     std::string defaultText; // the docs' default when the writer's is not meaningful ("" = derive)
     bool required = false;
-    std::string missing;     // the problem when a required key is absent
-    Json schema;             // JSON Schema of the value (description and default added)
+    std::string missing; // the problem when a required key is absent
+    Json schema;         // JSON Schema of the value (description and default added)
     /// Reads the value at `path` into s; throws InputError naming `path`.
     std::function<void(const Json& v, const std::string& path, S& s, ReadContext& ctx)> read;
     /// The value written for s; null function: never written (description).
@@ -121,8 +121,9 @@ IntegerField(std::string key, I S::*m, int64_t min, int64_t max, std::string uni
     f.key = std::move(key);
     f.type = "integer";
     f.unit = std::move(unit);
-    f.range = max >= std::numeric_limits<int>::max() ? ">= " + std::to_string(min)
-                                                      : std::to_string(min) + ".." + std::to_string(max);
+    f.range = max >= std::numeric_limits<int>::max()
+                  ? ">= " + std::to_string(min)
+                  : std::to_string(min) + ".." + std::to_string(max);
     f.doc = std::move(doc);
     f.schema = {{"type", "integer"}, {"minimum", min}};
     if (max < std::numeric_limits<int>::max())
@@ -184,15 +185,15 @@ ChoiceField(std::string key, std::string S::*m, std::vector<std::string> choices
 /// An array of integers, each in [min, max].
 template <class S>
 Field<S>
-IntegerListField(std::string key, std::vector<int> S::*m, int64_t min, int64_t max,
-                 std::string doc)
+IntegerListField(std::string key, std::vector<int> S::*m, int64_t min, int64_t max, std::string doc)
 {
     Field<S> f;
     f.key = std::move(key);
     f.type = "array of integers";
     f.range = "each " + std::to_string(min) + ".." + std::to_string(max);
     f.doc = std::move(doc);
-    f.schema = {{"type", "array"}, {"items", {{"type", "integer"}, {"minimum", min}, {"maximum", max}}}};
+    f.schema
+        = {{"type", "array"}, {"items", {{"type", "integer"}, {"minimum", min}, {"maximum", max}}}};
     f.read = [m, min, max](const Json& v, const std::string& path, S& s, ReadContext&) {
         if (!v.is_array())
         {

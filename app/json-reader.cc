@@ -38,7 +38,6 @@ EditDistance(const std::string& a, const std::string& b)
     return prev[b.size()];
 }
 
-
 /// The JSON path of the position described by a parse stack (see ParseJsonText).
 struct ParseFrame
 {
@@ -73,37 +72,35 @@ ParseJsonText(const std::string& text, const std::string& what)
     // A key given twice in one object is a mistake that nlohmann's parser would resolve silently
     // (the last one wins); the callback tracks the keys of every open object to reject it.
     std::vector<ParseFrame> stack;
-    auto track = [&](int, Json::parse_event_t event, Json& parsed)
-    {
+    auto track = [&](int, Json::parse_event_t event, Json& parsed) {
         switch (event)
         {
-            case Json::parse_event_t::object_start:
-                stack.push_back(ParseFrame{});
-                break;
-            case Json::parse_event_t::array_start:
-                stack.push_back(ParseFrame{true, 0, "", {}});
-                break;
-            case Json::parse_event_t::key:
+        case Json::parse_event_t::object_start:
+            stack.push_back(ParseFrame{});
+            break;
+        case Json::parse_event_t::array_start:
+            stack.push_back(ParseFrame{true, 0, "", {}});
+            break;
+        case Json::parse_event_t::key: {
+            const std::string key = parsed.get<std::string>();
+            if (!stack.back().keys.insert(key).second)
             {
-                const std::string key = parsed.get<std::string>();
-                if (!stack.back().keys.insert(key).second)
-                {
-                    throw InputError(what + ": " + JoinPath(StackPath(stack, stack.size() - 1), key)
-                                     + ": key given twice");
-                }
-                stack.back().key = key;
-                break;
+                throw InputError(what + ": " + JoinPath(StackPath(stack, stack.size() - 1), key)
+                                 + ": key given twice");
             }
-            case Json::parse_event_t::object_end:
-            case Json::parse_event_t::array_end:
-                stack.pop_back();
-                [[fallthrough]];
-            case Json::parse_event_t::value:
-                if (!stack.empty() && stack.back().array)
-                {
-                    ++stack.back().index;
-                }
-                break;
+            stack.back().key = key;
+            break;
+        }
+        case Json::parse_event_t::object_end:
+        case Json::parse_event_t::array_end:
+            stack.pop_back();
+            [[fallthrough]];
+        case Json::parse_event_t::value:
+            if (!stack.empty() && stack.back().array)
+            {
+                ++stack.back().index;
+            }
+            break;
         }
         return true;
     };
@@ -164,23 +161,22 @@ Describe(const Json& v)
 {
     switch (v.type())
     {
-        case Json::value_t::null:
-            return "null";
-        case Json::value_t::object:
-            return "an object";
-        case Json::value_t::array:
-            return "an array";
-        case Json::value_t::boolean:
-            return v.get<bool>() ? "true" : "false";
-        default:
+    case Json::value_t::null:
+        return "null";
+    case Json::value_t::object:
+        return "an object";
+    case Json::value_t::array:
+        return "an array";
+    case Json::value_t::boolean:
+        return v.get<bool>() ? "true" : "false";
+    default: {
+        std::string s = v.dump();
+        if (s.size() > 40)
         {
-            std::string s = v.dump();
-            if (s.size() > 40)
-            {
-                s = s.substr(0, 37) + "...";
-            }
-            return s;
+            s = s.substr(0, 37) + "...";
         }
+        return s;
+    }
     }
 }
 
@@ -313,14 +309,14 @@ CheckNumber(double v, const std::string& path, double min, double max, bool minO
     const bool high = maxOpen ? !(v < max) : !(v <= max);
     if (low || high)
     {
-        Fail(path, "must be " + RangeText(min, max, minOpen, maxOpen) + (unit.empty() ? "" : " " + unit)
-                       + ", got " + NumberText(v));
+        Fail(path, "must be " + RangeText(min, max, minOpen, maxOpen)
+                       + (unit.empty() ? "" : " " + unit) + ", got " + NumberText(v));
     }
 }
 
 ObjectReader::ObjectReader(const Json& object, std::string path)
-    : m_object(object)
-    , m_path(std::move(path))
+    : m_object(object),
+      m_path(std::move(path))
 {
     if (!m_object.is_object())
     {

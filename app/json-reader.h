@@ -6,9 +6,8 @@
 #ifndef SLSIM_APP_JSON_READER_H
 #define SLSIM_APP_JSON_READER_H
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
@@ -57,10 +56,12 @@ class ObjectReader
     {
         return m_path;
     }
+
     std::string PathOf(const std::string& key) const
     {
         return JoinPath(m_path, key);
     }
+
     /// The value under key (marked as known), or nullptr when absent.
     const Json* Find(const std::string& key);
     bool Has(const std::string& key) const;

@@ -1,7 +1,6 @@
 // slsim: split-learning network simulator. Subcommands are dispatched here; every error from
 // untrusted input (JSON, flags, files, bytes) ends as exit code 2 with a one-line message.
 #include "app/commands.h"
-
 #include "common/error.h"
 
 #include <exception>

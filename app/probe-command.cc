@@ -3,7 +3,6 @@
 #include "app/fs-util.h"
 #include "app/probe.h"
 #include "app/scenario-loader.h"
-
 #include "common/csv-writer.h"
 #include "common/error.h"
 
@@ -15,13 +14,14 @@
 namespace slsim
 {
 
-const char* PROBE_USAGE =
-    "  slsim probe SCENARIO.json --out DIR [--set key.path=value ...] [--train-epochs N]\n"
-    "              [--at-epochs E1,E2,...] [--batches B] [--budgets 2,3,4,5,6,7] [--draws R]\n"
-    "              [--equal-budget 2.32] [--randtopk-a 0.1]\n"
-    "      train the scenario's model centrally (uncompressed) and measure, at epoch 0 and after\n"
-    "      the listed epochs, each codec's error on the cut activations vs the bit budget and\n"
-    "      the gradient bias it causes; writes errors.csv, bias.csv, manifest.json to DIR\n";
+const char* PROBE_USAGE
+    = "  slsim probe SCENARIO.json --out DIR [--set key.path=value ...] [--train-epochs N]\n"
+      "              [--at-epochs E1,E2,...] [--batches B] [--budgets 2,3,4,5,6,7] [--draws R]\n"
+      "              [--equal-budget 2.32] [--randtopk-a 0.1]\n"
+      "      train the scenario's model centrally (uncompressed) and measure, at epoch 0 and "
+      "after\n"
+      "      the listed epochs, each codec's error on the cut activations vs the bit budget and\n"
+      "      the gradient bias it causes; writes errors.csv, bias.csv, manifest.json to DIR\n";
 
 namespace
 {
@@ -86,8 +86,7 @@ ProbeCommand(const std::vector<std::string>& args)
             inlineValue = s.substr(s.find('=') + 1);
             hasInline = true;
         }
-        auto value = [&]() -> std::string
-        {
+        auto value = [&]() -> std::string {
             if (hasInline)
             {
                 return inlineValue;
@@ -185,8 +184,8 @@ ProbeCommand(const std::vector<std::string>& args)
     {
         throw InputError(std::string("probe: ") + e.what());
     }
-    const double wall =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double wall
+        = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
     Json m = Json::object();
     m["slsim_version"] = SLSIM_VERSION;
@@ -203,12 +202,9 @@ ProbeCommand(const std::vector<std::string>& args)
                   {"draws", o.draws},
                   {"randtopk_a", o.randtopkA},
                   {"threads", c.model.threads}};
-    m["results"] = {{"cut_shape", s.cutShape.dims},
-                    {"error_rows", s.errorRows},
-                    {"bias_rows", s.biasRows},
-                    {"train_loss", s.trainLoss},
-                    {"train_wall_s", s.trainWallS},
-                    {"measure_wall_s", s.measureWallS}};
+    m["results"] = {{"cut_shape", s.cutShape.dims}, {"error_rows", s.errorRows},
+                    {"bias_rows", s.biasRows},      {"train_loss", s.trainLoss},
+                    {"train_wall_s", s.trainWallS}, {"measure_wall_s", s.measureWallS}};
     m["wall_time_s"] = wall;
     m["scenario"] = ScenarioToJson(c);
     WriteFileAtomic(out + "/manifest.json", m.dump(2) + "\n");

@@ -80,7 +80,7 @@ Cosine(double dot, double aa, double bb)
 struct PassResult
 {
     double loss = 0;
-    double actRelL2 = 0; // ||x - decode(encode(x))|| / ||x||
+    double actRelL2 = 0;           // ||x - decode(encode(x))|| / ||x||
     std::vector<float> gDev, gSrv; // parameter gradients of the device and server partitions
 };
 
@@ -104,8 +104,8 @@ class PassRunner
     /// One forward/backward pass on a fresh copy (dropout streams from `passSeed`), with the cut
     /// activations replaced by decode(encode(x)) when codec is given. Writes x (the device output)
     /// if asked.
-    void Run(uint64_t passSeed, const float* input, const int32_t* labels, int batch,
-             Codec* codec, Rng* codecRng, PassResult& r, std::vector<float>* x)
+    void Run(uint64_t passSeed, const float* input, const int32_t* labels, int batch, Codec* codec,
+             Rng* codecRng, PassResult& r, std::vector<float>* x)
     {
         SplitModel m = BuildSplitModel(m_model, m_opt, passSeed);
         m.device->SetState(m_devState.data());
@@ -165,6 +165,7 @@ struct GradStats
         draws = 0;
         refSq = Dot(reference.data(), reference.data(), reference.size());
     }
+
     void Add(const std::vector<float>& g)
     {
         SLSIM_ASSERT(g.size() == ref->size());
@@ -180,6 +181,7 @@ struct GradStats
         relErrSum += std::sqrt(err) / std::sqrt(refSq);
         ++draws;
     }
+
     /// cos(E[g^], g), ||E[g^] - g|| / ||g||
     void Mean(double& cosMean, double& relBias) const
     {
@@ -197,10 +199,10 @@ struct GradStats
     }
 };
 
-const std::vector<std::string> CONFIG_COLUMNS = {
-    "measure_epoch", "cut",   "batch_index", "method", "budget_set",
-    "budget_bits",   "bits",  "sparsity",    "index",  "nominal_bits_per_element",
-    "draws"};
+const std::vector<std::string> CONFIG_COLUMNS
+    = {"measure_epoch", "cut",  "batch_index", "method", "budget_set",
+       "budget_bits",   "bits", "sparsity",    "index",  "nominal_bits_per_element",
+       "draws"};
 
 void
 AddConfig(CsvWriter& w, int epoch, const std::string& cut, int batch, const ProbeCodec& pc,
@@ -301,9 +303,9 @@ ValidateProbeOptions(const ProbeOptions& o)
     {
         if (e < 1 || e > o.trainEpochs)
         {
-            throw InputError("--at-epochs: each epoch must be 1..--train-epochs (" +
-                             std::to_string(o.trainEpochs) + "), got " + std::to_string(e) +
-                             " (epoch 0 is always measured)");
+            throw InputError("--at-epochs: each epoch must be 1..--train-epochs ("
+                             + std::to_string(o.trainEpochs) + "), got " + std::to_string(e)
+                             + " (epoch 0 is always measured)");
         }
     }
     if (o.batches < 1 || o.batches > 100000)
@@ -322,14 +324,14 @@ ValidateProbeOptions(const ProbeOptions& o)
     {
         if (!(b >= 2 && b <= 16))
         {
-            throw InputError("--budgets: each budget must be 2..16 bits per element, got " +
-                             FormatDouble(b));
+            throw InputError("--budgets: each budget must be 2..16 bits per element, got "
+                             + FormatDouble(b));
         }
     }
     if (o.equalBudget != 0 && !(o.equalBudget >= 2 && o.equalBudget <= 16))
     {
-        throw InputError("--equal-budget: must be 0 (off) or 2..16 bits per element, got " +
-                         FormatDouble(o.equalBudget));
+        throw InputError("--equal-budget: must be 0 (off) or 2..16 bits per element, got "
+                         + FormatDouble(o.equalBudget));
     }
     if (!(o.randtopkA >= 0 && o.randtopkA <= 1))
     {
@@ -357,10 +359,10 @@ RunProbe(const ScenarioConfig& config, const ProbeOptions& options, const std::s
     const size_t needed = static_cast<size_t>(options.batches) * static_cast<size_t>(bs);
     if (needed > train.Size())
     {
-        throw InputError("--batches: " + std::to_string(options.batches) + " batches of " +
-                         std::to_string(bs) + " need " + std::to_string(needed) +
-                         " training samples, the training set has " +
-                         std::to_string(train.Size()));
+        throw InputError("--batches: " + std::to_string(options.batches) + " batches of "
+                         + std::to_string(bs) + " need " + std::to_string(needed)
+                         + " training samples, the training set has "
+                         + std::to_string(train.Size()));
     }
 
     ModelConfig model = config.model;
@@ -424,8 +426,7 @@ RunProbe(const ScenarioConfig& config, const ProbeOptions& options, const std::s
     PassRunner runner(model, config.optimizer);
     std::chrono::duration<double> measureWall{0}, trainWall{0};
 
-    auto measure = [&](int epoch)
-    {
+    auto measure = [&](int epoch) {
         const auto m0 = std::chrono::steady_clock::now();
         runner.SetState(device.Model(), server.Copy(0));
         PassResult ref, pass;
@@ -433,11 +434,11 @@ RunProbe(const ScenarioConfig& config, const ProbeOptions& options, const std::s
         std::vector<uint8_t> blob;
         for (int b = 0; b < options.batches; ++b)
         {
-            const float* input = probeInput.data() + static_cast<size_t>(b) *
-                                                         static_cast<size_t>(bs) *
-                                                         static_cast<size_t>(perSample);
-            const int32_t* labels = probeLabels.data() + static_cast<size_t>(b) *
-                                                             static_cast<size_t>(bs);
+            const float* input = probeInput.data()
+                                 + static_cast<size_t>(b) * static_cast<size_t>(bs)
+                                       * static_cast<size_t>(perSample);
+            const int32_t* labels
+                = probeLabels.data() + static_cast<size_t>(b) * static_cast<size_t>(bs);
             const uint64_t passSeed = Rng(config.seed, "probe-dropout", Key(epoch, b)).NextU64();
             runner.Run(passSeed, input, labels, bs, nullptr, nullptr, ref, &x);
             const size_t n = x.size();
@@ -550,16 +551,16 @@ RunProbe(const ScenarioConfig& config, const ProbeOptions& options, const std::s
         }
         catch (const TrainingDiverged& d)
         {
-            throw std::runtime_error("training diverged in epoch " + std::to_string(e + 1) + " (" +
-                                     d.what() + "); lower optimizer.lr");
+            throw std::runtime_error("training diverged in epoch " + std::to_string(e + 1) + " ("
+                                     + d.what() + "); lower optimizer.lr");
         }
         summary.trainLoss.push_back(lossSum / static_cast<double>(train.Size()));
         trainWall += std::chrono::steady_clock::now() - e0;
         if (!std::isfinite(summary.trainLoss.back()))
         {
-            throw std::runtime_error("training diverged in epoch " + std::to_string(e + 1) +
-                             " (loss " + FormatDouble(summary.trainLoss.back()) +
-                             "); lower optimizer.lr");
+            throw std::runtime_error("training diverged in epoch " + std::to_string(e + 1)
+                                     + " (loss " + FormatDouble(summary.trainLoss.back())
+                                     + "); lower optimizer.lr");
         }
         if (nextMeasure < measureAt.size() && measureAt[nextMeasure] == e + 1)
         {

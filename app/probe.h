@@ -24,12 +24,12 @@ namespace slsim
 
 struct ProbeOptions
 {
-    int trainEpochs = 0;         // central, uncompressed training before/among measurements
-    std::vector<int> atEpochs;   // measure after these epochs (1..trainEpochs); empty: the last
-    int batches = 4;             // fixed training batches measured (scenario batch size)
+    int trainEpochs = 0;       // central, uncompressed training before/among measurements
+    std::vector<int> atEpochs; // measure after these epochs (1..trainEpochs); empty: the last
+    int batches = 4;           // fixed training batches measured (scenario batch size)
     std::vector<double> budgets = {2, 3, 4, 5, 6, 7}; // bits per element (the "grid" set)
-    double equalBudget = 2.32;   // the paper's equal-budget configurations; 0: none
-    int draws = 4;               // draws of randomised codecs (randtopk) per batch
+    double equalBudget = 2.32; // the paper's equal-budget configurations; 0: none
+    int draws = 4;             // draws of randomised codecs (randtopk) per batch
     double randtopkA = 0.1;
 };
 

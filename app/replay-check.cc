@@ -106,17 +106,19 @@ CheckReplaySource(const ScenarioConfig& c)
                 valid += (valid.empty() ? "" : " or ") + kind;
             }
         }
-        Fail("training.replay", "the " + c.schedule.kind +
-                                    " schedule trains in arrival order, so its results depend on "
-                                    "the network; replay needs " + valid);
+        Fail("training.replay", "the " + c.schedule.kind
+                                    + " schedule trains in arrival order, so its results depend on "
+                                      "the network; replay needs "
+                                    + valid);
     }
     for (const char* file : {"manifest.json", "steps.csv", "eval.csv"})
     {
         const std::string path = dir + "/" + file;
         if (!PathExists(path))
         {
-            Fail("training.replay", path + ": not found (expected the folder of a finished "
-                                           "`slsim run`)");
+            Fail("training.replay", path
+                                        + ": not found (expected the folder of a finished "
+                                          "`slsim run`)");
         }
     }
     Json manifest;
@@ -128,16 +130,16 @@ CheckReplaySource(const ScenarioConfig& c)
     {
         Fail("training.replay", e.what());
     }
-    if (!manifest.is_object() || !manifest.contains("scenario") ||
-        !manifest["scenario"].is_object())
+    if (!manifest.is_object() || !manifest.contains("scenario")
+        || !manifest["scenario"].is_object())
     {
         Fail("training.replay", dir + "/manifest.json: no \"scenario\" object");
     }
     const Json dropouts = ValueAt(manifest, "summary.dropouts");
     if (dropouts.is_number() && dropouts.get<double>() > 0)
     {
-        Fail("training.replay", dir + "/manifest.json: the reference run had " + dropouts.dump() +
-                                    " device time-outs; its training is not a full one");
+        Fail("training.replay", dir + "/manifest.json: the reference run had " + dropouts.dump()
+                                    + " device time-outs; its training is not a full one");
     }
     // What the training depends on. Left out: the network and devices' link/compute values
     // (the point of a replay), faults, the time budget (a replay may stop earlier; it fails if it
@@ -145,20 +147,20 @@ CheckReplaySource(const ScenarioConfig& c)
     // (where the same files live on this machine).
     const Json here = ScenarioToJson(c);
     const Json& there = manifest["scenario"];
-    const std::set<std::string> skip = {"training.replay", "training.time_budget_s",
-                                        "model.threads", "dataset.path"};
+    const std::set<std::string> skip
+        = {"training.replay", "training.time_budget_s", "model.threads", "dataset.path"};
     for (const char* key : {"seed", "dataset", "partition", "model", "optimizer", "codec",
                             "training", "schedule", "devices.count"})
     {
         std::pair<Json, Json> values;
-        const std::string diff =
-            FirstDifference(ValueAt(here, key), ValueAt(there, key), key, skip, values);
+        const std::string diff
+            = FirstDifference(ValueAt(here, key), ValueAt(there, key), key, skip, values);
         if (!diff.empty())
         {
-            Fail("training.replay", diff + " differs from the reference's (" +
-                                        Describe(values.second) + " in " + dir +
-                                        "/manifest.json, " + Describe(values.first) +
-                                        " here); a replay needs the same training");
+            Fail("training.replay", diff + " differs from the reference's ("
+                                        + Describe(values.second) + " in " + dir
+                                        + "/manifest.json, " + Describe(values.first)
+                                        + " here); a replay needs the same training");
         }
     }
 }

@@ -4,7 +4,6 @@
 #include "app/fs-util.h"
 #include "app/scenario-loader.h"
 #include "app/sweep.h"
-
 #include "common/csv-writer.h"
 #include "common/error.h"
 #include "models/split-model.h"
@@ -152,9 +151,9 @@ RunCommand(const std::vector<std::string>& args)
     if (!a.quiet)
     {
         std::cerr << "slsim: " << c.name << ": accuracy " << FormatDouble(s.finalAccuracy)
-                  << " after " << s.rounds << " rounds" << (s.diverged ? " (diverged)" : "")
-                  << ", " << FormatDouble(s.simTimeS)
-                  << " s simulated, " << (s.bytesUp + s.bytesDown + s.bytesSync) << " bytes, wall "
+                  << " after " << s.rounds << " rounds" << (s.diverged ? " (diverged)" : "") << ", "
+                  << FormatDouble(s.simTimeS) << " s simulated, "
+                  << (s.bytesUp + s.bytesDown + s.bytesSync) << " bytes, wall "
                   << FormatDouble(wall) << " s -> " << a.out << "/\n";
     }
     return 0;

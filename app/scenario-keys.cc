@@ -25,8 +25,8 @@ const Range SPEED_GFLOPS{1e-3, 1e9};
 namespace
 {
 
-constexpr int64_t MANY = 1000000;        // rounds, epochs, steps
-constexpr int64_t SAMPLES = 100000000;   // dataset subsets
+constexpr int64_t MANY = 1000000;      // rounds, epochs, steps
+constexpr int64_t SAMPLES = 100000000; // dataset subsets
 constexpr int64_t INT_MAX64 = std::numeric_limits<int>::max();
 
 /// A row whose reading or writing is its own (the rest of the row as for a plain field).
@@ -52,8 +52,8 @@ SyntheticTable()
         t.doc = "Only for `dataset.name` synthetic: Gaussian class clusters.";
         t.fields.push_back(IntegerField("train", &DatasetConfig::syntheticTrain, 1, 10000000, "",
                                         "training samples"));
-        t.fields.push_back(IntegerField("test", &DatasetConfig::syntheticTest, 1, 10000000, "",
-                                        "test samples"));
+        t.fields.push_back(
+            IntegerField("test", &DatasetConfig::syntheticTest, 1, 10000000, "", "test samples"));
         t.fields.push_back(
             IntegerField("classes", &DatasetConfig::syntheticClasses, 2, 256, "", "classes"));
         auto shape = CustomField<DatasetConfig>(
@@ -111,8 +111,9 @@ DatasetTable()
         t.fields.push_back(NumberListField("mean", &DatasetConfig::mean, Range{},
                                            "per-channel mean on the [0,1] scale"));
         t.fields.back().defaultText = "the dataset's";
-        t.fields.push_back(NumberListField("std", &DatasetConfig::std, Range{0, INF, true},
-                                           "per-channel std on the [0,1] scale; give both or neither"));
+        t.fields.push_back(
+            NumberListField("std", &DatasetConfig::std, Range{0, INF, true},
+                            "per-channel std on the [0,1] scale; give both or neither"));
         t.fields.back().defaultText = "the dataset's";
         t.fields.push_back(BoolField("augment", &DatasetConfig::augment,
                                      "random crop (pad 4) + horizontal flip, training only"));
@@ -163,12 +164,12 @@ PartitionKindName(PartitionKind k)
 {
     switch (k)
     {
-        case PartitionKind::IID:
-            return "iid";
-        case PartitionKind::DIRICHLET:
-            return "dirichlet";
-        case PartitionKind::SHARDS:
-            return "shards";
+    case PartitionKind::IID:
+        return "iid";
+    case PartitionKind::DIRICHLET:
+        return "dirichlet";
+    case PartitionKind::SHARDS:
+        return "shards";
     }
     return "iid";
 }
@@ -179,18 +180,21 @@ PartitionTable()
     static const Table<PartitionConfig> table = [] {
         Table<PartitionConfig> t;
         const std::vector<std::string> kinds{"iid", "dirichlet", "shards"};
-        auto kind = CustomField<PartitionConfig>(
-            "kind", "string", {{"type", "string"}, {"enum", kinds}},
-            "how the training set is dealt to the devices");
+        auto kind
+            = CustomField<PartitionConfig>("kind", "string", {{"type", "string"}, {"enum", kinds}},
+                                           "how the training set is dealt to the devices");
         kind.range = ChoiceList(kinds);
-        kind.read = [kinds](const Json& v, const std::string& path, PartitionConfig& p,
-                            ReadContext&) { p.kind = ParsePartitionKind(ReadChoice(v, path, kinds)); };
+        kind.read
+            = [kinds](const Json& v, const std::string& path, PartitionConfig& p, ReadContext&) {
+                  p.kind = ParsePartitionKind(ReadChoice(v, path, kinds));
+              };
         kind.write = [](const PartitionConfig& p) { return Json(PartitionKindName(p.kind)); };
         t.fields.push_back(kind);
         t.fields.push_back(NumberField("alpha", &PartitionConfig::alpha, Range{0, INF, true}, "",
                                        "dirichlet concentration (smaller = more skewed)"));
         t.fields.push_back(IntegerField("shards_per_device", &PartitionConfig::shardsPerDevice, 1,
-                                        100000, "", "shards: label-sorted shards dealt per device"));
+                                        100000, "",
+                                        "shards: label-sorted shards dealt per device"));
         return t;
     }();
     return table;
@@ -221,24 +225,25 @@ ModelTable()
         t.fields.push_back(name);
         t.fields.push_back(NumberField("width", &ModelConfig::width, Range{0, 64, true}, "",
                                        "channel/width multiplier"));
-        auto cut = CustomField<ModelConfig>("cut", "string or integer",
-                                            {{"type", Json::array({"string", "integer"})}},
-                                            "where the model is split: a named cut or a layer index");
+        auto cut = CustomField<ModelConfig>(
+            "cut", "string or integer", {{"type", Json::array({"string", "integer"})}},
+            "where the model is split: a named cut or a layer index");
         cut.range = "shallow, medium, deep or 1..L-1";
         cut.read = [](const Json& v, const std::string& path, ModelConfig& m, ReadContext&) {
             m.cut = v.is_number() ? std::to_string(AsInteger(v, path)) : AsString(v, path);
         };
         cut.write = [](const ModelConfig& m) { return Json(m.cut); };
         t.fields.push_back(cut);
-        auto hidden = IntegerListField("hidden", &ModelConfig::hidden, 1, 1 << 20,
-                                       "hidden layer sizes");
+        auto hidden
+            = IntegerListField("hidden", &ModelConfig::hidden, 1, 1 << 20, "hidden layer sizes");
         hidden.notFor = [](const ModelConfig& m) {
             return m.name == "mlp" ? std::string()
                                    : "only for model \"mlp\", not \"" + m.name + "\"";
         };
         t.fields.push_back(hidden);
-        t.fields.push_back(IntegerField("threads", &ModelConfig::threads, 0, 1024, "",
-                                        "compute threads, 0 = all cores (use 1 in sweeps with -j)"));
+        t.fields.push_back(
+            IntegerField("threads", &ModelConfig::threads, 0, 1024, "",
+                         "compute threads, 0 = all cores (use 1 in sweeps with -j)"));
         return t;
     }();
     return table;
@@ -251,23 +256,26 @@ TrainingTable()
         Table<TrainingConfig> t;
         t.fields.push_back(IntegerField("batch_size", &TrainingConfig::batchSize, 1, 1 << 16, "",
                                         "samples per step"));
-        t.fields.push_back(IntegerField(
-            "epochs", &TrainingConfig::epochs, 1, MANY, "",
-            "rounds: every device passes once over its shard per round"));
+        t.fields.push_back(
+            IntegerField("epochs", &TrainingConfig::epochs, 1, MANY, "",
+                         "rounds: every device passes once over its shard per round"));
         t.fields.push_back(NumberField(
             "time_budget_s", &TrainingConfig::timeBudgetS, TIME_S, "s",
             "> 0: stop at this simulated time (after the running step); alone, epochs unbounded"));
         t.fields.push_back(IntegerField("eval_every_rounds", &TrainingConfig::evalEveryRounds, 1,
-                                        MANY, "", "test evaluation every this many rounds and at the end"));
-        t.fields.push_back(BoolField("compress_eval", &TrainingConfig::compressEval,
-                                     "evaluation passes the cut activations through the uplink codec"));
+                                        MANY, "",
+                                        "test evaluation every this many rounds and at the end"));
+        t.fields.push_back(
+            BoolField("compress_eval", &TrainingConfig::compressEval,
+                      "evaluation passes the cut activations through the uplink codec"));
         t.fields.push_back(NumberField("target_accuracy", &TrainingConfig::targetAccuracy,
                                        Range{0, 1}, "",
                                        "> 0: the summary reports time and bytes to reach it"));
         t.fields.push_back(IntegerField("eval_batch", &TrainingConfig::evalBatch, 1, 1 << 16, "",
                                         "samples per evaluation batch"));
-        auto replay = StringField("replay", &TrainingConfig::replay,
-                                  "a finished run's folder: re-simulate the network only (see below)");
+        auto replay
+            = StringField("replay", &TrainingConfig::replay,
+                          "a finished run's folder: re-simulate the network only (see below)");
         replay.omit = [](const TrainingConfig& tc) { return tc.replay.empty(); };
         t.fields.push_back(replay);
         t.finish = [](TrainingConfig& tc, const std::string& path, const ReadContext& ctx) {
@@ -294,7 +302,8 @@ OptimizerTable()
 {
     static const Table<OptimizerConfig> table = [] {
         Table<OptimizerConfig> t;
-        t.fields.push_back(ChoiceField("name", &OptimizerConfig::name, {"sgd", "adam"}, "optimizer"));
+        t.fields.push_back(
+            ChoiceField("name", &OptimizerConfig::name, {"sgd", "adam"}, "optimizer"));
         t.fields.push_back(
             NumberField("lr", &OptimizerConfig::lr, Range{0, 100, true}, "", "learning rate"));
         t.fields.push_back(NumberField("momentum", &OptimizerConfig::momentum,
@@ -317,8 +326,9 @@ OptimizerTable()
                                        "learning-rate schedule, stepped once per round"));
         t.fields.push_back(IntegerField("step_epochs", &OptimizerConfig::stepEpochs, 1, MANY, "",
                                         "step: multiply by gamma every this many rounds"));
-        auto milestones = IntegerListField("milestones", &OptimizerConfig::milestones, 1, MANY,
-                                           "multistep only: rounds where lr is multiplied by gamma");
+        auto milestones
+            = IntegerListField("milestones", &OptimizerConfig::milestones, 1, MANY,
+                               "multistep only: rounds where lr is multiplied by gamma");
         milestones.notFor = [](const OptimizerConfig& o) {
             return o.schedule == "multistep" ? std::string() : "only for schedule \"multistep\"";
         };
@@ -358,7 +368,8 @@ CodecTable()
 {
     static const Table<CodecConfig> table = [] {
         Table<CodecConfig> t;
-        t.doc = "Ranges and combinations per method are the codec registry's (compression/codec.h).";
+        t.doc
+            = "Ranges and combinations per method are the codec registry's (compression/codec.h).";
         auto method = StringField("method", &CodecConfig::method, "codec");
         method.range = ChoiceList(CodecNames());
         method.schema["enum"] = CodecNames();
@@ -463,19 +474,18 @@ TcpTable()
                                         "packets",
                                         "point-to-point device queue (DropTail); 0 = sized from "
                                         "the bandwidth-delay product (legacy: 100)"));
-        t.fields.push_back(IntegerField("queue_bytes", &TcpConfig::queueBytes, 0, 1 << 30,
-                                        "bytes", "device queue limit in bytes instead (0: off)"));
+        t.fields.push_back(IntegerField("queue_bytes", &TcpConfig::queueBytes, 0, 1 << 30, "bytes",
+                                        "device queue limit in bytes instead (0: off)"));
         t.fields.push_back(NumberField("queue_bdp_factor", &TcpConfig::queueBdpFactor,
                                        Range{0, 100, true, false}, "",
                                        "BDP-sized queues hold this many bandwidth-delay products"));
-        t.fields.push_back(BoolField("queue_disc", &TcpConfig::queueDisc,
-                                     "legacy switch: true = aqm fq_codel"));
-        t.fields.push_back(ChoiceField("aqm", &TcpConfig::aqm,
-                                       {"none", "fq_codel", "codel", "pie"},
+        t.fields.push_back(
+            BoolField("queue_disc", &TcpConfig::queueDisc, "legacy switch: true = aqm fq_codel"));
+        t.fields.push_back(ChoiceField("aqm", &TcpConfig::aqm, {"none", "fq_codel", "codel", "pie"},
                                        "queue disc above each device queue (RFC 8290, 8289, "
                                        "8033)"));
-        t.fields.push_back(IntegerField("delayed_ack_count", &TcpConfig::delayedAckCount, 1, 64,
-                                        "", "segments per delayed ACK (RFC 1122, RFC 5681)"));
+        t.fields.push_back(IntegerField("delayed_ack_count", &TcpConfig::delayedAckCount, 1, 64, "",
+                                        "segments per delayed ACK (RFC 1122, RFC 5681)"));
         t.fields.push_back(NumberField("delayed_ack_timeout_ms", &TcpConfig::delayedAckTimeoutMs,
                                        Range{0, 10000, true, false}, "ms",
                                        "delayed-ACK timer: Linux's TCP_DELACK_MIN (legacy: 200, "
@@ -492,8 +502,8 @@ TcpTable()
         t.fields.push_back(NumberField("clock_granularity_ms", &TcpConfig::clockGranularityMs,
                                        Range{0, 1000, true, false}, "ms",
                                        "RTO clock granularity G (RFC 6298)"));
-        t.fields.push_back(IntegerField("initial_cwnd_segments", &TcpConfig::initialCwndSegments,
-                                        1, 1000, "segments", "initial window (RFC 6928)"));
+        t.fields.push_back(IntegerField("initial_cwnd_segments", &TcpConfig::initialCwndSegments, 1,
+                                        1000, "segments", "initial window (RFC 6928)"));
         t.finish = [](TcpConfig& tcp, const std::string& path, const ReadContext&) {
             if (tcp.queueDisc && tcp.aqm != "none" && tcp.aqm != "fq_codel")
             {
@@ -502,9 +512,8 @@ TcpTable()
             }
             for (const char* key : {"send_buffer_bytes", "receive_buffer_bytes"})
             {
-                const uint32_t v = std::string(key) == "send_buffer_bytes"
-                                       ? tcp.sendBufferBytes
-                                       : tcp.receiveBufferBytes;
+                const uint32_t v = std::string(key) == "send_buffer_bytes" ? tcp.sendBufferBytes
+                                                                           : tcp.receiveBufferBytes;
                 if (v < tcp.segmentBytes)
                 {
                     Fail(JoinPath(path, key), "must be >= segment_bytes ("
@@ -523,12 +532,12 @@ NetworkTable()
 {
     static const Table<NetworkConfig> table = [] {
         Table<NetworkConfig> t;
-        t.fields.push_back(NumberField("bottleneck_mbps", &NetworkConfig::bottleneckMbps,
-                                       RATE_MBPS, "Mbps", "shared hub <-> server link rate"));
+        t.fields.push_back(NumberField("bottleneck_mbps", &NetworkConfig::bottleneckMbps, RATE_MBPS,
+                                       "Mbps", "shared hub <-> server link rate"));
         t.fields.push_back(NumberField("bottleneck_delay_ms", &NetworkConfig::bottleneckDelayMs,
                                        DELAY_MS, "ms", "its one-way delay"));
-        t.fields.push_back(NumberField("server_gflops", &NetworkConfig::serverGflops,
-                                       SPEED_GFLOPS, "GFLOP/s", "server compute speed"));
+        t.fields.push_back(NumberField("server_gflops", &NetworkConfig::serverGflops, SPEED_GFLOPS,
+                                       "GFLOP/s", "server compute speed"));
         t.fields.push_back(IntegerField("server_workers", &NetworkConfig::serverWorkers, 1, 100000,
                                         "", "requests served in parallel; the rest queue"));
         t.fields.push_back(ObjectField("tcp", &NetworkConfig::tcp, TcpTable(), "TCP settings"));
@@ -547,7 +556,8 @@ ScheduleTable()
             "sequential: devices in turn (vanilla SL); splitfed_v1: parallel, a server copy per "
             "device; splitfed_v2: parallel, one shared server model"));
         t.fields.push_back(IntegerField("sync_every_steps", &ScheduleConfig::syncEverySteps, 0,
-                                        100000000, "", "average every this many steps (0: once per round)"));
+                                        100000000, "",
+                                        "average every this many steps (0: once per round)"));
         return t;
     }();
     return table;
@@ -565,7 +575,8 @@ OutageTable()
         t.fields.push_back(
             NumberField("from_s", &OutageConfig::fromS, TIME_S, "s", "from this simulated time"));
         auto until = CustomField<OutageConfig>(
-            "until_s", "number or null", {{"type", Json::array({"number", "null"})}, {"maximum", TIME_S.max}},
+            "until_s", "number or null",
+            {{"type", Json::array({"number", "null"})}, {"maximum", TIME_S.max}},
             "until this simulated time (> from_s); null: for good");
         until.unit = "s";
         until.range = "(from_s, 1e+09]";
@@ -578,14 +589,13 @@ OutageTable()
             o.untilS = AsNumber(v, path);
             if (!(o.untilS > o.fromS))
             {
-                Fail(path, "must be > from_s (" + NumberText(o.fromS) + "), got "
-                               + NumberText(o.untilS));
+                Fail(path,
+                     "must be > from_s (" + NumberText(o.fromS) + "), got " + NumberText(o.untilS));
             }
             CheckNumber(o.untilS, path, TIME_S.min, TIME_S.max, false, false, "s");
         };
-        until.write = [](const OutageConfig& o) {
-            return std::isinf(o.untilS) ? Json() : Json(o.untilS);
-        };
+        until.write
+            = [](const OutageConfig& o) { return std::isinf(o.untilS) ? Json() : Json(o.untilS); };
         t.fields.push_back(until);
         return t;
     }();
@@ -597,8 +607,9 @@ FaultTable()
 {
     static const Table<FaultConfig> table = [] {
         Table<FaultConfig> t;
-        t.fields.push_back(NumberField("timeout_s", &FaultConfig::timeoutS, Range{0, TIME_S.max, true},
-                                       "s", "the server skips a device silent this long in a round"));
+        t.fields.push_back(NumberField("timeout_s", &FaultConfig::timeoutS,
+                                       Range{0, TIME_S.max, true}, "s",
+                                       "the server skips a device silent this long in a round"));
         t.fields.push_back(ArrayField("outages", &FaultConfig::outages, OutageTable(),
                                       "devices unreachable for a while: the access link drops "
                                       "everything meanwhile"));
@@ -784,10 +795,10 @@ ScenarioTable()
         devices.required = true;
         devices.missing = "missing (e.g. {\"count\": 3})";
         devices.defaultText = "see below";
-        devices.read = [](const Json& v, const std::string& path, ScenarioConfig& c,
-                          ReadContext& ctx) {
-            c.network.devices = ResolveDevices(v, path, c.seed, ctx.baseDir);
-        };
+        devices.read
+            = [](const Json& v, const std::string& path, ScenarioConfig& c, ReadContext& ctx) {
+                  c.network.devices = ResolveDevices(v, path, c.seed, ctx.baseDir);
+              };
         devices.write = [](const ScenarioConfig& c) {
             Json list = Json::array();
             for (const auto& dev : c.network.devices)
@@ -796,12 +807,13 @@ ScenarioTable()
             }
             return Json{{"count", c.network.devices.size()}, {"list", list}};
         };
-        devices.nested = [](const std::string& path, std::string& md) { DevicesMarkdown(path, md); };
+        devices.nested
+            = [](const std::string& path, std::string& md) { DevicesMarkdown(path, md); };
         t.fields.push_back(devices);
         t.fields.push_back(ObjectField("schedule", &ScenarioConfig::schedule, ScheduleTable(),
                                        "who trains when and how weights are averaged"));
-        t.fields.push_back(ObjectField("faults", &ScenarioConfig::faults, FaultTable(),
-                                       "time-outs and outages"));
+        t.fields.push_back(
+            ObjectField("faults", &ScenarioConfig::faults, FaultTable(), "time-outs and outages"));
         t.fields.push_back(BoolField("record_frames", &ScenarioConfig::recordFrames,
                                      "also write frames.csv (one row per frame)"));
         t.finish = [](ScenarioConfig& c, const std::string&, const ReadContext& ctx) {

@@ -1,7 +1,5 @@
-#include "app/sweep.h"
-
 #include "app/fs-util.h"
-
+#include "app/sweep.h"
 #include "common/csv-reader.h"
 #include "common/error.h"
 

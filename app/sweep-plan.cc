@@ -1,9 +1,7 @@
-#include "app/sweep.h"
-
 #include "app/fs-util.h"
 #include "app/json-path.h"
 #include "app/scenario-loader.h"
-
+#include "app/sweep.h"
 #include "common/error.h"
 #include "common/rng.h"
 
@@ -139,8 +137,9 @@ ExpandSweep(const Json& doc, const std::string& baseDir, const std::vector<std::
         {
             Fail(er.PathOf("bits_per_element"), "missing");
         }
-        SweepAxis axis{
-            "budget_bits_per_element", {}, AxisValues(*bits, er.PathOf("bits_per_element"))};
+        SweepAxis axis{"budget_bits_per_element",
+                       {},
+                       AxisValues(*bits, er.PathOf("bits_per_element"))};
         for (size_t i = 0; i < axis.values.size(); ++i)
         {
             CheckNumber(AsNumber(axis.values[i], IndexPath(er.PathOf("bits_per_element"), i)),

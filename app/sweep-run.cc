@@ -1,11 +1,8 @@
-#include "app/sweep.h"
-
 #include "app/arguments.h"
-
 #include "app/commands.h"
 #include "app/fs-util.h"
 #include "app/scenario-loader.h"
-
+#include "app/sweep.h"
 #include "common/csv-reader.h"
 #include "common/csv-writer.h"
 #include "common/error.h"
@@ -15,12 +12,11 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fcntl.h>
 #include <iostream>
 #include <map>
-#include <sstream>
-
-#include <fcntl.h>
 #include <signal.h>
+#include <sstream>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,10 +26,6 @@ namespace slsim
 
 namespace
 {
-
-
-
-
 
 std::string
 DurationText(double s)
@@ -158,12 +150,12 @@ class Progress
 {
   public:
     Progress(size_t total, size_t done, std::string prefix)
-        : m_total(total)
-        , m_done(done)
-        , m_startDone(done)
-        , m_prefix(std::move(prefix))
-        , m_tty(::isatty(2) != 0)
-        , m_start(std::chrono::steady_clock::now())
+        : m_total(total),
+          m_done(done),
+          m_startDone(done),
+          m_prefix(std::move(prefix)),
+          m_tty(::isatty(2) != 0),
+          m_start(std::chrono::steady_clock::now())
     {
     }
 
@@ -318,12 +310,14 @@ SweepCommand(const std::vector<std::string>& args)
 
     const std::string exe = SelfExecutable();
     Progress progress(mine.size(), mine.size() - todo.size(), prefix);
+
     struct Running
     {
         const SweepPoint* point;
         std::string dir;
         std::chrono::steady_clock::time_point start;
     };
+
     std::map<pid_t, Running> running;
     size_t next = 0, failed = 0;
     while (next < todo.size() || !running.empty())

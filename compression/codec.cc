@@ -87,8 +87,8 @@ FixedBudget(double cost)
     return [cost](CodecConfig& c, double b) {
         if (b < cost)
         {
-            throw InputError("budget_bits_per_element: " + c.method + " needs " + Num(cost) +
-                             " bits per element, got " + Num(b));
+            throw InputError("budget_bits_per_element: " + c.method + " needs " + Num(cost)
+                             + " bits per element, got " + Num(b));
         }
     };
 }
@@ -125,8 +125,8 @@ TopKRow(CodecId id, const char* name, bool randomized)
         const double f = TopKFraction(b, c.index);
         if (f < 0)
         {
-            throw InputError("budget_bits_per_element: " + c.method +
-                             " with a bitmap needs at least 1 bit per element, got " + Num(b));
+            throw InputError("budget_bits_per_element: " + c.method
+                             + " with a bitmap needs at least 1 bit per element, got " + Num(b));
         }
         c.sparsity = std::max(0.0, 1.0 - std::min(1.0, f));
     };
@@ -166,8 +166,8 @@ Registry()
             if (b < 1)
             {
                 throw InputError("budget_bits_per_element: quantize needs at least 1 bit per "
-                                 "element, got " +
-                                 Num(b));
+                                 "element, got "
+                                 + Num(b));
             }
             c.bits = static_cast<int>(std::min(16.0, std::floor(b + 1e-9)));
         };
@@ -189,17 +189,17 @@ Registry()
         ms.sparse = true;
         ms.flags = FLAG_FLOOR | FLAG_SIGNED;
         ms.payloadSize = [](const WireHeader& h) {
-            return 4 * h.k + PackedBytes(h.n, h.bits) +
-                   ((h.flags & FLAG_SIGNED) ? PackedBytes(h.n, 1) : 0);
+            return 4 * h.k + PackedBytes(h.n, h.bits)
+                   + ((h.flags & FLAG_SIGNED) ? PackedBytes(h.n, 1) : 0);
         };
         ms.resolveBudget = [](CodecConfig& c, double b) {
             const double fixedBits = c.bits + (c.signedValues ? 1.0 : 0.0);
             if (b < fixedBits)
             {
-                throw InputError("budget_bits_per_element: ms with " + std::to_string(c.bits) +
-                                 "-bit codes" + (c.signedValues ? " and a sign bit" : "") +
-                                 " needs at least " + Num(fixedBits) +
-                                 " bits per element, got " + Num(b));
+                throw InputError("budget_bits_per_element: ms with " + std::to_string(c.bits)
+                                 + "-bit codes" + (c.signedValues ? " and a sign bit" : "")
+                                 + " needs at least " + Num(fixedBits) + " bits per element, got "
+                                 + Num(b));
             }
             c.sparsity = std::max(0.0, 1.0 - std::min(1.0, (b - fixedBits) / 32.0));
         };
@@ -266,8 +266,8 @@ RegisterCodec(CodecInfo row)
 {
     if (FindCodec(row.name) || FindCodec(row.wireId) || row.wireId == 0)
     {
-        throw std::logic_error("RegisterCodec: name '" + row.name + "' or wire id " +
-                               std::to_string(row.wireId) + " is taken or invalid");
+        throw std::logic_error("RegisterCodec: name '" + row.name + "' or wire id "
+                               + std::to_string(row.wireId) + " is taken or invalid");
     }
     Registry().push_back(std::move(row));
 }
@@ -279,19 +279,19 @@ ValidateCodecConfig(const CodecConfig& c)
     const CodecInfo* row = FindCodec(m);
     if (!row)
     {
-        throw InputError("method: unknown codec '" + m + "' (expected " +
-                         NamesWhere([](const CodecInfo&) { return true; }) + ")");
+        throw InputError("method: unknown codec '" + m + "' (expected "
+                         + NamesWhere([](const CodecInfo&) { return true; }) + ")");
     }
     if (!(c.sparsity >= 0.0 && c.sparsity <= 1.0))
     {
-        throw InputError("sparsity: must be in [0, 1] (fraction not sent as values), got " +
-                         Num(c.sparsity));
+        throw InputError("sparsity: must be in [0, 1] (fraction not sent as values), got "
+                         + Num(c.sparsity));
     }
     if (row->maxBits > 0 && (c.bits < row->minBits || c.bits > row->maxBits))
     {
-        throw InputError("bits: must be " + std::to_string(row->minBits) + ".." +
-                         std::to_string(row->maxBits) + " for " + m + ", got " +
-                         std::to_string(c.bits));
+        throw InputError("bits: must be " + std::to_string(row->minBits) + ".."
+                         + std::to_string(row->maxBits) + " for " + m + ", got "
+                         + std::to_string(c.bits));
     }
     if (c.index != "auto" && c.index != "bitmap" && c.index != "u32")
     {
@@ -301,6 +301,7 @@ ValidateCodecConfig(const CodecConfig& c)
     {
         throw InputError("randtopk_a: must be in [0, 1], got " + Num(c.randtopkA));
     }
+
     const struct
     {
         bool on;
@@ -309,20 +310,22 @@ ValidateCodecConfig(const CodecConfig& c)
     } flags[] = {{c.floorCodes, FLAG_FLOOR, "floor"},
                  {c.signedValues, FLAG_SIGNED, "signed"},
                  {c.stochastic, FLAG_STOCHASTIC, "stochastic"}};
+
     for (const auto& f : flags)
     {
         if (f.on && !(row->flags & f.flag))
         {
             const uint8_t flag = f.flag;
-            throw InputError(std::string(f.key) + ": only applies to " +
-                             NamesWhere([flag](const CodecInfo& r) { return (r.flags & flag) != 0; }) +
-                             ", not " + m);
+            throw InputError(
+                std::string(f.key) + ": only applies to "
+                + NamesWhere([flag](const CodecInfo& r) { return (r.flags & flag) != 0; })
+                + ", not " + m);
         }
     }
     if (!(c.budgetBitsPerElement >= 0.0) || !std::isfinite(c.budgetBitsPerElement))
     {
-        throw InputError("budget_bits_per_element: must be >= 0 (0 = off), got " +
-                         Num(c.budgetBitsPerElement));
+        throw InputError("budget_bits_per_element: must be >= 0 (0 = off), got "
+                         + Num(c.budgetBitsPerElement));
     }
     if (c.budgetBitsPerElement > 0)
     {
@@ -380,9 +383,9 @@ DecodeAny(const uint8_t* data, size_t size, std::vector<float>& out, uint64_t ma
     const WireHeader h = ReadHeader(reader); // checks the exact size before anything is allocated
     if (h.n > maxElements)
     {
-        throw DecodeError(std::string(CodecIdName(h.codec)) + " " + h.shape.ToString() + ": " +
-                          std::to_string(h.n) + " elements exceed the decoder's limit of " +
-                          std::to_string(maxElements));
+        throw DecodeError(std::string(CodecIdName(h.codec)) + " " + h.shape.ToString() + ": "
+                          + std::to_string(h.n) + " elements exceed the decoder's limit of "
+                          + std::to_string(maxElements));
     }
     const uint8_t* payload = data + reader.Position();
     out.resize(h.n);

@@ -39,7 +39,6 @@ struct CodecConfig
     double budgetBitsPerElement = 0; // > 0: choose sparsity/bits to meet this budget instead
 };
 
-
 /// Checks ranges and combinations; throws InputError whose message starts with the field name
 /// relative to the codec object, e.g. "bits: must be 1..8 for ms, got 12" (the caller prefixes
 /// the JSON path "codec.uplink.").
@@ -74,7 +73,8 @@ class Codec
     /// Encodes x (shape.Numel() floats, NCHW) into out (cleared first; capacity reused).
     /// rng: used by randomized codecs (randtopk, stochastic quantize). Throws InputError for a
     /// shape the wire format cannot hold, or non-finite input to quantize/topk/randtopk/ms.
-    virtual void Encode(const float* x, const Shape& shape, std::vector<uint8_t>& out, Rng& rng) = 0;
+    virtual void Encode(const float* x, const Shape& shape, std::vector<uint8_t>& out, Rng& rng)
+        = 0;
     /// Decodes a blob (any codec's blob: the header says which); throws DecodeError on malformed
     /// input. out is resized to the blob's Numel().
     virtual Shape Decode(const uint8_t* data, size_t size, std::vector<float>& out) = 0;
@@ -89,14 +89,14 @@ struct WireHeader;
 /// codec is its kernel file plus one row (in Codecs() below, or RegisterCodec from elsewhere).
 struct CodecInfo
 {
-    uint8_t wireId = 0;      // the header's codec byte (compression/wire-header.h)
-    std::string name;        // CodecConfig::method, the scenario's and the CLI's name
-    int minBits = 0;         // the bits parameter and header byte: minBits..maxBits;
-    int maxBits = 0;         // 0..0: unused (the header carries 0)
-    bool sparse = false;     // uses sparsity; the header's k counts the values kept (k <= n)
-    bool indexed = false;    // uses index (auto | bitmap | u32) and randtopk_a
-    uint8_t flags = 0;       // header flags it may carry (FLAG_FLOOR, FLAG_SIGNED, ...); the
-                             // config's floor, signed and stochastic are refused without theirs
+    uint8_t wireId = 0;   // the header's codec byte (compression/wire-header.h)
+    std::string name;     // CodecConfig::method, the scenario's and the CLI's name
+    int minBits = 0;      // the bits parameter and header byte: minBits..maxBits;
+    int maxBits = 0;      // 0..0: unused (the header carries 0)
+    bool sparse = false;  // uses sparsity; the header's k counts the values kept (k <= n)
+    bool indexed = false; // uses index (auto | bitmap | u32) and randtopk_a
+    uint8_t flags = 0;    // header flags it may carry (FLAG_FLOOR, FLAG_SIGNED, ...); the
+                          // config's floor, signed and stochastic are refused without theirs
     /// Exact payload bytes after the header, for a header already checked against this row.
     std::function<uint64_t(const WireHeader&)> payloadSize;
     /// Turns config.budgetBitsPerElement (> 0) into the codec's own parameter (sparsity or
@@ -143,10 +143,10 @@ double L2Error(const float* x, const float* y, size_t n);
 /// Per-message measurements the simulator records.
 struct MessageStats
 {
-    uint64_t n = 0;           // elements in the tensor
-    uint64_t bytes = 0;       // blob size, header included
+    uint64_t n = 0;            // elements in the tensor
+    uint64_t bytes = 0;        // blob size, header included
     double bitsPerElement = 0; // 8 * bytes / n (0 for an empty tensor)
-    double relL2Error = 0;    // RelativeL2Error(x, reconstruction)
+    double relL2Error = 0;     // RelativeL2Error(x, reconstruction)
 };
 
 /// Measures one message: x the original, y the decoded reconstruction, bytes the blob size.

@@ -75,8 +75,8 @@ MinMaxFinite(const float* x, uint64_t n, float& lo, float& hi)
         {
             if (!std::isfinite(x[k]))
             {
-                throw InputError("quantize: input has a non-finite value (NaN or inf) at element " +
-                                 std::to_string(k));
+                throw InputError("quantize: input has a non-finite value (NaN or inf) at element "
+                                 + std::to_string(k));
             }
         }
     }
@@ -276,9 +276,7 @@ QuantizeCodec::EncodedSize(const Shape& shape) const
 void
 QuantizeCodec::Encode(const float* x, const Shape& shape, std::vector<uint8_t>& out, Rng& rng)
 {
-    const WireHeader h = MakeHeader(CodecId::QUANTIZE,
-                                    shape,
-                                    static_cast<uint8_t>(m_bits),
+    const WireHeader h = MakeHeader(CodecId::QUANTIZE, shape, static_cast<uint8_t>(m_bits),
                                     m_stochastic ? FLAG_STOCHASTIC : 0);
     float lo = 0;
     float hi = 0;

@@ -164,9 +164,9 @@ DecodeLoop(const WireHeader& h, const uint8_t* vals, const uint8_t* codes, const
         {
             if (j == h.k)
             {
-                throw DecodeError("ms: more codes equal to " + std::to_string(L) + " than the k = " +
-                                  std::to_string(h.k) + " values (at element " +
-                                  std::to_string(i) + ")");
+                throw DecodeError("ms: more codes equal to " + std::to_string(L)
+                                  + " than the k = " + std::to_string(h.k) + " values (at element "
+                                  + std::to_string(i) + ")");
             }
             out[i] = LoadF32(vals + 4 * j++);
         }
@@ -182,8 +182,8 @@ DecodeLoop(const WireHeader& h, const uint8_t* vals, const uint8_t* codes, const
     }
     if (j != h.k)
     {
-        throw DecodeError("ms: " + std::to_string(j) + " codes equal to " + std::to_string(L) +
-                          " but k = " + std::to_string(h.k) + " values");
+        throw DecodeError("ms: " + std::to_string(j) + " codes equal to " + std::to_string(L)
+                          + " but k = " + std::to_string(h.k) + " values");
     }
 }
 
@@ -215,8 +215,8 @@ PackCodes(const uint8_t* c, size_t count, unsigned bits, uint8_t* dst)
         for (size_t j = 0; j < bytes; ++j)
         {
             const uint8_t* q = c + 8 * j;
-            dst[j] = static_cast<uint8_t>(q[0] | (q[1] << 1) | (q[2] << 2) | (q[3] << 3) |
-                                          (q[4] << 4) | (q[5] << 5) | (q[6] << 6) | (q[7] << 7));
+            dst[j] = static_cast<uint8_t>(q[0] | (q[1] << 1) | (q[2] << 2) | (q[3] << 3)
+                                          | (q[4] << 4) | (q[5] << 5) | (q[6] << 6) | (q[7] << 7));
         }
         return;
     default:

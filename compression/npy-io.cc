@@ -92,6 +92,7 @@ class DictParser
     {
         return m_pos < m_s.size() ? m_s[m_pos] : '\0';
     }
+
     void Skip()
     {
         while (m_pos < m_s.size() && std::isspace(static_cast<unsigned char>(m_s[m_pos])))
@@ -99,6 +100,7 @@ class DictParser
             ++m_pos;
         }
     }
+
     void Expect(char c)
     {
         Skip();
@@ -108,6 +110,7 @@ class DictParser
         }
         ++m_pos;
     }
+
     std::string String()
     {
         Skip();
@@ -125,6 +128,7 @@ class DictParser
         m_pos = end + 1;
         return v;
     }
+
     bool Bool()
     {
         Skip();
@@ -140,6 +144,7 @@ class DictParser
         }
         Fail(m_name, "fortran_order must be True or False");
     }
+
     std::vector<int64_t> Tuple()
     {
         std::vector<int64_t> dims;
@@ -211,8 +216,8 @@ ParseNpy(const uint8_t* b, size_t size, const std::string& name)
         {
             Fail(name, "truncated header");
         }
-        headerLen = static_cast<size_t>(b[8]) | (static_cast<size_t>(b[9]) << 8) |
-                    (static_cast<size_t>(b[10]) << 16) | (static_cast<size_t>(b[11]) << 24);
+        headerLen = static_cast<size_t>(b[8]) | (static_cast<size_t>(b[9]) << 8)
+                    | (static_cast<size_t>(b[10]) << 16) | (static_cast<size_t>(b[11]) << 24);
         at = 12;
     }
     else
@@ -249,8 +254,8 @@ ParseNpy(const uint8_t* b, size_t size, const std::string& name)
     const size_t dataAt = at + headerLen;
     if (size - dataAt != 4 * n)
     {
-        Fail(name, "shape (" + Shape(dims).ToString() + ") needs " + std::to_string(4 * n) +
-                       " data bytes, file has " + std::to_string(size - dataAt));
+        Fail(name, "shape (" + Shape(dims).ToString() + ") needs " + std::to_string(4 * n)
+                       + " data bytes, file has " + std::to_string(size - dataAt));
     }
     NpyArray a;
     a.shape = Shape(dims);

@@ -38,7 +38,7 @@ FindBin(const uint64_t* hist, uint32_t bins, uint64_t k, uint64_t& countAbove)
 template <typename KeyFn>
 TopKThreshold
 SelectByHistogram(const float* x, uint64_t n, uint64_t k, KeyFn keyOf, std::vector<uint32_t>& cand,
-           std::vector<uint32_t>& next, const char* what)
+                  std::vector<uint32_t>& next, const char* what)
 {
     // Pass 1: histogram of the top 11 key bits, four interleaved copies, and a finiteness check.
     static constexpr uint32_t BINS1 = 2048;
@@ -190,9 +190,7 @@ SelectImpl(const float* x, uint64_t n, uint64_t k, KeyFn keyOf, std::vector<uint
         return SelectByHistogram(x, n, k, keyOf, cand, next, what);
     }
     const uint64_t rank = k - above; // 1-based rank of the threshold among the candidates
-    std::nth_element(cand.begin(),
-                     cand.begin() + static_cast<std::ptrdiff_t>(rank - 1),
-                     cand.end(),
+    std::nth_element(cand.begin(), cand.begin() + static_cast<std::ptrdiff_t>(rank - 1), cand.end(),
                      std::greater<uint32_t>());
     TopKThreshold t;
     t.key = cand[rank - 1];

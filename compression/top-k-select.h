@@ -2,8 +2,8 @@
 // 32-bit keys), shared by topk, randtopk and ms.
 //
 // Keys: by value, key(x) maps the float's bits so that unsigned key order equals float order
-// (-0.0 is folded to +0.0 first, so ties are float equality); by magnitude, key = bits & 0x7fffffff.
-// The select makes one histogram pass over all n keys (11 high bits, four interleaved
+// (-0.0 is folded to +0.0 first, so ties are float equality); by magnitude, key = bits &
+// 0x7fffffff. The select makes one histogram pass over all n keys (11 high bits, four interleaved
 // sub-histograms so runs of equal values do not serialise on one counter), then narrows the one
 // bin that holds the k-th largest key with two more 11/10-bit passes over its candidates only.
 // Ties at the threshold are broken by index: the selected set is every element above the

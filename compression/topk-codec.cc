@@ -210,8 +210,8 @@ DecodeTopKPayload(const WireHeader& h, const uint8_t* p, float* out)
         std::memcpy(&v, vals + 4 * j, 4);
         if (!std::isfinite(v))
         {
-            throw DecodeError(std::string(name) + ": value " + std::to_string(j) +
-                              " is not finite");
+            throw DecodeError(std::string(name) + ": value " + std::to_string(j)
+                              + " is not finite");
         }
     }
     std::fill(out, out + h.n, 0.0f);
@@ -220,15 +220,15 @@ DecodeTopKPayload(const WireHeader& h, const uint8_t* p, float* out)
         uint64_t prev = 0;
         for (uint64_t j = 0; j < h.k; ++j)
         {
-            const uint32_t i = static_cast<uint32_t>(pos[4 * j]) |
-                               (static_cast<uint32_t>(pos[4 * j + 1]) << 8) |
-                               (static_cast<uint32_t>(pos[4 * j + 2]) << 16) |
-                               (static_cast<uint32_t>(pos[4 * j + 3]) << 24);
+            const uint32_t i = static_cast<uint32_t>(pos[4 * j])
+                               | (static_cast<uint32_t>(pos[4 * j + 1]) << 8)
+                               | (static_cast<uint32_t>(pos[4 * j + 2]) << 16)
+                               | (static_cast<uint32_t>(pos[4 * j + 3]) << 24);
             if (i >= h.n || (j > 0 && i <= prev))
             {
-                throw DecodeError(std::string(name) + ": index " + std::to_string(j) + " = " +
-                                  std::to_string(i) +
-                                  " is out of range or not strictly increasing");
+                throw DecodeError(std::string(name) + ": index " + std::to_string(j) + " = "
+                                  + std::to_string(i)
+                                  + " is out of range or not strictly increasing");
             }
             prev = i;
             std::memcpy(out + i, vals + 4 * j, 4);
@@ -249,13 +249,13 @@ DecodeTopKPayload(const WireHeader& h, const uint8_t* p, float* out)
     }
     if (set > h.k)
     {
-        throw DecodeError(std::string(name) + ": bitmap has more than k = " +
-                          std::to_string(h.k) + " bits set");
+        throw DecodeError(std::string(name) + ": bitmap has more than k = " + std::to_string(h.k)
+                          + " bits set");
     }
     if (set != h.k)
     {
-        throw DecodeError(std::string(name) + ": bitmap has " + std::to_string(set) +
-                          " bits set, expected k = " + std::to_string(h.k));
+        throw DecodeError(std::string(name) + ": bitmap has " + std::to_string(set)
+                          + " bits set, expected k = " + std::to_string(h.k));
     }
     uint64_t j = 0;
     for (size_t b = 0; b < bytes; b += 8)

@@ -27,22 +27,22 @@ CheckEncodableShape(const Shape& shape, const char* codecName)
 {
     if (shape.Rank() > MAX_RANK)
     {
-        throw InputError(std::string(codecName) + ": shape " + shape.ToString() + " has rank " +
-                         std::to_string(shape.Rank()) + ", the wire format holds at most 8");
+        throw InputError(std::string(codecName) + ": shape " + shape.ToString() + " has rank "
+                         + std::to_string(shape.Rank()) + ", the wire format holds at most 8");
     }
     uint64_t n = 1;
     for (int64_t d : shape.dims)
     {
         if (d < 0 || static_cast<uint64_t>(d) > UINT32_MAX)
         {
-            throw InputError(std::string(codecName) + ": shape " + shape.ToString() +
-                             " has a dimension outside [0, 2^32)");
+            throw InputError(std::string(codecName) + ": shape " + shape.ToString()
+                             + " has a dimension outside [0, 2^32)");
         }
         n *= static_cast<uint64_t>(d); // each factor < 2^32 and the running product checked below
         if (n > UINT32_MAX)
         {
-            throw InputError(std::string(codecName) + ": shape " + shape.ToString() +
-                             " has 2^32 or more elements (positions are u32)");
+            throw InputError(std::string(codecName) + ": shape " + shape.ToString()
+                             + " has 2^32 or more elements (positions are u32)");
         }
     }
     return n;
@@ -69,8 +69,8 @@ ReadHeader(ByteReader& reader)
 {
     WireHeader h;
     const uint8_t* magic = reader.Take(4, "magic");
-    if (magic[0] != MAGIC[0] || magic[1] != MAGIC[1] || magic[2] != MAGIC[2] ||
-        magic[3] != MAGIC[3])
+    if (magic[0] != MAGIC[0] || magic[1] != MAGIC[1] || magic[2] != MAGIC[2]
+        || magic[3] != MAGIC[3])
     {
         throw DecodeError("bad magic (expected \"SLC1\")");
     }
@@ -85,8 +85,8 @@ ReadHeader(ByteReader& reader)
     h.bits = reader.GetU8();
     if (row->maxBits > 0 && (h.bits < row->minBits || h.bits > row->maxBits))
     {
-        throw DecodeError(name + ": bits must be " + std::to_string(row->minBits) + ".." +
-                          std::to_string(row->maxBits) + ", got " + std::to_string(h.bits));
+        throw DecodeError(name + ": bits must be " + std::to_string(row->minBits) + ".."
+                          + std::to_string(row->maxBits) + ", got " + std::to_string(h.bits));
     }
     if (row->maxBits == 0 && h.bits != 0)
     {
@@ -120,8 +120,8 @@ ReadHeader(ByteReader& reader)
     {
         if (h.k > h.n)
         {
-            throw DecodeError(name + ": k = " + std::to_string(h.k) + " exceeds n = " +
-                              std::to_string(h.n));
+            throw DecodeError(name + ": k = " + std::to_string(h.k)
+                              + " exceeds n = " + std::to_string(h.n));
         }
     }
     else if (h.k != 0)
@@ -131,9 +131,9 @@ ReadHeader(ByteReader& reader)
     const uint64_t payload = PayloadSize(h);
     if (reader.Remaining() != payload)
     {
-        throw DecodeError(name + " " + h.shape.ToString() + " k=" + std::to_string(h.k) +
-                          ": payload must be " + std::to_string(payload) + " bytes, got " +
-                          std::to_string(reader.Remaining()));
+        throw DecodeError(name + " " + h.shape.ToString() + " k=" + std::to_string(h.k)
+                          + ": payload must be " + std::to_string(payload) + " bytes, got "
+                          + std::to_string(reader.Remaining()));
     }
     return h;
 }

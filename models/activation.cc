@@ -41,9 +41,9 @@ ReLU::FlopsPerSample() const
 }
 
 Dropout::Dropout(Shape input, double p, uint64_t seed, uint64_t streamIndex)
-    : Layer(std::move(input))
-    , m_p(p)
-    , m_rng(seed, "dropout", streamIndex)
+    : Layer(std::move(input)),
+      m_p(p),
+      m_rng(seed, "dropout", streamIndex)
 {
     SLSIM_ASSERT(p >= 0.0 && p < 1.0);
 }

@@ -6,9 +6,9 @@ namespace slsim
 {
 
 BasicBlock::BasicBlock(Shape input, int planes, int stride, bool plain)
-    : Layer(std::move(input))
-    , m_plain(plain)
-    , m_outNumel(0)
+    : Layer(std::move(input)),
+      m_plain(plain),
+      m_outNumel(0)
 {
     SLSIM_ASSERT(m_input.Rank() == 3);
     const int inPlanes = static_cast<int>(m_input.dims[0]);

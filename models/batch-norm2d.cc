@@ -8,9 +8,9 @@ namespace slsim
 {
 
 BatchNorm2d::BatchNorm2d(Shape input, double momentum, double eps)
-    : Layer(std::move(input))
-    , m_momentum(momentum)
-    , m_eps(eps)
+    : Layer(std::move(input)),
+      m_momentum(momentum),
+      m_eps(eps)
 {
     SLSIM_ASSERT(m_input.Rank() == 3);
     m_c = static_cast<int>(m_input.dims[0]);

@@ -9,20 +9,18 @@
 // Names and layouts are PyTorch's state_dict ones (conv OIHW, linear out x in, BN weight, bias,
 // running_mean, running_var, num_batches_tracked as I64 with shape []), so that
 // model.load_state_dict(safetensors.torch.load_file(path)) works in PyTorch and vice versa.
-#include "models/safetensors.h"
-#include "models/split-model.h"
-
 #include "common/byte-io.h"
 #include "common/csv-writer.h"
 #include "common/error.h"
-
-#include <nlohmann/json.hpp>
+#include "models/safetensors.h"
+#include "models/split-model.h"
 
 #include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 
 namespace slsim

@@ -49,6 +49,7 @@ GroupGradients()
     static Buffer g;
     return g;
 }
+
 /// dst[ox * stride] += src[ox] for ox in [lo, hi); dst (dX) and src (dCols) never alias.
 inline void
 AddStrided(float* __restrict dst, const float* __restrict src, int lo, int hi, int stride)
@@ -70,12 +71,12 @@ AddStrided(float* __restrict dst, const float* __restrict src, int lo, int hi, i
 } // namespace
 
 Conv2d::Conv2d(Shape input, int outChannels, int kernel, int stride, int padding, bool bias)
-    : Layer(std::move(input))
-    , m_o(outChannels)
-    , m_k(kernel)
-    , m_stride(stride)
-    , m_pad(padding)
-    , m_bias(bias)
+    : Layer(std::move(input)),
+      m_o(outChannels),
+      m_k(kernel),
+      m_stride(stride),
+      m_pad(padding),
+      m_bias(bias)
 {
     SLSIM_ASSERT(m_input.Rank() == 3 && kernel > 0 && stride > 0 && padding >= 0);
     m_c = static_cast<int>(m_input.dims[0]);

@@ -4,7 +4,6 @@
 #include "models/thread-pool.h"
 
 #include <Eigen/Core>
-
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -33,7 +32,7 @@ class Workspace : public Eigen::internal::level3_blocking<float, float>
             Eigen::setCpuCacheSizes(32768, 524288, 268435456);
             return true;
         }();
-        (void) fixedCaches;
+        (void)fixedCaches;
         m_kc = k;
         m_mc = m;
         m_nc = n;
@@ -54,7 +53,7 @@ Workspaces()
     return ws;
 }
 
-template<int LhsOrder, int RhsOrder>
+template <int LhsOrder, int RhsOrder>
 void
 Run(Index m, Index n, Index k, const float* a, Index lda, const float* b, Index ldb, float* c,
     Index ldc, Workspace& ws)

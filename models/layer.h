@@ -19,7 +19,6 @@
 #include "models/thread-pool.h"
 
 #include <Eigen/Core>
-
 #include <string>
 #include <vector>
 
@@ -78,16 +77,19 @@ class Layer
         : m_input(std::move(input))
     {
     }
+
     virtual ~Layer() = default;
     Layer(const Layer&) = delete;
     Layer& operator=(const Layer&) = delete;
 
     /// "Conv2d", "BatchNorm2d", ...
     virtual std::string Type() const = 0;
+
     const Shape& InputShape() const
     {
         return m_input;
     }
+
     virtual Shape OutputShape() const = 0;
 
     /// Trainable parameters and non-trainable state (running statistics) counts, in floats.
@@ -95,18 +97,22 @@ class Layer
     {
         return 0;
     }
+
     virtual size_t BufferCount() const
     {
         return 0;
     }
+
     /// Aliases this layer's slices of the partition's flat buffers.
     virtual void Bind(float* /*params*/, float* /*grads*/, float* /*buffers*/)
     {
     }
+
     /// PyTorch's default initialisation for the module type, drawn from `rng`.
     virtual void Init(Rng& /*rng*/)
     {
     }
+
     /// Forward pass over `batch` samples; keeps `input` (the caller keeps it alive until Backward).
     /// Returns the output, owned by the layer, valid until the next Forward.
     virtual const float* Forward(const float* input, int batch, bool training) = 0;
@@ -115,6 +121,7 @@ class Layer
     virtual const float* Backward(const float* gradOutput, bool needInputGradient) = 0;
     /// FLOPs per sample (a multiply-add counts as 2).
     virtual Flops FlopsPerSample() const = 0;
+
     /// The layer's state tensors under "<module name>.<tensor>", PyTorch order.
     virtual void AppendTensors(std::vector<NamedTensor>& /*out*/)
     {
@@ -126,6 +133,7 @@ class Layer
         m_moduleName = name;
         OnModuleName();
     }
+
     const std::string& ModuleName() const
     {
         return m_moduleName;
@@ -135,6 +143,7 @@ class Layer
     virtual void OnModuleName()
     {
     }
+
     std::string TensorName(const char* leaf) const
     {
         return m_moduleName.empty() ? std::string(leaf) : m_moduleName + "." + leaf;

@@ -20,10 +20,12 @@ class Linear : public Layer
 {
   public:
     Linear(Shape input, int outFeatures, bool bias = true);
+
     std::string Type() const override
     {
         return "Linear";
     }
+
     Shape OutputShape() const override;
     size_t ParameterCount() const override;
     void Bind(float* params, float* grads, float* buffers) override;
@@ -53,10 +55,12 @@ class Conv2d : public Layer
 {
   public:
     Conv2d(Shape input, int outChannels, int kernel, int stride, int padding, bool bias);
+
     std::string Type() const override
     {
         return "Conv2d";
     }
+
     Shape OutputShape() const override;
     size_t ParameterCount() const override;
     void Bind(float* params, float* grads, float* buffers) override;
@@ -73,13 +77,14 @@ class Conv2d : public Layer
         Buffer y;               // chunk*P x O: GEMM output, or the gathered output gradient
         bool colsValid = false; // cols holds the whole group of the last forward
     };
+
     void Im2Col(const float* input, int first, int count, float* cols) const;
     void Col2Im(const float* cols, int first, int count, float* gradInput) const;
     int ChunkSize(int batch) const;
     int GroupsFor(int batch) const;
     void ForwardRange(int begin, int end, GroupBuffers& tb);
-    void BackwardRange(int begin, int end, GroupBuffers& tb, const float* gradOutput,
-                       float* gradIn, float* gradWeight, float* gradBias);
+    void BackwardRange(int begin, int end, GroupBuffers& tb, const float* gradOutput, float* gradIn,
+                       float* gradWeight, float* gradBias);
 
     int m_c, m_h, m_w;
     int m_o, m_k, m_stride, m_pad, m_oh, m_ow;
@@ -102,14 +107,17 @@ class BatchNorm2d : public Layer
 {
   public:
     explicit BatchNorm2d(Shape input, double momentum = 0.1, double eps = 1e-5);
+
     std::string Type() const override
     {
         return "BatchNorm2d";
     }
+
     Shape OutputShape() const override
     {
         return m_input;
     }
+
     size_t ParameterCount() const override;
     size_t BufferCount() const override;
     void Bind(float* params, float* grads, float* buffers) override;
@@ -145,14 +153,17 @@ class ReLU : public Layer
         : Layer(std::move(input))
     {
     }
+
     std::string Type() const override
     {
         return "ReLU";
     }
+
     Shape OutputShape() const override
     {
         return m_input;
     }
+
     const float* Forward(const float* input, int batch, bool training) override;
     const float* Backward(const float* gradOutput, bool needInputGradient) override;
     Flops FlopsPerSample() const override;
@@ -168,10 +179,12 @@ class MaxPool2d : public Layer
 {
   public:
     MaxPool2d(Shape input, int kernel, int stride);
+
     std::string Type() const override
     {
         return "MaxPool2d";
     }
+
     Shape OutputShape() const override;
     const float* Forward(const float* input, int batch, bool training) override;
     const float* Backward(const float* gradOutput, bool needInputGradient) override;
@@ -192,10 +205,12 @@ class AvgPool2d : public Layer
   public:
     AvgPool2d(Shape input, int kernelH, int kernelW, int stride);
     static std::unique_ptr<AvgPool2d> Global(const Shape& input);
+
     std::string Type() const override
     {
         return "AvgPool2d";
     }
+
     Shape OutputShape() const override;
     const float* Forward(const float* input, int batch, bool training) override;
     const float* Backward(const float* gradOutput, bool needInputGradient) override;
@@ -216,22 +231,27 @@ class Flatten : public Layer
         : Layer(std::move(input))
     {
     }
+
     std::string Type() const override
     {
         return "Flatten";
     }
+
     Shape OutputShape() const override
     {
         return Shape{m_input.Numel()};
     }
+
     const float* Forward(const float* input, int, bool) override
     {
         return input;
     }
+
     const float* Backward(const float* gradOutput, bool needInputGradient) override
     {
         return needInputGradient ? gradOutput : nullptr;
     }
+
     Flops FlopsPerSample() const override
     {
         return {};
@@ -244,17 +264,21 @@ class Dropout : public Layer
 {
   public:
     Dropout(Shape input, double p, uint64_t seed, uint64_t streamIndex);
+
     std::string Type() const override
     {
         return "Dropout";
     }
+
     Shape OutputShape() const override
     {
         return m_input;
     }
+
     const float* Forward(const float* input, int batch, bool training) override;
     const float* Backward(const float* gradOutput, bool needInputGradient) override;
     Flops FlopsPerSample() const override;
+
     /// Tests: reuse the last mask instead of drawing a new one (for numerical gradient checks).
     void FreezeMask(bool frozen)
     {
@@ -279,10 +303,12 @@ class BasicBlock : public Layer
 {
   public:
     BasicBlock(Shape input, int planes, int stride, bool plain = false);
+
     std::string Type() const override
     {
         return m_plain ? "PlainBlock" : "BasicBlock";
     }
+
     Shape OutputShape() const override;
     size_t ParameterCount() const override;
     size_t BufferCount() const override;

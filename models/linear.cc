@@ -8,10 +8,10 @@ namespace slsim
 {
 
 Linear::Linear(Shape input, int outFeatures, bool bias)
-    : Layer(std::move(input))
-    , m_in(static_cast<int>(m_input.Numel()))
-    , m_outFeatures(outFeatures)
-    , m_bias(bias)
+    : Layer(std::move(input)),
+      m_in(static_cast<int>(m_input.Numel())),
+      m_outFeatures(outFeatures),
+      m_bias(bias)
 {
     SLSIM_ASSERT(m_input.Rank() == 1 && outFeatures > 0);
 }

@@ -1,7 +1,6 @@
 // Softmax cross-entropy (mean over the batch) and top-1 accuracy.
-#include "models/split-model.h"
-
 #include "common/error.h"
+#include "models/split-model.h"
 
 #include <algorithm>
 #include <cmath>

@@ -7,13 +7,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
-
 #include <cstdlib>
+#include <map>
+#include <sched.h>
 #include <string>
 #include <thread>
-
-#include <sched.h>
 
 namespace slsim
 {
@@ -37,7 +35,8 @@ class Builder
         : m_shape(std::move(input))
     {
     }
-    template<typename L, typename... Args>
+
+    template <typename L, typename... Args>
     L* Add(const std::string& moduleName, Args&&... args)
     {
         auto layer = std::make_unique<L>(m_shape, std::forward<Args>(args)...);
@@ -47,24 +46,29 @@ class Builder
         m_arch.layers.push_back(std::move(layer));
         return raw;
     }
+
     void AddLayer(std::unique_ptr<Layer> layer, const std::string& moduleName)
     {
         layer->SetModuleName(moduleName);
         m_shape = layer->OutputShape();
         m_arch.layers.push_back(std::move(layer));
     }
+
     void MarkCut(const std::string& name)
     {
         m_cuts[name] = m_arch.layers.size();
     }
+
     size_t Size() const
     {
         return m_arch.layers.size();
     }
+
     const Shape& Current() const
     {
         return m_shape;
     }
+
     Architecture Finish(const std::string& cut)
     {
         const size_t n = m_arch.layers.size();

@@ -12,9 +12,9 @@ namespace slsim
 {
 
 Optimizer::Optimizer(const OptimizerConfig& config, size_t parameterCount)
-    : m_config(config)
-    , m_n(parameterCount)
-    , m_lr(config.lr)
+    : m_config(config),
+      m_n(parameterCount),
+      m_lr(config.lr)
 {
     if (config.name != "sgd" && config.name != "adam")
     {

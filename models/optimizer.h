@@ -16,14 +16,17 @@ class Optimizer
 {
   public:
     Optimizer(const OptimizerConfig& config, size_t parameterCount);
+
     void SetLearningRate(double lr)
     {
         m_lr = lr;
     }
+
     double LearningRate() const
     {
         return m_lr;
     }
+
     /// One update of `params` with `grads` (both `parameterCount` floats).
     void Step(float* params, const float* grads);
 

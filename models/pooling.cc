@@ -10,9 +10,9 @@ namespace slsim
 {
 
 MaxPool2d::MaxPool2d(Shape input, int kernel, int stride)
-    : Layer(std::move(input))
-    , m_k(kernel)
-    , m_stride(stride)
+    : Layer(std::move(input)),
+      m_k(kernel),
+      m_stride(stride)
 {
     SLSIM_ASSERT(m_input.Rank() == 3 && kernel > 0 && stride > 0);
     m_c = static_cast<int>(m_input.dims[0]);
@@ -105,10 +105,10 @@ MaxPool2d::FlopsPerSample() const
 }
 
 AvgPool2d::AvgPool2d(Shape input, int kernelH, int kernelW, int stride)
-    : Layer(std::move(input))
-    , m_kh(kernelH)
-    , m_kw(kernelW)
-    , m_stride(stride)
+    : Layer(std::move(input)),
+      m_kh(kernelH),
+      m_kw(kernelW),
+      m_stride(stride)
 {
     SLSIM_ASSERT(m_input.Rank() == 3 && kernelH > 0 && kernelW > 0 && stride > 0);
     m_c = static_cast<int>(m_input.dims[0]);

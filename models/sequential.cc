@@ -22,8 +22,8 @@ SumParameters(const std::vector<std::unique_ptr<Layer>>& layers)
 } // namespace
 
 Sequential::Sequential(std::vector<std::unique_ptr<Layer>> layers, const OptimizerConfig& opt)
-    : m_layers(std::move(layers))
-    , m_optimizer(opt, SumParameters(m_layers))
+    : m_layers(std::move(layers)),
+      m_optimizer(opt, SumParameters(m_layers))
 {
     SLSIM_ASSERT(!m_layers.empty());
     size_t np = 0;

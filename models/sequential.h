@@ -33,18 +33,22 @@ class Sequential : public Partition
     void GetState(float* out) const override;
     void SetState(const float* in) override;
     Flops FlopsPerSample() const override;
+
     void SetInputGradientNeeded(bool needed) override
     {
         m_needInputGradient = needed;
     }
+
     const float* Parameters() const override
     {
         return m_params.data();
     }
+
     const float* Gradients() const override
     {
         return m_grads.data();
     }
+
     std::vector<NamedTensor> NamedTensors() override;
     std::string Summary() const override;
 
@@ -52,10 +56,12 @@ class Sequential : public Partition
     {
         return m_layers.size();
     }
+
     Layer& GetLayer(size_t i)
     {
         return *m_layers[i];
     }
+
     float* MutableParameters()
     {
         return m_params.data();

@@ -61,6 +61,7 @@ struct NamedTensor
         BUFFER,    // running statistic, float32
         COUNTER    // num_batches_tracked: held as one float, stored as int64 in checkpoints
     };
+
     std::string name; // e.g. "features.0.weight"
     Shape shape;      // PyTorch shape (OIHW conv weight, out x in linear weight, {} for a counter)
     float* data;

@@ -53,8 +53,7 @@ RunTasks(int64_t tasks, F&& body)
         return;
     }
     RunTasksRaw(
-        tasks,
-        [](void* ctx, int64_t task, int slot) { (*static_cast<F*>(ctx))(task, slot); },
+        tasks, [](void* ctx, int64_t task, int slot) { (*static_cast<F*>(ctx))(task, slot); },
         static_cast<void*>(&body));
 }
 
@@ -75,8 +74,8 @@ ParallelFor(int64_t begin, int64_t end, size_t work, F&& body)
         return;
     }
     // 4 blocks per thread: a thread that gets less CPU time takes fewer of them
-    const int64_t blocks =
-        work >= PARALLEL_MIN_WORK && !InPoolTask() ? std::min<int64_t>(n, 4 * PoolThreads()) : 1;
+    const int64_t blocks
+        = work >= PARALLEL_MIN_WORK && !InPoolTask() ? std::min<int64_t>(n, 4 * PoolThreads()) : 1;
     if (blocks == 1)
     {
         for (int64_t i = begin; i < end; ++i)

@@ -18,10 +18,11 @@ class ComputeModel
 {
   public:
     ComputeModel() = default;
+
     /// perSample: the FLOPs of the partition this machine runs; gflops: its speed (> 0).
     ComputeModel(Flops perSample, double gflops)
-        : m_flops(perSample)
-        , m_gflops(gflops)
+        : m_flops(perSample),
+          m_gflops(gflops)
     {
     }
 
@@ -30,11 +31,13 @@ class ComputeModel
     {
         return m_flops.forward * batch / (m_gflops * 1e9);
     }
+
     /// A backward pass (gradients and the optimizer step) over `batch` samples.
     double BackwardSeconds(int batch) const
     {
         return m_flops.backward * batch / (m_gflops * 1e9);
     }
+
     /// Forward and backward together, as one unit of work (the server's step).
     double StepSeconds(int batch) const
     {

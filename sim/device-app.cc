@@ -20,41 +20,41 @@ NS_LOG_COMPONENT_DEFINE("SlsimDeviceApp");
 ns3::TypeId
 DeviceApp::GetTypeId()
 {
-    static ns3::TypeId tid =
-        ns3::TypeId("slsim::DeviceApp")
-            .SetParent<ns3::Application>()
-            .SetGroupName("slsim")
-            .AddConstructor<DeviceApp>()
-            .AddAttribute("Device", "This device's id (network.devices index).",
-                          ns3::IntegerValue(0), ns3::MakeIntegerAccessor(&DeviceApp::m_device),
-                          ns3::MakeIntegerChecker<int>(0))
-            .AddAttribute("ServerAddress", "The server's IPv4 address.",
-                          ns3::Ipv4AddressValue(),
-                          ns3::MakeIpv4AddressAccessor(&DeviceApp::m_server),
-                          ns3::MakeIpv4AddressChecker())
-            .AddAttribute("Port", "The server's TCP port.", ns3::UintegerValue(0),
-                          ns3::MakeUintegerAccessor(&DeviceApp::m_port),
-                          ns3::MakeUintegerChecker<uint16_t>())
-            .AddAttribute("Gflops", "Compute speed in GFLOP/s (network.devices[i].gflops).",
-                          ns3::DoubleValue(1), ns3::MakeDoubleAccessor(&DeviceApp::m_gflops),
-                          ns3::MakeDoubleChecker<double>(0))
-            .AddAttribute("TimeBudgetS",
-                          "No step starts at or after this simulated time (training.time_budget_s; "
-                          "0: no budget).",
-                          ns3::DoubleValue(0), ns3::MakeDoubleAccessor(&DeviceApp::m_timeBudgetS),
-                          ns3::MakeDoubleChecker<double>(0))
-            .AddTraceSource("FrameSent", "A whole frame handed to the socket.",
-                            ns3::MakeTraceSourceAccessor(&DeviceApp::m_frameSent),
-                            "slsim::FrameCallback")
-            .AddTraceSource("FrameReceived", "A whole frame delivered by the socket.",
-                            ns3::MakeTraceSourceAccessor(&DeviceApp::m_frameReceived),
-                            "slsim::FrameCallback")
-            .AddTraceSource("StepStarted", "A step began (its forward pass is computed).",
-                            ns3::MakeTraceSourceAccessor(&DeviceApp::m_stepStarted),
-                            "slsim::StepStartedCallback")
-            .AddTraceSource("StepCompleted", "A step ended with the optimizer step.",
-                            ns3::MakeTraceSourceAccessor(&DeviceApp::m_stepCompleted),
-                            "slsim::StepCompletedCallback");
+    static ns3::TypeId tid
+        = ns3::TypeId("slsim::DeviceApp")
+              .SetParent<ns3::Application>()
+              .SetGroupName("slsim")
+              .AddConstructor<DeviceApp>()
+              .AddAttribute("Device", "This device's id (network.devices index).",
+                            ns3::IntegerValue(0), ns3::MakeIntegerAccessor(&DeviceApp::m_device),
+                            ns3::MakeIntegerChecker<int>(0))
+              .AddAttribute("ServerAddress", "The server's IPv4 address.", ns3::Ipv4AddressValue(),
+                            ns3::MakeIpv4AddressAccessor(&DeviceApp::m_server),
+                            ns3::MakeIpv4AddressChecker())
+              .AddAttribute("Port", "The server's TCP port.", ns3::UintegerValue(0),
+                            ns3::MakeUintegerAccessor(&DeviceApp::m_port),
+                            ns3::MakeUintegerChecker<uint16_t>())
+              .AddAttribute("Gflops", "Compute speed in GFLOP/s (network.devices[i].gflops).",
+                            ns3::DoubleValue(1), ns3::MakeDoubleAccessor(&DeviceApp::m_gflops),
+                            ns3::MakeDoubleChecker<double>(0))
+              .AddAttribute(
+                  "TimeBudgetS",
+                  "No step starts at or after this simulated time (training.time_budget_s; "
+                  "0: no budget).",
+                  ns3::DoubleValue(0), ns3::MakeDoubleAccessor(&DeviceApp::m_timeBudgetS),
+                  ns3::MakeDoubleChecker<double>(0))
+              .AddTraceSource("FrameSent", "A whole frame handed to the socket.",
+                              ns3::MakeTraceSourceAccessor(&DeviceApp::m_frameSent),
+                              "slsim::FrameCallback")
+              .AddTraceSource("FrameReceived", "A whole frame delivered by the socket.",
+                              ns3::MakeTraceSourceAccessor(&DeviceApp::m_frameReceived),
+                              "slsim::FrameCallback")
+              .AddTraceSource("StepStarted", "A step began (its forward pass is computed).",
+                              ns3::MakeTraceSourceAccessor(&DeviceApp::m_stepStarted),
+                              "slsim::StepStartedCallback")
+              .AddTraceSource("StepCompleted", "A step ended with the optimizer step.",
+                              ns3::MakeTraceSourceAccessor(&DeviceApp::m_stepCompleted),
+                              "slsim::StepCompletedCallback");
     return tid;
 }
 
@@ -146,8 +146,8 @@ DeviceApp::OnFrame(std::vector<uint8_t>&& frame)
         BeginStep();
         return;
     }
-    if (h.kind != MessageKind::GRADIENT || h.phase != m_phase || !m_awaitingGradient ||
-        h.step != m_stepCounter)
+    if (h.kind != MessageKind::GRADIENT || h.phase != m_phase || !m_awaitingGradient
+        || h.step != m_stepCounter)
     {
         NS_LOG_LOGIC("device " << m_device << ": stale " << MessageKindName(h.kind));
         return; // stale: from a phase the server already closed
@@ -162,8 +162,7 @@ DeviceApp::OnFrame(std::vector<uint8_t>&& frame)
 void
 DeviceApp::BeginStep()
 {
-    const bool outOfTime =
-        m_timeBudgetS > 0 && ns3::Simulator::Now().GetSeconds() >= m_timeBudgetS;
+    const bool outOfTime = m_timeBudgetS > 0 && ns3::Simulator::Now().GetSeconds() >= m_timeBudgetS;
     if (m_stepsLeft == 0 || outOfTime)
     {
         Report();
@@ -176,8 +175,8 @@ DeviceApp::BeginStep()
     const double forward = m_compute.ForwardSeconds(fwd.batch);
     m_stepStarted(
         StepStartRecord{m_device, m_phase, m_stepCounter, fwd.batch, fwd.codecRelError, forward});
-    m_pendingEvent =
-        ns3::Simulator::Schedule(ns3::Seconds(forward), &DeviceApp::SendActivations, this);
+    m_pendingEvent
+        = ns3::Simulator::Schedule(ns3::Seconds(forward), &DeviceApp::SendActivations, this);
 }
 
 void

@@ -11,15 +11,15 @@ namespace slsim
 TrainingDevice::TrainingDevice(const ScenarioConfig& config, int d,
                                std::shared_ptr<TrainingData> data, std::vector<uint32_t> shard,
                                std::unique_ptr<Partition> model, WallAccount* wall)
-    : m_config(config)
-    , m_id(d)
-    , m_data(std::move(data))
-    , m_cursor(std::move(shard), config.training.batchSize,
-               Rng(config.seed, "shuffle", static_cast<uint64_t>(d)))
-    , m_augment(config.seed, "augment", static_cast<uint64_t>(d))
-    , m_codecRng(config.seed, "codec-device", static_cast<uint64_t>(d))
-    , m_model(std::move(model))
-    , m_wall(wall)
+    : m_config(config),
+      m_id(d),
+      m_data(std::move(data)),
+      m_cursor(std::move(shard), config.training.batchSize,
+               Rng(config.seed, "shuffle", static_cast<uint64_t>(d))),
+      m_augment(config.seed, "augment", static_cast<uint64_t>(d)),
+      m_codecRng(config.seed, "codec-device", static_cast<uint64_t>(d)),
+      m_model(std::move(model)),
+      m_wall(wall)
 {
     m_model->SetInputGradientNeeded(false);
 }

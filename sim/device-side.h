@@ -69,14 +69,17 @@ class TrainingDevice : public DeviceSide
     {
         return m_cursor.Size();
     }
+
     int StepsPerEpoch() const override
     {
         return m_cursor.StepsPerPass();
     }
+
     Flops FlopsPerSample() const override
     {
         return m_model->FlopsPerSample();
     }
+
     void SetRound(int round) override;
     ForwardResult Forward(std::vector<uint8_t>& body) override;
     void Backward(const uint8_t* body, size_t size) override;
@@ -85,6 +88,7 @@ class TrainingDevice : public DeviceSide
 
     /// The current device-side state (parameters and BN statistics).
     std::vector<float> State() const;
+
     /// The device-side partition (for inspection: shapes, state).
     const Partition& Model() const
     {

@@ -4,8 +4,8 @@
 // else is added: the bytes a codec writes are the bytes that cross the simulated link (plus these
 // 4 bytes and the message header of sim/messages.h).
 //
-// FrameSender follows ns-3's BulkSend pattern: it keeps a queue of frames, writes as much as the TCP
-// send buffer accepts, and resumes from the socket's send callback, so a frame larger than the
+// FrameSender follows ns-3's BulkSend pattern: it keeps a queue of frames, writes as much as the
+// TCP send buffer accepts, and resumes from the socket's send callback, so a frame larger than the
 // send buffer streams through without stalls beyond TCP's own. FrameAssembler follows PacketSink:
 // it reassembles the byte stream of one socket and delivers whole frames, however TCP split them.
 //
@@ -44,6 +44,7 @@ class FrameSender
     {
         Send(payload, {});
     }
+
     /// Queues one frame whose payload is `head` followed by `body`, copied once into a Packet (the
     /// caller may free both on return).
     void Send(const std::vector<uint8_t>& head, const std::vector<uint8_t>& body);
@@ -55,10 +56,12 @@ class FrameSender
     {
         return m_bytesWritten;
     }
+
     bool Idle() const
     {
         return m_queue.empty();
     }
+
     ns3::Ptr<ns3::Socket> GetSocket() const
     {
         return m_socket;
@@ -83,6 +86,7 @@ class FrameAssembler
         : m_onFrame(std::move(onFrame))
     {
     }
+
     /// Reads everything the socket has and delivers each completed frame.
     void OnReceive(ns3::Ptr<ns3::Socket> socket);
     /// Feeds raw stream bytes (used by OnReceive and by tests).
@@ -96,10 +100,10 @@ class FrameAssembler
   private:
     FrameCallback m_onFrame;
     uint8_t m_prefix[FRAME_PREFIX_BYTES] = {};
-    size_t m_prefixHave = 0;         // bytes of the current frame's prefix seen so far
-    uint32_t m_need = 0;             // payload length of the current frame (once the prefix is in)
-    std::vector<uint8_t> m_payload;  // the current frame's payload so far (capacity m_need)
-    std::vector<uint8_t> m_scratch;  // one read from the socket (at most READ_BYTES)
+    size_t m_prefixHave = 0;        // bytes of the current frame's prefix seen so far
+    uint32_t m_need = 0;            // payload length of the current frame (once the prefix is in)
+    std::vector<uint8_t> m_payload; // the current frame's payload so far (capacity m_need)
+    std::vector<uint8_t> m_scratch; // one read from the socket (at most READ_BYTES)
     uint64_t m_bytesReceived = 0;
 };
 

@@ -72,6 +72,7 @@ class HubRoutingHelper : public ns3::Ipv4RoutingHelper
     {
         return new HubRoutingHelper(*this);
     }
+
     ns3::Ptr<ns3::Ipv4RoutingProtocol> Create(ns3::Ptr<ns3::Node> node) const override;
 };
 

@@ -21,25 +21,25 @@ MetricsCollector::MetricsCollector(int devices, bool recordFrames)
 void
 MetricsCollector::Watch(ns3::Ptr<DeviceApp> device)
 {
-    device->TraceConnectWithoutContext(
-        "FrameSent", ns3::MakeCallback(&MetricsCollector::OnFrameSent, this));
-    device->TraceConnectWithoutContext(
-        "StepStarted", ns3::MakeCallback(&MetricsCollector::OnStepStarted, this));
-    device->TraceConnectWithoutContext(
-        "StepCompleted", ns3::MakeCallback(&MetricsCollector::OnStepCompleted, this));
+    device->TraceConnectWithoutContext("FrameSent",
+                                       ns3::MakeCallback(&MetricsCollector::OnFrameSent, this));
+    device->TraceConnectWithoutContext("StepStarted",
+                                       ns3::MakeCallback(&MetricsCollector::OnStepStarted, this));
+    device->TraceConnectWithoutContext("StepCompleted",
+                                       ns3::MakeCallback(&MetricsCollector::OnStepCompleted, this));
 }
 
 void
 MetricsCollector::Watch(ns3::Ptr<ServerApp> server)
 {
-    server->TraceConnectWithoutContext(
-        "FrameSent", ns3::MakeCallback(&MetricsCollector::OnFrameSent, this));
-    server->TraceConnectWithoutContext(
-        "ServerStepDone", ns3::MakeCallback(&MetricsCollector::OnServerStep, this));
+    server->TraceConnectWithoutContext("FrameSent",
+                                       ns3::MakeCallback(&MetricsCollector::OnFrameSent, this));
+    server->TraceConnectWithoutContext("ServerStepDone",
+                                       ns3::MakeCallback(&MetricsCollector::OnServerStep, this));
     server->TraceConnectWithoutContext(
         "DeviceTimedOut", ns3::MakeCallback(&MetricsCollector::OnDeviceTimedOut, this));
-    server->TraceConnectWithoutContext(
-        "EvaluationDone", ns3::MakeCallback(&MetricsCollector::OnEvaluation, this));
+    server->TraceConnectWithoutContext("EvaluationDone",
+                                       ns3::MakeCallback(&MetricsCollector::OnEvaluation, this));
     server->TraceConnectWithoutContext("Round",
                                        ns3::MakeCallback(&MetricsCollector::OnRound, this));
 }
@@ -140,9 +140,9 @@ MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targ
 {
     CsvWriter steps(dir + "/steps.csv",
                     {"sim_time_s", "round", "phase", "step", "device", "batch", "loss",
-                     "batch_accuracy", "bytes_up", "bytes_down", "cum_bytes_up",
-                     "cum_bytes_down", "device_compute_s", "server_compute_s", "queue_s",
-                     "comm_s", "codec_rel_error"});
+                     "batch_accuracy", "bytes_up", "bytes_down", "cum_bytes_up", "cum_bytes_down",
+                     "device_compute_s", "server_compute_s", "queue_s", "comm_s",
+                     "codec_rel_error"});
     uint64_t cumUp = 0, cumDown = 0;
     for (const StepRecord& s : m_steps)
     {
@@ -150,10 +150,22 @@ MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targ
         cumDown += s.bytesDown;
         const double total = s.endS - s.startS;
         const double comm = total - s.deviceComputeS - s.serverComputeS - s.queueS;
-        steps.Add(s.endS).Add(s.round).Add(static_cast<int64_t>(s.phase))
-            .Add(static_cast<int64_t>(s.step)).Add(s.device).Add(s.batch).Add(s.loss)
-            .Add(s.batchAccuracy).Add(s.bytesUp).Add(s.bytesDown).Add(cumUp).Add(cumDown)
-            .Add(s.deviceComputeS).Add(s.serverComputeS).Add(s.queueS).Add(comm)
+        steps.Add(s.endS)
+            .Add(s.round)
+            .Add(static_cast<int64_t>(s.phase))
+            .Add(static_cast<int64_t>(s.step))
+            .Add(s.device)
+            .Add(s.batch)
+            .Add(s.loss)
+            .Add(s.batchAccuracy)
+            .Add(s.bytesUp)
+            .Add(s.bytesDown)
+            .Add(cumUp)
+            .Add(cumDown)
+            .Add(s.deviceComputeS)
+            .Add(s.serverComputeS)
+            .Add(s.queueS)
+            .Add(comm)
             .Add(s.codecRelError);
         steps.EndRow();
     }
@@ -166,8 +178,14 @@ MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targ
     summary.bytesUpToTarget = -1;
     for (const EvalRow& e : m_evals)
     {
-        eval.Add(e.timeS).Add(e.round).Add(e.steps).Add(e.up).Add(e.down).Add(e.sync)
-            .Add(e.accuracy).Add(e.loss);
+        eval.Add(e.timeS)
+            .Add(e.round)
+            .Add(e.steps)
+            .Add(e.up)
+            .Add(e.down)
+            .Add(e.sync)
+            .Add(e.accuracy)
+            .Add(e.loss);
         eval.EndRow();
         summary.bestAccuracy = std::max(summary.bestAccuracy, e.accuracy);
         if (targetAccuracy > 0 && summary.timeToTargetS < 0 && e.accuracy >= targetAccuracy)
@@ -193,12 +211,15 @@ MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targ
     if (m_recordFrames)
     {
         frames = std::make_unique<CsvWriter>(
-            dir + "/frames.csv", std::vector<std::string>{"sim_time_s", "kind", "device",
-                                                          "direction", "bytes"});
+            dir + "/frames.csv",
+            std::vector<std::string>{"sim_time_s", "kind", "device", "direction", "bytes"});
         for (const FrameRow& f : m_frames)
         {
-            frames->Add(f.timeS).Add(MessageKindName(f.kind)).Add(f.device)
-                .Add(f.toServer ? "up" : "down").Add(f.bytes);
+            frames->Add(f.timeS)
+                .Add(MessageKindName(f.kind))
+                .Add(f.device)
+                .Add(f.toServer ? "up" : "down")
+                .Add(f.bytes);
             frames->EndRow();
         }
     }
@@ -211,13 +232,23 @@ MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targ
     CsvWriter sum(dir + "/summary.csv",
                   {"final_accuracy", "best_accuracy", "final_loss", "time_to_target_s",
                    "bytes_up_to_target", "bytes_up", "bytes_down", "bytes_sync", "sim_time_s",
-                   "steps", "rounds", "dropouts", "wall_time_s", "training_wall_s",
-                   "ns3_wall_s", "diverged"});
-    sum.Add(summary.finalAccuracy).Add(summary.bestAccuracy).Add(summary.finalLoss)
-        .Add(summary.timeToTargetS).Add(summary.bytesUpToTarget).Add(summary.bytesUp)
-        .Add(summary.bytesDown).Add(summary.bytesSync).Add(summary.simTimeS)
-        .Add(summary.steps).Add(summary.rounds).Add(summary.dropouts).Add(summary.wallTimeS)
-        .Add(summary.trainingWallS).Add(summary.ns3WallS)
+                   "steps", "rounds", "dropouts", "wall_time_s", "training_wall_s", "ns3_wall_s",
+                   "diverged"});
+    sum.Add(summary.finalAccuracy)
+        .Add(summary.bestAccuracy)
+        .Add(summary.finalLoss)
+        .Add(summary.timeToTargetS)
+        .Add(summary.bytesUpToTarget)
+        .Add(summary.bytesUp)
+        .Add(summary.bytesDown)
+        .Add(summary.bytesSync)
+        .Add(summary.simTimeS)
+        .Add(summary.steps)
+        .Add(summary.rounds)
+        .Add(summary.dropouts)
+        .Add(summary.wallTimeS)
+        .Add(summary.trainingWallS)
+        .Add(summary.ns3WallS)
         .Add(static_cast<int64_t>(summary.diverged ? 1 : 0));
     sum.EndRow();
 

@@ -24,11 +24,11 @@ class ServerApp;
 /// One training step of one device, built from the signals of its device and of the server.
 struct StepRecord
 {
-    double startS = 0;  // device starts its forward pass
-    double endS = 0;    // device finishes its optimizer step
+    double startS = 0; // device starts its forward pass
+    double endS = 0;   // device finishes its optimizer step
     int round = 0;
     uint32_t phase = 0;
-    uint32_t step = 0;  // the device's own step counter
+    uint32_t step = 0; // the device's own step counter
     int device = 0;
     int batch = 0;
     double loss = 0;
@@ -64,6 +64,7 @@ class MetricsCollector
 
     /// An event that no app emits (outages, divergence), in the current round.
     void Event(int device, const std::string& what);
+
     /// The round under way (as the server counts: completed rounds).
     int Round() const
     {
@@ -74,19 +75,23 @@ class MetricsCollector
     {
         return m_bytesUp;
     }
+
     uint64_t BytesDown() const
     {
         return m_bytesDown;
     }
+
     uint64_t BytesSync() const
     {
         return m_bytesSync;
     }
+
     /// Bytes of every frame each way (what the sockets carried), per device.
     uint64_t SocketBytes(int d, bool toServer) const
     {
         return toServer ? m_socketUp[static_cast<size_t>(d)] : m_socketDown[static_cast<size_t>(d)];
     }
+
     int64_t Steps() const
     {
         return static_cast<int64_t>(m_steps.size());
@@ -104,6 +109,7 @@ class MetricsCollector
         uint64_t up, down, sync;
         double accuracy, loss;
     };
+
     struct EventRow
     {
         double timeS;
@@ -111,6 +117,7 @@ class MetricsCollector
         std::string what;
         int round;
     };
+
     struct FrameRow
     {
         double timeS;

@@ -52,11 +52,11 @@ struct TcpConfig
     /// Delayed-ACK timer: Linux's TCP_DELACK_MIN is 40 ms (ns-3's default 200 ms is RFC 1122's
     /// upper bound).
     double delayedAckTimeoutMs = 40;
-    bool sack = true;           // RFC 2018; Linux net.ipv4.tcp_sack = 1
-    bool windowScaling = true;  // RFC 7323; Linux net.ipv4.tcp_window_scaling = 1
-    bool timestamps = true;     // RFC 7323; Linux net.ipv4.tcp_timestamps = 1
-    double minRtoMs = 200;      // Linux TCP_RTO_MIN (RFC 6298 suggests 1 s, ns-3's default)
-    double clockGranularityMs = 1; // RFC 6298's G; Linux's jiffy at HZ=1000, ns-3's default
+    bool sack = true;                  // RFC 2018; Linux net.ipv4.tcp_sack = 1
+    bool windowScaling = true;         // RFC 7323; Linux net.ipv4.tcp_window_scaling = 1
+    bool timestamps = true;            // RFC 7323; Linux net.ipv4.tcp_timestamps = 1
+    double minRtoMs = 200;             // Linux TCP_RTO_MIN (RFC 6298 suggests 1 s, ns-3's default)
+    double clockGranularityMs = 1;     // RFC 6298's G; Linux's jiffy at HZ=1000, ns-3's default
     uint32_t initialCwndSegments = 10; // RFC 6928; Linux since 2.6.39
 };
 

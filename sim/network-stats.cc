@@ -5,8 +5,8 @@
 #include "ns3/core-module.h"
 #include "ns3/ipv4-list-routing.h"
 #include "ns3/point-to-point-net-device.h"
-#include "ns3/tcp-l4-protocol.h"
 #include "ns3/queue-disc.h"
+#include "ns3/tcp-l4-protocol.h"
 #include "ns3/traffic-control-layer.h"
 
 namespace slsim
@@ -81,8 +81,8 @@ NetworkStats::NetworkStats(const Network& net)
     }
     net.server->GetObject<TrafficControlLayer>()->TraceConnectWithoutContext(
         "TcDrop", MakeBoundCallback(&Count<Ptr<const Packet>>, &m_coreDown.queueDrops));
-    Ptr<Ipv4ListRouting> list =
-        DynamicCast<Ipv4ListRouting>(net.hub->GetObject<Ipv4>()->GetRoutingProtocol());
+    Ptr<Ipv4ListRouting> list
+        = DynamicCast<Ipv4ListRouting>(net.hub->GetObject<Ipv4>()->GetRoutingProtocol());
     SLSIM_ASSERT(list);
     for (uint32_t i = 0; i < list->GetNRoutingProtocols() && !m_hubRouting; ++i)
     {
@@ -130,8 +130,8 @@ NetworkStats::OnHubDrop(ns3::Ptr<const ns3::Packet>)
 }
 
 void
-NetworkStats::OnSendOutgoing(uint32_t node, const ns3::Ipv4Header& h,
-                             ns3::Ptr<const ns3::Packet> p, uint32_t)
+NetworkStats::OnSendOutgoing(uint32_t node, const ns3::Ipv4Header& h, ns3::Ptr<const ns3::Packet> p,
+                             uint32_t)
 {
     if (h.GetProtocol() != ns3::TcpL4Protocol::PROT_NUMBER)
     {

@@ -9,9 +9,9 @@
 //                    connection-timer expiry;
 //   tcp bytes        payload bytes TCP sent, and how many of them were retransmissions (sent
 //                    minus retransmitted = goodput at the TCP layer).
-// Per link direction: packets dropped by the device queue (the traffic-control layer's "TcDrop" when
-// the full queue has stopped it, else the queue's "Drop") or the queue disc above it,
-// packets lost on the wire (the error model: "PhyRxDrop" at the receiver), packets and bytes sent.
+// Per link direction: packets dropped by the device queue (the traffic-control layer's "TcDrop"
+// when the full queue has stopped it, else the queue's "Drop") or the queue disc above it, packets
+// lost on the wire (the error model: "PhyRxDrop" at the receiver), packets and bytes sent.
 //
 // Sockets are created by the apps, after this recorder: a device's socket is found in its node's
 // socket list when the node sends a SYN; the server's listening socket when the first SYN reaches
@@ -63,28 +63,34 @@ class NetworkStats
     {
         return m_up[static_cast<size_t>(device)];
     }
+
     const TcpCounts& Downlink(int device) const
     {
         return m_down[static_cast<size_t>(device)];
     }
+
     /// The access link of a device: device -> hub and hub -> device.
     const LinkCounts& AccessUp(int device) const
     {
         return m_accessUp[static_cast<size_t>(device)];
     }
+
     const LinkCounts& AccessDown(int device) const
     {
         return m_accessDown[static_cast<size_t>(device)];
     }
+
     /// The bottleneck: hub -> server and server -> hub.
     const LinkCounts& BottleneckUp() const
     {
         return m_coreUp;
     }
+
     const LinkCounts& BottleneckDown() const
     {
         return m_coreDown;
     }
+
     /// Sums over every device, both directions.
     TcpCounts TcpTotal() const;
     /// Sums over every link (access links and the bottleneck, both directions).

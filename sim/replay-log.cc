@@ -55,6 +55,7 @@ class NumberTable
     {
         return m_rows.size();
     }
+
     size_t Column(const std::string& name) const
     {
         for (size_t i = 0; i < m_columns.size(); ++i)
@@ -66,6 +67,7 @@ class NumberTable
         }
         throw InputError("training.replay: " + m_path + ": no column " + name);
     }
+
     double Number(size_t row, size_t column) const
     {
         const std::string& text = m_rows[row][column];
@@ -79,6 +81,7 @@ class NumberTable
         }
         return v;
     }
+
     int64_t Integer(size_t row, size_t column) const
     {
         return static_cast<int64_t>(Number(row, column));

@@ -23,6 +23,7 @@ class ReplayLog
         double batchAccuracy = 0;
         double codecRelError = 0;
     };
+
     struct Eval
     {
         double accuracy = 0;

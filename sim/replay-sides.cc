@@ -23,13 +23,13 @@ WithBatch(Shape perSample, int batch)
 
 ReplayDevice::ReplayDevice(const ScenarioConfig& config, int d, std::vector<uint32_t> shard,
                            const ReplayShapes& shapes, std::shared_ptr<ReplayProgress> progress)
-    : m_id(d)
-    , m_cursor(std::move(shard), config.training.batchSize,
-               Rng(config.seed, "shuffle", static_cast<uint64_t>(d)))
-    , m_shapes(shapes)
-    , m_progress(std::move(progress))
-    , m_uplink(MakeCodec(config.uplink))
-    , m_sync(MakeCodec(config.sync))
+    : m_id(d),
+      m_cursor(std::move(shard), config.training.batchSize,
+               Rng(config.seed, "shuffle", static_cast<uint64_t>(d))),
+      m_shapes(shapes),
+      m_progress(std::move(progress)),
+      m_uplink(MakeCodec(config.uplink)),
+      m_sync(MakeCodec(config.sync))
 {
 }
 
@@ -71,10 +71,10 @@ ReplayDevice::EncodeState(std::vector<uint8_t>& out)
 
 ReplayServer::ReplayServer(const ScenarioConfig& config, const ReplayShapes& shapes,
                            std::shared_ptr<ReplayProgress> progress)
-    : m_shapes(shapes)
-    , m_progress(std::move(progress))
-    , m_downlink(MakeCodec(config.downlink))
-    , m_sync(MakeCodec(config.sync))
+    : m_shapes(shapes),
+      m_progress(std::move(progress)),
+      m_downlink(MakeCodec(config.downlink)),
+      m_sync(MakeCodec(config.sync))
 {
 }
 

@@ -30,6 +30,7 @@ struct ReplayProgress
         : log(folder)
     {
     }
+
     ReplayLog log;
     int64_t completedSteps = 0;
 };
@@ -52,21 +53,26 @@ class ReplayDevice : public DeviceSide
     {
         return m_cursor.Size();
     }
+
     int StepsPerEpoch() const override
     {
         return m_cursor.StepsPerPass();
     }
+
     Flops FlopsPerSample() const override
     {
         return m_shapes.deviceFlops;
     }
+
     void SetRound(int round) override
     {
         m_round = round;
     }
+
     ForwardResult Forward(std::vector<uint8_t>& body) override;
     void Backward(const uint8_t* body, size_t size) override;
     void EncodeState(std::vector<uint8_t>& out) override;
+
     void LoadState(const uint8_t*, size_t) override
     {
         // a replay's states are filler: nothing to load
@@ -92,20 +98,26 @@ class ReplayServer : public ServerSide
     {
         return m_shapes.serverFlops;
     }
+
     void SetRound(int round) override
     {
         m_round = round;
     }
+
     ServerResult Step(int d, const uint8_t* body, size_t size,
                       std::vector<uint8_t>& gradient) override;
+
     void DecodeState(const uint8_t*, size_t, std::vector<float>& state) override
     {
         state.clear(); // filler: nothing to decode
     }
+
     void EncodeState(const std::vector<float>& state, std::vector<uint8_t>& out) override;
+
     void AverageCopies(const std::vector<int>&, const std::vector<size_t>&) override
     {
     }
+
     /// Throws InputError: the reference assumed every device finished every phase.
     void DeviceTimedOut(int d, double timeS) override;
     /// The reference's evaluation after as many steps as have completed here.

@@ -127,8 +127,8 @@ RunScenario(const ScenarioConfig& config, const std::string& outDir)
     summary.trainingWallS = sides.wall->Seconds();
     summary.ns3WallS = loop.count() - (sides.wall->Seconds() - trainingBefore);
     ns3::Simulator::Destroy();
-    summary.wallTimeS =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - wallStart).count();
+    summary.wallTimeS
+        = std::chrono::duration<double>(std::chrono::steady_clock::now() - wallStart).count();
     metrics.Write(outDir, summary, config.training.targetAccuracy);
     return summary;
 }

@@ -16,19 +16,19 @@ struct RunSummary
     double finalAccuracy = 0; // test accuracy at the last evaluation, in [0, 1]
     double finalLoss = 0;
     double bestAccuracy = 0;
-    double timeToTargetS = -1;     // simulated seconds to reach training.targetAccuracy; -1 never
-    double bytesUpToTarget = -1;   // cumulative uplink bytes when the target was reached
-    uint64_t bytesUp = 0;          // activations (+ labels, headers), device -> server
-    uint64_t bytesDown = 0;        // gradients, server -> device
-    uint64_t bytesSync = 0;        // weights hand-off / averaging, both directions
+    double timeToTargetS = -1;   // simulated seconds to reach training.targetAccuracy; -1 never
+    double bytesUpToTarget = -1; // cumulative uplink bytes when the target was reached
+    uint64_t bytesUp = 0;        // activations (+ labels, headers), device -> server
+    uint64_t bytesDown = 0;      // gradients, server -> device
+    uint64_t bytesSync = 0;      // weights hand-off / averaging, both directions
     double simTimeS = 0;
-    double wallTimeS = 0;          // excluded from determinism checks
-    double trainingWallS = 0;      // wall time inside model compute and codecs
-    double ns3WallS = 0;           // the rest of the simulation loop: ns-3 events, TCP, copies
+    double wallTimeS = 0;     // excluded from determinism checks
+    double trainingWallS = 0; // wall time inside model compute and codecs
+    double ns3WallS = 0;      // the rest of the simulation loop: ns-3 events, TCP, copies
     int64_t steps = 0;
     int rounds = 0;
-    int dropouts = 0;              // device-rounds skipped after a timeout
-    bool diverged = false;         // training produced NaN/inf: the run stopped there
+    int dropouts = 0;      // device-rounds skipped after a timeout
+    bool diverged = false; // training produced NaN/inf: the run stopped there
     std::vector<std::vector<size_t>> labelHistograms; // [device][label], for the manifest
 };
 

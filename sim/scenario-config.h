@@ -29,11 +29,11 @@ struct ScheduleConfig
 struct TrainingConfig
 {
     int batchSize = 32;
-    int epochs = 1;             // rounds; every device passes once over its shard per round
-    double timeBudgetS = 0;     // > 0: stop at this simulated time (after the running step)
-    int evalEveryRounds = 1;    // test evaluation after every this many rounds (and at the end)
-    bool compressEval = true;   // evaluation passes the cut activations through the uplink codec
-    double targetAccuracy = 0;  // > 0: report time and bytes to reach it
+    int epochs = 1;            // rounds; every device passes once over its shard per round
+    double timeBudgetS = 0;    // > 0: stop at this simulated time (after the running step)
+    int evalEveryRounds = 1;   // test evaluation after every this many rounds (and at the end)
+    bool compressEval = true;  // evaluation passes the cut activations through the uplink codec
+    double targetAccuracy = 0; // > 0: report time and bytes to reach it
     int evalBatch = 256;
     /// Non-empty: a finished run's folder (manifest.json, steps.csv, eval.csv). The run does no
     /// model compute and takes losses and evaluations from it (network-only replay; sequential

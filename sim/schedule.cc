@@ -54,10 +54,12 @@ class SequentialSchedule : public Schedule
         : m_context(context)
     {
     }
+
     void BeginRound() override
     {
         m_next = 0;
     }
+
     PhasePlan NextPhase() override
     {
         PhasePlan plan;
@@ -68,18 +70,22 @@ class SequentialSchedule : public Schedule
         }
         return plan;
     }
+
     void PhaseResult(int, bool) override
     {
     }
+
     void ClosePhase(const std::map<int, std::vector<uint8_t>>& reports, ServerSide& server,
                     AgreedState& agreed) override
     {
         HandOff(reports, server, agreed);
     }
+
     bool PerDeviceServerCopies() const override
     {
         return false;
     }
+
     bool SupportsReplay() const override
     {
         return true; // one device at a time: nothing depends on arrival order
@@ -97,16 +103,18 @@ class SplitFedSchedule : public Schedule
 {
   public:
     SplitFedSchedule(const ScheduleContext& context, bool perDeviceServer)
-        : m_context(context)
-        , m_perDeviceServer(perDeviceServer)
-        , m_remaining(context.stepsPerEpoch.size(), 0)
-        , m_planned(context.stepsPerEpoch.size(), 0)
+        : m_context(context),
+          m_perDeviceServer(perDeviceServer),
+          m_remaining(context.stepsPerEpoch.size(), 0),
+          m_planned(context.stepsPerEpoch.size(), 0)
     {
     }
+
     void BeginRound() override
     {
         m_remaining = m_context.stepsPerEpoch;
     }
+
     PhasePlan NextPhase() override
     {
         PhasePlan plan;
@@ -123,21 +131,25 @@ class SplitFedSchedule : public Schedule
         }
         return plan;
     }
+
     void PhaseResult(int d, bool completed) override
     {
         int& left = m_remaining[static_cast<size_t>(d)];
         // A device that timed out sits out the rest of the round; it is invited again next round.
         left = completed ? left - m_planned[static_cast<size_t>(d)] : 0;
     }
+
     void ClosePhase(const std::map<int, std::vector<uint8_t>>& reports, ServerSide& server,
                     AgreedState& agreed) override
     {
         AverageReports(reports, m_context, m_perDeviceServer, server, agreed);
     }
+
     bool PerDeviceServerCopies() const override
     {
         return m_perDeviceServer;
     }
+
     bool SupportsReplay() const override
     {
         // v1: each device's server copy sees only that device's steps, in its own order. v2: the

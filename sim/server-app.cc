@@ -20,66 +20,67 @@ NS_LOG_COMPONENT_DEFINE("SlsimServerApp");
 ns3::TypeId
 ServerApp::GetTypeId()
 {
-    static ns3::TypeId tid =
-        ns3::TypeId("slsim::ServerApp")
-            .SetParent<ns3::Application>()
-            .SetGroupName("slsim")
-            .AddConstructor<ServerApp>()
-            .AddAttribute("Port", "TCP port to listen on.", ns3::UintegerValue(0),
-                          ns3::MakeUintegerAccessor(&ServerApp::m_port),
-                          ns3::MakeUintegerChecker<uint16_t>())
-            .AddAttribute("Devices", "Devices expected to connect (network.devices).",
-                          ns3::IntegerValue(0), ns3::MakeIntegerAccessor(&ServerApp::m_devices),
-                          ns3::MakeIntegerChecker<int>(0))
-            .AddAttribute("Workers", "Steps served at once (network.server_workers).",
-                          ns3::IntegerValue(1), ns3::MakeIntegerAccessor(&ServerApp::m_workers),
-                          ns3::MakeIntegerChecker<int>(1))
-            .AddAttribute("Gflops", "Compute speed per worker in GFLOP/s (network.server_gflops).",
-                          ns3::DoubleValue(1), ns3::MakeDoubleAccessor(&ServerApp::m_gflops),
-                          ns3::MakeDoubleChecker<double>(0))
-            .AddAttribute("TimeoutS",
-                          "Inactivity time-out per device, and the wait for all HELLOs "
-                          "(faults.timeout_s).",
-                          ns3::DoubleValue(30), ns3::MakeDoubleAccessor(&ServerApp::m_timeoutS),
-                          ns3::MakeDoubleChecker<double>(0))
-            .AddAttribute("Epochs", "Rounds to run (training.epochs).", ns3::IntegerValue(1),
-                          ns3::MakeIntegerAccessor(&ServerApp::m_epochs),
-                          ns3::MakeIntegerChecker<int>(0))
-            .AddAttribute("EvalEveryRounds",
-                          "Evaluate after every this many rounds and at the end "
-                          "(training.eval_every_rounds).",
-                          ns3::IntegerValue(1),
-                          ns3::MakeIntegerAccessor(&ServerApp::m_evalEveryRounds),
-                          ns3::MakeIntegerChecker<int>())
-            .AddAttribute("TimeBudgetS",
-                          "Finish at the first phase end at or after this simulated time "
-                          "(training.time_budget_s; 0: none).",
-                          ns3::DoubleValue(0), ns3::MakeDoubleAccessor(&ServerApp::m_timeBudgetS),
-                          ns3::MakeDoubleChecker<double>(0))
-            .AddTraceSource("FrameSent", "A whole frame handed to a socket.",
-                            ns3::MakeTraceSourceAccessor(&ServerApp::m_frameSent),
-                            "slsim::FrameCallback")
-            .AddTraceSource("FrameReceived", "A whole frame delivered by a socket.",
-                            ns3::MakeTraceSourceAccessor(&ServerApp::m_frameReceived),
-                            "slsim::FrameCallback")
-            .AddTraceSource("ServerStepDone", "A step served for a device.",
-                            ns3::MakeTraceSourceAccessor(&ServerApp::m_serverStepDone),
-                            "slsim::ServerStepCallback")
-            .AddTraceSource("PhaseClosed", "A phase ended (phase, reports received).",
-                            ns3::MakeTraceSourceAccessor(&ServerApp::m_phaseClosed),
-                            "slsim::PhaseClosedCallback")
-            .AddTraceSource("DeviceTimedOut", "The server gave up on a device for its phase.",
-                            ns3::MakeTraceSourceAccessor(&ServerApp::m_deviceTimedOut),
-                            "slsim::DeviceCallback")
-            .AddTraceSource("EvaluationDone", "A test evaluation (round, accuracy, loss).",
-                            ns3::MakeTraceSourceAccessor(&ServerApp::m_evaluationDone),
-                            "slsim::EvaluationCallback")
-            .AddTraceSource("RoundStarted", "A round began (its 0-based index).",
-                            ns3::MakeTraceSourceAccessor(&ServerApp::m_roundStarted),
-                            "slsim::RoundCallback")
-            .AddTraceSource("Round", "Rounds completed (the round under way while training).",
-                            ns3::MakeTraceSourceAccessor(&ServerApp::m_round),
-                            "ns3::TracedValueCallback::Int32");
+    static ns3::TypeId tid
+        = ns3::TypeId("slsim::ServerApp")
+              .SetParent<ns3::Application>()
+              .SetGroupName("slsim")
+              .AddConstructor<ServerApp>()
+              .AddAttribute("Port", "TCP port to listen on.", ns3::UintegerValue(0),
+                            ns3::MakeUintegerAccessor(&ServerApp::m_port),
+                            ns3::MakeUintegerChecker<uint16_t>())
+              .AddAttribute("Devices", "Devices expected to connect (network.devices).",
+                            ns3::IntegerValue(0), ns3::MakeIntegerAccessor(&ServerApp::m_devices),
+                            ns3::MakeIntegerChecker<int>(0))
+              .AddAttribute("Workers", "Steps served at once (network.server_workers).",
+                            ns3::IntegerValue(1), ns3::MakeIntegerAccessor(&ServerApp::m_workers),
+                            ns3::MakeIntegerChecker<int>(1))
+              .AddAttribute("Gflops",
+                            "Compute speed per worker in GFLOP/s (network.server_gflops).",
+                            ns3::DoubleValue(1), ns3::MakeDoubleAccessor(&ServerApp::m_gflops),
+                            ns3::MakeDoubleChecker<double>(0))
+              .AddAttribute("TimeoutS",
+                            "Inactivity time-out per device, and the wait for all HELLOs "
+                            "(faults.timeout_s).",
+                            ns3::DoubleValue(30), ns3::MakeDoubleAccessor(&ServerApp::m_timeoutS),
+                            ns3::MakeDoubleChecker<double>(0))
+              .AddAttribute("Epochs", "Rounds to run (training.epochs).", ns3::IntegerValue(1),
+                            ns3::MakeIntegerAccessor(&ServerApp::m_epochs),
+                            ns3::MakeIntegerChecker<int>(0))
+              .AddAttribute("EvalEveryRounds",
+                            "Evaluate after every this many rounds and at the end "
+                            "(training.eval_every_rounds).",
+                            ns3::IntegerValue(1),
+                            ns3::MakeIntegerAccessor(&ServerApp::m_evalEveryRounds),
+                            ns3::MakeIntegerChecker<int>())
+              .AddAttribute("TimeBudgetS",
+                            "Finish at the first phase end at or after this simulated time "
+                            "(training.time_budget_s; 0: none).",
+                            ns3::DoubleValue(0), ns3::MakeDoubleAccessor(&ServerApp::m_timeBudgetS),
+                            ns3::MakeDoubleChecker<double>(0))
+              .AddTraceSource("FrameSent", "A whole frame handed to a socket.",
+                              ns3::MakeTraceSourceAccessor(&ServerApp::m_frameSent),
+                              "slsim::FrameCallback")
+              .AddTraceSource("FrameReceived", "A whole frame delivered by a socket.",
+                              ns3::MakeTraceSourceAccessor(&ServerApp::m_frameReceived),
+                              "slsim::FrameCallback")
+              .AddTraceSource("ServerStepDone", "A step served for a device.",
+                              ns3::MakeTraceSourceAccessor(&ServerApp::m_serverStepDone),
+                              "slsim::ServerStepCallback")
+              .AddTraceSource("PhaseClosed", "A phase ended (phase, reports received).",
+                              ns3::MakeTraceSourceAccessor(&ServerApp::m_phaseClosed),
+                              "slsim::PhaseClosedCallback")
+              .AddTraceSource("DeviceTimedOut", "The server gave up on a device for its phase.",
+                              ns3::MakeTraceSourceAccessor(&ServerApp::m_deviceTimedOut),
+                              "slsim::DeviceCallback")
+              .AddTraceSource("EvaluationDone", "A test evaluation (round, accuracy, loss).",
+                              ns3::MakeTraceSourceAccessor(&ServerApp::m_evaluationDone),
+                              "slsim::EvaluationCallback")
+              .AddTraceSource("RoundStarted", "A round began (its 0-based index).",
+                              ns3::MakeTraceSourceAccessor(&ServerApp::m_roundStarted),
+                              "slsim::RoundCallback")
+              .AddTraceSource("Round", "Rounds completed (the round under way while training).",
+                              ns3::MakeTraceSourceAccessor(&ServerApp::m_round),
+                              "ns3::TracedValueCallback::Int32");
     return tid;
 }
 
@@ -113,8 +114,7 @@ ServerApp::StartApplication()
         ns3::MakeNullCallback<bool, ns3::Ptr<ns3::Socket>, const ns3::Address&>(),
         ns3::MakeCallback(&ServerApp::OnAccept, this));
     // Devices that cannot connect in time (an outage at the start) are not waited for.
-    m_startTimer =
-        ns3::Simulator::Schedule(ns3::Seconds(m_timeoutS), &ServerApp::BeginRound, this);
+    m_startTimer = ns3::Simulator::Schedule(ns3::Seconds(m_timeoutS), &ServerApp::BeginRound, this);
 }
 
 void
@@ -192,8 +192,8 @@ ServerApp::OnFrame(ns3::Ptr<ns3::Socket> socket, std::vector<uint8_t>&& frame)
     switch (h.kind)
     {
     case MessageKind::ACTIVATIONS:
-        m_queue.push_back(Request{d, h.phase, h.step, std::move(frame),
-                                  ns3::Simulator::Now().GetSeconds()});
+        m_queue.push_back(
+            Request{d, h.phase, h.step, std::move(frame), ns3::Simulator::Now().GetSeconds()});
         ServeQueued();
         break;
     case MessageKind::WEIGHTS:
@@ -291,8 +291,8 @@ void
 ServerApp::ArmTimer(int d)
 {
     m_timers[static_cast<size_t>(d)].Cancel();
-    m_timers[static_cast<size_t>(d)] =
-        ns3::Simulator::Schedule(ns3::Seconds(m_timeoutS), &ServerApp::Timeout, this, d);
+    m_timers[static_cast<size_t>(d)]
+        = ns3::Simulator::Schedule(ns3::Seconds(m_timeoutS), &ServerApp::Timeout, this, d);
 }
 
 void

@@ -41,10 +41,12 @@ class ServerApp : public ns3::Application
 
     /// The side that computes and the schedule (owned elsewhere; they outlive the simulation).
     void SetSides(ServerSide* side, Schedule* schedule);
+
     int Dropouts() const
     {
         return m_dropouts;
     }
+
     /// Rounds completed so far (the round under way while training).
     int Rounds() const
     {
@@ -62,6 +64,7 @@ class ServerApp : public ns3::Application
         std::unique_ptr<FrameAssembler> assembler;
         int device = -1;
     };
+
     struct Request
     {
         int device;

@@ -17,15 +17,15 @@ TrainingServer::TrainingServer(const ScenarioConfig& config, std::shared_ptr<Tra
                                std::vector<std::unique_ptr<Partition>> copies,
                                std::unique_ptr<Partition> evalDevice,
                                const TrainingDevice* firstDevice, WallAccount* wall)
-    : m_config(config)
-    , m_data(std::move(data))
-    , m_copies(std::move(copies))
-    , m_evalDevice(std::move(evalDevice))
-    , m_firstDevice(firstDevice)
-    , m_wall(wall)
-    , m_stateRng(config.seed, "codec")
-    , m_classes(m_data->train.classes)
-    , m_stateSize(m_evalDevice->StateSize())
+    : m_config(config),
+      m_data(std::move(data)),
+      m_copies(std::move(copies)),
+      m_evalDevice(std::move(evalDevice)),
+      m_firstDevice(firstDevice),
+      m_wall(wall),
+      m_stateRng(config.seed, "codec"),
+      m_classes(m_data->train.classes),
+      m_stateSize(m_evalDevice->StateSize())
 {
     SLSIM_ASSERT(!m_copies.empty());
     for (size_t c = 0; c < m_copies.size(); ++c)

@@ -84,6 +84,7 @@ class TrainingServer : public ServerSide
     {
         return m_copies[0]->FlopsPerSample();
     }
+
     void SetRound(int round) override;
     ServerResult Step(int d, const uint8_t* body, size_t size,
                       std::vector<uint8_t>& gradient) override;
@@ -91,10 +92,12 @@ class TrainingServer : public ServerSide
     void EncodeState(const std::vector<float>& state, std::vector<uint8_t>& out) override;
     void AverageCopies(const std::vector<int>& devices,
                        const std::vector<size_t>& samples) override;
+
     void DeviceTimedOut(int, double) override
     {
         // nothing to undo: the device's steps so far are part of the training
     }
+
     EvalResult Evaluate(const std::vector<float>* agreed) override;
 
     /// Server copy c (for inspection: shapes, state).

@@ -33,7 +33,6 @@ Delay(double ms)
     return s.str();
 }
 
-
 /// Bytes one full segment occupies on a point-to-point link: payload + IPv4 (20) + TCP (20) +
 /// timestamp option (12, padded) + PPP (2).
 uint32_t

@@ -10,8 +10,8 @@
 
 #include "sim/network-config.h"
 
-#include "ns3/internet-module.h"
 #include "ns3/error-model.h"
+#include "ns3/internet-module.h"
 #include "ns3/network-module.h"
 
 namespace slsim

@@ -21,9 +21,9 @@ RequireFinite(const float* x, size_t n, const std::string& what)
 }
 
 ShardCursor::ShardCursor(std::vector<uint32_t> shard, int batchSize, Rng shuffle)
-    : m_shard(std::move(shard))
-    , m_batchSize(static_cast<size_t>(batchSize))
-    , m_shuffle(std::move(shuffle))
+    : m_shard(std::move(shard)),
+      m_batchSize(static_cast<size_t>(batchSize)),
+      m_shuffle(std::move(shuffle))
 {
     m_shuffle.Shuffle(m_shard);
 }

@@ -49,10 +49,11 @@ class WallAccount
     {
       public:
         explicit Scope(WallAccount* account)
-            : m_account(account)
-            , m_start(std::chrono::steady_clock::now())
+            : m_account(account),
+              m_start(std::chrono::steady_clock::now())
         {
         }
+
         ~Scope()
         {
             if (m_account)
@@ -60,6 +61,7 @@ class WallAccount
                 m_account->m_total += std::chrono::steady_clock::now() - m_start;
             }
         }
+
         Scope(const Scope&) = delete;
         Scope& operator=(const Scope&) = delete;
 
@@ -108,6 +110,7 @@ class ShardCursor
     {
         return m_shard.size();
     }
+
     /// Batches in one pass (ceil(size / batchSize)).
     int StepsPerPass() const;
     /// The next batch: its first index and its size, advancing the cursor.

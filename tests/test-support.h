@@ -8,7 +8,6 @@
 
 #include <cstdlib>
 #include <string>
-
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,13 +19,13 @@ namespace slsim::test
 inline std::string
 TempDir()
 {
-    static const std::string dir = []
-    {
+    static const std::string dir = [] {
         const std::string d = "/tmp/slsim-test-" + std::to_string(::getpid());
         RemoveTree(d);
         MakeDirectories(d);
         return d;
     }();
+
     static const struct Cleanup
     {
         ~Cleanup()
@@ -34,6 +33,7 @@ TempDir()
             RemoveTree(dir);
         }
     } cleanup;
+
     return dir;
 }
 

@@ -98,6 +98,7 @@ main(int argc, char** argv)
         const char* label;
         CodecConfig config;
     };
+
     std::vector<Case> cases;
     auto add = [&](const char* label, const char* method, double sparsity, int bits,
                    const char* index = "auto") {

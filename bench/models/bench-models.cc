@@ -120,8 +120,7 @@ main(int argc, char** argv)
         }
         std::vector<float> g(static_cast<size_t>(batch) * mc.classes);
         double loss = 0;
-        auto step = [&]()
-        {
+        auto step = [&]() {
             if (split)
             {
                 const float* logits

@@ -121,16 +121,17 @@ main(int argc, char** argv)
     ns3::Simulator::Run();
     const double t = ns3::Simulator::Now().GetSeconds();
     ns3::Simulator::Destroy();
-    const uint64_t moved = mode == "frames" ? uint64_t(done) * 2 * (bytes + FRAME_PREFIX_BYTES)
-                                            : sinkBytes;
+    const uint64_t moved
+        = mode == "frames" ? uint64_t(done) * 2 * (bytes + FRAME_PREFIX_BYTES) : sinkBytes;
     const TcpCounts tcp = stats.TcpTotal();
     const LinkCounts links = stats.LinkTotal();
-    std::printf("{\"mode\": \"%s\", \"devices\": %u, \"bytes_each_way\": %zu, \"bytes_moved\": %llu, "
-                "\"sim_time_s\": %.6f, \"retransmissions\": %llu, \"timeouts\": %llu, "
-                "\"queue_drops\": %llu}\n",
-                mode.c_str(), devices, bytes, static_cast<unsigned long long>(moved), t,
-                static_cast<unsigned long long>(tcp.retransmissions),
-                static_cast<unsigned long long>(tcp.timeouts),
-                static_cast<unsigned long long>(links.queueDrops));
+    std::printf(
+        "{\"mode\": \"%s\", \"devices\": %u, \"bytes_each_way\": %zu, \"bytes_moved\": %llu, "
+        "\"sim_time_s\": %.6f, \"retransmissions\": %llu, \"timeouts\": %llu, "
+        "\"queue_drops\": %llu}\n",
+        mode.c_str(), devices, bytes, static_cast<unsigned long long>(moved), t,
+        static_cast<unsigned long long>(tcp.retransmissions),
+        static_cast<unsigned long long>(tcp.timeouts),
+        static_cast<unsigned long long>(links.queueDrops));
     return moved == uint64_t(devices) * 2 * (bytes + FRAME_PREFIX_BYTES) ? 0 : 1;
 }

@@ -32,16 +32,19 @@ struct Dataset
     {
         return labels.size();
     }
+
     Shape SampleShape() const
     {
         return Shape{channels, height, width};
     }
+
     /// channels * height * width
     size_t SampleSize() const
     {
         return static_cast<size_t>(channels) * static_cast<size_t>(height)
                * static_cast<size_t>(width);
     }
+
     /// Pointer to sample i's pixels (SampleSize() bytes).
     const uint8_t* Sample(size_t i) const
     {
@@ -102,6 +105,7 @@ class BatchMaker
     {
         return m_mean;
     }
+
     const std::vector<double>& Std() const
     {
         return m_std;

@@ -231,23 +231,23 @@ PartitionDataset(const Dataset& data, int devices, const PartitionConfig& config
     std::vector<std::vector<uint32_t>> parts;
     switch (config.kind)
     {
-        case PartitionKind::IID:
-            parts = PartitionIid(data.Size(), devices, rng);
-            break;
-        case PartitionKind::DIRICHLET:
-            if (!(config.alpha > 0.0) || !std::isfinite(config.alpha))
-            {
-                throw InputError("partition.alpha: must be finite and > 0");
-            }
-            parts = PartitionDirichlet(data, devices, config.alpha, rng);
-            break;
-        case PartitionKind::SHARDS:
-            if (config.shardsPerDevice < 1)
-            {
-                throw InputError("partition.shards_per_device: must be >= 1");
-            }
-            parts = PartitionShards(data, devices, config.shardsPerDevice, rng);
-            break;
+    case PartitionKind::IID:
+        parts = PartitionIid(data.Size(), devices, rng);
+        break;
+    case PartitionKind::DIRICHLET:
+        if (!(config.alpha > 0.0) || !std::isfinite(config.alpha))
+        {
+            throw InputError("partition.alpha: must be finite and > 0");
+        }
+        parts = PartitionDirichlet(data, devices, config.alpha, rng);
+        break;
+    case PartitionKind::SHARDS:
+        if (config.shardsPerDevice < 1)
+        {
+            throw InputError("partition.shards_per_device: must be >= 1");
+        }
+        parts = PartitionShards(data, devices, config.shardsPerDevice, rng);
+        break;
     }
     for (auto& part : parts)
     {

@@ -3,14 +3,13 @@
 #include "common/csv-reader.h"
 #include "common/error.h"
 
-#include <zlib.h>
-
 #include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <zlib.h>
 
 namespace slsim
 {

@@ -4,19 +4,17 @@
 #include "tests/test-support.h"
 
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <set>
+#include <signal.h>
 #include <sstream>
 #include <string>
-#include <thread>
-#include <vector>
-
-#include <signal.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
+#include <vector>
 
 using namespace slsim;
 using namespace slsim::test;

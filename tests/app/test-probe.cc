@@ -8,17 +8,15 @@
 #include "tests/test-support.h"
 
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
-#include <vector>
-
 #include <sys/wait.h>
 #include <unistd.h>
+#include <vector>
 
 using namespace slsim;
 using namespace slsim::test;
@@ -109,8 +107,8 @@ VggRun(const std::string& name)
     const std::string out = TempDir() + "/" + name;
     if (!PathExists(out + "/manifest.json"))
     {
-        const Result r = Shell(SLSIM + " probe " + VggScenario() + " --out " + out +
-                               " --train-epochs 1 --batches 2 --budgets 2,3,4 --draws 2");
+        const Result r = Shell(SLSIM + " probe " + VggScenario() + " --out " + out
+                               + " --train-epochs 1 --batches 2 --budgets 2,3,4 --draws 2");
         INFO(r.output);
         REQUIRE(r.rc == 0);
     }
@@ -162,9 +160,9 @@ TEST_CASE("probe writes errors.csv, bias.csv and manifest.json with one row per 
           "[app][probe]")
 {
     const std::string out = TempDir() + "/tiny";
-    const Result r = Shell(SLSIM + " probe " + SRC + "/tests/app/tiny-scenario.json --out " + out +
-                           " --train-epochs 2 --at-epochs 1,2 --batches 3 --budgets 2,3 "
-                           "--draws 2");
+    const Result r = Shell(SLSIM + " probe " + SRC + "/tests/app/tiny-scenario.json --out " + out
+                           + " --train-epochs 2 --at-epochs 1,2 --batches 3 --budgets 2,3 "
+                             "--draws 2");
     INFO(r.output);
     REQUIRE(r.rc == 0);
     CHECK(r.output.rfind("slsim probe: tiny: mlp cut shallow", 0) == 0);
@@ -172,18 +170,36 @@ TEST_CASE("probe writes errors.csv, bias.csv and manifest.json with one row per 
 
     std::vector<std::string> header;
     const std::vector<Row> errors = ReadCsv(out + "/errors.csv", &header);
-    CHECK(header == std::vector<std::string>{
-                        "measure_epoch", "cut", "batch_index", "method", "budget_set",
-                        "budget_bits", "bits", "sparsity", "index", "nominal_bits_per_element",
-                        "draws", "encoded_bytes", "elements", "bits_per_element", "rel_l2",
-                        "abs_l2", "abs_l2_per_sample", "x_l2"});
+    CHECK(header
+          == std::vector<std::string>{
+              "measure_epoch", "cut", "batch_index", "method", "budget_set", "budget_bits", "bits",
+              "sparsity", "index", "nominal_bits_per_element", "draws", "encoded_bytes", "elements",
+              "bits_per_element", "rel_l2", "abs_l2", "abs_l2_per_sample", "x_l2"});
     const std::vector<Row> bias = ReadCsv(out + "/bias.csv", &header);
-    CHECK(header == std::vector<std::string>{
-                        "measure_epoch", "cut", "batch_index", "method", "budget_set",
-                        "budget_bits", "bits", "sparsity", "index", "nominal_bits_per_element",
-                        "draws", "loss", "loss_compressed", "act_rel_l2", "g_dev_l2", "cos_dev",
-                        "cos_dev_mean", "rel_bias_dev", "rel_err_dev", "g_srv_l2", "cos_srv",
-                        "cos_srv_mean", "rel_bias_srv", "rel_err_srv"});
+    CHECK(header == std::vector<std::string>{"measure_epoch",
+                                             "cut",
+                                             "batch_index",
+                                             "method",
+                                             "budget_set",
+                                             "budget_bits",
+                                             "bits",
+                                             "sparsity",
+                                             "index",
+                                             "nominal_bits_per_element",
+                                             "draws",
+                                             "loss",
+                                             "loss_compressed",
+                                             "act_rel_l2",
+                                             "g_dev_l2",
+                                             "cos_dev",
+                                             "cos_dev_mean",
+                                             "rel_bias_dev",
+                                             "rel_err_dev",
+                                             "g_srv_l2",
+                                             "cos_srv",
+                                             "cos_srv_mean",
+                                             "rel_bias_srv",
+                                             "rel_err_srv"});
     // 3 measurements (epochs 0, 1, 2) x 3 batches x 14 configurations
     CHECK(errors.size() == 126);
     CHECK(bias.size() == 126);
@@ -266,8 +282,8 @@ TEST_CASE("probe: the codec none is exact on a model with BN and dropout", "[app
                 INFO(key);
                 CHECK(r.at(key) == "1");
             }
-            for (const char* key : {"rel_bias_dev", "rel_bias_srv", "rel_err_dev", "rel_err_srv",
-                                    "act_rel_l2"})
+            for (const char* key :
+                 {"rel_bias_dev", "rel_bias_srv", "rel_err_dev", "rel_err_srv", "act_rel_l2"})
             {
                 INFO(key);
                 CHECK(r.at(key) == "0");
@@ -301,9 +317,9 @@ TEST_CASE("probe: MS has a lower error than top-k at equal budget on post-ReLU a
         {
             continue; // 1-bit codes have no level but the reserved one: MS is top-k then
         }
-        const std::string key = r.at("measure_epoch") + "/" + r.at("batch_index") + "/" +
-                                r.at("budget_set") + "/" + r.at("budget_bits") + "/" +
-                                r.at("method");
+        const std::string key = r.at("measure_epoch") + "/" + r.at("batch_index") + "/"
+                                + r.at("budget_set") + "/" + r.at("budget_bits") + "/"
+                                + r.at("method");
         const double e = Num(r, "rel_l2");
         best[key] = best.count(key) ? std::min(best[key], e) : e;
     }
@@ -332,8 +348,7 @@ TEST_CASE("probe: two runs give byte-identical CSV files", "[app][probe]")
     CHECK(ReadTextFile(a + "/bias.csv") == ReadTextFile(b + "/bias.csv"));
 }
 
-TEST_CASE("probe: bad options and scenarios exit 2 with one line and write nothing",
-          "[app][probe]")
+TEST_CASE("probe: bad options and scenarios exit 2 with one line and write nothing", "[app][probe]")
 {
     const std::string tiny = SRC + "/tests/app/tiny-scenario.json";
     const std::vector<std::pair<std::string, std::string>> cases = {

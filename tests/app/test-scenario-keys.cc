@@ -3,11 +3,9 @@
 #include "app/field-table.h"
 #include "app/json-reader.h"
 #include "app/scenario-keys.h"
-
 #include "common/error.h"
 
 #include <catch2/catch.hpp>
-
 #include <fstream>
 #include <sstream>
 
@@ -96,7 +94,8 @@ TEST_CASE("one table row gives a key its reader, writer, schema and docs", "[app
         }
         return std::string();
     };
-    CHECK(error(R"({"rate_mbps": 1e300})") == "toy.rate_mbps: must be in [1e-06, 1e+13] Mbps, got 1e+300");
+    CHECK(error(R"({"rate_mbps": 1e300})")
+          == "toy.rate_mbps: must be in [1e-06, 1e+13] Mbps, got 1e+300");
     CHECK(error(R"({"count": 10})") == "toy.count: must be in 1..9, got 10");
     CHECK(error(R"({"cuont": 1})") == "toy.cuont: unknown key (did you mean \"count\"?)");
     CHECK(error(R"({"count": "2"})") == "toy.count: must be an integer, got \"2\"");
@@ -108,7 +107,8 @@ TEST_CASE("every scenario default is the struct's and the writer omits keys that
     const Json schema = ScenarioSchema();
     const auto& p = schema["properties"];
     CHECK(p["network"]["properties"]["bottleneck_mbps"]["description"]
-          == "shared hub <-> server link rate (Mbps); default " + FormatDouble(NetworkConfig().bottleneckMbps));
+          == "shared hub <-> server link rate (Mbps); default "
+                 + FormatDouble(NetworkConfig().bottleneckMbps));
     CHECK(p["training"]["properties"]["batch_size"]["description"].get<std::string>().find(
               "default " + std::to_string(TrainingConfig().batchSize))
           != std::string::npos);

@@ -2,14 +2,12 @@
 #include "app/device-resolver.h"
 #include "app/fs-util.h"
 #include "app/scenario-loader.h"
-#include "tests/test-support.h"
 #include "app/sweep.h"
-
 #include "common/error.h"
 #include "common/rng.h"
+#include "tests/test-support.h"
 
 #include <catch2/catch.hpp>
-
 #include <cstdio>
 #include <fstream>
 
@@ -27,7 +25,6 @@ Minimal()
         "devices": {"count": 4}})",
                          "test");
 }
-
 
 } // namespace
 

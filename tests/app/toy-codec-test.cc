@@ -14,7 +14,6 @@
 #include "tests/test-support.h"
 
 #include <catch2/catch.hpp>
-
 #include <cmath>
 
 using namespace slsim;
@@ -31,6 +30,7 @@ class SignCodec : public Codec
     {
         return "sign";
     }
+
     size_t EncodedSize(const Shape& shape) const override
     {
         WireHeader h;
@@ -41,6 +41,7 @@ class SignCodec : public Codec
         WriteHeader(header, h);
         return header.size() + PayloadSize(h);
     }
+
     void Encode(const float* x, const Shape& shape, std::vector<uint8_t>& out, Rng&) override
     {
         WireHeader h;
@@ -67,6 +68,7 @@ class SignCodec : public Codec
             }
         }
     }
+
     Shape Decode(const uint8_t* data, size_t size, std::vector<float>& out) override
     {
         return DecodeAny(data, size, out);
@@ -128,8 +130,8 @@ TEST_CASE("a toy codec registered by one row encodes, decodes and is accepted by
     std::vector<float> y;
     CHECK(DecodeAny(blob.data(), blob.size(), y) == shape);
     const float scale = 13.0f / 9.0f;
-    const std::vector<float> expected{scale,  -scale, scale, -scale, scale,
-                                      scale,  -scale, scale, scale};
+    const std::vector<float> expected{scale, -scale, scale, -scale, scale,
+                                      scale, -scale, scale, scale};
     REQUIRE(y.size() == expected.size());
     for (size_t i = 0; i < y.size(); ++i)
     {
@@ -141,7 +143,8 @@ TEST_CASE("a toy codec registered by one row encodes, decodes and is accepted by
 
     CHECK(NominalBitsPerElement(config) == 1.0);
     config.budgetBitsPerElement = 0.5;
-    CHECK_THROWS_WITH(ValidateCodecConfig(config), Catch::StartsWith("budget_bits_per_element: sign"));
+    CHECK_THROWS_WITH(ValidateCodecConfig(config),
+                      Catch::StartsWith("budget_bits_per_element: sign"));
     config.budgetBitsPerElement = 0;
     config.stochastic = true;
     CHECK_THROWS_WITH(ValidateCodecConfig(config),

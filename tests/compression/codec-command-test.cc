@@ -4,7 +4,6 @@
 #include "compression/npy-io.h"
 
 #include <catch2/catch.hpp>
-
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -37,11 +36,13 @@ TEST_CASE("slsim codec encodes an npy file and reports one JSON line", "[command
     std::ostringstream out;
     CHECK(RunCodecCommand({"--method", "ms", "--sparsity", "0.75", "--bits", "2", "--in",
                            dir + "/x.npy", "--out", dir + "/y.npy", "--wire", dir + "/w.bin"},
-                          out) == 0);
+                          out)
+          == 0);
     const std::string line = out.str();
     CHECK(line.rfind("{\"method\":\"ms\",\"shape\":[4,4],\"n\":16,\"k\":4,\"bytes\":40,"
                      "\"bits_per_element\":20,\"rel_l2_error\":0.1",
-                     0) == 0);
+                     0)
+          == 0);
     CHECK(line.back() == '\n');
     const NpyArray y = ReadNpy(dir + "/y.npy");
     CHECK(y.shape == Shape{4, 4});
@@ -57,10 +58,10 @@ TEST_CASE("slsim codec encodes an npy file and reports one JSON line", "[command
                                        "--out", dir + "/y.npy"},
                                       out),
                       "codec --bits: must be 1..8 for ms, got 12");
-    CHECK_THROWS_WITH(RunCodecCommand({"--method", "ms", "--in", dir + "/missing.npy", "--out",
-                                       dir + "/y.npy"},
-                                      out),
-                      Catch::Contains("missing.npy: cannot open"));
+    CHECK_THROWS_WITH(
+        RunCodecCommand({"--method", "ms", "--in", dir + "/missing.npy", "--out", dir + "/y.npy"},
+                        out),
+        Catch::Contains("missing.npy: cannot open"));
     CHECK_THROWS_WITH(RunCodecCommand({"--method", "ms", "--sparsity", "x"}, out),
                       "--sparsity: expected a number, got 'x'");
     CHECK_THROWS_WITH(RunCodecCommand({"--bogus"}, out), Catch::Contains("unknown argument"));

@@ -4,9 +4,8 @@
 #include "compression/top-k-select.h"
 #include "compression/wire-header.h"
 
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <vector>
 
@@ -131,8 +130,8 @@ CheckBounds(const CodecConfig& c, const std::vector<float>& x, const std::vector
         const double bound = (static_cast<double>(hi) - lo) / L * (c.stochastic ? 1.0 : 0.5);
         for (uint64_t i = 0; i < n; ++i)
         {
-            CHECK(std::fabs(static_cast<double>(y[i]) - x[i]) <=
-                  bound * (1 + 1e-5) + 4e-7 * (std::fabs(lo) + std::fabs(hi)));
+            CHECK(std::fabs(static_cast<double>(y[i]) - x[i])
+                  <= bound * (1 + 1e-5) + 4e-7 * (std::fabs(lo) + std::fabs(hi)));
         }
         return;
     }

@@ -6,7 +6,6 @@
 #include "compression/wire-header.h"
 
 #include <catch2/catch.hpp>
-
 #include <string>
 #include <vector>
 
@@ -148,8 +147,8 @@ TEST_CASE("specific malformed payloads are rejected with clear messages", "[deco
     auto find = [&](const std::string& method, const std::string& index, int bits, bool s) {
         for (const auto& [c, b] : blobs)
         {
-            if (c.method == method && (index.empty() || c.index == index) &&
-                (bits == 0 || c.bits == bits) && c.signedValues == s)
+            if (c.method == method && (index.empty() || c.index == index)
+                && (bits == 0 || c.bits == bits) && c.signedValues == s)
             {
                 return b;
             }
@@ -224,8 +223,8 @@ TEST_CASE("specific malformed payloads are rejected with clear messages", "[deco
     }
     SECTION("header: huge claimed shape is rejected before allocating")
     {
-        std::vector<uint8_t> b = {0x53, 0x4C, 0x43, 0x31, 1, 0, 0, 2, 0xff, 0xff, 0xff, 0x7f,
-                                  0xff, 0xff, 0xff, 0x7f, 0, 0, 0, 0};
+        std::vector<uint8_t> b = {0x53, 0x4C, 0x43, 0x31, 1,    0,    0, 2, 0xff, 0xff,
+                                  0xff, 0x7f, 0xff, 0xff, 0xff, 0x7f, 0, 0, 0,    0};
         CHECK_THROWS_WITH(DecodeAny(b.data(), b.size(), out),
                           Catch::Contains("2^32 or more elements"));
         b = {0x53, 0x4C, 0x43, 0x31, 1, 0, 0, 1, 0xff, 0xff, 0xff, 0x7f, 0, 0, 0, 0};
@@ -237,8 +236,9 @@ TEST_CASE("specific malformed payloads are rejected with clear messages", "[deco
 TEST_CASE("a blob claiming a tensor above the limit is rejected before allocating", "[decode]")
 {
     // topk with u32 indices and k = 1: 8 bytes of payload whatever n is.
-    std::vector<uint8_t> b = {0x53, 0x4C, 0x43, 0x31, 5, 0, FLAG_U32_INDEX, 1,
-                              0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0, 0, 0, 0x80, 0x3f, 7, 0, 0, 0};
+    std::vector<uint8_t> b
+        = {0x53, 0x4C, 0x43, 0x31, 5, 0, FLAG_U32_INDEX, 1,    0xff, 0xff, 0xff, 0xff,
+           1,    0,    0,    0,    0, 0, 0x80,           0x3f, 7,    0,    0,    0};
     std::vector<float> out;
     CHECK_THROWS_WITH(DecodeAny(b.data(), b.size(), out),
                       Catch::Contains("4294967295 elements exceed the decoder's limit"));

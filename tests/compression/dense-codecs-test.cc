@@ -2,9 +2,8 @@
 #include "compression/codec.h"
 #include "compression/dense-codecs.h"
 
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -35,11 +34,12 @@ TEST_CASE("fp16 conversion rounds to nearest even", "[fp16]")
     CHECK(FloatToHalf(-INFINITY) == 0xfc00);
     CHECK(FloatToHalf(0.1f) == 0x2e66);
     CHECK(FloatToHalf(std::ldexp(1.0f, -24)) == 0x0001);
-    CHECK(FloatToHalf(std::ldexp(1.0f, -25)) == 0x0000);         // tie to even (0)
-    CHECK(FloatToHalf(std::ldexp(3.0f, -25)) == 0x0002);         // 1.5 ulp -> 2 (even)
-    CHECK(FloatToHalf(1.0f + std::ldexp(1.0f, -11)) == 0x3c00);  // tie to even
-    CHECK(FloatToHalf(1.0f + std::ldexp(3.0f, -11)) == 0x3c02);  // tie to even (up)
-    CHECK(FloatToHalf(std::ldexp(1.0f, -14) * 0.99999f) == 0x0400); // rounds up to the smallest normal
+    CHECK(FloatToHalf(std::ldexp(1.0f, -25)) == 0x0000);        // tie to even (0)
+    CHECK(FloatToHalf(std::ldexp(3.0f, -25)) == 0x0002);        // 1.5 ulp -> 2 (even)
+    CHECK(FloatToHalf(1.0f + std::ldexp(1.0f, -11)) == 0x3c00); // tie to even
+    CHECK(FloatToHalf(1.0f + std::ldexp(3.0f, -11)) == 0x3c02); // tie to even (up)
+    CHECK(FloatToHalf(std::ldexp(1.0f, -14) * 0.99999f)
+          == 0x0400); // rounds up to the smallest normal
     CHECK(std::isnan(HalfToFloat(FloatToHalf(NAN))));
     // Every half value survives half -> float -> half.
     for (uint32_t h = 0; h < 65536; ++h)
@@ -185,49 +185,50 @@ TEST_CASE("quantize: block-packed codes equal the one-at-a-time reference", "[qu
         c.bits = static_cast<int>(bits);
         auto codec = MakeCodec(c);
         for (size_t n : {size_t{1}, size_t{7}, size_t{8}, size_t{9}, size_t{64}, size_t{1003}})
-        for (int sign : {0, 1, -1})
-        {
-            std::vector<float> x(n);
-            for (size_t i = 0; i < n; ++i)
+            for (int sign : {0, 1, -1})
             {
-                // post-ReLU-like: many +0.0, some -0.0 (ReLU passes -0.0), ties at .5 steps;
-                // sign 1 (-1): no negative (positive) values, so a zero is the min (max) and its
-                // sign must be that of the first zero
-                const double u = rng.Uniform();
-                const auto v = static_cast<float>(rng.Normal());
-                x[i] = u < 0.4 ? 0.0f
-                     : u < 0.5 ? -0.0f
-                     : u < 0.6 ? static_cast<float>(rng.UniformInt(8)) * 0.5f
-                               : (sign == 0 ? v : static_cast<float>(sign) * std::fabs(v));
-                x[i] = sign == -1 && x[i] > 0 ? -x[i] : x[i];
-            }
-            INFO("bits " << bits << " n " << n << " sign " << sign);
-            std::vector<uint8_t> blob;
-            codec->Encode(x.data(), Shape{static_cast<int64_t>(n)}, blob, rng);
-            const std::vector<uint8_t> ref = ReferenceQuantizePayload(x, bits);
-            REQUIRE(blob.size() >= ref.size());
-            CHECK(std::vector<uint8_t>(blob.end() - static_cast<std::ptrdiff_t>(ref.size()),
-                                       blob.end()) == ref);
-            // and the decoder reads back lo + code * step for every element
-            std::vector<float> y;
-            DecodeAny(blob.data(), blob.size(), y);
-            REQUIRE(y.size() == n);
-            float lo;
-            float hi;
-            std::memcpy(&lo, ref.data(), 4);
-            std::memcpy(&hi, ref.data() + 4, 4);
-            const float step
-                = static_cast<float>((static_cast<double>(hi) - lo) / ((1u << bits) - 1));
-            for (size_t i = 0; i < n; ++i)
-            {
-                uint32_t code = 0;
-                for (unsigned b = 0; b < bits; ++b)
+                std::vector<float> x(n);
+                for (size_t i = 0; i < n; ++i)
                 {
-                    const size_t bit = 64 + i * bits + b;
-                    code |= static_cast<uint32_t>((ref[bit / 8] >> (bit % 8)) & 1u) << b;
+                    // post-ReLU-like: many +0.0, some -0.0 (ReLU passes -0.0), ties at .5 steps;
+                    // sign 1 (-1): no negative (positive) values, so a zero is the min (max) and
+                    // its sign must be that of the first zero
+                    const double u = rng.Uniform();
+                    const auto v = static_cast<float>(rng.Normal());
+                    x[i] = u < 0.4   ? 0.0f
+                           : u < 0.5 ? -0.0f
+                           : u < 0.6 ? static_cast<float>(rng.UniformInt(8)) * 0.5f
+                                     : (sign == 0 ? v : static_cast<float>(sign) * std::fabs(v));
+                    x[i] = sign == -1 && x[i] > 0 ? -x[i] : x[i];
                 }
-                REQUIRE(BitsOf(y[i]) == BitsOf(lo + static_cast<float>(code) * step));
+                INFO("bits " << bits << " n " << n << " sign " << sign);
+                std::vector<uint8_t> blob;
+                codec->Encode(x.data(), Shape{static_cast<int64_t>(n)}, blob, rng);
+                const std::vector<uint8_t> ref = ReferenceQuantizePayload(x, bits);
+                REQUIRE(blob.size() >= ref.size());
+                CHECK(std::vector<uint8_t>(blob.end() - static_cast<std::ptrdiff_t>(ref.size()),
+                                           blob.end())
+                      == ref);
+                // and the decoder reads back lo + code * step for every element
+                std::vector<float> y;
+                DecodeAny(blob.data(), blob.size(), y);
+                REQUIRE(y.size() == n);
+                float lo;
+                float hi;
+                std::memcpy(&lo, ref.data(), 4);
+                std::memcpy(&hi, ref.data() + 4, 4);
+                const float step
+                    = static_cast<float>((static_cast<double>(hi) - lo) / ((1u << bits) - 1));
+                for (size_t i = 0; i < n; ++i)
+                {
+                    uint32_t code = 0;
+                    for (unsigned b = 0; b < bits; ++b)
+                    {
+                        const size_t bit = 64 + i * bits + b;
+                        code |= static_cast<uint32_t>((ref[bit / 8] >> (bit % 8)) & 1u) << b;
+                    }
+                    REQUIRE(BitsOf(y[i]) == BitsOf(lo + static_cast<float>(code) * step));
+                }
             }
-        }
     }
 }

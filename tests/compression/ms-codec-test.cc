@@ -5,7 +5,6 @@
 #include "compression/wire-header.h"
 
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <vector>
 
@@ -68,18 +67,18 @@ TEST_CASE("ms reproduces the paper's Fig. 1 example byte for byte", "[ms]")
     // Header 20 bytes + 16 bytes of values + 4 bytes of codes: 20 bytes of payload (64 of fp32).
     REQUIRE(HeaderSize(2) == 20);
     REQUIRE(r.blob.size() == 40);
-    const std::vector<uint8_t> expected = {
-        0x53, 0x4C, 0x43, 0x31, 0x07, 0x02, 0x00, 0x02, 0x04, 0x00, 0x00, 0x00, 0x04, 0x00,
-        0x00, 0x00, 0x04, 0x00, 0x00, 0x00,                         // header
-        0xCD, 0xCC, 0x0C, 0x40, 0x66, 0x66, 0x46, 0x40, 0x66, 0x66, // 2.2 3.1 2.1 ...
-        0x06, 0x40, 0x33, 0x33, 0x33, 0x40,                         // ... 2.8
-        0x67, 0xB2, 0xA3, 0x6C};                                    // codes
+    const std::vector<uint8_t> expected
+        = {0x53, 0x4C, 0x43, 0x31, 0x07, 0x02, 0x00, 0x02, 0x04, 0x00,
+           0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, // header
+           0xCD, 0xCC, 0x0C, 0x40, 0x66, 0x66, 0x46, 0x40, 0x66, 0x66, // 2.2 3.1 2.1 ...
+           0x06, 0x40, 0x33, 0x33, 0x33, 0x40,                         // ... 2.8
+           0x67, 0xB2, 0xA3, 0x6C};                                    // codes
     CHECK(r.blob == expected);
-    CHECK(Codes(r.blob, 20, 4, 16, 2) ==
-          std::vector<uint32_t>{3, 1, 2, 1, 2, 0, 3, 2, 3, 0, 2, 2, 0, 3, 2, 1});
+    CHECK(Codes(r.blob, 20, 4, 16, 2)
+          == std::vector<uint32_t>{3, 1, 2, 1, 2, 0, 3, 2, 3, 0, 2, 2, 0, 3, 2, 1});
     const float l = 2.1f / 3.0f;
-    const std::vector<float> recon = {2.2f, l, 2 * l, l, 2 * l, 0, 3.1f, 2 * l,
-                                      2.1f, 0, 2 * l, 2 * l, 0, 2.8f, 2 * l, l};
+    const std::vector<float> recon
+        = {2.2f, l, 2 * l, l, 2 * l, 0, 3.1f, 2 * l, 2.1f, 0, 2 * l, 2 * l, 0, 2.8f, 2 * l, l};
     CHECK(r.y == recon);
     CHECK(L2Error(FIG1.data(), r.y.data(), 16) == Approx(std::sqrt(1.05)).epsilon(1e-5));
     CHECK(std::round(L2Error(FIG1.data(), r.y.data(), 16) * 100) / 100 == Approx(1.02));

@@ -2,7 +2,6 @@
 #include "compression/npy-io.h"
 
 #include <catch2/catch.hpp>
-
 #include <string>
 #include <vector>
 

@@ -3,7 +3,6 @@
 #include "compression/wire-header.h"
 
 #include <catch2/catch.hpp>
-
 #include <vector>
 
 using namespace slsim;
@@ -19,8 +18,8 @@ TEST_CASE("topk worked example and index formats", "[topk]")
     std::vector<uint8_t> blob;
     MakeCodec(c)->Encode(x.data(), Shape{4}, blob, rng);
     REQUIRE(blob.size() == 16 + 9);
-    CHECK(std::vector<uint8_t>(blob.begin() + 16, blob.end()) ==
-          std::vector<uint8_t>{0, 0, 0x40, 0xc0, 0, 0, 0, 0x40, 0x0a});
+    CHECK(std::vector<uint8_t>(blob.begin() + 16, blob.end())
+          == std::vector<uint8_t>{0, 0, 0x40, 0xc0, 0, 0, 0, 0x40, 0x0a});
     std::vector<float> y;
     DecodeAny(blob.data(), blob.size(), y);
     CHECK(y == std::vector<float>{0, -3, 0, 2});
@@ -29,8 +28,8 @@ TEST_CASE("topk worked example and index formats", "[topk]")
     MakeCodec(c)->Encode(x.data(), Shape{4}, blob, rng);
     REQUIRE(blob.size() == 16 + 16);
     CHECK(blob[6] == FLAG_U32_INDEX);
-    CHECK(std::vector<uint8_t>(blob.begin() + 24, blob.end()) ==
-          std::vector<uint8_t>{1, 0, 0, 0, 3, 0, 0, 0});
+    CHECK(std::vector<uint8_t>(blob.begin() + 24, blob.end())
+          == std::vector<uint8_t>{1, 0, 0, 0, 3, 0, 0, 0});
     DecodeAny(blob.data(), blob.size(), y);
     CHECK(y == std::vector<float>{0, -3, 0, 2});
 }

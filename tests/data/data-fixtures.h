@@ -3,14 +3,13 @@
 #ifndef SLSIM_TESTS_DATA_DATA_FIXTURES_H
 #define SLSIM_TESTS_DATA_DATA_FIXTURES_H
 
-#include <unistd.h>
-#include <zlib.h>
-
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <unistd.h>
 #include <vector>
+#include <zlib.h>
 
 namespace slsim
 {
@@ -30,15 +29,18 @@ class ScratchDir
         std::filesystem::remove_all(m_path);
         std::filesystem::create_directories(m_path);
     }
+
     ~ScratchDir()
     {
         std::error_code ec;
         std::filesystem::remove_all(m_path, ec);
     }
+
     std::string File(const std::string& name) const
     {
         return (m_path / name).string();
     }
+
     std::string Path() const
     {
         return m_path.string();

@@ -3,7 +3,6 @@
 #include "data-fixtures.h"
 
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 #include <sstream>
 #include <sys/wait.h>

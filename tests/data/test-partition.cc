@@ -2,9 +2,8 @@
 #include "common/error.h"
 #include "models/data/dataset.h"
 
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 
 using namespace slsim;

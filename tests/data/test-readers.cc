@@ -6,9 +6,8 @@
 #include "models/data/dataset.h"
 #include "models/data/readers.h"
 
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 
 using namespace slsim;
 using namespace slsim::test;
@@ -17,7 +16,7 @@ namespace
 {
 
 /// Runs f, which must throw InputError whose message contains every one of `parts`.
-template<typename F>
+template <typename F>
 void
 RequireInputError(F f, std::initializer_list<std::string> parts)
 {
@@ -202,8 +201,7 @@ TEST_CASE("digits CSV (plain and gzip) maps 0..16 to 0..255", "[data][readers]")
     }
 
     auto bad = [&](const std::string& name, const std::string& body,
-                   std::initializer_list<std::string> parts)
-    {
+                   std::initializer_list<std::string> parts) {
         WriteBytes(dir.File(name), std::vector<uint8_t>(body.begin(), body.end()));
         RequireInputError([&] { ReadDigitsCsv(dir.File(name)); }, parts);
     };
@@ -331,15 +329,15 @@ TEST_CASE("mutated files never crash a reader: they load or throw InputError", "
                 const size_t at = static_cast<size_t>(rng.UniformInt(m.size()));
                 switch (rng.UniformInt(3))
                 {
-                    case 0:
-                        m[at] = static_cast<uint8_t>(rng.UniformInt(256));
-                        break;
-                    case 1:
-                        m.erase(m.begin() + static_cast<std::ptrdiff_t>(at));
-                        break;
-                    default:
-                        m.insert(m.begin() + static_cast<std::ptrdiff_t>(at),
-                                 static_cast<uint8_t>(rng.UniformInt(256)));
+                case 0:
+                    m[at] = static_cast<uint8_t>(rng.UniformInt(256));
+                    break;
+                case 1:
+                    m.erase(m.begin() + static_cast<std::ptrdiff_t>(at));
+                    break;
+                default:
+                    m.insert(m.begin() + static_cast<std::ptrdiff_t>(at),
+                             static_cast<uint8_t>(rng.UniformInt(256)));
                 }
                 if (m.empty())
                 {
@@ -352,20 +350,20 @@ TEST_CASE("mutated files never crash a reader: they load or throw InputError", "
                 Dataset d;
                 switch (kind)
                 {
-                    case 0:
-                        ReadIdxImages(dir.File("m"), d);
-                        REQUIRE(d.pixels.size() % d.SampleSize() == 0);
-                        break;
-                    case 1:
-                        ReadIdxLabels(dir.File("m"), d);
-                        break;
-                    case 2:
-                        ReadCifar10Batch(dir.File("m"), d);
-                        REQUIRE(d.pixels.size() == d.Size() * 3072);
-                        break;
-                    default:
-                        d = ReadDigitsCsv(dir.File("m"));
-                        REQUIRE(d.pixels.size() == d.Size() * 64);
+                case 0:
+                    ReadIdxImages(dir.File("m"), d);
+                    REQUIRE(d.pixels.size() % d.SampleSize() == 0);
+                    break;
+                case 1:
+                    ReadIdxLabels(dir.File("m"), d);
+                    break;
+                case 2:
+                    ReadCifar10Batch(dir.File("m"), d);
+                    REQUIRE(d.pixels.size() == d.Size() * 3072);
+                    break;
+                default:
+                    d = ReadDigitsCsv(dir.File("m"));
+                    REQUIRE(d.pixels.size() == d.Size() * 64);
                 }
             }
             catch (const InputError&)

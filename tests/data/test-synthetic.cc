@@ -3,7 +3,6 @@
 #include "models/data/dataset.h"
 
 #include <catch2/catch.hpp>
-
 #include <cmath>
 
 using namespace slsim;

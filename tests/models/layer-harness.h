@@ -4,9 +4,8 @@
 
 #include "models/layers.h"
 
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <memory>
 #include <vector>
@@ -20,17 +19,19 @@ struct BoundLayer
     std::vector<float> params, grads, buffers;
 
     explicit BoundLayer(std::unique_ptr<Layer> l)
-        : layer(std::move(l))
-        , params(layer->ParameterCount())
-        , grads(layer->ParameterCount())
-        , buffers(layer->BufferCount())
+        : layer(std::move(l)),
+          params(layer->ParameterCount()),
+          grads(layer->ParameterCount()),
+          buffers(layer->BufferCount())
     {
         layer->Bind(params.data(), grads.data(), buffers.data());
     }
+
     size_t InSize(int batch) const
     {
         return static_cast<size_t>(batch) * layer->InputShape().Numel();
     }
+
     size_t OutSize(int batch) const
     {
         return static_cast<size_t>(batch) * layer->OutputShape().Numel();
@@ -87,8 +88,7 @@ CheckLayerGradients(BoundLayer& b, std::vector<float> x, int batch, bool trainin
     int checked = 0;
     // d/dv by central differences; a point where the one-sided slopes disagree sits on a kink
     // (ReLU, max-pool argmax) within eps and is skipped; at most a few may be.
-    auto check = [&](float& v, float analytic, const char* what, size_t i)
-    {
+    auto check = [&](float& v, float analytic, const char* what, size_t i) {
         const float keep = v;
         v = keep + eps;
         const double up = loss();

@@ -1,13 +1,11 @@
 // Steady-state training steps do not allocate: malloc is interposed in this test binary and
 // counted while a window is open (operator new, Eigen's aligned_malloc and libgomp all go
 // through malloc/calloc/realloc).
+#include "common/rng.h"
 #include "models/split-model.h"
 
-#include "common/rng.h"
-
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <cstddef>
 #include <vector>
 
@@ -75,6 +73,7 @@ TEST_CASE("Training steps allocate nothing after the first", "[models][alloc]")
         Shape input;
         int batch;
     };
+
     if (!SLSIM_COUNT_ALLOCATIONS)
     {
         WARN("allocation counting is off under AddressSanitizer");
@@ -101,8 +100,7 @@ TEST_CASE("Training steps allocate nothing after the first", "[models][alloc]")
         }
         std::vector<int32_t> y(static_cast<size_t>(c.batch), 3);
         std::vector<float> g(static_cast<size_t>(c.batch) * mc.classes);
-        auto step = [&]()
-        {
+        auto step = [&]() {
             const float* logits
                 = m.server->Forward(m.device->Forward(x.data(), c.batch, true), c.batch, true);
             SoftmaxCrossEntropy(logits, y.data(), c.batch, mc.classes, g.data());

@@ -53,6 +53,7 @@ TEST_CASE("Conv2d gradient check (stride, padding, kernel sizes)", "[models][gra
         int c, h, w, o, k, s, p;
         bool bias;
     };
+
     const Case cases[] = {{2, 5, 5, 3, 3, 1, 1, true},
                           {3, 6, 7, 2, 3, 2, 1, false},
                           {2, 4, 4, 3, 1, 1, 0, true},
@@ -137,11 +138,13 @@ TEST_CASE("Dropout: gradient check with a frozen mask, statistics, eval identity
 TEST_CASE("BasicBlock gradient check: identity, downsample and plain", "[models][gradcheck]")
 {
     Rng rng(6, "test");
+
     struct Case
     {
         int in, planes, stride;
         bool plain;
     };
+
     for (const Case& c : {Case{3, 3, 1, false}, Case{2, 4, 2, false}, Case{3, 3, 1, true}})
     {
         BoundLayer b(std::make_unique<BasicBlock>(Shape{c.in, 4, 4}, c.planes, c.stride, c.plain));
@@ -192,6 +195,7 @@ namespace
 struct DirectConv
 {
     int c, h, w, o, k, s, p, oh, ow;
+
     std::vector<double> Forward(const std::vector<float>& x, const float* wt, const float* b,
                                 int n) const
     {
@@ -220,6 +224,7 @@ struct DirectConv
                     }
         return y;
     }
+
     /// dX, dW, db for output gradient g.
     void Backward(const std::vector<float>& x, const float* wt, const std::vector<float>& g, int n,
                   std::vector<double>& gx, std::vector<double>& gw, std::vector<double>& gb) const
@@ -281,6 +286,7 @@ TEST_CASE("Conv2d matches a direct convolution with several im2col chunks and th
     {
         int c, h, w, o, k, s, p, batch;
     };
+
     Rng rng(12, "test");
     for (const Case& cs : {Case{64, 64, 64, 6, 3, 1, 1, 5}, Case{64, 64, 64, 5, 3, 2, 1, 3}})
     {

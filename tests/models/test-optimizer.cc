@@ -1,10 +1,8 @@
 // Optimizers and learning-rate schedules against hand-computed PyTorch updates.
+#include "common/error.h"
 #include "models/optimizer.h"
 
-#include "common/error.h"
-
 #include <catch2/catch.hpp>
-
 #include <cmath>
 
 using namespace slsim;

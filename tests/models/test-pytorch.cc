@@ -1,6 +1,5 @@
 // Agreement with PyTorch on fixtures made by scripts/make-fixtures (Debian's python3-torch).
 #include "layer-harness.h"
-
 #include "models/safetensors.h"
 #include "models/split-model.h"
 

@@ -1,6 +1,5 @@
 // The model zoo, cuts, split == unsplit, whole-model gradient check, FLOPs, state and checkpoints.
 #include "layer-harness.h"
-
 #include "models/model-zoo.h"
 #include "models/split-model.h"
 
@@ -176,6 +175,7 @@ TEST_CASE("Split training gives exactly the weights of unsplit training", "[mode
         ModelConfig model;
         std::string optimizer;
     };
+
     const Case cases[]
         = {{Config("mlp", 1, Shape{1, 6, 6}, "shallow"), "sgd"},
            {Config("lenet5", 0.5, Shape{1, 28, 28}, "medium"), "adam"},
@@ -223,8 +223,7 @@ TEST_CASE("Whole split model: central-difference gradient check", "[models][grad
         const int batch = 4;
         const Batch b = MakeBatch(mc.input, batch, 10, rng);
         // eval mode (running statistics): the loss is then a fixed function of the weights
-        const auto loss = [&](bool training)
-        {
+        const auto loss = [&](bool training) {
             std::vector<float> g(batch * 10);
             const float* logits = m.server->Forward(m.device->Forward(b.x.data(), batch, training),
                                                     batch, training);

@@ -1,13 +1,11 @@
 // The engine's thread pool, and results that do not depend on the thread count (issue 14):
 // training steps at 1, 2 and 3 threads give bit-identical weights, activations and gradients.
+#include "common/rng.h"
 #include "models/split-model.h"
 #include "models/thread-pool.h"
 
-#include "common/rng.h"
-
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -144,6 +142,7 @@ TEST_CASE("Training is bit-identical at 1, 2 and 3 threads", "[models][threads]"
         int batch;
         const char* optimizer;
     };
+
     // Conv layers split into groups (resnet18 32x32 at batch 16) or one group whose im2col and
     // GEMM tiles run in parallel (vgg11's late layers, lenet5), tiled Linear GEMMs (vgg11's
     // head), BatchNorm, pooling, residual blocks, SGD and Adam.

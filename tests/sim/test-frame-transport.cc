@@ -60,6 +60,7 @@ struct Receiver
             ns3::MakeNullCallback<bool, ns3::Ptr<ns3::Socket>, const ns3::Address&>(),
             ns3::MakeCallback(&Receiver::Accept, this));
     }
+
     void Accept(ns3::Ptr<ns3::Socket> s, const ns3::Address&)
     {
         conn = s;
@@ -102,6 +103,7 @@ struct RxCounter
     uint64_t total;
     uint64_t target;
     double done;
+
     void Rx(ns3::Ptr<const ns3::Packet> p, const ns3::Address&)
     {
         total += p->GetSize();
@@ -138,7 +140,8 @@ BulkSendTime(double mbps, double delayMs, size_t bytes)
 TEST_CASE("FrameAssembler reassembles frames split anywhere across reads", "[sim][transport]")
 {
     std::vector<uint8_t> stream;
-    const std::vector<std::vector<uint8_t>> sent = {Pattern(10, 1), Pattern(0, 2), Pattern(3000, 3)};
+    const std::vector<std::vector<uint8_t>> sent
+        = {Pattern(10, 1), Pattern(0, 2), Pattern(3000, 3)};
     for (const auto& f : sent)
     {
         const auto n = static_cast<uint32_t>(f.size());
@@ -170,7 +173,8 @@ TEST_CASE("FrameAssembler rejects an absurd length prefix", "[sim][transport]")
     REQUIRE_THROWS_AS(a.Feed(bad, 4), slsim::DecodeError);
 }
 
-TEST_CASE("A frame larger than the send buffer, and the next one, arrive intact", "[sim][transport]")
+TEST_CASE("A frame larger than the send buffer, and the next one, arrive intact",
+          "[sim][transport]")
 {
     Network net = BuildNetwork(OneLink(50, 2), 3);
     Receiver rx;
@@ -199,7 +203,8 @@ TEST_CASE("Frame transfer time matches ns-3 BulkSend within a few percent", "[si
         double mbps, delayMs;
         size_t bytes;
     };
-    const Case cases[] = {{1, 1, 10'000},     {10, 20, 1'000'000}, {10, 50, 1'000'000},
+
+    const Case cases[] = {{1, 1, 10'000},      {10, 20, 1'000'000},   {10, 50, 1'000'000},
                           {100, 5, 4'000'000}, {1000, 1, 16'000'000}, {100, 50, 200'000}};
     for (const Case& c : cases)
     {
@@ -213,7 +218,8 @@ TEST_CASE("Frame transfer time matches ns-3 BulkSend within a few percent", "[si
     }
 }
 
-TEST_CASE("1 MB at 10 Mbps / 20 ms takes TCP's real time, not size/rate + delays", "[sim][transport]")
+TEST_CASE("1 MB at 10 Mbps / 20 ms takes TCP's real time, not size/rate + delays",
+          "[sim][transport]")
 {
     const double t = FrameTime(10, 20, 1'000'000);
     INFO("1 MB frame: " << t << " s");

@@ -9,7 +9,6 @@
 #include "ns3/core-module.h"
 
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>

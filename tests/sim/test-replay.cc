@@ -2,11 +2,10 @@
 // the CSVs a real run over the same network would, and refuses references it cannot stand for.
 #include "app/commands.h"
 #include "app/scenario-loader.h"
-#include "tests/test-support.h"
 #include "common/error.h"
+#include "tests/test-support.h"
 
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -102,7 +101,6 @@ RequireSameCsv(const std::string& a, const std::string& b)
         REQUIRE(Slurp(ROOT + "/" + a + "/" + file) == Slurp(ROOT + "/" + b + "/" + file));
     }
 }
-
 
 } // namespace
 

@@ -4,7 +4,6 @@
 #include "tests/sim/tiny-scenario.h"
 
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -76,8 +75,8 @@ TEST_CASE("Bytes up equal what the sockets carried, frame by frame", "[sim][run]
     {
         const int64_t batch = std::stoll(r.at("batch"));
         // frame prefix + message header + u32 batch + one label byte each + the codec blob
-        const uint64_t expected =
-            4 + 16 + 4 + static_cast<uint64_t>(batch) + codec->EncodedSize(Shape{batch, 32});
+        const uint64_t expected
+            = 4 + 16 + 4 + static_cast<uint64_t>(batch) + codec->EncodedSize(Shape{batch, 32});
         REQUIRE(std::stoull(r.at("bytes_up")) == expected);
         REQUIRE(std::stoull(r.at("bytes_down")) == 4 + 16 + down->EncodedSize(Shape{batch, 32}));
         up += expected;

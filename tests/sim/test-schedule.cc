@@ -10,7 +10,6 @@
 #include "tests/sim/tiny-scenario.h"
 
 #include <catch2/catch.hpp>
-
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -29,32 +28,39 @@ class FakeServer : public ServerSide
     {
         return Flops{};
     }
+
     void SetRound(int) override
     {
     }
+
     ServerResult Step(int, const uint8_t*, size_t, std::vector<uint8_t>&) override
     {
         return ServerResult{};
     }
+
     void DecodeState(const uint8_t* blob, size_t size, std::vector<float>& state) override
     {
         state.resize(size / 4);
         std::memcpy(state.data(), blob, size);
         ++decoded;
     }
+
     void EncodeState(const std::vector<float>& state, std::vector<uint8_t>& out) override
     {
         out = Blob(state);
         ++encoded;
     }
+
     void AverageCopies(const std::vector<int>& devices, const std::vector<size_t>& samples) override
     {
         copiesAveraged = devices;
         copySamples = samples;
     }
+
     void DeviceTimedOut(int, double) override
     {
     }
+
     EvalResult Evaluate(const std::vector<float>*) override
     {
         return EvalResult{};
@@ -96,10 +102,12 @@ class ReverseToySchedule : public Schedule
         : m_devices(c.Devices())
     {
     }
+
     void BeginRound() override
     {
         m_next = m_devices - 1;
     }
+
     PhasePlan NextPhase() override
     {
         PhasePlan p;
@@ -109,18 +117,22 @@ class ReverseToySchedule : public Schedule
         }
         return p;
     }
+
     void PhaseResult(int, bool) override
     {
     }
+
     void ClosePhase(const std::map<int, std::vector<uint8_t>>& reports, ServerSide& server,
                     AgreedState& agreed) override
     {
         HandOff(reports, server, agreed);
     }
+
     bool PerDeviceServerCopies() const override
     {
         return false;
     }
+
     bool SupportsReplay() const override
     {
         return true;
@@ -131,8 +143,9 @@ class ReverseToySchedule : public Schedule
     int m_next = -1;
 };
 
-const bool TOY_REGISTERED = RegisterSchedule("toy_reverse", [](const ScheduleContext& c)
-                                             { return std::make_unique<ReverseToySchedule>(c); });
+const bool TOY_REGISTERED = RegisterSchedule("toy_reverse", [](const ScheduleContext& c) {
+    return std::make_unique<ReverseToySchedule>(c);
+});
 
 } // namespace
 

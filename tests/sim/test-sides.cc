@@ -11,7 +11,6 @@
 #include "tests/sim/tiny-scenario.h"
 
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <filesystem>
 #include <fstream>
