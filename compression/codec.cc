@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -420,7 +421,7 @@ RelativeL2Error(const float* x, const float* y, size_t n)
     {
         return 0;
     }
-    return den == 0 ? INFINITY : std::sqrt(num / den);
+    return den == 0 ? std::numeric_limits<double>::infinity() : std::sqrt(num / den);
 }
 
 MessageStats

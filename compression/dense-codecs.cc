@@ -303,7 +303,9 @@ QuantizeCodec::Encode(const float* x, const Shape& shape, std::vector<uint8_t>& 
         {
             for (int j = 0; j < 8; ++j)
             {
-                const double y = (static_cast<double>(x[i + static_cast<uint64_t>(j)]) - lo) * s;
+                const double y = (static_cast<double>(x[i + static_cast<uint64_t>(j)])
+                                  - static_cast<double>(lo))
+                                 * s;
                 // nearbyint(y) for 0 <= y < 2^51 (here y <= L (1 + 2^-52)): adding and removing
                 // 2^52 rounds to nearest even, and the compiler vectorises it (nearbyint it does
                 // not)
@@ -325,7 +327,7 @@ QuantizeCodec::Encode(const float* x, const Shape& shape, std::vector<uint8_t>& 
     BitWriter bw(dst); // the rest (all of it when stochastic or bits > 8)
     for (; i < h.n; ++i)
     {
-        const double y = (static_cast<double>(x[i]) - lo) * s;
+        const double y = (static_cast<double>(x[i]) - static_cast<double>(lo)) * s;
         double c = m_stochastic ? std::floor(y + rng.Uniform()) : std::nearbyint(y);
         c = std::min(std::max(c, 0.0), static_cast<double>(L));
         bw.Put(static_cast<uint32_t>(c), m_bits);
@@ -350,7 +352,7 @@ DecodeQuantizePayload(const WireHeader& h, const uint8_t* p, float* out)
         throw DecodeError("quantize: min/max must be finite with min <= max");
     }
     const uint32_t L = (1u << h.bits) - 1;
-    const float step = static_cast<float>((static_cast<double>(hi) - lo) / L);
+    const float step = static_cast<float>((static_cast<double>(hi) - static_cast<double>(lo)) / L);
     const size_t bytes = PackedBytes(h.n, h.bits);
     const unsigned bits = h.bits;
     uint64_t i = 0;
