@@ -2,6 +2,7 @@
 
 #include "common/csv-writer.h"
 #include "sim/device-app.h"
+#include "sim/network-stats.h"
 #include "sim/server-app.h"
 
 #include "ns3/callback.h"
@@ -14,7 +15,10 @@ MetricsCollector::MetricsCollector(int devices, bool recordFrames)
     : m_recordFrames(recordFrames),
       m_pending(static_cast<size_t>(devices)),
       m_socketUp(static_cast<size_t>(devices), 0),
-      m_socketDown(static_cast<size_t>(devices), 0)
+      m_socketDown(static_cast<size_t>(devices), 0),
+      m_deviceUp(static_cast<size_t>(devices), 0),
+      m_deviceDown(static_cast<size_t>(devices), 0),
+      m_deviceSync(static_cast<size_t>(devices), 0)
 {
 }
 
@@ -48,23 +52,35 @@ void
 MetricsCollector::OnFrameSent(const FrameRecord& f)
 {
     const double timeS = ns3::Simulator::Now().GetSeconds();
-    (f.toServer ? m_socketUp : m_socketDown)[static_cast<size_t>(f.device)] += f.bytes;
+    const auto d = static_cast<size_t>(f.device);
+    (f.toServer ? m_socketUp : m_socketDown)[d] += f.bytes;
     switch (f.kind)
     {
     case MessageKind::ACTIVATIONS:
         m_bytesUp += f.bytes;
+        m_deviceUp[d] += f.bytes;
         // a device has one step under way: these are its activations
-        m_pending[static_cast<size_t>(f.device)].bytesUp = f.bytes;
+        m_pending[d].bytesUp = f.bytes;
         break;
     case MessageKind::GRADIENT:
         m_bytesDown += f.bytes;
+        m_deviceDown[d] += f.bytes;
         break;
     case MessageKind::WEIGHTS:
         m_bytesSync += f.bytes;
+        m_deviceSync[d] += f.bytes;
         break;
     case MessageKind::START:
         // A START that carries weights is synchronisation traffic; a bare one is control.
-        (f.bytes > MESSAGE_HEADER_BYTES + 4 ? m_bytesSync : m_bytesControl) += f.bytes;
+        if (f.bytes > MESSAGE_HEADER_BYTES + 4)
+        {
+            m_bytesSync += f.bytes;
+            m_deviceSync[d] += f.bytes;
+        }
+        else
+        {
+            m_bytesControl += f.bytes;
+        }
         break;
     default:
         m_bytesControl += f.bytes;
@@ -136,8 +152,16 @@ MetricsCollector::Event(int device, const std::string& what)
 }
 
 void
-MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targetAccuracy) const
+MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targetAccuracy,
+                        const NetworkStats* net) const
 {
+    // Per device: its steps' time split (as steps.csv's columns) summed over the run.
+    struct DeviceTime
+    {
+        double deviceCompute = 0, serverCompute = 0, queue = 0, comm = 0;
+    };
+
+    std::vector<DeviceTime> deviceTime(m_deviceUp.size());
     CsvWriter steps(dir + "/steps.csv",
                     {"sim_time_s", "round", "phase", "step", "device", "batch", "loss",
                      "batch_accuracy", "bytes_up", "bytes_down", "cum_bytes_up", "cum_bytes_down",
@@ -150,6 +174,11 @@ MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targ
         cumDown += s.bytesDown;
         const double total = s.endS - s.startS;
         const double comm = total - s.deviceComputeS - s.serverComputeS - s.queueS;
+        DeviceTime& t = deviceTime[static_cast<size_t>(s.device)];
+        t.deviceCompute += s.deviceComputeS;
+        t.serverCompute += s.serverComputeS;
+        t.queue += s.queueS;
+        t.comm += comm;
         steps.Add(s.endS)
             .Add(s.round)
             .Add(static_cast<int64_t>(s.phase))
@@ -224,16 +253,50 @@ MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targ
         }
     }
 
+    CsvWriter devices(dir + "/devices.csv",
+                      {"device", "bytes_up", "bytes_down", "bytes_sync", "tcp_retransmissions",
+                       "tcp_timeouts", "bytes_retransmitted", "queue_drops", "wire_losses",
+                       "device_compute_s", "server_compute_s", "queue_s", "comm_s"});
+    for (size_t d = 0; d < deviceTime.size(); ++d)
+    {
+        const int device = static_cast<int>(d);
+        const TcpCounts up = net ? net->Uplink(device) : TcpCounts();
+        const TcpCounts down = net ? net->Downlink(device) : TcpCounts();
+        const LinkCounts linkUp = net ? net->AccessUp(device) : LinkCounts();
+        const LinkCounts linkDown = net ? net->AccessDown(device) : LinkCounts();
+        const DeviceTime& t = deviceTime[d];
+        devices.Add(device)
+            .Add(m_deviceUp[d])
+            .Add(m_deviceDown[d])
+            .Add(m_deviceSync[d])
+            .Add(up.retransmissions + down.retransmissions)
+            .Add(up.timeouts + down.timeouts)
+            .Add(up.bytesRetransmitted + down.bytesRetransmitted)
+            .Add(linkUp.queueDrops + linkDown.queueDrops)
+            .Add(linkUp.wireLosses + linkDown.wireLosses)
+            .Add(t.deviceCompute)
+            .Add(t.serverCompute)
+            .Add(t.queue)
+            .Add(t.comm);
+        devices.EndRow();
+    }
+
+    const TcpCounts tcp = net ? net->TcpTotal() : TcpCounts();
+    summary.tcpRetransmissions = tcp.retransmissions;
+    summary.tcpTimeouts = tcp.timeouts;
+    summary.bytesRetransmitted = tcp.bytesRetransmitted;
+    summary.queueDrops = net ? net->LinkTotal().queueDrops : 0;
     summary.bytesUp = m_bytesUp;
     summary.bytesDown = m_bytesDown;
     summary.bytesSync = m_bytesSync;
     summary.steps = Steps();
 
     CsvWriter sum(dir + "/summary.csv",
-                  {"final_accuracy", "best_accuracy", "final_loss", "time_to_target_s",
-                   "bytes_up_to_target", "bytes_up", "bytes_down", "bytes_sync", "sim_time_s",
-                   "steps", "rounds", "dropouts", "wall_time_s", "training_wall_s", "ns3_wall_s",
-                   "diverged"});
+                  {"final_accuracy",      "best_accuracy",   "final_loss",  "time_to_target_s",
+                   "bytes_up_to_target",  "bytes_up",        "bytes_down",  "bytes_sync",
+                   "sim_time_s",          "steps",           "rounds",      "dropouts",
+                   "wall_time_s",         "training_wall_s", "ns3_wall_s",  "diverged",
+                   "tcp_retransmissions", "tcp_timeouts",    "queue_drops", "bytes_retransmitted"});
     sum.Add(summary.finalAccuracy)
         .Add(summary.bestAccuracy)
         .Add(summary.finalLoss)
@@ -249,13 +312,18 @@ MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targ
         .Add(summary.wallTimeS)
         .Add(summary.trainingWallS)
         .Add(summary.ns3WallS)
-        .Add(static_cast<int64_t>(summary.diverged ? 1 : 0));
+        .Add(static_cast<int64_t>(summary.diverged ? 1 : 0))
+        .Add(summary.tcpRetransmissions)
+        .Add(summary.tcpTimeouts)
+        .Add(summary.queueDrops)
+        .Add(summary.bytesRetransmitted);
     sum.EndRow();
 
     // Commit only once every file is complete: a failed run leaves no result files.
     steps.Commit();
     eval.Commit();
     events.Commit();
+    devices.Commit();
     if (frames)
     {
         frames->Commit();

@@ -19,6 +19,7 @@ namespace slsim
 {
 
 class DeviceApp;
+class NetworkStats;
 class ServerApp;
 
 /// One training step of one device, built from the signals of its device and of the server.
@@ -97,8 +98,10 @@ class MetricsCollector
         return static_cast<int64_t>(m_steps.size());
     }
 
-    /// Writes steps.csv, eval.csv, events.csv (+ frames.csv) into dir and fills the summary.
-    void Write(const std::string& dir, RunSummary& summary, double targetAccuracy) const;
+    /// Writes steps.csv, eval.csv, events.csv, devices.csv (+ frames.csv) into dir and fills the
+    /// summary; the TCP and queue columns come from `net` (null: no network, they are 0).
+    void Write(const std::string& dir, RunSummary& summary, double targetAccuracy,
+               const NetworkStats* net) const;
 
   private:
     struct EvalRow
@@ -135,6 +138,8 @@ class MetricsCollector
     std::vector<EventRow> m_events;
     std::vector<FrameRow> m_frames;
     std::vector<uint64_t> m_socketUp, m_socketDown;
+    // Per device: activations up, gradients down, synchronisation (weights) both ways.
+    std::vector<uint64_t> m_deviceUp, m_deviceDown, m_deviceSync;
     uint64_t m_bytesUp = 0, m_bytesDown = 0, m_bytesSync = 0, m_bytesControl = 0;
 };
 

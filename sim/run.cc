@@ -4,6 +4,7 @@
 #include "common/rng.h"
 #include "sim/device-app.h"
 #include "sim/metrics-collector.h"
+#include "sim/network-stats.h"
 #include "sim/server-app.h"
 #include "sim/sides.h"
 #include "sim/topology.h"
@@ -13,6 +14,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <iostream>
 
 namespace slsim
 {
@@ -26,6 +28,37 @@ SetLinkLoss(Network* net, int device, double loss)
 {
     net->errorModels[2 * static_cast<size_t>(device)]->SetRate(loss);
     net->errorModels[2 * static_cast<size_t>(device) + 1]->SetRate(loss);
+}
+
+/// A line on stderr when retransmission timers expired: they stall a phase for at least the
+/// minimum RTO each, which the simulated time then includes.
+void
+WarnTimeouts(const NetworkStats& net, int devices)
+{
+    const uint64_t total = net.TcpTotal().timeouts;
+    if (total == 0)
+    {
+        return;
+    }
+    int worst = 0;
+    bool uplink = true;
+    uint64_t most = 0;
+    for (int d = 0; d < devices; ++d) // first device wins a tie: deterministic
+    {
+        for (const bool up : {true, false})
+        {
+            const uint64_t n = (up ? net.Uplink(d) : net.Downlink(d)).timeouts;
+            if (n > most)
+            {
+                worst = d;
+                uplink = up;
+                most = n;
+            }
+        }
+    }
+    std::cerr << "slsim: warning: " << total << " TCP retransmission timeouts (device " << worst
+              << "'s " << (uplink ? "uplink" : "downlink") << " most: " << most
+              << "); simulated time includes the stalls; see devices.csv\n";
 }
 
 } // namespace
@@ -47,6 +80,7 @@ RunScenario(const ScenarioConfig& config, const std::string& outDir)
     MetricsCollector metrics(devices, config.recordFrames);
 
     Network net = BuildNetwork(config.network, config.seed);
+    const NetworkStats netStats(net);
     auto server = ns3::CreateObject<ServerApp>();
     server->SetAttribute("Port", ns3::UintegerValue(SERVER_PORT));
     server->SetAttribute("Devices", ns3::IntegerValue(devices));
@@ -129,7 +163,8 @@ RunScenario(const ScenarioConfig& config, const std::string& outDir)
     ns3::Simulator::Destroy();
     summary.wallTimeS
         = std::chrono::duration<double>(std::chrono::steady_clock::now() - wallStart).count();
-    metrics.Write(outDir, summary, config.training.targetAccuracy);
+    metrics.Write(outDir, summary, config.training.targetAccuracy, &netStats);
+    WarnTimeouts(netStats, devices);
     return summary;
 }
 

@@ -29,12 +29,19 @@ struct RunSummary
     int rounds = 0;
     int dropouts = 0;      // device-rounds skipped after a timeout
     bool diverged = false; // training produced NaN/inf: the run stopped there
+    // What TCP and the queues did (sim/network-stats.h), every device, both directions:
+    uint64_t tcpRetransmissions = 0; // TCP segments sent again
+    uint64_t tcpTimeouts = 0;        // retransmission-timer expiries
+    uint64_t queueDrops = 0;         // packets dropped by a device queue or queue disc, all links
+    uint64_t bytesRetransmitted = 0; // TCP payload bytes sent again
     std::vector<std::vector<size_t>> labelHistograms; // [device][label], for the manifest
 };
 
 /// Runs the scenario and writes, atomically, into outDir (created if missing):
 ///   steps.csv (one row per training step), eval.csv (one row per evaluation),
-///   summary.csv (one row), events.csv (drop-outs and re-joins), frames.csv if recordFrames.
+///   summary.csv (one row), devices.csv (one row per device), events.csv (drop-outs and
+///   re-joins), frames.csv if recordFrames. Prints a warning on stderr when TCP retransmission
+///   timers expired.
 /// Training that diverges (non-finite activations, loss or gradients) ends the run at that
 /// simulated instant with an event "diverged" (device -1) and summary.diverged; it is not an error.
 /// Throws InputError for problems with input files (datasets) or outDir.

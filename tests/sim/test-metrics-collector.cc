@@ -87,7 +87,7 @@ TEST_CASE("metrics collector: one step's row from device and server signals")
     const auto dir = std::filesystem::temp_directory_path() / "slsim-test-collector";
     std::filesystem::create_directories(dir);
     RunSummary summary;
-    m.Write(dir.string(), summary, 0.7);
+    m.Write(dir.string(), summary, 0.7, nullptr);
 
     const auto steps = Rows((dir / "steps.csv").string());
     REQUIRE(steps.size() == 2);
@@ -107,6 +107,21 @@ TEST_CASE("metrics collector: one step's row from device and server signals")
     // 1.5 s in all, less compute and queueing
     CHECK(Cell(steps, 0, "comm_s") == "0.8125");
     CHECK(Cell(steps, 0, "codec_rel_error") == "0.25");
+
+    // devices.csv: per device, its bytes by kind and its steps' time split summed
+    const auto devices = Rows((dir / "devices.csv").string());
+    REQUIRE(devices.size() == 3);
+    CHECK(Cell(devices, 0, "device") == "0");
+    CHECK(Cell(devices, 0, "bytes_up") == "0");
+    CHECK(Cell(devices, 0, "bytes_sync") == "100");
+    CHECK(Cell(devices, 0, "comm_s") == "0");
+    CHECK(Cell(devices, 1, "bytes_up") == std::to_string(actBytes));
+    CHECK(Cell(devices, 1, "bytes_down") == std::to_string(gradBytes));
+    CHECK(Cell(devices, 1, "bytes_sync") == "60");
+    CHECK(Cell(devices, 1, "device_compute_s") == "0.375");
+    CHECK(Cell(devices, 1, "queue_s") == "0.25");
+    CHECK(Cell(devices, 1, "comm_s") == "0.8125");
+    CHECK(Cell(devices, 1, "tcp_timeouts") == "0"); // no network
 
     const auto events = Rows((dir / "events.csv").string());
     REQUIRE(events.size() == 3);

@@ -102,13 +102,51 @@ TEST_CASE("Same scenario and seed give byte-identical CSV", "[sim][run]")
         RunScenario(c, a);
         RunScenario(c, b);
         INFO(schedule);
-        for (const char* f : {"/steps.csv", "/eval.csv", "/events.csv"})
+        for (const char* f : {"/steps.csv", "/eval.csv", "/events.csv", "/devices.csv"})
         {
             const std::string x = Slurp(a + f);
             REQUIRE(!x.empty());
             REQUIRE(x == Slurp(b + f));
         }
     }
+}
+
+TEST_CASE("A lossy link's retransmissions and timeouts appear in summary.csv and devices.csv",
+          "[sim][run]")
+{
+    ScenarioConfig c = Tiny("splitfed_v2", 2);
+    const std::string clean = TempDir("retx-clean");
+    const RunSummary s0 = RunScenario(c, clean);
+    CHECK(s0.tcpTimeouts == 0);
+    CHECK(ReadCsv(clean + "/summary.csv").at(0).at("tcp_timeouts") == "0");
+    for (const auto& row : ReadCsv(clean + "/devices.csv"))
+    {
+        CHECK(row.at("tcp_timeouts") == "0");
+    }
+
+    c.network.devices[0].loss = 0.1;
+    const std::string lossy = TempDir("retx-lossy");
+    const RunSummary s = RunScenario(c, lossy);
+    INFO(s.tcpRetransmissions << " retransmissions, " << s.tcpTimeouts << " timeouts");
+    const auto summary = ReadCsv(lossy + "/summary.csv").at(0);
+    CHECK(std::stoull(summary.at("tcp_retransmissions")) == s.tcpRetransmissions);
+    CHECK(std::stoull(summary.at("tcp_timeouts")) == s.tcpTimeouts);
+    CHECK(std::stoull(summary.at("bytes_retransmitted")) == s.bytesRetransmitted);
+    CHECK(s.tcpRetransmissions > 0);
+    CHECK(s.tcpTimeouts > 0);
+    CHECK(s.bytesRetransmitted > 0);
+    const auto devices = ReadCsv(lossy + "/devices.csv");
+    REQUIRE(devices.size() == 2);
+    CHECK(std::stoull(devices[0].at("tcp_retransmissions")) > 0);
+    CHECK(std::stoull(devices[0].at("tcp_timeouts")) > 0);
+    CHECK(std::stoull(devices[0].at("wire_losses")) > 0);
+    CHECK(devices[1].at("tcp_timeouts") == "0");
+    CHECK(devices[1].at("wire_losses") == "0");
+    // The per-device rows add up to the run's totals, and the bytes to what the steps sent.
+    CHECK(std::stoull(devices[0].at("tcp_timeouts")) + std::stoull(devices[1].at("tcp_timeouts"))
+          == s.tcpTimeouts);
+    CHECK(std::stoull(devices[0].at("bytes_up")) + std::stoull(devices[1].at("bytes_up"))
+          == s.bytesUp);
 }
 
 TEST_CASE("Training over the network lowers the loss", "[sim][run]")
