@@ -198,8 +198,7 @@ RunProgress::Line() const
     {
         fraction = std::max(fraction, std::min(1.0, m_simTimeS / m_timeBudgetS));
     }
-    // the round under way while training, the last one once every round is done
-    o << " round " << std::min(m_round + 1, std::max(m_rounds, 1)) << '/' << m_rounds;
+    o << " rounds " << m_round << '/' << m_rounds; // completed
     o << std::fixed << std::setprecision(3) << " sim " << m_simTimeS << " s";
     o << " acc ";
     if (m_accuracy >= 0)

@@ -2,11 +2,11 @@
 // EvaluationDone, Round) that never touches the CSVs. On a terminal it rewrites one line in place;
 // otherwise it prints a plain line every `intervalS` of wall time and at every evaluation:
 //
-//   slsim: step 120/240 (50%) round 1/2 sim 12.300 s acc 0.8120 wall 5 s eta 5 s
+//   slsim: step 120/240 (50%) rounds 1/2 sim 12.300 s acc 0.8120 wall 5 s eta 5 s
 //
-// ("acc -" before the first evaluation, "eta -" while unknown; with training.time_budget_s the
-// fraction done is the larger of steps and simulated time.) Off unless app/ turns it on
-// (SetProgressReporting), so that library users and tests stay silent.
+// (rounds: completed; "acc -" before the first evaluation, "eta -" while unknown; with
+// training.time_budget_s the fraction done is the larger of steps and simulated time.) Off unless
+// app/ turns it on (SetProgressReporting), so that library users and tests stay silent.
 #ifndef SLSIM_SIM_PROGRESS_H
 #define SLSIM_SIM_PROGRESS_H
 

@@ -39,7 +39,7 @@ Lines(const std::string& text)
     return lines;
 }
 
-const std::regex LINE(R"(slsim: step \d+/\d+ \(\d+%\) round \d+/\d+ sim \d+\.\d{3} s )"
+const std::regex LINE(R"(slsim: step \d+/\d+ \(\d+%\) rounds \d+/\d+ sim \d+\.\d{3} s )"
                       R"(acc (-|\d\.\d{4}) wall \d+ s eta (-|\d+ s))");
 
 } // namespace
@@ -59,7 +59,8 @@ TEST_CASE("progress: a plain line at each evaluation and after each interval of 
     auto lines = Lines(out.str());
     REQUIRE(lines.size() == 1);
     CHECK(std::regex_match(lines[0], LINE));
-    CHECK(lines[0].find("step 20/40 (50%) round 2/2 sim 10.500 s acc 0.5000") != std::string::npos);
+    CHECK(lines[0].find("step 20/40 (50%) rounds 1/2 sim 10.500 s acc 0.5000")
+          != std::string::npos);
 
     std::ostringstream every;
     {
@@ -74,7 +75,7 @@ TEST_CASE("progress: a plain line at each evaluation and after each interval of 
     {
         CHECK(std::regex_match(l, LINE));
     }
-    CHECK(lines[0].find("step 1/40 (2%) round 1/2 sim 0.500 s acc - ") != std::string::npos);
+    CHECK(lines[0].find("step 1/40 (2%) rounds 0/2 sim 0.500 s acc - ") != std::string::npos);
     CHECK(lines[2].find("acc 0.2500") != std::string::npos);
 }
 
@@ -84,7 +85,7 @@ TEST_CASE("progress: a time budget counts towards the fraction done")
     RunProgress p(To(out, false, 0), 0, 3, 20);
     p.OnStep(5, 10);
     const std::string line = p.Line();
-    CHECK(line.rfind("slsim: step 5 round 1/3 sim 10.000 s acc - wall ", 0) == 0);
+    CHECK(line.rfind("slsim: step 5 rounds 0/3 sim 10.000 s acc - wall ", 0) == 0);
     CHECK(line.find("eta -") == std::string::npos); // half the budget is spent: an ETA exists
 }
 
