@@ -17,11 +17,12 @@ namespace slsim
 const char* PROBE_USAGE
     = "  slsim probe SCENARIO.json --out DIR [--set key.path=value ...] [--train-epochs N]\n"
       "              [--at-epochs E1,E2,...] [--batches B] [--budgets 2,3,4,5,6,7] [--draws R]\n"
-      "              [--equal-budget 2.32] [--randtopk-a 0.1]\n"
+      "              [--equal-budget 2.32] [--randtopk-a 0.1] [--quiet]\n"
       "      train the scenario's model centrally (uncompressed) and measure, at epoch 0 and "
       "after\n"
       "      the listed epochs, each codec's error on the cut activations vs the bit budget and\n"
-      "      the gradient bias it causes; writes errors.csv, bias.csv, manifest.json to DIR\n";
+      "      the gradient bias it causes; writes errors.csv, bias.csv, manifest.json to DIR;\n"
+      "      a line per trained epoch and measured batch on stderr unless --quiet\n";
 
 namespace
 {
@@ -75,6 +76,7 @@ ProbeCommand(const std::vector<std::string>& args)
     std::string scenario, out;
     std::vector<std::string> overrides;
     ProbeOptions o;
+    bool quiet = false;
     for (size_t i = 0; i < args.size(); ++i)
     {
         const std::string& s = args[i];
@@ -141,6 +143,10 @@ ProbeCommand(const std::vector<std::string>& args)
         {
             o.randtopkA = ParseNumber(flag, value());
         }
+        else if (s == "--quiet" || s == "-q")
+        {
+            quiet = true;
+        }
         else if (!s.empty() && s[0] == '-')
         {
             throw InputError("probe: unknown option " + s + " (see slsim --help)");
@@ -171,6 +177,7 @@ ProbeCommand(const std::vector<std::string>& args)
         throw InputError(std::string("probe: ") + e.what());
     }
     const ScenarioConfig c = LoadScenarioFile(scenario, overrides);
+    o.progress = quiet ? nullptr : &std::cerr;
 
     MakeDirectories(out);
     RemoveFileIfExists(out + "/manifest.json");

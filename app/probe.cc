@@ -14,7 +14,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <iomanip>
 #include <numeric>
+#include <ostream>
+#include <sstream>
 #include <stdexcept>
 
 namespace slsim
@@ -22,6 +25,15 @@ namespace slsim
 
 namespace
 {
+
+// A progress line's number: `digits` decimals.
+std::string
+Fixed(double v, int digits)
+{
+    std::ostringstream o;
+    o << std::fixed << std::setprecision(digits) << v;
+    return o.str();
+}
 
 ProbeCodec
 Make(const std::string& method, double budget, const std::string& set, double randtopkA,
@@ -426,6 +438,10 @@ RunProbe(const ScenarioConfig& config, const ProbeOptions& options, const std::s
     PassRunner runner(model, config.optimizer);
     std::chrono::duration<double> measureWall{0}, trainWall{0};
 
+    const auto start = std::chrono::steady_clock::now();
+    auto wallS = [&start] {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
     auto measure = [&](int epoch) {
         const auto m0 = std::chrono::steady_clock::now();
         runner.SetState(device.Model(), server.Copy(0));
@@ -521,6 +537,12 @@ RunProbe(const ScenarioConfig& config, const ProbeOptions& options, const std::s
                 bias.EndRow();
                 ++summary.biasRows;
             }
+            if (options.progress != nullptr)
+            {
+                *options.progress << "slsim probe: measured epoch " << epoch << " batch " << b + 1
+                                  << '/' << options.batches << " (" << codecs.size()
+                                  << " codecs) wall " << Fixed(wallS(), 1) << " s" << std::endl;
+            }
         }
         measureWall += std::chrono::steady_clock::now() - m0;
     };
@@ -561,6 +583,16 @@ RunProbe(const ScenarioConfig& config, const ProbeOptions& options, const std::s
             throw std::runtime_error("training diverged in epoch " + std::to_string(e + 1)
                                      + " (loss " + FormatDouble(summary.trainLoss.back())
                                      + "); lower optimizer.lr");
+        }
+        if (options.progress != nullptr)
+        {
+            const double perEpoch = trainWall.count() / (e + 1);
+            *options.progress << "slsim probe: trained epoch " << e + 1 << '/'
+                              << options.trainEpochs << " loss "
+                              << Fixed(summary.trainLoss.back(), 4) << " wall " << Fixed(wallS(), 1)
+                              << " s eta training "
+                              << Fixed(perEpoch * (options.trainEpochs - e - 1), 1) << " s"
+                              << std::endl;
         }
         if (nextMeasure < measureAt.size() && measureAt[nextMeasure] == e + 1)
         {

@@ -16,6 +16,7 @@
 
 #include "sim/scenario-config.h"
 
+#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,9 @@ struct ProbeOptions
     double equalBudget = 2.32; // the paper's equal-budget configurations; 0: none
     int draws = 4;             // draws of randomised codecs (randtopk) per batch
     double randtopkA = 0.1;
+    /// Non-null: one line per trained epoch and per measured batch ("slsim probe: ..."); the CLI
+    /// passes std::cerr unless --quiet.
+    std::ostream* progress = nullptr;
 };
 
 /// One codec configuration measured at one budget.

@@ -7,6 +7,7 @@
 #include "common/csv-writer.h"
 #include "common/error.h"
 #include "models/split-model.h"
+#include "sim/progress.h"
 #include "sim/run.h"
 
 #include <chrono>
@@ -111,6 +112,7 @@ RunCommand(const std::vector<std::string>& args)
     RemoveFileIfExists(a.out + "/manifest.json");
     const std::string started = UtcNow();
     const auto t0 = std::chrono::steady_clock::now();
+    SetProgressReporting(ProgressSettings::Stderr(!a.quiet));
     const RunSummary s = RunScenario(c, a.out);
     const double wall
         = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

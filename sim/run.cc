@@ -5,6 +5,7 @@
 #include "sim/device-app.h"
 #include "sim/metrics-collector.h"
 #include "sim/network-stats.h"
+#include "sim/progress.h"
 #include "sim/server-app.h"
 #include "sim/sides.h"
 #include "sim/topology.h"
@@ -78,6 +79,7 @@ RunScenario(const ScenarioConfig& config, const std::string& outDir)
     Sides sides = BuildSides(config);
     const int devices = sides.Devices();
     MetricsCollector metrics(devices, config.recordFrames);
+    RunProgress progress(config, sides); // stderr only, as app/ set it (SetProgressReporting)
 
     Network net = BuildNetwork(config.network, config.seed);
     const NetworkStats netStats(net);
@@ -99,6 +101,7 @@ RunScenario(const ScenarioConfig& config, const std::string& outDir)
                                            }
                                        }));
     metrics.Watch(server);
+    progress.Watch(server);
     net.server->AddApplication(server);
     server->SetStartTime(ns3::Seconds(0));
     Rng jitter(config.seed, "start-jitter");
@@ -113,6 +116,7 @@ RunScenario(const ScenarioConfig& config, const std::string& outDir)
         app->SetAttribute("TimeBudgetS", ns3::DoubleValue(config.training.timeBudgetS));
         app->SetSide(sides.devices[static_cast<size_t>(d)].get());
         metrics.Watch(app);
+        progress.Watch(app);
         net.devices.Get(static_cast<uint32_t>(d))->AddApplication(app);
         app->SetStartTime(ns3::Seconds(jitter.Uniform() * config.network.startJitterS));
     }

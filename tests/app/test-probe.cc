@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
@@ -162,11 +163,11 @@ TEST_CASE("probe writes errors.csv, bias.csv and manifest.json with one row per 
     const std::string out = TempDir() + "/tiny";
     const Result r = Shell(SLSIM + " probe " + SRC + "/tests/app/tiny-scenario.json --out " + out
                            + " --train-epochs 2 --at-epochs 1,2 --batches 3 --budgets 2,3 "
-                             "--draws 2");
+                             "--draws 2 --quiet");
     INFO(r.output);
     REQUIRE(r.rc == 0);
     CHECK(r.output.rfind("slsim probe: tiny: mlp cut shallow", 0) == 0);
-    CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
+    CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1); // --quiet: no progress
 
     std::vector<std::string> header;
     const std::vector<Row> errors = ReadCsv(out + "/errors.csv", &header);
@@ -338,6 +339,37 @@ TEST_CASE("probe: MS has a lower error than top-k at equal budget on post-ReLU a
         ++compared;
     }
     CHECK(compared == 2 * 2 * 3); // 2 epochs x 2 batches x (2.32, 3, 4 bits)
+}
+
+TEST_CASE("probe: a progress line per trained epoch and per measured batch, then the summary")
+{
+    const Result r
+        = Shell(SLSIM + " probe " + SRC + "/tests/app/tiny-scenario.json --out " + TempDir()
+                + "/tiny-progress --train-epochs 2 --at-epochs 2 "
+                  "--batches 2 --budgets 2 --draws 1");
+    INFO(r.output);
+    REQUIRE(r.rc == 0);
+    std::vector<std::string> lines;
+    std::istringstream in(r.output);
+    for (std::string line; std::getline(in, line);)
+    {
+        lines.push_back(line);
+    }
+    // epoch 0 measured (2 batches), 2 epochs trained, epoch 2 measured (2 batches), the summary
+    REQUIRE(lines.size() == 7);
+    const std::regex measured(
+        R"(slsim probe: measured epoch [02] batch [12]/2 \(\d+ codecs\) wall \d+\.\d s)");
+    const std::regex trained(
+        R"(slsim probe: trained epoch [12]/2 loss \d+\.\d{4} wall \d+\.\d s eta training \d+\.\d s)");
+    for (size_t i : {0, 1, 4, 5})
+    {
+        CHECK(std::regex_match(lines[i], measured));
+    }
+    CHECK(std::regex_match(lines[2], trained));
+    CHECK(std::regex_match(lines[3], trained));
+    CHECK(lines[0].find("epoch 0 batch 1/2") != std::string::npos);
+    CHECK(lines[5].find("epoch 2 batch 2/2") != std::string::npos);
+    CHECK(lines[6].rfind("slsim probe: tiny: mlp cut shallow", 0) == 0);
 }
 
 TEST_CASE("probe: two runs give byte-identical CSV files", "[app][probe]")
