@@ -1,16 +1,15 @@
 #include "app/device-resolver.h"
 
 #include "app/scenario-keys.h"
+#include "common/csv-reader.h"
 #include "common/error.h"
 #include "common/rng.h"
 
 #include <array>
 #include <cmath>
-#include <fstream>
 #include <limits>
 #include <map>
 #include <optional>
-#include <sstream>
 
 namespace slsim
 {
@@ -256,111 +255,104 @@ ReadConstants(ObjectReader& r, std::array<std::optional<double>, 5>& values)
     }
 }
 
-std::vector<std::string>
-SplitCsvLine(const std::string& line)
-{
-    std::vector<std::string> out;
-    std::string cell;
-    std::istringstream ss(line);
-    while (std::getline(ss, cell, ','))
-    {
-        // trim spaces and a trailing \r
-        const size_t b = cell.find_first_not_of(" \t\r");
-        const size_t e = cell.find_last_not_of(" \t\r");
-        out.push_back(b == std::string::npos ? std::string() : cell.substr(b, e - b + 1));
-    }
-    if (!line.empty() && line.back() == ',')
-    {
-        out.emplace_back();
-    }
-    return out;
-}
+/// One device's explicit values; an empty optional falls back to the other sources.
+using ExplicitValues = std::array<std::optional<double>, 5>;
 
-/// Reads a trace: header with device_id and any of the quantities; one row per device, ids a
-/// permutation of 0..n-1.
-std::vector<std::array<std::optional<double>, 5>>
+/// A device trace: the rows by device id, and the line of each (for errors found later).
+struct Trace
+{
+    std::map<int64_t, ExplicitValues> rows;
+    std::map<int64_t, size_t> lines;
+};
+
+/// Reads a trace (common/csv-reader.h: '#' comments, blank lines, quoting): a header with
+/// device_id and any of the quantities, each at most once; one row per device, each id at most
+/// once; an empty cell leaves that quantity to the other sources.
+Trace
 ReadTrace(const std::string& file)
 {
-    std::ifstream in(file);
-    if (!in)
+    CsvOptions options;
+    options.comments = true;
+    options.skipBlankLines = true;
+    options.trimSpaces = true;
+    const std::vector<CsvRow> rows = ReadCsvFile(file, options);
+    if (rows.empty())
     {
-        throw InputError(file + ": cannot open device trace");
+        throw InputError(file + ": device trace has no header");
     }
-    std::string line;
-    size_t lineNo = 0;
-    std::vector<int> columnOf; // column -> quantity index, -1 = device_id, -2 = unknown
+    const CsvRow& header = rows.front();
+    std::vector<int> columnOf; // column -> quantity index, -1 = device_id
     int idColumn = -1;
-    std::map<int64_t, std::array<std::optional<double>, 5>> rows;
-    while (std::getline(in, line))
+    for (size_t c = 0; c < header.fields.size(); ++c)
     {
-        ++lineNo;
-        const std::string where = file + ":" + std::to_string(lineNo);
-        if (line.find_first_not_of(" \t\r") == std::string::npos || line[0] == '#')
+        const std::string& name = header.fields[c];
+        int idx = -2;
+        if (name == "device_id")
         {
-            continue;
+            idx = -1;
         }
-        const auto cells = SplitCsvLine(line);
-        if (columnOf.empty())
+        for (size_t k = 0; k < Quantities().size(); ++k)
         {
-            for (size_t c = 0; c < cells.size(); ++c)
+            if (name == Quantities()[k].key)
             {
-                int idx = -2;
-                if (cells[c] == "device_id")
-                {
-                    idx = -1;
-                    idColumn = static_cast<int>(c);
-                }
-                for (size_t k = 0; k < Quantities().size(); ++k)
-                {
-                    if (cells[c] == Quantities()[k].key)
-                    {
-                        idx = static_cast<int>(k);
-                    }
-                }
-                if (idx == -2)
-                {
-                    throw InputError(where + ": unknown column \"" + cells[c]
-                                     + "\" (device_id, uplink_mbps, downlink_mbps, delay_ms, "
-                                       "loss, gflops)");
-                }
-                columnOf.push_back(idx);
+                idx = static_cast<int>(k);
             }
-            if (idColumn < 0)
-            {
-                throw InputError(where + ": header has no device_id column");
-            }
-            continue;
         }
-        if (cells.size() != columnOf.size())
+        if (idx == -2)
         {
-            throw InputError(where + ": expected " + std::to_string(columnOf.size())
-                             + " fields, got " + std::to_string(cells.size()));
+            throw CsvError(file, header.line,
+                           "unknown column \"" + name
+                               + "\" (device_id, uplink_mbps, downlink_mbps, delay_ms, loss, "
+                                 "gflops)");
+        }
+        for (size_t prev = 0; prev < c; ++prev)
+        {
+            if (header.fields[prev] == name)
+            {
+                throw CsvError(file, header.line, "duplicate column \"" + name + "\"");
+            }
+        }
+        if (idx == -1)
+        {
+            idColumn = static_cast<int>(c);
+        }
+        columnOf.push_back(idx);
+    }
+    if (idColumn < 0)
+    {
+        throw CsvError(file, header.line, "header has no device_id column");
+    }
+    Trace trace;
+    for (size_t r = 1; r < rows.size(); ++r)
+    {
+        const CsvRow& row = rows[r];
+        if (row.fields.size() != columnOf.size())
+        {
+            throw CsvError(file, row.line,
+                           "expected " + std::to_string(columnOf.size()) + " fields, got "
+                               + std::to_string(row.fields.size()));
         }
         int64_t id = -1;
-        std::array<std::optional<double>, 5> values;
-        for (size_t c = 0; c < cells.size(); ++c)
+        ExplicitValues values;
+        for (size_t c = 0; c < row.fields.size(); ++c)
         {
-            double v = 0;
-            size_t used = 0;
-            try
+            const std::string& column = header.fields[c];
+            if (columnOf[c] != -1 && row.fields[c].empty())
             {
-                v = std::stod(cells[c], &used);
+                continue; // falls back to devices.<quantity>, the profile or the default
             }
-            catch (const std::exception&)
+            const double v = CsvDouble(row.fields[c], file, row, column);
+            if (!std::isfinite(v))
             {
-                used = 0;
-            }
-            if (used == 0 || used != cells[c].size() || !std::isfinite(v))
-            {
-                throw InputError(where + ": field " + std::to_string(c + 1) + " (\"" + cells[c]
-                                 + "\") is not a number");
+                throw CsvError(file, row.line, column + ": not a finite number");
             }
             if (columnOf[c] == -1)
             {
                 if (v < 0 || v != std::floor(v) || v >= MAX_DEVICES)
                 {
-                    throw InputError(where + ": device_id must be an integer in 0.."
-                                     + std::to_string(MAX_DEVICES - 1));
+                    throw CsvError(file, row.line,
+                                   "device_id must be an integer in 0.."
+                                       + std::to_string(MAX_DEVICES - 1));
                 }
                 id = static_cast<int64_t>(v);
                 continue;
@@ -372,28 +364,54 @@ ReadTrace(const std::string& file)
             }
             catch (const InputError& e)
             {
-                throw InputError(where + ": " + e.what());
+                throw CsvError(file, row.line, e.what());
             }
             values[static_cast<size_t>(columnOf[c])] = v;
         }
-        if (!rows.emplace(id, values).second)
+        if (!trace.rows.emplace(id, values).second)
         {
-            throw InputError(where + ": device_id " + std::to_string(id) + " appears twice");
+            throw CsvError(file, row.line, "device_id " + std::to_string(id) + " appears twice");
         }
+        trace.lines[id] = row.line;
     }
-    if (rows.empty())
+    if (trace.rows.empty())
     {
         throw InputError(file + ": device trace has no rows");
     }
-    std::vector<std::array<std::optional<double>, 5>> out;
-    for (const auto& [id, values] : rows)
+    return trace;
+}
+
+/// The per-device explicit values of a trace for `count` devices (from devices.count), or, when
+/// count is not given, for the devices 0..N-1 of a trace that has each of them.
+std::vector<ExplicitValues>
+TraceValues(const Trace& trace, const std::string& file, std::optional<int64_t> count)
+{
+    if (!count)
     {
-        if (id != static_cast<int64_t>(out.size()))
+        int64_t expected = 0;
+        for (const auto& row : trace.rows)
         {
-            throw InputError(file + ": device ids must be 0.." + std::to_string(rows.size() - 1)
-                             + "; device " + std::to_string(out.size()) + " is missing");
+            if (row.first != expected)
+            {
+                throw InputError(file + ": device ids must be 0.."
+                                 + std::to_string(trace.rows.size() - 1) + "; device "
+                                 + std::to_string(expected)
+                                 + " is missing (give devices.count for a partial trace)");
+            }
+            ++expected;
         }
-        out.push_back(values);
+        count = expected;
+    }
+    std::vector<ExplicitValues> out(static_cast<size_t>(*count));
+    for (const auto& [id, values] : trace.rows)
+    {
+        if (id >= *count)
+        {
+            throw CsvError(file, trace.lines.at(id),
+                           "device_id " + std::to_string(id) + " is beyond devices.count "
+                               + std::to_string(*count));
+        }
+        out[static_cast<size_t>(id)] = values;
     }
     return out;
 }
@@ -472,7 +490,9 @@ ResolveDevices(const Json& devices, const std::string& path, uint64_t seed,
     }
 
     // Explicit per-device values: a trace file or a list.
-    std::vector<std::array<std::optional<double>, 5>> explicitValues;
+    std::vector<ExplicitValues> explicitValues;
+    std::optional<Trace> traceRows;
+    std::string traceFile;
     const Json* trace = r.Find("trace");
     const Json* list = r.Find("list");
     if (trace && list)
@@ -490,7 +510,8 @@ ResolveDevices(const Json& devices, const std::string& path, uint64_t seed,
         {
             file = baseDir + "/" + file;
         }
-        explicitValues = ReadTrace(file);
+        traceRows = ReadTrace(file);
+        traceFile = file;
     }
     if (list)
     {
@@ -501,7 +522,7 @@ ResolveDevices(const Json& devices, const std::string& path, uint64_t seed,
         for (size_t i = 0; i < list->size(); ++i)
         {
             ObjectReader one((*list)[i], IndexPath(r.PathOf("list"), i));
-            std::array<std::optional<double>, 5> values;
+            ExplicitValues values;
             ReadConstants(one, values);
             one.Finish();
             explicitValues.push_back(values);
@@ -510,12 +531,18 @@ ResolveDevices(const Json& devices, const std::string& path, uint64_t seed,
 
     int64_t count = 0;
     const bool hasCount = r.Integer("count", count, 1, MAX_DEVICES);
-    if (!explicitValues.empty())
+    if (traceRows)
+    {
+        // A trace may cover some devices only when devices.count says how many there are.
+        explicitValues = TraceValues(*traceRows, traceFile,
+                                     hasCount ? std::optional<int64_t>(count) : std::nullopt);
+        count = static_cast<int64_t>(explicitValues.size());
+    }
+    else if (!explicitValues.empty())
     {
         if (hasCount && count != static_cast<int64_t>(explicitValues.size()))
         {
-            Fail(r.PathOf("count"), "is " + std::to_string(count) + " but "
-                                        + (trace ? "the trace" : "the list") + " has "
+            Fail(r.PathOf("count"), "is " + std::to_string(count) + " but the list has "
                                         + std::to_string(explicitValues.size()) + " devices");
         }
         count = static_cast<int64_t>(explicitValues.size());

@@ -4,7 +4,8 @@
 // gflops) as a constant, a distribution drawn with the run's seed, a named profile (itself of
 // constants or distributions) chosen per device, a CSV trace, or an explicit list. For device i
 // and a quantity, the value comes from the first of: its trace row or list entry; the "devices"
-// object's own entry for the quantity; the device's profile; DeviceProfile's default. Draws use
+// object's own entry for the quantity; the device's profile; DeviceProfile's default (a trace
+// without a row for device i, or with an empty cell, gives nothing there). Draws use
 // Rng(seed, "devices", i): the profile choice first, then the quantities in the order above, so
 // device i's values do not depend on how many devices there are.
 #ifndef SLSIM_APP_DEVICE_RESOLVER_H

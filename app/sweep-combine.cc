@@ -1,5 +1,6 @@
 #include "app/fs-util.h"
 #include "app/sweep.h"
+#include "common/atomic-file.h"
 #include "common/csv-reader.h"
 #include "common/error.h"
 
@@ -66,11 +67,13 @@ CombineSweep(const Sweep& sweep, const std::string& outDir)
             continue;
         }
         const std::string file = PointsDir(outDir) + "/" + p.id + "/summary.csv";
-        const auto csv = ParseCsv(ReadTextFile(file));
-        if (csv.size() < 2 || csv[0].size() != csv[1].size())
+        const std::vector<CsvRow> csv = ReadCsvFile(file);
+        if (csv.size() < 2 || csv[0].fields.size() != csv[1].fields.size())
         {
             throw InputError(file + ": expected a header and one row");
         }
+        const std::vector<std::string>& header = csv[0].fields;
+        const std::vector<std::string>& values = csv[1].fields;
         std::map<std::string, std::string> row;
         row["point"] = p.id;
         for (size_t k = 0; k < sweep.axes.size(); ++k)
@@ -79,9 +82,9 @@ CombineSweep(const Sweep& sweep, const std::string& outDir)
         }
         row["repetition"] = std::to_string(p.repetition);
         row["seed"] = std::to_string(p.seed);
-        for (size_t c = 0; c < csv[0].size(); ++c)
+        for (size_t c = 0; c < header.size(); ++c)
         {
-            const std::string& name = csv[0][c];
+            const std::string& name = header[c];
             if (std::find(columns.begin(), columns.begin() + static_cast<long>(fixed), name)
                 != columns.begin() + static_cast<long>(fixed))
             {
@@ -91,7 +94,7 @@ CombineSweep(const Sweep& sweep, const std::string& outDir)
             {
                 columns.push_back(name);
             }
-            row[name] = csv[1][c];
+            row[name] = values[c];
         }
         rows.push_back(std::move(row));
     }
@@ -110,7 +113,7 @@ CombineSweep(const Sweep& sweep, const std::string& outDir)
         }
         out += "\n";
     }
-    WriteFileAtomicShared(outDir + "/sweep.csv", out);
+    WriteFileAtomic(outDir + "/sweep.csv", out);
     return missing;
 }
 

@@ -1,5 +1,6 @@
 #include "sim/frame-transport.h"
 
+#include "common/byte-io.h"
 #include "common/error.h"
 
 #include "ns3/packet.h"
@@ -22,14 +23,12 @@ FrameSender::Send(const std::vector<uint8_t>& head, const std::vector<uint8_t>& 
     SLSIM_ASSERT(size <= MAX_FRAME_PAYLOAD);
     // Packet has no scatter constructor: the frame is assembled once here, copied into the Packet
     // and freed on return, so only the Packet's copy stays.
-    std::vector<uint8_t> frame(FRAME_PREFIX_BYTES + size);
-    const auto n = static_cast<uint32_t>(size);
-    for (size_t i = 0; i < FRAME_PREFIX_BYTES; ++i)
-    {
-        frame[i] = static_cast<uint8_t>(n >> (8 * i));
-    }
-    auto at = std::copy(head.begin(), head.end(), frame.begin() + FRAME_PREFIX_BYTES);
-    std::copy(body.begin(), body.end(), at);
+    std::vector<uint8_t> frame;
+    frame.reserve(FRAME_PREFIX_BYTES + size);
+    ByteWriter w(frame);
+    w.PutFramePrefix(size);
+    w.PutBytes(head.data(), head.size());
+    w.PutBytes(body.data(), body.size());
     m_queue.push_back(ns3::Create<ns3::Packet>(frame.data(), static_cast<uint32_t>(frame.size())));
     frame = {};
     TrySend();
@@ -107,11 +106,7 @@ FrameAssembler::Feed(const uint8_t* data, size_t size)
             {
                 return; // the prefix is split: wait for its rest
             }
-            uint32_t n = 0;
-            for (size_t i = 0; i < FRAME_PREFIX_BYTES; ++i)
-            {
-                n |= static_cast<uint32_t>(m_prefix[i]) << (8 * i);
-            }
+            const uint32_t n = ReadFramePrefix(m_prefix);
             if (n > MAX_FRAME_PAYLOAD)
             {
                 throw DecodeError("frame length " + std::to_string(n) + " exceeds the 1 GiB limit");

@@ -17,6 +17,8 @@
 #ifndef SLSIM_SIM_FRAME_TRANSPORT_H
 #define SLSIM_SIM_FRAME_TRANSPORT_H
 
+#include "common/byte-io.h"
+
 #include "ns3/packet.h"
 #include "ns3/ptr.h"
 #include "ns3/socket.h"
@@ -29,7 +31,8 @@
 namespace slsim
 {
 
-constexpr size_t FRAME_PREFIX_BYTES = 4;
+/// The length prefix of every frame: a u32 little-endian payload length (common/byte-io.h).
+constexpr size_t FRAME_PREFIX_BYTES = FRAME_LENGTH_BYTES;
 /// Largest payload a receiver accepts (a guard against a corrupt length prefix): 1 GiB.
 constexpr uint32_t MAX_FRAME_PAYLOAD = 1u << 30;
 

@@ -3,10 +3,6 @@
 #include "common/csv-reader.h"
 #include "common/error.h"
 
-#include <cerrno>
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <utility>
 #include <vector>
 
@@ -22,30 +18,32 @@ class NumberTable
     explicit NumberTable(const std::string& path)
         : m_path(path)
     {
-        std::ifstream in(path, std::ios::binary);
-        if (!in)
+        std::vector<CsvRow> rows;
+        try
         {
-            throw InputError("training.replay: " + path + ": cannot read (is it a finished run?)");
+            rows = ReadCsvFile(path, Options());
         }
-        std::ostringstream text;
-        text << in.rdbuf();
-        auto rows = ParseCsv(text.str());
+        catch (const CsvError& e)
+        {
+            throw InputError(std::string("training.replay: ") + e.what());
+        }
+        catch (const InputError& e)
+        {
+            throw InputError(std::string("training.replay: ") + e.what()
+                             + " (is it a finished run?)");
+        }
         if (rows.empty())
         {
             throw InputError("training.replay: " + path + ": empty file");
         }
-        m_columns = std::move(rows.front());
+        m_columns = std::move(rows.front().fields);
         for (size_t i = 1; i < rows.size(); ++i)
         {
-            if (rows[i].size() == 1 && rows[i][0].empty())
+            if (rows[i].fields.size() != m_columns.size())
             {
-                continue; // a blank line
-            }
-            if (rows[i].size() != m_columns.size())
-            {
-                throw InputError("training.replay: " + path + ": line " + std::to_string(i + 1)
-                                 + " has " + std::to_string(rows[i].size()) + " fields, expected "
-                                 + std::to_string(m_columns.size()));
+                throw InputError("training.replay: " + path + ":" + std::to_string(rows[i].line)
+                                 + ": " + std::to_string(rows[i].fields.size())
+                                 + " fields, expected " + std::to_string(m_columns.size()));
             }
             m_rows.push_back(std::move(rows[i]));
         }
@@ -68,18 +66,17 @@ class NumberTable
         throw InputError("training.replay: " + m_path + ": no column " + name);
     }
 
+    /// The cell as a double (nan and inf allowed: a diverged run writes them).
     double Number(size_t row, size_t column) const
     {
-        const std::string& text = m_rows[row][column];
-        errno = 0;
-        char* end = nullptr;
-        const double v = std::strtod(text.c_str(), &end); // exact for shortest round-trip text
-        if (text.empty() || *end != '\0' || errno == ERANGE)
+        try
         {
-            throw InputError("training.replay: " + m_path + ": line " + std::to_string(row + 2)
-                             + ": not a number: '" + text + "'");
+            return CsvDouble(m_rows[row].fields[column], m_path, m_rows[row], m_columns[column]);
         }
-        return v;
+        catch (const CsvError& e)
+        {
+            throw InputError(std::string("training.replay: ") + e.what());
+        }
     }
 
     int64_t Integer(size_t row, size_t column) const
@@ -88,9 +85,16 @@ class NumberTable
     }
 
   private:
+    static CsvOptions Options()
+    {
+        CsvOptions o;
+        o.skipBlankLines = true;
+        return o;
+    }
+
     std::string m_path;
     std::vector<std::string> m_columns;
-    std::vector<std::vector<std::string>> m_rows;
+    std::vector<CsvRow> m_rows;
 };
 
 } // namespace
