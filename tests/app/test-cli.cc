@@ -82,6 +82,10 @@ TEST_CASE("every malformed scenario gives exit 2 and one line naming the JSON pa
     std::string line;
     int cases = 0;
     std::set<std::string> paths;
+    const std::string parent = TempDir() + "/refused-corpus";
+    const std::string out = parent + "/out";
+    RemoveTree(parent);
+    MakeDirectories(parent);
     while (std::getline(table, line))
     {
         if (line.empty() || line[0] == '#')
@@ -98,6 +102,10 @@ TEST_CASE("every malformed scenario gives exit 2 and one line naming the JSON pa
         CHECK(Lines(r.output) == 1);
         CHECK(r.output.find(expected) != std::string::npos);
         CHECK(r.output.find(file) != std::string::npos); // names the file too
+        // `run` refuses it the same way and writes nothing, not even a temporary.
+        const Result run = Shell(SLSIM + " run " + file + " --out " + out);
+        CHECK(run.rc == 2);
+        CHECK(ListDirectory(parent).empty());
         paths.insert(expected.substr(0, expected.find(':')));
         ++cases;
     }
