@@ -136,6 +136,10 @@ ApplyOverride(Json& doc, const std::string& assignment)
     {
         value = text; // not JSON: a plain string (method=ms)
     }
+    catch (const Json::out_of_range&)
+    {
+        throw InputError("--set " + assignment + ": number beyond double range");
+    }
     SetPath(doc, path, value);
 }
 

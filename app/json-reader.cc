@@ -120,6 +120,15 @@ ParseJsonText(const std::string& text, const std::string& what)
         }
         throw InputError(what + ": invalid JSON: " + msg);
     }
+    catch (const Json::out_of_range& e)
+    {
+        // The one out_of_range the parser throws (406): a number beyond double range, e.g. 1e400.
+        // It carries no position; the open frames name the value it was parsing.
+        const std::string path = StackPath(stack, stack.size());
+        throw InputError(what + ": " + (path.empty() ? std::string("(top level)") : path)
+                         + ": number beyond double range (max "
+                         + NumberText(std::numeric_limits<double>::max()) + ")");
+    }
 }
 
 Json

@@ -107,13 +107,13 @@ RunCommand(const std::vector<std::string>& args)
     const ScenarioArgs a = ParseScenarioArgs(args, "run", true);
     Json doc;
     const ScenarioConfig c = LoadScenarioFile(a.scenario, a.overrides, &doc);
-    MakeDirectories(a.out);
-    // A manifest from an earlier run in this folder would describe results about to be replaced.
-    RemoveFileIfExists(a.out + "/manifest.json");
+    // Results go to a temporary sibling, renamed into place once the manifest is written: a
+    // killed or failed run leaves the folder absent or as the previous complete run left it.
+    StagedFolder staged(a.out);
     const std::string started = UtcNow();
     const auto t0 = std::chrono::steady_clock::now();
     SetProgressReporting(ProgressSettings::Stderr(!a.quiet));
-    const RunSummary s = RunScenario(c, a.out);
+    const RunSummary s = RunScenario(c, staged.Path());
     const double wall
         = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
@@ -149,7 +149,8 @@ RunCommand(const std::vector<std::string>& args)
     m["derived"] = Derived(c);
     m["label_histograms"] = s.labelHistograms;
     m["scenario"] = ScenarioToJson(c);
-    WriteFileAtomic(a.out + "/manifest.json", m.dump(2) + "\n");
+    WriteFileAtomic(staged.Path() + "/manifest.json", m.dump(2) + "\n");
+    staged.Commit();
     if (!a.quiet)
     {
         std::cerr << "slsim: " << c.name << ": accuracy " << FormatDouble(s.finalAccuracy)

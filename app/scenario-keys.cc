@@ -241,9 +241,10 @@ ModelTable()
                                    : "only for model \"mlp\", not \"" + m.name + "\"";
         };
         t.fields.push_back(hidden);
-        t.fields.push_back(
-            IntegerField("threads", &ModelConfig::threads, 0, 1024, "",
-                         "compute threads, 0 = all cores (use 1 in sweeps with -j)"));
+        t.fields.push_back(IntegerField(
+            "threads", &ModelConfig::threads, 0, 1024, "",
+            "compute threads (results are identical for any count); 0 = the CPUs this "
+            "process may use divided by SLSIM_CONCURRENT_RUNS (slsim sweep -j N sets N)"));
         return t;
     }();
     return table;

@@ -278,7 +278,9 @@ SweepCommand(const std::vector<std::string>& args)
     {
         for (const auto& name : entries)
         {
-            if (name.rfind(".tmp-" + p->id + "-", 0) == 0)
+            // ".tmp-ID-PID" is the point's folder, "..tmp-ID-PID.tmp-PID2" its run's staging.
+            if (name.rfind(".tmp-" + p->id + "-", 0) == 0
+                || name.rfind("..tmp-" + p->id + "-", 0) == 0)
             {
                 RemoveTree(a.out + "/" + name);
             }
@@ -309,6 +311,10 @@ SweepCommand(const std::vector<std::string>& args)
               << todo.size() << " with -j " << a.jobs << "\n";
 
     const std::string exe = SelfExecutable();
+    // The runs side by side share this process's CPUs: their default thread count (model.threads
+    // 0) is the CPUs divided by SLSIM_CONCURRENT_RUNS (models/split-model.h DefaultThreadCount).
+    const size_t concurrent = std::max<size_t>(1, std::min(todo.size(), size_t(a.jobs)));
+    ::setenv("SLSIM_CONCURRENT_RUNS", std::to_string(concurrent).c_str(), 1);
     Progress progress(mine.size(), mine.size() - todo.size(), prefix);
 
     struct Running

@@ -82,6 +82,10 @@ TEST_CASE("every malformed scenario gives exit 2 and one line naming the JSON pa
     std::string line;
     int cases = 0;
     std::set<std::string> paths;
+    const std::string parent = TempDir() + "/refused-corpus";
+    const std::string out = parent + "/out";
+    RemoveTree(parent);
+    MakeDirectories(parent);
     while (std::getline(table, line))
     {
         if (line.empty() || line[0] == '#')
@@ -98,6 +102,10 @@ TEST_CASE("every malformed scenario gives exit 2 and one line naming the JSON pa
         CHECK(Lines(r.output) == 1);
         CHECK(r.output.find(expected) != std::string::npos);
         CHECK(r.output.find(file) != std::string::npos); // names the file too
+        // `run` refuses it the same way and writes nothing, not even a temporary.
+        const Result run = Shell(SLSIM + " run " + file + " --out " + out);
+        CHECK(run.rc == 2);
+        CHECK(ListDirectory(parent).empty());
         paths.insert(expected.substr(0, expected.find(':')));
         ++cases;
     }
@@ -205,6 +213,79 @@ TEST_CASE("a sweep killed with SIGKILL and re-run equals an uninterrupted one", 
     CHECK(again.rc == 0);
     CHECK(again.output.find("8 already complete, running 0") != std::string::npos);
     CHECK(WithoutWallColumns(cut + "/sweep.csv") == expected);
+}
+
+namespace
+{
+
+/// Whether a run folder is complete: a manifest and every CSV a run writes, nothing else.
+bool
+RunFolderComplete(const std::string& dir)
+{
+    const std::vector<std::string> expected
+        = {"eval.csv", "events.csv", "manifest.json", "steps.csv", "summary.csv"};
+    return ListDirectory(dir) == expected;
+}
+
+} // namespace
+
+TEST_CASE("a run killed with SIGKILL leaves --out absent or complete", "[app][cli]")
+{
+    // About two seconds of training, killed at several moments, first into a new folder, then
+    // over a complete one (which must survive whole until the new run completes).
+    const std::string scenario = TESTS + "/tiny-scenario.json";
+    const std::string parent = TempDir() + "/run-kill";
+    const std::string out = parent + "/out";
+    RemoveTree(parent);
+    MakeDirectories(parent);
+    const auto runAndKill = [&](int ms) {
+        const pid_t pid = ::fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0)
+        {
+            ::execl(SLSIM.c_str(), SLSIM.c_str(), "run", scenario.c_str(), "--out", out.c_str(),
+                    "-q", "--set", "training.epochs=200", "--set", "dataset.synthetic.train=960",
+                    static_cast<char*>(nullptr));
+            ::_exit(127);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+        ::kill(pid, SIGKILL);
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        return WIFSIGNALED(status);
+    };
+    bool sawAbsent = false;
+    for (const int ms : {0, 30, 150, 600, 1200})
+    {
+        INFO("killed after " << ms << " ms");
+        runAndKill(ms);
+        CHECK((!PathExists(out) || RunFolderComplete(out)));
+        sawAbsent = sawAbsent || !PathExists(out);
+        for (const auto& name : ListDirectory(parent))
+        {
+            CHECK((name == "out" || name.rfind(".out.tmp-", 0) == 0)); // no other leftovers
+        }
+    }
+    CHECK(sawAbsent);
+
+    REQUIRE(Shell(SLSIM + " run " + scenario + " --out " + out + " -q").rc == 0);
+    REQUIRE(RunFolderComplete(out));
+    CHECK(ListDirectory(parent) == std::vector<std::string>{"out"}); // temporaries cleaned
+    const std::string manifest = ReadTextFile(out + "/manifest.json");
+    for (const int ms : {0, 30, 150, 600})
+    {
+        INFO("killed after " << ms << " ms over a complete folder");
+        if (runAndKill(ms))
+        {
+            REQUIRE(RunFolderComplete(out));
+            CHECK(ReadTextFile(out + "/manifest.json") == manifest); // the previous run, whole
+        }
+    }
+    // A run that completes replaces the folder.
+    REQUIRE(Shell(SLSIM + " run " + scenario + " --out " + out + " -q --set seed=4").rc == 0);
+    CHECK(RunFolderComplete(out));
+    CHECK(ReadTextFile(out + "/manifest.json") != manifest);
+    CHECK(ListDirectory(parent) == std::vector<std::string>{"out"});
 }
 
 TEST_CASE("MPI ranks share the points and the last one writes the same sweep.csv", "[app][sweep]")
