@@ -32,8 +32,9 @@ Subcommands()
 {
     static const std::vector<Subcommand> list{
         {"run", "  slsim run SCENARIO.json --out DIR [--set key.path=value ...] [--quiet]\n"
-                "      run one scenario; writes steps.csv, eval.csv, summary.csv, events.csv and\n"
-                "      manifest.json (the fully resolved scenario) to DIR\n"},
+                "      run one scenario; writes steps.csv, eval.csv, summary.csv, events.csv,\n"
+                "      devices.csv and manifest.json (the fully resolved scenario) to DIR;\n"
+                "      progress on stderr (--quiet: none)\n"},
         {"validate", "  slsim validate SCENARIO.json|SWEEP.json [--set key.path=value ...]\n"
                      "      check a scenario (or every point of a sweep) without running anything\n"
                      "      (exit 2 and one line naming the file and the JSON path)\n"},

@@ -65,12 +65,6 @@ ReadTextFile(const std::string& path)
     return ss.str();
 }
 
-void
-WriteFileAtomicShared(const std::string& path, const std::string& content)
-{
-    WriteFileAtomic(path, content);
-}
-
 std::vector<std::string>
 ListDirectory(const std::string& dir)
 {

@@ -16,10 +16,6 @@ void RemoveTree(const std::string& path);
 bool PathExists(const std::string& path);
 /// Whole file as a string; throws InputError naming the file.
 std::string ReadTextFile(const std::string& path);
-/// Forwards to WriteFileAtomic (common/atomic-file.h), whose temporary names are unique per process
-/// and writer, so several processes (MPI ranks) may write the same file at once. Callers: switch
-/// to WriteFileAtomic; this forward goes when none is left.
-void WriteFileAtomicShared(const std::string& path, const std::string& content);
 /// Names in a folder (not recursive), sorted; empty when the folder is absent.
 std::vector<std::string> ListDirectory(const std::string& dir);
 /// Absolute, lexically normal form of a path.

@@ -3,6 +3,7 @@
 #include "app/fs-util.h"
 #include "app/scenario-loader.h"
 #include "app/sweep.h"
+#include "common/atomic-file.h"
 #include "common/csv-reader.h"
 #include "common/csv-writer.h"
 #include "common/error.h"
@@ -304,7 +305,7 @@ SweepCommand(const std::vector<std::string>& args)
             record["points"].push_back(
                 {{"id", p.id}, {"values", values}, {"repetition", p.repetition}, {"seed", p.seed}});
         }
-        WriteFileAtomicShared(a.out + "/sweep-points.json", record.dump(2) + "\n");
+        WriteFileAtomic(a.out + "/sweep-points.json", record.dump(2) + "\n");
     }
     std::cerr << prefix << sweep.points.size() << " points, " << mine.size()
               << " for this process, " << mine.size() - todo.size() << " already complete, running "

@@ -72,7 +72,8 @@ std::vector<CsvRow> ReadCsvFile(const std::string& path, const CsvOptions& optio
 /// line numbers).
 std::vector<std::vector<std::string>> ParseCsv(const std::string& text);
 
-/// A field as a finite double (the whole field, as strtod reads it); CsvError naming the file,
+/// A field as a double (the whole field, as strtod reads it: nan and inf included, as FormatDouble
+/// writes them; callers that need a finite value check it); CsvError naming the file,
 /// the row's line and `column` otherwise.
 double CsvDouble(const std::string& field, const std::string& file, const CsvRow& row,
                  const std::string& column);

@@ -223,7 +223,7 @@ bool
 RunFolderComplete(const std::string& dir)
 {
     const std::vector<std::string> expected
-        = {"eval.csv", "events.csv", "manifest.json", "steps.csv", "summary.csv"};
+        = {"devices.csv", "eval.csv", "events.csv", "manifest.json", "steps.csv", "summary.csv"};
     return ListDirectory(dir) == expected;
 }
 
