@@ -58,7 +58,7 @@ run(slsim, "sweep", diverging, "--out", os.path.join(root, "fashion-wireless"), 
 run(slsim, "probe", base, "--out", os.path.join(root, "probe", "cifar10-tiny-medium"),
     "--set", "model.cut=medium", "--train-epochs", "1", "--budgets", "2,3,4", "--batches", "2")
 
-# A stand-in for ../shared/data/paper with the paper's columns and round numbers.
+# A stand-in for the paper folder (analysis/paper/) with the paper's columns and round numbers.
 paper = os.path.join(tmp, "paper")
 os.makedirs(paper)
 rows = []
