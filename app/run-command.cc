@@ -11,6 +11,7 @@
 #include "sim/run.h"
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <iostream>
@@ -153,7 +154,9 @@ RunCommand(const std::vector<std::string>& args)
     staged.Commit();
     if (!a.quiet)
     {
-        std::cerr << "slsim: " << c.name << ": accuracy " << FormatDouble(s.finalAccuracy)
+        std::cerr << "slsim: " << c.name << ": accuracy "
+                  << (std::isnan(s.finalAccuracy) ? "none (no evaluation)"
+                                                  : FormatDouble(s.finalAccuracy))
                   << " after " << s.rounds << " rounds" << (s.diverged ? " (diverged)" : "") << ", "
                   << FormatDouble(s.simTimeS) << " s simulated, "
                   << (s.bytesUp + s.bytesDown + s.bytesSync) << " bytes, wall "

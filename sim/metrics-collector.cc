@@ -8,6 +8,9 @@
 #include "ns3/callback.h"
 #include "ns3/simulator.h"
 
+#include <cmath>
+#include <limits>
+
 namespace slsim
 {
 
@@ -202,7 +205,7 @@ MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targ
     CsvWriter eval(dir + "/eval.csv",
                    {"sim_time_s", "round", "steps", "cum_bytes_up", "cum_bytes_down",
                     "cum_bytes_sync", "test_accuracy", "test_loss"});
-    summary.bestAccuracy = 0;
+    summary.bestAccuracy = std::numeric_limits<double>::quiet_NaN(); // until an evaluation
     summary.timeToTargetS = -1;
     summary.bytesUpToTarget = -1;
     for (const EvalRow& e : m_evals)
@@ -216,7 +219,10 @@ MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targ
             .Add(e.accuracy)
             .Add(e.loss);
         eval.EndRow();
-        summary.bestAccuracy = std::max(summary.bestAccuracy, e.accuracy);
+        if (!(summary.bestAccuracy >= e.accuracy)) // also when best is still NaN (none yet)
+        {
+            summary.bestAccuracy = e.accuracy;
+        }
         if (targetAccuracy > 0 && summary.timeToTargetS < 0 && e.accuracy >= targetAccuracy)
         {
             summary.timeToTargetS = e.timeS;
@@ -297,9 +303,11 @@ MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targ
                    "sim_time_s",          "steps",           "rounds",      "dropouts",
                    "wall_time_s",         "training_wall_s", "ns3_wall_s",  "diverged",
                    "tcp_retransmissions", "tcp_timeouts",    "queue_drops", "bytes_retransmitted"});
-    sum.Add(summary.finalAccuracy)
-        .Add(summary.bestAccuracy)
-        .Add(summary.finalLoss)
+    // No evaluation (diverged before the first): empty cells, not numbers.
+    const auto measured = [](double v) { return std::isnan(v) ? std::string() : FormatDouble(v); };
+    sum.Add(measured(summary.finalAccuracy))
+        .Add(measured(summary.bestAccuracy))
+        .Add(measured(summary.finalLoss))
         .Add(summary.timeToTargetS)
         .Add(summary.bytesUpToTarget)
         .Add(summary.bytesUp)

@@ -5,6 +5,7 @@
 #include "sim/scenario-config.h"
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -13,9 +14,12 @@ namespace slsim
 
 struct RunSummary
 {
-    double finalAccuracy = 0; // test accuracy at the last evaluation, in [0, 1]
-    double finalLoss = 0;
-    double bestAccuracy = 0;
+    // Test accuracy and loss at the last evaluation, the best accuracy of any evaluation; NaN
+    // when no evaluation happened (a run that diverged before its first one): summary.csv leaves
+    // them empty and manifest.json writes null, never a 0 that reads like a result.
+    double finalAccuracy = std::numeric_limits<double>::quiet_NaN();
+    double finalLoss = std::numeric_limits<double>::quiet_NaN();
+    double bestAccuracy = std::numeric_limits<double>::quiet_NaN();
     double timeToTargetS = -1;   // simulated seconds to reach training.targetAccuracy; -1 never
     double bytesUpToTarget = -1; // cumulative uplink bytes when the target was reached
     uint64_t bytesUp = 0;        // activations (+ labels, headers), device -> server

@@ -4,6 +4,7 @@
 #include "tests/sim/tiny-scenario.h"
 
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -199,7 +200,13 @@ TEST_CASE("Diverging training ends the run with a diverged event, not an error",
         REQUIRE(!events.empty());
         CHECK(events.back().at("event") == "diverged");
         CHECK(events.back().at("device") == "-1");
-        CHECK(ReadCsv(dir + "/summary.csv").at(0).at("diverged") == "1");
+        const auto summary = ReadCsv(dir + "/summary.csv").at(0);
+        CHECK(summary.at("diverged") == "1");
+        // It diverged before its first evaluation (a round end): no accuracy, not a 0.
+        CHECK(std::isnan(s.finalAccuracy));
+        CHECK(summary.at("final_accuracy").empty());
+        CHECK(summary.at("best_accuracy").empty());
+        CHECK(summary.at("final_loss").empty());
     }
     // A healthy run says so too.
     const std::string dir = TempDir("no-diverge");
