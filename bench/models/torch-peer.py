@@ -12,6 +12,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from blas_libs import loaded_blas
+
 
 def scaled(c, w):
     return max(1, round(c * w))
@@ -72,17 +74,6 @@ def resnet18(in_ch, classes, w):
             inp = p[i]
     layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(inp, classes)]
     return nn.Sequential(*layers)
-
-
-def loaded_blas():
-    """The BLAS libraries mapped into this process (the one torch's Linear layers call)."""
-    libs = set()
-    with open("/proc/self/maps") as f:
-        for line in f:
-            path = line.split()[-1]
-            if "blas" in path and ".so" in path:
-                libs.add(path)
-    return sorted(libs)
 
 
 def cpu_isa():
