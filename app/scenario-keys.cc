@@ -625,24 +625,8 @@ FaultTable()
 void
 DatasetShape(const DatasetConfig& d, Shape& shape, int& classes)
 {
-    classes = 10;
-    if (d.name == "synthetic")
-    {
-        shape = d.syntheticShape;
-        classes = d.syntheticClasses;
-    }
-    else if (d.name == "cifar10")
-    {
-        shape = Shape{3, 32, 32};
-    }
-    else if (d.name == "digits")
-    {
-        shape = Shape{1, 8, 8};
-    }
-    else
-    {
-        shape = Shape{1, 28, 28}; // mnist, fashion-mnist
-    }
+    shape = DatasetSampleShape(d);
+    classes = DatasetClasses(d);
 }
 
 /// The model's input and classes come from the dataset; the cut must exist and fit.
@@ -711,6 +695,19 @@ FinishScenario(ScenarioConfig& c, const ReadContext& ctx)
                                      + " not found (relative to the working "
                                        "directory); run scripts/fetch-data "
                                      + c.dataset.name);
+        }
+        // Headers, sizes and labels against the model's input, before anything is allocated.
+        try
+        {
+            InspectDataset(c.dataset, true);
+            if (c.training.replay.empty()) // a replay reads no test set
+            {
+                InspectDataset(c.dataset, false);
+            }
+        }
+        catch (const InputError& e)
+        {
+            Fail("dataset", e.what());
         }
     }
     const size_t n = c.network.devices.size();

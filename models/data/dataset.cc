@@ -135,6 +135,103 @@ ApplySubset(Dataset& data, size_t count, bool random, Rng& rng)
     data.pixels.shrink_to_fit();
 }
 
+Shape
+DatasetSampleShape(const DatasetConfig& config)
+{
+    if (config.name == "synthetic")
+    {
+        return config.syntheticShape;
+    }
+    if (config.name == "cifar10")
+    {
+        return Shape{3, 32, 32};
+    }
+    if (config.name == "digits")
+    {
+        return Shape{1, 8, 8};
+    }
+    return Shape{1, 28, 28}; // mnist, fashion-mnist
+}
+
+int
+DatasetClasses(const DatasetConfig& config)
+{
+    return config.name == "synthetic" ? config.syntheticClasses : 10;
+}
+
+namespace
+{
+
+/// The folder of a file-backed dataset; throws InputError for an unknown name or a missing folder.
+std::string
+DatasetFolder(const DatasetConfig& config)
+{
+    const std::string& name = config.name;
+    if (std::find(KnownDatasets().begin(), KnownDatasets().end(), name) == KnownDatasets().end())
+    {
+        throw InputError("dataset.name: unknown dataset '" + name
+                         + "' (expected synthetic, digits, mnist, fashion-mnist or cifar10)");
+    }
+    const std::string folder = config.path.empty() ? "data/" + name : config.path;
+    if (!IsDirectory(folder))
+    {
+        throw InputError(folder + ": dataset folder missing; run scripts/fetch-data " + name);
+    }
+    return folder;
+}
+
+size_t
+Subset(size_t n, size_t subset)
+{
+    return subset == 0 ? n : std::min(n, subset);
+}
+
+} // namespace
+
+size_t
+InspectDataset(const DatasetConfig& config, bool train)
+{
+    const std::string& name = config.name;
+    const size_t subset = train ? config.trainSubset : config.testSubset;
+    if (name == "synthetic")
+    {
+        return Subset(train ? config.syntheticTrain : config.syntheticTest, subset);
+    }
+    const std::string folder = DatasetFolder(config);
+    size_t n = 0;
+    if (name == "mnist" || name == "fashion-mnist")
+    {
+        const std::string prefix = train ? "train" : "t10k";
+        n = InspectIdxPair(Locate(folder, prefix + "-images-idx3-ubyte", name),
+                           Locate(folder, prefix + "-labels-idx1-ubyte", name),
+                           DatasetSampleShape(config), name);
+    }
+    else if (name == "cifar10")
+    {
+        for (int b = train ? 1 : 0; b <= (train ? 5 : 0); ++b)
+        {
+            n += InspectCifar10Batch(Locate(
+                folder, b == 0 ? "test_batch.bin" : "data_batch_" + std::to_string(b) + ".bin",
+                name));
+        }
+    }
+    else // digits: a small text file, read whole
+    {
+        const std::string file = Locate(folder, "digits.csv", name);
+        const size_t all = ReadDigitsCsv(file).Size();
+        if (all <= DIGITS_TRAIN)
+        {
+            throw InputError(file + ": " + std::to_string(all) + " samples, expected 1797");
+        }
+        n = train ? DIGITS_TRAIN : all - DIGITS_TRAIN;
+    }
+    if (n == 0)
+    {
+        throw InputError(folder + ": no " + (train ? "training" : "test") + " samples");
+    }
+    return Subset(n, subset);
+}
+
 Dataset
 LoadDataset(const DatasetConfig& config, bool train, uint64_t seed)
 {
@@ -146,17 +243,10 @@ LoadDataset(const DatasetConfig& config, bool train, uint64_t seed)
     }
     else
     {
-        if (std::find(KnownDatasets().begin(), KnownDatasets().end(), name)
-            == KnownDatasets().end())
-        {
-            throw InputError("dataset.name: unknown dataset '" + name
-                             + "' (expected synthetic, digits, mnist, fashion-mnist or cifar10)");
-        }
-        const std::string folder = config.path.empty() ? "data/" + name : config.path;
-        if (!IsDirectory(folder))
-        {
-            throw InputError(folder + ": dataset folder missing; run scripts/fetch-data " + name);
-        }
+        // The headers, sizes and labels are checked against the model's input before any pixel
+        // buffer is made (a consistent file of another image size used to crash the run).
+        InspectDataset(config, train);
+        const std::string folder = DatasetFolder(config);
         if (name == "mnist" || name == "fashion-mnist")
         {
             const std::string prefix = train ? "train" : "t10k";
@@ -185,11 +275,6 @@ LoadDataset(const DatasetConfig& config, bool train, uint64_t seed)
         {
             const std::string file = Locate(folder, "digits.csv", name);
             d = ReadDigitsCsv(file);
-            if (d.Size() <= DIGITS_TRAIN)
-            {
-                throw InputError(file + ": " + std::to_string(d.Size())
-                                 + " samples, expected 1797");
-            }
             Dataset part = d;
             part.labels.clear();
             part.pixels.clear();
@@ -200,6 +285,12 @@ LoadDataset(const DatasetConfig& config, bool train, uint64_t seed)
             part.pixels.assign(d.pixels.begin() + static_cast<std::ptrdiff_t>(from * 64),
                                d.pixels.begin() + static_cast<std::ptrdiff_t>(to * 64));
             d = std::move(part);
+        }
+        // A file that changed between the inspection and the read.
+        if (!(d.SampleShape() == DatasetSampleShape(config)) || d.Size() == 0)
+        {
+            throw InputError(folder + ": " + name + " samples are " + d.SampleShape().ToString()
+                             + ", expected " + DatasetSampleShape(config).ToString());
         }
     }
     Rng rng(seed, "subset", train ? 0 : 1);

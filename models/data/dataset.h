@@ -74,6 +74,18 @@ const std::vector<std::string>& KnownDatasets();
 void StandardNormalisation(const std::string& name, int channels, std::vector<double>& mean,
                            std::vector<double>& std);
 
+/// The shape of one sample and the number of classes that the dataset's name implies, which are
+/// the model's input and output: 1x28x28 for mnist and fashion-mnist, 3x32x32 for cifar10, 1x8x8
+/// for digits, the configured ones for synthetic; 10 classes except synthetic.
+Shape DatasetSampleShape(const DatasetConfig& config);
+int DatasetClasses(const DatasetConfig& config);
+
+/// Checks the train or test files against DatasetSampleShape and each other without reading the
+/// pixels (readers.h: InspectIdxPair, InspectCifar10Batch; the digits file is read whole), and
+/// returns the number of samples the split will hold (subset applied; synthetic: the configured
+/// size). Throws InputError naming the folder or file.
+size_t InspectDataset(const DatasetConfig& config, bool train);
+
 /// Loads the train or test split (subset applied). Throws InputError naming the file on any
 /// problem. `seed` drives the synthetic data and the seeded subset (stream "subset").
 Dataset LoadDataset(const DatasetConfig& config, bool train, uint64_t seed);

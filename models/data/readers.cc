@@ -9,6 +9,7 @@
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <sys/stat.h>
 #include <zlib.h>
 
 namespace slsim
@@ -95,6 +96,26 @@ Gunzip(const std::vector<uint8_t>& in, const std::string& path)
     return out;
 }
 
+/// The first `n` bytes of the file's content (fewer if it is shorter), decompressing a gzip file.
+std::vector<uint8_t>
+ReadPrefix(const std::string& path, size_t n)
+{
+    gzFile f = ::gzopen(path.c_str(), "rb"); // reads a plain file as it is
+    if (f == nullptr)
+    {
+        throw InputError(path + ": cannot open (" + std::strerror(errno) + ")");
+    }
+    std::vector<uint8_t> b(n);
+    const int r = ::gzread(f, b.data(), static_cast<unsigned>(n));
+    ::gzclose(f);
+    if (r < 0)
+    {
+        throw InputError(path + ": corrupt gzip stream");
+    }
+    b.resize(static_cast<size_t>(r));
+    return b;
+}
+
 uint32_t
 GetBe32(const std::vector<uint8_t>& b, size_t at)
 {
@@ -102,10 +123,11 @@ GetBe32(const std::vector<uint8_t>& b, size_t at)
            | uint32_t{b[at + 3]};
 }
 
-/// Checks the IDX header (magic, rank) and the exact file size; returns the dimensions.
+/// Checks the IDX header's magic and rank (in the first bytes of the content, `b`) and that the
+/// dimensions multiply to at most MAX_DECOMPRESSED; returns the dimensions.
 std::vector<uint32_t>
-ParseIdxHeader(const std::vector<uint8_t>& b, const std::string& path, uint32_t magic,
-               const char* what)
+ParseIdxDims(const std::vector<uint8_t>& b, const std::string& path, uint32_t magic,
+             const char* what)
 {
     const size_t rank = magic & 0xff;
     const size_t header = 4 + 4 * rank;
@@ -138,14 +160,88 @@ ParseIdxHeader(const std::vector<uint8_t>& b, const std::string& path, uint32_t 
             throw InputError(path + ": IDX dimensions too large");
         }
     }
-    const uint64_t expected = header + total;
-    if (b.size() != expected)
-    {
-        throw InputError(path + ": " + (b.size() < expected ? "truncated" : "oversized") + " IDX "
-                         + what + " file (" + std::to_string(b.size()) + " bytes, expected "
-                         + std::to_string(expected) + ")");
-    }
     return dims;
+}
+
+/// Checks that an IDX file of `dims` holds exactly `contentSize` bytes (header included).
+void
+CheckIdxSize(const std::vector<uint32_t>& dims, uint64_t contentSize, const std::string& path,
+             const char* what)
+{
+    uint64_t expected = 1;
+    for (uint32_t d : dims)
+    {
+        expected *= d;
+    }
+    expected += 4 + 4 * dims.size();
+    if (contentSize != expected)
+    {
+        throw InputError(path + ": " + (contentSize < expected ? "truncated" : "oversized")
+                         + " IDX " + what + " file (" + std::to_string(contentSize)
+                         + " bytes, expected " + std::to_string(expected) + ")");
+    }
+}
+
+/// Checks the IDX header (magic, rank) and the exact file size; returns the dimensions.
+std::vector<uint32_t>
+ParseIdxHeader(const std::vector<uint8_t>& b, const std::string& path, uint32_t magic,
+               const char* what)
+{
+    std::vector<uint32_t> dims = ParseIdxDims(b, path, magic, what);
+    CheckIdxSize(dims, b.size(), path, what);
+    return dims;
+}
+
+bool
+IsGzip(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    char head[2] = {0, 0};
+    return in.read(head, 2) && static_cast<uint8_t>(head[0]) == 0x1f
+           && static_cast<uint8_t>(head[1]) == 0x8b;
+}
+
+/// Bytes of the file's content: its size, or for a gzip file the decompressed size (streamed,
+/// nothing kept; capped at MAX_DECOMPRESSED + 1).
+uint64_t
+ContentSize(const std::string& path)
+{
+    if (!IsGzip(path))
+    {
+        struct stat st;
+        if (::stat(path.c_str(), &st) != 0)
+        {
+            throw InputError(path + ": cannot open (" + std::strerror(errno) + ")");
+        }
+        return static_cast<uint64_t>(st.st_size);
+    }
+    gzFile f = ::gzopen(path.c_str(), "rb");
+    if (f == nullptr)
+    {
+        throw InputError(path + ": cannot open (" + std::strerror(errno) + ")");
+    }
+    uint64_t total = 0;
+    std::vector<char> buf(1 << 16);
+    while (total <= MAX_DECOMPRESSED)
+    {
+        const int r = ::gzread(f, buf.data(), static_cast<unsigned>(buf.size()));
+        if (r < 0)
+        {
+            ::gzclose(f);
+            throw InputError(path + ": corrupt gzip stream");
+        }
+        if (r == 0)
+        {
+            break;
+        }
+        total += static_cast<uint64_t>(r);
+    }
+    ::gzclose(f);
+    if (total > MAX_DECOMPRESSED)
+    {
+        throw InputError(path + ": decompressed size exceeds 1 GiB");
+    }
+    return total;
 }
 
 } // namespace
@@ -335,6 +431,66 @@ ReadDigitsCsv(const std::string& path)
         throw InputError(path + ": no samples (expected lines of 64 pixels and a label)");
     }
     return d;
+}
+
+size_t
+InspectIdxPair(const std::string& imagesPath, const std::string& labelsPath, const Shape& sample,
+               const std::string& name)
+{
+    const std::vector<uint32_t> dims
+        = ParseIdxDims(ReadPrefix(imagesPath, 16), imagesPath, 0x00000803, "images");
+    const Shape got{1, static_cast<int64_t>(dims[1]), static_cast<int64_t>(dims[2])};
+    if (!(got == sample))
+    {
+        throw InputError(imagesPath + ": images are " + got.ToString() + " but " + name
+                         + " (the model's input) is " + sample.ToString());
+    }
+    CheckIdxSize(dims, ContentSize(imagesPath), imagesPath, "images");
+    const std::vector<uint32_t> labelDims
+        = ParseIdxDims(ReadPrefix(labelsPath, 8), labelsPath, 0x00000801, "labels");
+    if (labelDims[0] != dims[0])
+    {
+        throw InputError(labelsPath + ": " + std::to_string(labelDims[0]) + " labels but "
+                         + imagesPath + " has " + std::to_string(dims[0]) + " images");
+    }
+    CheckIdxSize(labelDims, ContentSize(labelsPath), labelsPath, "labels");
+    Dataset labels; // one byte per image: small next to the images
+    ReadIdxLabels(labelsPath, labels);
+    return dims[0];
+}
+
+size_t
+InspectCifar10Batch(const std::string& path)
+{
+    constexpr uint64_t RECORD = 1 + 3 * 32 * 32;
+    const uint64_t size = ContentSize(path);
+    if (size == 0 || size % RECORD != 0)
+    {
+        throw InputError(path + ": not a CIFAR-10 binary batch (" + std::to_string(size)
+                         + " bytes, expected a non-zero multiple of " + std::to_string(RECORD)
+                         + "; 30730000 for a full batch)");
+    }
+    const uint64_t n = size / RECORD;
+    if (!IsGzip(path)) // a gzip file's labels are checked when it is read
+    {
+        std::ifstream in(path, std::ios::binary);
+        for (uint64_t i = 0; i < n; ++i)
+        {
+            char label = 0;
+            in.seekg(static_cast<std::streamoff>(i * RECORD));
+            if (!in.read(&label, 1))
+            {
+                throw InputError(path + ": read error");
+            }
+            if (static_cast<uint8_t>(label) >= 10)
+            {
+                throw InputError(path + ": record " + std::to_string(i) + " has label "
+                                 + std::to_string(static_cast<uint8_t>(label))
+                                 + " (expected 0..9): not a CIFAR-10 file");
+            }
+        }
+    }
+    return static_cast<size_t>(n);
 }
 
 std::string

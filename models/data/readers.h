@@ -40,6 +40,16 @@ void ReadCifar10Batch(const std::string& path, Dataset& out);
 /// Reads the sklearn digits CSV (plain or .gz): 1x8x8, 10 classes.
 Dataset ReadDigitsCsv(const std::string& path);
 
+/// Checks an images + labels IDX pair without reading the pixels: magic, rank, images of
+/// `sample` (1xHxW: the model's input), file sizes (decompressed for gzip), equal counts, labels
+/// 0..9. Returns the number of images. Throws InputError naming the file.
+size_t InspectIdxPair(const std::string& imagesPath, const std::string& labelsPath,
+                      const Shape& sample, const std::string& name);
+
+/// Checks a CIFAR-10 batch file without reading the pixels: its size (a non-zero multiple of the
+/// 3073-byte record) and, for a plain file, every record's label (0..9). Returns the records.
+size_t InspectCifar10Batch(const std::string& path);
+
 /// First existing of `folder/base` and `folder/base.gz`; throws InputError naming both if neither.
 std::string FindMaybeGz(const std::string& folder, const std::string& base);
 

@@ -97,13 +97,14 @@ TEST_CASE("every malformed scenario gives exit 2 and one line naming the JSON pa
         const std::string file = TESTS + "/bad-scenarios/" + line.substr(0, tab);
         const std::string expected = line.substr(tab + 1);
         INFO(file);
-        const Result r = Shell(SLSIM + " validate " + file);
+        // From tests/app: the data-* cases name their dataset folders relative to it.
+        const Result r = Shell("cd " + TESTS + " && " + SLSIM + " validate " + file);
         CHECK(r.rc == 2);
         CHECK(Lines(r.output) == 1);
         CHECK(r.output.find(expected) != std::string::npos);
         CHECK(r.output.find(file) != std::string::npos); // names the file too
         // `run` refuses it the same way and writes nothing, not even a temporary.
-        const Result run = Shell(SLSIM + " run " + file + " --out " + out);
+        const Result run = Shell("cd " + TESTS + " && " + SLSIM + " run " + file + " --out " + out);
         CHECK(run.rc == 2);
         CHECK(ListDirectory(parent).empty());
         paths.insert(expected.substr(0, expected.find(':')));

@@ -374,3 +374,40 @@ TEST_CASE("mutated files never crash a reader: they load or throw InputError", "
     }
     CHECK(thrown > 300); // most mutations are caught
 }
+
+TEST_CASE("dataset files are checked against the model's input before pixels are read",
+          "[data][readers]")
+{
+    ScratchDir dir("inspect");
+    // Consistent IDX files of 16x16 images: the model of an "mnist" scenario takes 1x28x28.
+    WriteBytes(dir.File("train-images-idx3-ubyte"), IdxImages(5, 16, 16));
+    WriteBytes(dir.File("train-labels-idx1-ubyte"), IdxLabels(LABELS5));
+    WriteBytes(dir.File("t10k-images-idx3-ubyte.gz"), Gzip(IdxImages(5, 28, 28)));
+    WriteBytes(dir.File("t10k-labels-idx1-ubyte"), IdxLabels(LABELS5));
+    DatasetConfig config;
+    config.name = "mnist";
+    config.path = dir.Path();
+    CHECK(DatasetSampleShape(config) == (Shape{1, 28, 28}));
+    RequireInputError([&] { InspectDataset(config, true); },
+                      {"train-images-idx3-ubyte", "1x16x16", "1x28x28"});
+    RequireInputError([&] { LoadDataset(config, true, 1); },
+                      {"train-images-idx3-ubyte", "1x16x16"});
+    CHECK(InspectDataset(config, false) == 5); // the gzip header is read through zlib
+    config.testSubset = 3;
+    CHECK(InspectDataset(config, false) == 3);
+    CHECK(LoadDataset(config, false, 1).Size() == 3);
+
+    // Image and label counts that disagree, and a label beyond the classes, from the headers.
+    WriteBytes(dir.File("train-images-idx3-ubyte"), IdxImages(4, 28, 28));
+    RequireInputError([&] { InspectDataset(config, true); },
+                      {"train-labels-idx1-ubyte", "5 labels", "4 images"});
+    WriteBytes(dir.File("train-images-idx3-ubyte"), IdxImages(5, 28, 28));
+    WriteBytes(dir.File("train-labels-idx1-ubyte"), IdxLabels({1, 2, 3, 4, 10}));
+    RequireInputError([&] { InspectDataset(config, true); }, {"train-labels-idx1-ubyte", "10"});
+
+    // CIFAR-10: the label bytes of every record are read without the pixels.
+    WriteBytes(dir.File("c.bin"), CifarBatch({1, 2}));
+    CHECK(InspectCifar10Batch(dir.File("c.bin")) == 2);
+    WriteBytes(dir.File("c.bin"), CifarBatch({1, 2, 11}));
+    RequireInputError([&] { InspectCifar10Batch(dir.File("c.bin")); }, {"c.bin", "label 11"});
+}
