@@ -179,7 +179,22 @@ RunCodecCommand(const std::vector<std::string>& args, std::ostream& out)
     {
         throw InputError(std::string("codec --") + e.what());
     }
+    // Scenarios refuse sparsity 1 (codec.*.sparsity is in [0, 1)): nothing would be sent.
+    if (!(config.sparsity < 1.0))
+    {
+        throw InputError("codec --sparsity: must be in [0, 1) (fraction not sent as values), got "
+                         + FormatDouble(config.sparsity));
+    }
     const NpyArray x = ReadNpy(in);
+    for (size_t i = 0; i < x.data.size(); ++i)
+    {
+        if (!std::isfinite(x.data[i]))
+        {
+            throw InputError(in + ": element " + std::to_string(i) + " is "
+                             + (std::isnan(x.data[i]) ? "NaN" : "infinite")
+                             + " (codec inputs must be finite)");
+        }
+    }
     std::unique_ptr<Codec> codec = MakeCodec(config);
     Rng rng(seed, "codec", 0);
     std::vector<uint8_t> blob;

@@ -373,6 +373,13 @@ SweepCommand(const std::vector<std::string>& args)
         if (ok)
         {
             const std::string final = PointsDir(a.out) + "/" + job.point->id;
+            // The run saw its temporary folder; the manifest names where the point's scenario
+            // stays, and the sweep it came from.
+            const std::string manifest = job.dir + "/manifest.json";
+            Json m = ReadJsonFile(manifest);
+            m["scenario_file"] = final + "/scenario.json";
+            m["sweep_file"] = a.file;
+            WriteFileAtomic(manifest, m.dump(2) + "\n");
             if (std::rename(job.dir.c_str(), final.c_str()) != 0)
             {
                 RemoveTree(job.dir); // completed meanwhile by another process: keep that one

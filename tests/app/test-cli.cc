@@ -174,6 +174,14 @@ TEST_CASE("a sweep killed with SIGKILL and re-run equals an uninterrupted one", 
     REQUIRE(Shell(SLSIM + " sweep " + sweep + " --out " + whole + " -j 2").rc == 0);
     const std::string expected = WithoutWallColumns(whole + "/sweep.csv");
     CHECK(Lines(expected) == 9); // header + 8 points
+    // Each point's manifest names its scenario where it stays (not the temporary run folder).
+    for (const std::string& id : ListDirectory(whole + "/points"))
+    {
+        const std::string manifest = ReadTextFile(whole + "/points/" + id + "/manifest.json");
+        const std::string file = whole + "/points/" + id + "/scenario.json";
+        CHECK(manifest.find("\"scenario_file\": \"" + file + "\"") != std::string::npos);
+        CHECK(PathExists(file));
+    }
 
     const pid_t pid = ::fork();
     REQUIRE(pid >= 0);

@@ -4,6 +4,7 @@
 #include "compression/npy-io.h"
 
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -66,7 +67,23 @@ TEST_CASE("slsim codec encodes an npy file and reports one JSON line", "[command
                       "--sparsity: expected a number, got 'x'");
     CHECK_THROWS_WITH(RunCodecCommand({"--bogus"}, out), Catch::Contains("unknown argument"));
     CHECK_THROWS_AS(RunCodecCommand({"--method", "ms"}, out), InputError);
-    for (const char* f : {"/x.npy", "/y.npy", "/w.bin"})
+    // Refused as scenarios refuse them, naming the flag or the file, writing nothing.
+    std::remove((dir + "/y.npy").c_str());
+    CHECK_THROWS_WITH(RunCodecCommand({"--method", "topk", "--sparsity", "1", "--in",
+                                       dir + "/x.npy", "--out", dir + "/y.npy"},
+                                      out),
+                      "codec --sparsity: must be in [0, 1) (fraction not sent as values), got 1");
+    const std::vector<float> withNan = {1.0f, std::nanf(""), 2.0f};
+    WriteNpy(dir + "/nan.npy", Shape{3}, withNan.data());
+    for (const char* method : {"ms", "none", "quantize"})
+    {
+        CHECK_THROWS_WITH(RunCodecCommand({"--method", method, "--sparsity", "0.5", "--in",
+                                           dir + "/nan.npy", "--out", dir + "/y.npy"},
+                                          out),
+                          dir + "/nan.npy: element 1 is NaN (codec inputs must be finite)");
+    }
+    CHECK(!std::ifstream(dir + "/y.npy"));
+    for (const char* f : {"/x.npy", "/y.npy", "/w.bin", "/nan.npy"})
     {
         std::remove((dir + f).c_str());
     }
