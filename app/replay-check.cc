@@ -111,6 +111,13 @@ CheckReplaySource(const ScenarioConfig& c)
                                       "the network; replay needs "
                                     + valid);
     }
+    if (c.training.evalEveryS > 0)
+    {
+        // Evaluations are taken from the reference by step count; a clock in simulated time
+        // would ask for them at other steps on another network.
+        Fail("training.eval_every_s", "a replay evaluates where its reference did (by step "
+                                      "count); use training.eval_every_steps instead");
+    }
     for (const char* file : {"manifest.json", "steps.csv", "eval.csv"})
     {
         const std::string path = dir + "/" + file;

@@ -89,7 +89,15 @@ ValidateCommand(const std::vector<std::string>& args)
         // A sweep file: expand and validate every point.
         const Sweep sweep = LoadSweep(a.scenario, a.overrides);
         std::cout << a.scenario << ": ok (sweep: " << sweep.points.size() << " points, "
-                  << sweep.axes.size() << " grid columns)\n";
+                  << sweep.axes.size() << " grid columns"
+                  << (sweep.duplicates.empty() ? std::string()
+                                               : ", " + std::to_string(sweep.duplicates.size())
+                                                     + " duplicate configurations left out")
+                  << ")\n";
+        for (const auto& d : sweep.duplicates)
+        {
+            std::cerr << "slsim validate: left out: " << d << "\n";
+        }
         return 0;
     }
     const ScenarioConfig c = LoadScenarioFile(a.scenario, a.overrides);

@@ -266,6 +266,17 @@ TrainingTable()
         t.fields.push_back(IntegerField("eval_every_rounds", &TrainingConfig::evalEveryRounds, 1,
                                         MANY, "",
                                         "test evaluation every this many rounds and at the end"));
+        t.fields.push_back(IntegerField(
+            "eval_every_steps", &TrainingConfig::evalEverySteps, 0, MANY, "",
+            "> 0: also evaluate at the first phase end at or after each multiple of this many "
+            "device steps (all devices; see below)"));
+        t.fields.push_back(NumberField(
+            "eval_every_s", &TrainingConfig::evalEveryS, TIME_S, "s",
+            "> 0: also evaluate at the first phase end at or after each multiple of this "
+            "simulated time (not with replay)"));
+        t.fields.push_back(BoolField("eval_at_start", &TrainingConfig::evalAtStart,
+                                     "evaluate the initial weights at t=0 (the curve's first "
+                                     "point, at chance)"));
         t.fields.push_back(
             BoolField("compress_eval", &TrainingConfig::compressEval,
                       "evaluation passes the cut activations through the uplink codec"));

@@ -243,6 +243,32 @@ MpiRankFromEnvironment(int& rank, int& size)
     }
 }
 
+namespace
+{
+
+/// The configurations a sweep left out as duplicates, on stderr (at most 10 named).
+void
+ReportDuplicates(const Sweep& sweep, const std::string& prefix)
+{
+    if (sweep.duplicates.empty())
+    {
+        return;
+    }
+    std::cerr << prefix << sweep.duplicates.size()
+              << " duplicate configuration(s) left out (they resolve to the same scenario as an "
+                 "earlier one; listed in sweep-points.json):\n";
+    for (size_t i = 0; i < sweep.duplicates.size() && i < 10; ++i)
+    {
+        std::cerr << "  " << sweep.duplicates[i] << "\n";
+    }
+    if (sweep.duplicates.size() > 10)
+    {
+        std::cerr << "  ... and " << sweep.duplicates.size() - 10 << " more\n";
+    }
+}
+
+} // namespace
+
 int
 SweepCommand(const std::vector<std::string>& args)
 {
@@ -305,8 +331,10 @@ SweepCommand(const std::vector<std::string>& args)
             record["points"].push_back(
                 {{"id", p.id}, {"values", values}, {"repetition", p.repetition}, {"seed", p.seed}});
         }
+        record["duplicates_removed"] = sweep.duplicates;
         WriteFileAtomic(a.out + "/sweep-points.json", record.dump(2) + "\n");
     }
+    ReportDuplicates(sweep, prefix);
     std::cerr << prefix << sweep.points.size() << " points, " << mine.size()
               << " for this process, " << mine.size() - todo.size() << " already complete, running "
               << todo.size() << " with -j " << a.jobs << "\n";

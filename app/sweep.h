@@ -1,6 +1,8 @@
 // Sweeps: a base scenario, a grid of overrides (Cartesian product), an optional equal-budget axis
-// and repetitions with different seeds, expanded into points that run as separate `slsim run`
-// processes (ns-3 keeps global state, so a process per point is the clean boundary).
+// or baselines at each grid configuration's budget, and repetitions with different seeds
+// (configurations that resolve to the same scenario run once), expanded into points that run as
+// separate `slsim run` processes (ns-3 keeps global state, so a process per point is the clean
+// boundary).
 //
 // Output folder:
 //   DIR/points/<id>/   one complete run per point (scenario.json, point.json, run.log, the CSVs,
@@ -47,6 +49,9 @@ struct Sweep
 {
     std::vector<SweepAxis> axes;
     std::vector<SweepPoint> points;
+    /// Configurations left out because they resolve to the same scenario as an earlier one:
+    /// "<what it set> (same as <the one kept>)".
+    std::vector<std::string> duplicates;
 };
 
 /// Reads a sweep file, applies `overrides` (--set) to its base, expands and validates every

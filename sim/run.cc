@@ -91,6 +91,9 @@ RunScenario(const ScenarioConfig& config, const std::string& outDir)
     server->SetAttribute("TimeoutS", ns3::DoubleValue(config.faults.timeoutS));
     server->SetAttribute("Epochs", ns3::IntegerValue(config.training.epochs));
     server->SetAttribute("EvalEveryRounds", ns3::IntegerValue(config.training.evalEveryRounds));
+    server->SetAttribute("EvalEverySteps", ns3::IntegerValue(config.training.evalEverySteps));
+    server->SetAttribute("EvalEveryS", ns3::DoubleValue(config.training.evalEveryS));
+    server->SetAttribute("EvalAtStart", ns3::BooleanValue(config.training.evalAtStart));
     server->SetAttribute("TimeBudgetS", ns3::DoubleValue(config.training.timeBudgetS));
     server->SetSides(sides.server.get(), sides.schedule.get());
     // The round clock: every device side learns the round's learning rate when it begins.

@@ -32,6 +32,9 @@ struct TrainingConfig
     int epochs = 1;            // rounds; every device passes once over its shard per round
     double timeBudgetS = 0;    // > 0: stop at this simulated time (after the running step)
     int evalEveryRounds = 1;   // test evaluation after every this many rounds (and at the end)
+    int evalEverySteps = 0;    // > 0: also at the first phase end after each multiple of it
+    double evalEveryS = 0;     // > 0: also at the first phase end after each multiple (seconds)
+    bool evalAtStart = true;   // evaluate the initial weights at t=0
     bool compressEval = true;  // evaluation passes the cut activations through the uplink codec
     double targetAccuracy = 0; // > 0: report time and bytes to reach it
     int evalBatch = 256;

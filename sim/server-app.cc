@@ -3,6 +3,7 @@
 #include "common/error.h"
 #include "sim/server-side.h"
 
+#include "ns3/boolean.h"
 #include "ns3/double.h"
 #include "ns3/inet-socket-address.h"
 #include "ns3/integer.h"
@@ -11,6 +12,8 @@
 #include "ns3/tcp-socket-factory.h"
 #include "ns3/trace-source-accessor.h"
 #include "ns3/uinteger.h"
+
+#include <cmath>
 
 namespace slsim
 {
@@ -52,6 +55,21 @@ ServerApp::GetTypeId()
                             ns3::IntegerValue(1),
                             ns3::MakeIntegerAccessor(&ServerApp::m_evalEveryRounds),
                             ns3::MakeIntegerChecker<int>())
+              .AddAttribute("EvalEverySteps",
+                            "Also evaluate at the first phase end at or after every multiple of "
+                            "this many device steps (training.eval_every_steps; 0: off).",
+                            ns3::IntegerValue(0),
+                            ns3::MakeIntegerAccessor(&ServerApp::m_evalEverySteps),
+                            ns3::MakeIntegerChecker<int>(0))
+              .AddAttribute("EvalEveryS",
+                            "Also evaluate at the first phase end at or after every multiple of "
+                            "this many simulated seconds (training.eval_every_s; 0: off).",
+                            ns3::DoubleValue(0), ns3::MakeDoubleAccessor(&ServerApp::m_evalEveryS),
+                            ns3::MakeDoubleChecker<double>(0))
+              .AddAttribute(
+                  "EvalAtStart", "Evaluate the initial weights at t=0 (training.eval_at_start).",
+                  ns3::BooleanValue(true), ns3::MakeBooleanAccessor(&ServerApp::m_evalAtStart),
+                  ns3::MakeBooleanChecker())
               .AddAttribute("TimeBudgetS",
                             "Finish at the first phase end at or after this simulated time "
                             "(training.time_budget_s; 0: none).",
@@ -113,6 +131,12 @@ ServerApp::StartApplication()
     m_listen->SetAcceptCallback(
         ns3::MakeNullCallback<bool, ns3::Ptr<ns3::Socket>, const ns3::Address&>(),
         ns3::MakeCallback(&ServerApp::OnAccept, this));
+    m_nextEvalSteps = m_evalEverySteps;
+    m_nextEvalS = m_evalEveryS;
+    if (m_evalAtStart)
+    {
+        Evaluate(); // the initial weights: the accuracy curve starts at chance
+    }
     // Devices that cannot connect in time (an outage at the start) are not waited for.
     m_startTimer = ns3::Simulator::Schedule(ns3::Seconds(m_timeoutS), &ServerApp::BeginRound, this);
 }
@@ -226,6 +250,7 @@ void
 ServerApp::Serve(Request r)
 {
     ++m_busy;
+    ++m_stepsServed;
     std::vector<uint8_t> grad;
     const ServerResult res = m_side->Step(r.device, r.frame.data() + MESSAGE_HEADER_BYTES,
                                           r.frame.size() - MESSAGE_HEADER_BYTES, grad);
@@ -269,6 +294,7 @@ ServerApp::StartPhase()
         EndRound();
         return;
     }
+    EvaluateIfDue(); // a phase end inside the round (the round's last one is EndRound's)
     ++m_phase;
     NS_LOG_INFO("phase " << m_phase << ": " << plan.devices.size() << " devices");
     m_reports.clear();
@@ -355,17 +381,47 @@ ServerApp::EndRound()
     {
         Evaluate();
     }
+    EvaluateIfDue();
     BeginRound();
+}
+
+void
+ServerApp::EvaluateIfDue()
+{
+    // The clocks tick on fixed multiples (not since the last evaluation), so that runs which
+    // differ in their round ends still evaluate near the same steps and times. A tick waits for
+    // weights that differ from the last evaluated ones (a phase end before the first step does
+    // not use it up; the initial weights are evaluated only at t=0, by EvalAtStart).
+    if (m_stepsServed == std::max<int64_t>(m_lastEvalSteps, 0))
+    {
+        return;
+    }
+    const double now = ns3::Simulator::Now().GetSeconds();
+    bool due = false;
+    if (m_evalEverySteps > 0 && m_stepsServed >= m_nextEvalSteps)
+    {
+        due = true;
+        m_nextEvalSteps = (m_stepsServed / m_evalEverySteps + 1) * m_evalEverySteps;
+    }
+    if (m_evalEveryS > 0 && now >= m_nextEvalS)
+    {
+        due = true;
+        m_nextEvalS = (std::floor(now / m_evalEveryS) + 1) * m_evalEveryS;
+    }
+    if (due)
+    {
+        Evaluate();
+    }
 }
 
 void
 ServerApp::Evaluate()
 {
-    if (m_lastEvalRound == m_round && m_lastEvalRound >= 0)
+    if (m_lastEvalSteps == m_stepsServed)
     {
-        return;
+        return; // the weights have not changed since the last evaluation
     }
-    m_lastEvalRound = m_round;
+    m_lastEvalSteps = m_stepsServed;
     const EvalResult r = m_side->Evaluate(m_agreed.valid ? &m_agreed.weights : nullptr);
     NS_LOG_INFO("evaluation after round " << m_round << ": accuracy " << r.accuracy);
     m_evaluationDone(m_round, r.accuracy, r.loss);

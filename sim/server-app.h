@@ -5,9 +5,13 @@
 // a phase end; the app only moves bytes, keeps time (compute model, time-outs) and emits what
 // happened through trace sources (sim/app-signals.h).
 //
-// States: waiting for HELLOs (at most TimeoutS) -> round: phases (START to the phase's devices,
-// serve ACTIVATIONS, collect WEIGHTS/DONE or time out) -> round end (evaluation every
-// EvalEveryRounds) -> ... -> finished (Epochs rounds or the time budget; the simulator stops).
+// States: evaluation at t=0 (EvalAtStart) and waiting for HELLOs (at most TimeoutS) -> round:
+// phases (START to the phase's devices, serve ACTIVATIONS, collect WEIGHTS/DONE or time out; at
+// the first phase end at or after each multiple of EvalEverySteps device steps or of EvalEveryS
+// simulated seconds, an evaluation) -> round end (evaluation every EvalEveryRounds) -> ... ->
+// finished (Epochs rounds or the time budget; the simulator stops). Evaluation uses the agreed
+// weights, which exist only at phase ends, and takes no simulated time; at most one evaluation per
+// step count.
 #ifndef SLSIM_SIM_SERVER_APP_H
 #define SLSIM_SIM_SERVER_APP_H
 
@@ -35,7 +39,8 @@ class ServerSide;
 class ServerApp : public ns3::Application
 {
   public:
-    /// Attributes: Port, Devices, Workers, Gflops, TimeoutS, Epochs, EvalEveryRounds, TimeBudgetS.
+    /// Attributes: Port, Devices, Workers, Gflops, TimeoutS, Epochs, EvalEveryRounds,
+    /// EvalEverySteps, EvalEveryS, EvalAtStart, TimeBudgetS.
     /// Trace sources: sim/app-signals.h.
     static ns3::TypeId GetTypeId();
 
@@ -90,6 +95,8 @@ class ServerApp : public ns3::Application
     void ArmTimer(int device);
     void ClosePhase();
     void EndRound();
+    /// Evaluates when the step or time clock is due (at a phase or round end).
+    void EvaluateIfDue();
     void Evaluate();
     void Finish();
 
@@ -101,6 +108,9 @@ class ServerApp : public ns3::Application
     double m_timeoutS = 30;
     int m_epochs = 1;
     int m_evalEveryRounds = 1;
+    int m_evalEverySteps = 0;
+    double m_evalEveryS = 0;
+    bool m_evalAtStart = true;
     double m_timeBudgetS = 0;
 
     ServerSide* m_side = nullptr;
@@ -125,7 +135,10 @@ class ServerApp : public ns3::Application
     AgreedState m_agreed; // the device-side weights the next START carries
     int m_dropouts = 0;
     bool m_finished = false;
-    int m_lastEvalRound = -1;
+    int64_t m_stepsServed = 0;    // device steps served, all devices, since the start
+    int64_t m_lastEvalSteps = -1; // m_stepsServed at the last evaluation (-1: none yet)
+    int64_t m_nextEvalSteps = 0;  // the step clock's next multiple of EvalEverySteps
+    double m_nextEvalS = 0;       // the time clock's next multiple of EvalEveryS
     std::vector<uint8_t> m_header;
 
     ns3::TracedCallback<const FrameRecord&> m_frameSent, m_frameReceived;

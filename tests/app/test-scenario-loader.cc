@@ -5,6 +5,7 @@
 #include "app/sweep.h"
 #include "common/error.h"
 #include "common/rng.h"
+#include "compression/codec.h"
 #include "tests/test-support.h"
 
 #include <catch2/catch.hpp>
@@ -183,6 +184,96 @@ TEST_CASE("a sweep expands to the Cartesian product with stable ids", "[app][swe
     sweep["grid"]["codec.uplink.bits"] = {2, 12};
     CHECK_THROWS_WITH(ExpandSweep(sweep, ".", {}), Catch::Contains("codec.uplink.bits=12")
                                                        && Catch::Contains("codec.uplink.bits: "));
+}
+
+TEST_CASE("baselines_at_budget: an MS grid and every baseline at each of its budgets",
+          "[app][sweep]")
+{
+    Json base = Minimal();
+    base["codec"]["uplink"] = {{"method", "ms"}};
+    const Json sweep
+        = {{"base", base},
+           {"grid", {{"codec.uplink.sparsity", {0.9, 0.99}}, {"codec.uplink.bits", {2, 3}}}},
+           {"baselines_at_budget", {"topk", "quantize"}},
+           {"repetitions", 2}};
+    const Sweep s = ExpandSweep(sweep, ".", {});
+    // 4 MS configurations, each followed by topk and quantize at its bits per element
+    // (sparsity 0.9: 3.2 bits of values + the code bits; 0.99: 0.32 + the code bits), 2 seeds.
+    REQUIRE(s.axes.size() == 4);
+    CHECK(s.axes[2].column == "budget_bits_per_element");
+    CHECK(s.axes[3].column == "baseline");
+    REQUIRE(s.points.size() == 4 * 3 * 2);
+    CHECK(s.duplicates.empty());
+    const std::vector<std::vector<std::string>> expected
+        = {{"0.9", "2", "5.2", ""},   {"", "", "5.2", "topk"},  {"", "", "5.2", "quantize"},
+           {"0.9", "3", "6.2", ""},   {"", "", "6.2", "topk"},  {"", "", "6.2", "quantize"},
+           {"0.99", "2", "2.32", ""}, {"", "", "2.32", "topk"}, {"", "", "2.32", "quantize"},
+           {"0.99", "3", "3.32", ""}, {"", "", "3.32", "topk"}, {"", "", "3.32", "quantize"}};
+    for (size_t i = 0; i < s.points.size(); ++i)
+    {
+        INFO("point " << i);
+        CHECK(s.points[i].index == i);
+        CHECK(s.points[i].values == expected[i / 2]);
+        CHECK(s.points[i].repetition == static_cast<int>(i % 2));
+    }
+    // A baseline point replaces the whole uplink codec by the method at the budget.
+    CHECK(s.points[14].scenario["codec"]["uplink"]
+          == Json({{"method", "topk"}, {"budget_bits_per_element", 2.32}}));
+    CHECK(s.points[16].scenario["codec"]["uplink"]
+          == Json({{"method", "quantize"}, {"budget_bits_per_element", 2.32}}));
+    CHECK(s.points[0].scenario["codec"]["uplink"]
+          == Json({{"method", "ms"}, {"sparsity", 0.9}, {"bits", 2}}));
+    // At 2.32 bits top-k keeps 1.32/32 of the values (bitmap index), quantize has 2 bits.
+    const ScenarioConfig topk = LoadScenario(s.points[14].scenario, ".");
+    CHECK(ResolveBudget(topk.uplink).sparsity == Approx(1 - 1.32 / 32));
+
+    // A grid point that is one of the baselines at a budget (topk at 2.32 bits written out), and
+    // an uncompressed point (no baselines of its own).
+    Json mixed = sweep;
+    mixed["grid"] = {{"codec.uplink",
+                      {{{"method", "ms"}, {"sparsity", 0.99}, {"bits", 2}},
+                       {{"method", "topk"}, {"budget_bits_per_element", 2.32}},
+                       {{"method", "none"}}}}};
+    mixed["baselines_at_budget"]
+        = {{"methods", {"topk", {{"method", "quantize"}}}}, {"directions", {"uplink"}}};
+    const Sweep m = ExpandSweep(mixed, ".", {});
+    REQUIRE(m.duplicates.size() == 1);
+    CHECK_THAT(m.duplicates[0],
+               Catch::StartsWith(
+                   R"(codec.uplink={"method":"topk","budget_bits_per_element":2.32} (same as )")
+                   && Catch::Contains("(the budget of codec.uplink={\"method\":\"ms\""));
+    REQUIRE(m.points.size() == 4 * 2); // ms, topk at 2.32, quantize at 2.32, none
+    CHECK(m.points[6].values == std::vector<std::string>{R"({"method":"none"})", "", ""});
+
+    // Bad input names its path.
+    Json bad = sweep;
+    bad["equal_budget"] = {{"bits_per_element", {4}}};
+    CHECK_THROWS_WITH(ExpandSweep(bad, ".", {}), Catch::Contains("not both"));
+    bad = sweep;
+    bad["baselines_at_budget"]
+        = {{"methods", {{{"method", "topk"}, {"budget_bits_per_element", 3}}}}};
+    CHECK_THROWS_WITH(ExpandSweep(bad, ".", {}),
+                      Catch::Contains("baselines_at_budget.methods[0].budget_bits_per_element"));
+    bad["baselines_at_budget"] = {{"methods", Json::array()}};
+    CHECK_THROWS_WITH(ExpandSweep(bad, ".", {}), Catch::Contains("baselines_at_budget.methods"));
+}
+
+TEST_CASE("a Cartesian grid's configurations that change nothing run once", "[app][sweep]")
+{
+    // quantize ignores sparsity and topk ignores bits: 3 x 3 x 3 = 27 configurations, of which
+    // ms 9 + topk 3 + quantize 3 differ.
+    const Json sweep = {{"base", Minimal()},
+                        {"grid",
+                         {{"codec.uplink.method", {"ms", "topk", "quantize"}},
+                          {"codec.uplink.sparsity", {0.9, 0.95, 0.99}},
+                          {"codec.uplink.bits", {2, 3, 4}}}},
+                        {"repetitions", 2}};
+    const Sweep s = ExpandSweep(sweep, ".", {});
+    CHECK(s.points.size() == 15 * 2);
+    CHECK(s.duplicates.size() == 12);
+    CHECK(s.points.back().id.rfind("p0029-", 0) == 0);
+    CHECK(s.points[18].values == std::vector<std::string>{"topk", "0.9", "2"});
+    CHECK(s.points[24].values == std::vector<std::string>{"quantize", "0.9", "2"});
 }
 
 namespace

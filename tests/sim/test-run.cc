@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 using namespace slsim;
@@ -87,7 +88,7 @@ TEST_CASE("Bytes up equal what the sockets carried, frame by frame", "[sim][run]
     const auto summary = ReadCsv(dir + "/summary.csv");
     REQUIRE(std::stoull(summary.at(0).at("bytes_up")) == up);
     const auto eval = ReadCsv(dir + "/eval.csv");
-    REQUIRE(eval.size() == 2);
+    REQUIRE(eval.size() == 3); // t=0 and 2 round ends
     REQUIRE(std::stoull(eval.back().at("cum_bytes_up")) == up);
 }
 
@@ -157,10 +158,94 @@ TEST_CASE("Training over the network lowers the loss", "[sim][run]")
     const std::string dir = TempDir("loss");
     const RunSummary s = RunScenario(c, dir);
     const auto eval = ReadCsv(dir + "/eval.csv");
-    REQUIRE(eval.size() == 6);
+    REQUIRE(eval.size() == 7); // t=0 and 6 round ends
     CHECK(std::stod(eval.back().at("test_loss")) < std::stod(eval.front().at("test_loss")));
     CHECK(s.finalAccuracy > 0.3); // 10 classes: chance is 0.1
     CHECK(s.simTimeS > 0);
+}
+
+TEST_CASE("Evaluation at t=0 and on a step or time clock, at phase ends", "[sim][run]")
+{
+    // 3 devices, 4 steps each per round, averaged every 2 steps: phase ends after 6, 12, 18 and
+    // 24 device steps (2 rounds).
+    ScenarioConfig c = Tiny("splitfed_v2", 3);
+    c.schedule.syncEverySteps = 2;
+    SECTION("default: t=0 and every round end")
+    {
+        const std::string dir = TempDir("eval-default");
+        RunScenario(c, dir);
+        const auto eval = ReadCsv(dir + "/eval.csv");
+        REQUIRE(eval.size() == 3);
+        CHECK(eval[0].at("sim_time_s") == "0");
+        CHECK(eval[0].at("steps") == "0");
+        CHECK(eval[0].at("round") == "0");
+        CHECK(eval[0].at("cum_bytes_up") == "0");
+        CHECK(std::stod(eval[0].at("test_accuracy")) < 0.3); // 10 classes, untrained
+        CHECK(eval[1].at("steps") == "12");
+        CHECK(eval[2].at("steps") == "24");
+    }
+    SECTION("every 5 steps: the first phase end at or after each multiple of 5")
+    {
+        c.training.evalEverySteps = 5;
+        c.training.evalAtStart = false;
+        const std::string dir = TempDir("eval-steps");
+        RunScenario(c, dir);
+        const auto eval = ReadCsv(dir + "/eval.csv");
+        std::vector<std::string> steps, rounds;
+        for (const auto& r : eval)
+        {
+            steps.push_back(r.at("steps"));
+            rounds.push_back(r.at("round"));
+        }
+        // 5 -> 6, 10 -> 12 (also round 1's end), 15 -> 18, 20 -> 24 (round 2's end); one row per
+        // step count: the round-end evaluation at 12 is the clock's.
+        CHECK(steps == std::vector<std::string>{"6", "12", "18", "24"});
+        CHECK(rounds == std::vector<std::string>{"0", "1", "1", "2"});
+    }
+    SECTION("every T simulated seconds: at the first phase end after each multiple of T")
+    {
+        // A reference that evaluates at every phase end gives the phase ends' instants.
+        c.training.evalEverySteps = 1;
+        const std::string ref = TempDir("eval-ref");
+        RunScenario(c, ref);
+        const auto refEval = ReadCsv(ref + "/eval.csv");
+        REQUIRE(refEval.size() == 5); // t=0 and 4 phase ends
+        std::vector<double> phaseEnds;
+        for (size_t i = 1; i < refEval.size(); ++i)
+        {
+            phaseEnds.push_back(std::stod(refEval[i].at("sim_time_s")));
+        }
+        const double every = phaseEnds.back() / 5;
+        c.training.evalEverySteps = 0;
+        c.training.evalEveryS = every;
+        const std::string dir = TempDir("eval-time");
+        RunScenario(c, dir);
+        const auto eval = ReadCsv(dir + "/eval.csv");
+        // t=0, the round ends (phase ends 2 and 4), and for each multiple k*T the first phase
+        // end at or after it.
+        std::set<size_t> expected = {1, 3};
+        double next = every;
+        for (size_t p = 0; p < phaseEnds.size(); ++p)
+        {
+            if (phaseEnds[p] >= next)
+            {
+                expected.insert(p);
+                next = (std::floor(phaseEnds[p] / every) + 1) * every;
+            }
+        }
+        CHECK(expected.size() >= 3); // the clock added a point the round ends do not have
+        REQUIRE(eval.size() == 1 + expected.size());
+        CHECK(eval[0].at("steps") == "0");
+        size_t row = 1;
+        for (size_t p : expected)
+        {
+            CHECK(eval[row].at("steps") == std::to_string(6 * (p + 1)));
+            CHECK(std::stod(eval[row].at("sim_time_s")) == phaseEnds[p]);
+            ++row;
+        }
+        // Evaluation takes no simulated time: the same steps at the same instants.
+        CHECK(Slurp(dir + "/steps.csv") == Slurp(ref + "/steps.csv"));
+    }
 }
 
 TEST_CASE("A device that drops out for good does not hang the run", "[sim][run][faults]")
@@ -179,7 +264,7 @@ TEST_CASE("A device that drops out for good does not hang the run", "[sim][run][
     CHECK(events.find("offline") != std::string::npos);
     CHECK(events.find("timeout") != std::string::npos);
     const auto eval = ReadCsv(dir + "/eval.csv");
-    CHECK(eval.size() == 2);
+    CHECK(eval.size() == 3);
 }
 
 TEST_CASE("Diverging training ends the run with a diverged event, not an error", "[sim][run]")
@@ -190,6 +275,7 @@ TEST_CASE("Diverging training ends the run with a diverged event, not an error",
         c.uplink.method = method;
         c.optimizer.lr = 1e12; // blows the weights up within a few steps
         c.training.epochs = 3;
+        c.training.evalAtStart = false; // else the initial weights' evaluation is the last one
         const std::string dir = TempDir("diverge-" + method);
         RunSummary s;
         REQUIRE_NOTHROW(s = RunScenario(c, dir));
