@@ -552,6 +552,10 @@ NetworkTable()
                                        "GFLOP/s", "server compute speed"));
         t.fields.push_back(IntegerField("server_workers", &NetworkConfig::serverWorkers, 1, 100000,
                                         "", "requests served in parallel; the rest queue"));
+        t.fields.push_back(IntegerField(
+            "server_node_connections", &NetworkConfig::serverNodeConnections, 0, 100000, "",
+            "connections one server node terminates; more devices are spread over front-end "
+            "nodes behind the bottleneck (a load balancer), each taking this many; 0: never"));
         t.fields.push_back(ObjectField("tcp", &NetworkConfig::tcp, TcpTable(), "TCP settings"));
         return t;
     }();

@@ -23,10 +23,11 @@ HubRouting::DoDispose()
     m_ipv4 = nullptr;
     m_forwarding = nullptr;
     m_subnets.clear();
+    m_gatewayRoutes.clear();
     ns3::Ipv4RoutingProtocol::DoDispose();
 }
 
-int32_t
+HubRouting::Hop
 HubRouting::Lookup(ns3::Ipv4Address destination) const
 {
     const uint32_t d = destination.Get();
@@ -35,18 +36,35 @@ HubRouting::Lookup(ns3::Ipv4Address destination) const
         auto it = subnets.find(d & mask);
         if (it != subnets.end())
         {
-            return static_cast<int32_t>(it->second);
+            // directly connected: the next hop is the host itself (gateway 0.0.0.0)
+            return Hop{static_cast<int32_t>(it->second), ns3::Ipv4Address::GetAny()};
         }
     }
-    return -1;
+    for (const GatewayRoute& r : m_gatewayRoutes)
+    {
+        if ((d & r.mask) == r.network && m_ipv4->IsUp(static_cast<uint32_t>(r.hop.interface)))
+        {
+            return r.hop;
+        }
+    }
+    return Hop{};
+}
+
+void
+HubRouting::AddNetworkRoute(ns3::Ipv4Address network, ns3::Ipv4Mask mask, ns3::Ipv4Address gateway,
+                            uint32_t interface)
+{
+    m_gatewayRoutes.push_back(GatewayRoute{network.Get() & mask.Get(), mask.Get(),
+                                           Hop{static_cast<int32_t>(interface), gateway}});
 }
 
 ns3::Ptr<ns3::Ipv4Route>
-HubRouting::MakeRoute(ns3::Ipv4Address destination, uint32_t interface) const
+HubRouting::MakeRoute(ns3::Ipv4Address destination, const Hop& hop) const
 {
+    const auto interface = static_cast<uint32_t>(hop.interface);
     auto route = ns3::Create<ns3::Ipv4Route>();
     route->SetDestination(destination);
-    route->SetGateway(ns3::Ipv4Address::GetAny()); // directly connected: the next hop is the host
+    route->SetGateway(hop.gateway);
     route->SetSource(m_ipv4->GetAddress(interface, 0).GetLocal());
     route->SetOutputDevice(m_ipv4->GetNetDevice(interface));
     return route;
@@ -56,14 +74,15 @@ ns3::Ptr<ns3::Ipv4Route>
 HubRouting::RouteOutput(ns3::Ptr<ns3::Packet>, const ns3::Ipv4Header& header,
                         ns3::Ptr<ns3::NetDevice> oif, ns3::Socket::SocketErrno& sockerr)
 {
-    const int32_t i = Lookup(header.GetDestination());
-    if (i < 0 || (oif && m_ipv4->GetNetDevice(static_cast<uint32_t>(i)) != oif))
+    const Hop hop = Lookup(header.GetDestination());
+    if (hop.interface < 0
+        || (oif && m_ipv4->GetNetDevice(static_cast<uint32_t>(hop.interface)) != oif))
     {
         sockerr = ns3::Socket::ERROR_NOROUTETOHOST;
         return nullptr; // the next protocol in the list decides
     }
     sockerr = ns3::Socket::ERROR_NOTERROR;
-    return MakeRoute(header.GetDestination(), static_cast<uint32_t>(i));
+    return MakeRoute(header.GetDestination(), hop);
 }
 
 bool
@@ -77,12 +96,12 @@ HubRouting::RouteInput(ns3::Ptr<const ns3::Packet> p, const ns3::Ipv4Header& hea
     {
         return false;
     }
-    const int32_t i = Lookup(dst);
-    if (i < 0 || !m_ipv4->IsForwarding(m_ipv4->GetInterfaceForDevice(idev)))
+    const Hop hop = Lookup(dst);
+    if (hop.interface < 0 || !m_ipv4->IsForwarding(m_ipv4->GetInterfaceForDevice(idev)))
     {
         return false;
     }
-    ns3::Ptr<ns3::Ipv4Route> route = MakeRoute(dst, static_cast<uint32_t>(i));
+    ns3::Ptr<ns3::Ipv4Route> route = MakeRoute(dst, hop);
     m_forwarding = route->GetOutputDevice();
     ucb(route, p, header);
     m_forwarding = nullptr;
@@ -168,6 +187,11 @@ HubRouting::PrintRoutingTable(ns3::Ptr<ns3::OutputStreamWrapper> stream, ns3::Ti
     for (const auto& [mask, subnets] : m_subnets)
     {
         os << "mask " << ns3::Ipv4Mask(mask) << ": " << subnets.size() << " connected subnets\n";
+    }
+    for (const GatewayRoute& r : m_gatewayRoutes)
+    {
+        os << ns3::Ipv4Address(r.network) << "/" << ns3::Ipv4Mask(r.mask) << " via "
+           << r.hop.gateway << " interface " << r.hop.interface << "\n";
     }
 }
 

@@ -5,7 +5,9 @@
 // HubRouting keys each interface's subnet by (address & mask) in a hash map per distinct mask
 // (one here: every link is a /30), so a lookup costs one hash probe per mask. It answers for
 // directly connected subnets only and declines anything else, so it sits in an Ipv4ListRouting
-// above the static routing (which keeps default routes and the local-delivery rules).
+// above the static routing (which keeps default routes and the local-delivery rules). A few
+// routes through a gateway (AddNetworkRoute: the server's front-ends, its default route) are
+// checked after the connected subnets.
 #ifndef SLSIM_SIM_HUB_ROUTING_H
 #define SLSIM_SIM_HUB_ROUTING_H
 
@@ -16,6 +18,7 @@
 #include <cstdint>
 #include <map>
 #include <unordered_map>
+#include <vector>
 
 namespace slsim
 {
@@ -48,13 +51,30 @@ class HubRouting : public ns3::Ipv4RoutingProtocol
         return m_forwarding;
     }
 
+    /// Routes `network`/`mask` through `gateway` on `interface`. Checked after the connected
+    /// subnets, one by one in the order added: meant for a handful of routes.
+    void AddNetworkRoute(ns3::Ipv4Address network, ns3::Ipv4Mask mask, ns3::Ipv4Address gateway,
+                         uint32_t interface);
+
   protected:
     void DoDispose() override;
 
   private:
-    /// The interface whose subnet holds `destination`, or -1.
-    int32_t Lookup(ns3::Ipv4Address destination) const;
-    ns3::Ptr<ns3::Ipv4Route> MakeRoute(ns3::Ipv4Address destination, uint32_t interface) const;
+    struct Hop
+    {
+        int32_t interface = -1;   // -1: no route
+        ns3::Ipv4Address gateway; // 0.0.0.0: directly connected
+    };
+
+    struct GatewayRoute
+    {
+        uint32_t network, mask;
+        Hop hop;
+    };
+
+    /// The next hop towards `destination` (interface -1 if none).
+    Hop Lookup(ns3::Ipv4Address destination) const;
+    ns3::Ptr<ns3::Ipv4Route> MakeRoute(ns3::Ipv4Address destination, const Hop& hop) const;
     void AddInterface(uint32_t interface);
     void RemoveInterface(uint32_t interface);
 
@@ -62,6 +82,7 @@ class HubRouting : public ns3::Ipv4RoutingProtocol
     ns3::Ptr<ns3::NetDevice> m_forwarding;
     /// mask -> (subnet -> interface); std::greater: longest prefix first.
     std::map<uint32_t, std::unordered_map<uint32_t, uint32_t>, std::greater<uint32_t>> m_subnets;
+    std::vector<GatewayRoute> m_gatewayRoutes;
 };
 
 /// Installs a HubRouting (for Ipv4ListRoutingHelper, next to Ipv4StaticRoutingHelper).

@@ -87,6 +87,10 @@ struct NetworkConfig
     /// Devices power on at a uniform random instant in [0, startJitterS): a thousand SYNs at the
     /// same instant overflow the hub's queue and back off for tens of seconds.
     double startJitterS = 0.1;
+    /// Connections one server node terminates; above this many devices the server's sockets are
+    /// spread over front-end nodes behind its bottleneck, as a load balancer would (topology.h).
+    /// 0: never. ns-3 finds a received segment's socket by scanning every socket of the node.
+    uint32_t serverNodeConnections = 1000;
     TcpConfig tcp;
 };
 

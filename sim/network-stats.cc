@@ -92,8 +92,19 @@ NetworkStats::NetworkStats(const Network& net)
     SLSIM_ASSERT(m_hubRouting);
     net.hub->GetObject<TrafficControlLayer>()->TraceConnectWithoutContext(
         "TcDrop", MakeCallback(&NetworkStats::OnHubDrop, this));
-    net.server->GetObject<Ipv4L3Protocol>()->TraceConnectWithoutContext(
-        "Rx", MakeCallback(&NetworkStats::OnServerRx, this));
+    // The nodes that terminate the devices' connections: the server or its front-ends, whose
+    // ideal links never drop (sim/topology.h) but whose drops would be the server's own.
+    m_serverListening.assign(net.serverNodes.size(), false);
+    for (uint32_t k = 0; k < net.serverNodes.size(); ++k)
+    {
+        if (net.serverNodes[k] != net.server)
+        {
+            net.serverNodes[k]->GetObject<TrafficControlLayer>()->TraceConnectWithoutContext(
+                "TcDrop", MakeBoundCallback(&Count<Ptr<const Packet>>, &m_coreDown.queueDrops));
+        }
+        net.serverNodes[k]->GetObject<Ipv4L3Protocol>()->TraceConnectWithoutContext(
+            "Rx", MakeCallback(&NetworkStats::OnServerRx, this).Bind(k));
+    }
 }
 
 void
@@ -146,17 +157,19 @@ NetworkStats::OnSendOutgoing(uint32_t node, const ns3::Ipv4Header& h, ns3::Ptr<c
 }
 
 void
-NetworkStats::OnServerRx(ns3::Ptr<const ns3::Packet>, ns3::Ptr<ns3::Ipv4>, uint32_t)
+NetworkStats::OnServerRx(uint32_t node, ns3::Ptr<const ns3::Packet>, ns3::Ptr<ns3::Ipv4>, uint32_t)
 {
-    if (!m_serverListening)
+    if (!m_serverListening[node])
     {
-        ScanSockets(m_net.server, -1); // the listening socket, before it accepts anything
+        // the listening socket, before it accepts anything
+        m_serverListening[node] = ScanSockets(m_net.serverNodes[node], -1);
     }
 }
 
-void
+bool
 NetworkStats::ScanSockets(ns3::Ptr<ns3::Node> node, int device)
 {
+    bool found = false;
     using namespace ns3;
     ObjectVectorValue list;
     node->GetObject<TcpL4Protocol>()->GetAttribute("SocketList", list);
@@ -172,11 +185,9 @@ NetworkStats::ScanSockets(ns3::Ptr<ns3::Node> node, int device)
         {
             e.sentSyn = true; // the SYN that made us look went out before the hook
         }
-        else
-        {
-            m_serverListening = true;
-        }
+        found = true;
     }
+    return found;
 }
 
 NetworkStats::Socket&

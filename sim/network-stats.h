@@ -110,9 +110,12 @@ class NetworkStats
     void OnSendOutgoing(uint32_t node, const ns3::Ipv4Header& h, ns3::Ptr<const ns3::Packet> p,
                         uint32_t interface);
     void OnHubDrop(ns3::Ptr<const ns3::Packet> p);
-    void OnServerRx(ns3::Ptr<const ns3::Packet> p, ns3::Ptr<ns3::Ipv4> ipv4, uint32_t interface);
-    /// Connects the TCP sockets of `node` not watched yet; `device` < 0: the server.
-    void ScanSockets(ns3::Ptr<ns3::Node> node, int device);
+    /// A packet reached server node `node` (Network::serverNodes).
+    void OnServerRx(uint32_t node, ns3::Ptr<const ns3::Packet> p, ns3::Ptr<ns3::Ipv4> ipv4,
+                    uint32_t interface);
+    /// Connects the TCP sockets of `node` not watched yet; `device` < 0: a server node. Whether
+    /// it found a socket.
+    bool ScanSockets(ns3::Ptr<ns3::Node> node, int device);
     /// `connectTx` false: an accepted socket, which inherited the listening socket's "Tx" sink.
     Socket& Watch(ns3::Ptr<ns3::TcpSocketBase> s, TcpCounts* counts, bool connectTx);
     void OnTx(ns3::Ptr<const ns3::Packet> p, const ns3::TcpHeader& h,
@@ -125,7 +128,7 @@ class NetworkStats
     LinkCounts m_coreUp, m_coreDown;
     std::unordered_map<const ns3::TcpSocketBase*, Socket> m_sockets; // node-based: stable
     std::unordered_map<uint32_t, int> m_deviceByAddress;
-    bool m_serverListening = false;
+    std::vector<bool> m_serverListening; // per server node: its listening socket is watched
     std::unordered_map<const ns3::NetDevice*, LinkCounts*> m_linkByDevice; // by sending device
     ns3::Ptr<HubRouting> m_hubRouting;
 };

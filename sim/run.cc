@@ -105,6 +105,7 @@ RunScenario(const ScenarioConfig& config, const std::string& outDir)
                                        }));
     metrics.Watch(server);
     progress.Watch(server);
+    server->SetListenNodes(net.serverNodes);
     net.server->AddApplication(server);
     server->SetStartTime(ns3::Seconds(0));
     Rng jitter(config.seed, "start-jitter");
@@ -113,7 +114,8 @@ RunScenario(const ScenarioConfig& config, const std::string& outDir)
         const DeviceProfile& profile = config.network.devices[static_cast<size_t>(d)];
         auto app = ns3::CreateObject<DeviceApp>();
         app->SetAttribute("Device", ns3::IntegerValue(d));
-        app->SetAttribute("ServerAddress", ns3::Ipv4AddressValue(net.serverAddress));
+        app->SetAttribute("ServerAddress",
+                          ns3::Ipv4AddressValue(net.ServerAddressFor(static_cast<size_t>(d))));
         app->SetAttribute("Port", ns3::UintegerValue(SERVER_PORT));
         app->SetAttribute("Gflops", ns3::DoubleValue(profile.gflops));
         app->SetAttribute("TimeBudgetS", ns3::DoubleValue(config.training.timeBudgetS));

@@ -110,10 +110,17 @@ ServerApp::SetSides(ServerSide* side, Schedule* schedule)
 }
 
 void
+ServerApp::SetListenNodes(std::vector<ns3::Ptr<ns3::Node>> nodes)
+{
+    m_listenNodes = std::move(nodes);
+}
+
+void
 ServerApp::DoDispose()
 {
     m_connections.clear();
-    m_listen = nullptr;
+    m_listen.clear();
+    m_listenNodes.clear();
     ns3::Application::DoDispose();
 }
 
@@ -125,12 +132,21 @@ ServerApp::StartApplication()
     const auto n = static_cast<size_t>(m_devices);
     m_byDevice.assign(n, nullptr);
     m_timers.resize(n);
-    m_listen = ns3::Socket::CreateSocket(GetNode(), ns3::TcpSocketFactory::GetTypeId());
-    m_listen->Bind(ns3::InetSocketAddress(ns3::Ipv4Address::GetAny(), m_port));
-    m_listen->Listen();
-    m_listen->SetAcceptCallback(
-        ns3::MakeNullCallback<bool, ns3::Ptr<ns3::Socket>, const ns3::Address&>(),
-        ns3::MakeCallback(&ServerApp::OnAccept, this));
+    if (m_listenNodes.empty())
+    {
+        m_listenNodes.push_back(GetNode());
+    }
+    for (const ns3::Ptr<ns3::Node>& node : m_listenNodes)
+    {
+        ns3::Ptr<ns3::Socket> s
+            = ns3::Socket::CreateSocket(node, ns3::TcpSocketFactory::GetTypeId());
+        s->Bind(ns3::InetSocketAddress(ns3::Ipv4Address::GetAny(), m_port));
+        s->Listen();
+        s->SetAcceptCallback(
+            ns3::MakeNullCallback<bool, ns3::Ptr<ns3::Socket>, const ns3::Address&>(),
+            ns3::MakeCallback(&ServerApp::OnAccept, this));
+        m_listen.push_back(s);
+    }
     m_nextEvalSteps = m_evalEverySteps;
     m_nextEvalS = m_evalEveryS;
     if (m_evalAtStart)

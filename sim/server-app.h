@@ -30,6 +30,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <vector>
 
 namespace slsim
 {
@@ -46,6 +47,10 @@ class ServerApp : public ns3::Application
 
     /// The side that computes and the schedule (owned elsewhere; they outlive the simulation).
     void SetSides(ServerSide* side, Schedule* schedule);
+
+    /// The nodes whose sockets take the devices' connections (the server's front-ends,
+    /// sim/topology.h); by default the app's own node.
+    void SetListenNodes(std::vector<ns3::Ptr<ns3::Node>> nodes);
 
     int Dropouts() const
     {
@@ -117,7 +122,8 @@ class ServerApp : public ns3::Application
     Schedule* m_schedule = nullptr;
     ComputeModel m_compute;
 
-    ns3::Ptr<ns3::Socket> m_listen;
+    std::vector<ns3::Ptr<ns3::Node>> m_listenNodes;
+    std::vector<ns3::Ptr<ns3::Socket>> m_listen;
     std::map<ns3::Ptr<ns3::Socket>, std::unique_ptr<Connection>> m_connections; // by socket
     std::vector<Connection*> m_byDevice;
     int m_hellos = 0;

@@ -2,6 +2,7 @@
 
 #include "common/error.h"
 #include "sim/hub-routing.h"
+#include "sim/ideal-link.h"
 
 #include "ns3/core-module.h"
 #include "ns3/point-to-point-module.h"
@@ -144,6 +145,108 @@ SetTcpDefaults(const TcpConfig& tcp)
     Config::SetDefault("ns3::Ipv4::WeakEsModel", BooleanValue(false));
 }
 
+/// Hands every IPv4 packet a node receives straight to its Ipv4L3Protocol through one handler.
+/// Ipv4L3Protocol::AddInterface registers a handler per device, with the node and again with the
+/// traffic-control layer, and both scan their whole list for each packet: O(N) at the hub of N
+/// devices. The traffic-control layer only dispatches on receive (ns-3 traffic-control docs:
+/// queue discs act on the way out) and ARP never runs on point-to-point links, so one handler
+/// for all devices delivers the same packets in the same order.
+void
+DispatchIpv4Directly(ns3::Ptr<ns3::Node> node)
+{
+    using namespace ns3;
+    const Node::ProtocolHandler perDevice
+        = MakeCallback(&TrafficControlLayer::Receive, node->GetObject<TrafficControlLayer>());
+    for (uint32_t i = 0; i < node->GetNDevices(); ++i)
+    {
+        // The node's handler list holds this callback twice per device (IPv4 and ARP);
+        // UnregisterProtocolHandler removes one entry per call.
+        node->UnregisterProtocolHandler(perDevice);
+        node->UnregisterProtocolHandler(perDevice);
+    }
+    node->RegisterProtocolHandler(
+        MakeCallback(&Ipv4L3Protocol::Receive, node->GetObject<Ipv4L3Protocol>()),
+        Ipv4L3Protocol::PROT_NUMBER, nullptr);
+}
+
+/// The HubRouting in a node's Ipv4ListRouting.
+ns3::Ptr<HubRouting>
+FindHubRouting(ns3::Ptr<ns3::Node> node)
+{
+    using namespace ns3;
+    Ptr<Ipv4ListRouting> list
+        = DynamicCast<Ipv4ListRouting>(node->GetObject<Ipv4>()->GetRoutingProtocol());
+    SLSIM_ASSERT(list);
+    for (uint32_t i = 0; i < list->GetNRoutingProtocols(); ++i)
+    {
+        int16_t priority = 0;
+        if (Ptr<HubRouting> h = DynamicCast<HubRouting>(list->GetRoutingProtocol(i, priority)))
+        {
+            return h;
+        }
+    }
+    SLSIM_ASSERT(false);
+    return nullptr;
+}
+
+/// Front-end nodes behind the server (topology.h), when the devices outnumber what one node
+/// terminates; else the server node terminates every connection.
+void
+AddServerFrontEnds(const NetworkConfig& config, Network* net)
+{
+    using namespace ns3;
+    const size_t n = config.devices.size();
+    const size_t m = config.serverNodeConnections;
+    if (m == 0 || n <= m)
+    {
+        net->serverNodes = {net->server};
+        net->serverNodeAddresses = {net->serverAddress};
+        net->perServerNode = n;
+        return;
+    }
+    const size_t k = (n + m - 1) / m;
+    // 10.64.0.0/10 holds 2^20 /30 subnets, apart from the devices' (10.0.0.0 + 4i, i < 100,000)
+    // and the bottleneck's (10.255.255.0/30).
+    SLSIM_ASSERT(k <= (1u << 20));
+    const Ipv4Address frontEndBlock("10.64.0.0");
+    Ptr<Ipv4> hub = net->hub->GetObject<Ipv4>();
+    Ptr<Ipv4> server = net->server->GetObject<Ipv4>();
+    const auto hubCore = static_cast<uint32_t>(hub->GetInterfaceForDevice(net->coreHubSide));
+    const auto serverCore
+        = static_cast<uint32_t>(server->GetInterfaceForDevice(net->coreServerSide));
+    // The hub reaches the whole block through the bottleneck.
+    FindHubRouting(net->hub)->AddNetworkRoute(frontEndBlock, Ipv4Mask("255.192.0.0"),
+                                              net->serverAddress, hubCore);
+    // The server node forwards in O(1): to its K links and, by default, to the hub (its static
+    // routing would scan K + 1 routes per packet).
+    auto serverRouting = DynamicCast<HubRouting>(HubRoutingHelper().Create(net->server));
+    Ptr<Ipv4ListRouting> list = DynamicCast<Ipv4ListRouting>(server->GetRoutingProtocol());
+    SLSIM_ASSERT(list);
+    list->AddRoutingProtocol(serverRouting, 10);
+    serverRouting->AddNetworkRoute(Ipv4Address::GetAny(), Ipv4Mask::GetZero(),
+                                   hub->GetAddress(hubCore, 0).GetLocal(), serverCore);
+
+    InternetStackHelper stack;
+    Ipv4AddressHelper address;
+    Ipv4StaticRoutingHelper routing;
+    net->serverNodes.clear();
+    net->serverNodeAddresses.clear();
+    for (size_t i = 0; i < k; ++i)
+    {
+        Ptr<Node> front = CreateObject<Node>();
+        stack.Install(front);
+        NetDeviceContainer link = InstallIdealLink(net->server, front);
+        address.SetBase(Ipv4Address(frontEndBlock.Get() + 4u * static_cast<uint32_t>(i)),
+                        "255.255.255.252");
+        Ipv4InterfaceContainer ifs = address.Assign(link); // no queue disc: no queue interface
+        routing.GetStaticRouting(front->GetObject<Ipv4>())->SetDefaultRoute(ifs.GetAddress(0), 1);
+        net->serverNodes.push_back(front);
+        net->serverNodeAddresses.push_back(ifs.GetAddress(1));
+    }
+    net->perServerNode = m;
+    DispatchIpv4Directly(net->server);
+}
+
 } // namespace
 
 Network
@@ -247,6 +350,8 @@ BuildNetwork(const NetworkConfig& config, uint64_t seed)
         net.deviceSide.push_back(link.Get(0));
         net.hubSide.push_back(link.Get(1));
     }
+    AddServerFrontEnds(config, &net);
+    DispatchIpv4Directly(net.hub);
     return net;
 }
 

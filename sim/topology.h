@@ -5,6 +5,18 @@
 // Each point-to-point link has its own rate per direction (the device-side NetDevice transmits at
 // the uplink rate, the hub-side one at the downlink rate). Static default routes only: a star
 // needs no global routing (PopulateRoutingTables costs ~1 s at 1000 nodes).
+//
+// Server front-ends: ns-3 3.37 finds the socket of each received TCP segment by scanning every
+// socket of the node (Ipv4EndPointDemux::Lookup), so a server with N connections pays O(N) per
+// packet (87 % of the time at 10,000 devices). Above NetworkConfig::serverNodeConnections (M)
+// devices, the connections therefore terminate on K = ceil(N / M) front-end nodes, device i on
+// front-end i / M, each joined to the server node by an ideal link (sim/ideal-link.h: a packet
+// crosses it within the event that sends it): what a deployment does with a load balancer. The
+// bottleneck, its queues and the server's compute are unchanged, and so is every result, byte for
+// byte (tests/sim/test-topology.cc); the server node forwards (HubRouting, O(1)). At or below M
+// devices, the server node terminates every connection itself.
+//
+//   device_i --> hub --(bottleneck)--> server ==(ideal)==> front-end_k   (k = i / M)
 #ifndef SLSIM_SIM_TOPOLOGY_H
 #define SLSIM_SIM_TOPOLOGY_H
 
@@ -22,13 +34,25 @@ struct Network
     ns3::NodeContainer devices;
     ns3::Ptr<ns3::Node> hub;
     ns3::Ptr<ns3::Node> server;
+    /// The server's address on the bottleneck.
     ns3::Ipv4Address serverAddress;
+    /// The nodes that terminate the devices' connections (the server, or its front-ends), the
+    /// address of each, and how many devices each takes (device i -> node i / perServerNode).
+    std::vector<ns3::Ptr<ns3::Node>> serverNodes;
+    std::vector<ns3::Ipv4Address> serverNodeAddresses;
+    size_t perServerNode = 0;
     /// Device-side and hub-side NetDevices of each access link (for outages).
     std::vector<ns3::Ptr<ns3::NetDevice>> deviceSide, hubSide;
     /// The bottleneck's NetDevices: hub side (transmits towards the server) and server side.
     ns3::Ptr<ns3::NetDevice> coreHubSide, coreServerSide;
     /// Receive error models of access link i: [2i] on the device side, [2i+1] on the hub side.
     std::vector<ns3::Ptr<ns3::RateErrorModel>> errorModels;
+
+    /// The address device `device` connects to.
+    ns3::Ipv4Address ServerAddressFor(size_t device) const
+    {
+        return serverNodeAddresses[device / perServerNode];
+    }
 };
 
 /// Sets TCP defaults (must run before any socket exists) and builds the topology. `seed` feeds
