@@ -66,6 +66,9 @@ ServerApp::GetTypeId()
               .AddTraceSource("ServerStepDone", "A step served for a device.",
                               ns3::MakeTraceSourceAccessor(&ServerApp::m_serverStepDone),
                               "slsim::ServerStepCallback")
+              .AddTraceSource("PhaseStarted", "A phase begins (its index); its STARTs follow.",
+                              ns3::MakeTraceSourceAccessor(&ServerApp::m_phaseStarted),
+                              "slsim::PhaseCallback")
               .AddTraceSource("PhaseClosed", "A phase ended (phase, reports received).",
                               ns3::MakeTraceSourceAccessor(&ServerApp::m_phaseClosed),
                               "slsim::PhaseClosedCallback")
@@ -157,8 +160,8 @@ ServerApp::Send(int device, MessageKind kind, uint8_t flags, uint32_t step,
     h.step = step;
     WriteMessageHeader(h, m_header);
     c->sender->Send(m_header, body);
-    m_frameSent(
-        FrameRecord{kind, device, false, FRAME_PREFIX_BYTES + m_header.size() + body.size()});
+    m_frameSent(FrameRecord{kind, device, false, FRAME_PREFIX_BYTES + m_header.size() + body.size(),
+                            m_phase});
 }
 
 void
@@ -171,7 +174,7 @@ ServerApp::OnFrame(ns3::Ptr<ns3::Socket> socket, std::vector<uint8_t>&& frame)
         throw DecodeError("message from an unknown device " + std::to_string(h.device));
     }
     const int d = static_cast<int>(h.device);
-    m_frameReceived(FrameRecord{h.kind, d, true, frame.size() + FRAME_PREFIX_BYTES});
+    m_frameReceived(FrameRecord{h.kind, d, true, frame.size() + FRAME_PREFIX_BYTES, h.phase});
     if (h.kind == MessageKind::HELLO)
     {
         NS_LOG_INFO("device " << d << " connected");
@@ -271,6 +274,7 @@ ServerApp::StartPhase()
     }
     ++m_phase;
     NS_LOG_INFO("phase " << m_phase << ": " << plan.devices.size() << " devices");
+    m_phaseStarted(m_phase);
     m_reports.clear();
     m_waiting.clear();
     for (const auto& [d, steps] : plan.devices)
