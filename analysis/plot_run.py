@@ -2,8 +2,10 @@
 """Plots of one slsim run: analysis/plot_run.py RUN_DIR [--out DIR] [--target ACC]
 
 Writes into RUN_DIR/plots/ (or --out), removing its own stale outputs first:
-accuracy_vs_time.png, accuracy_vs_bytes.png, loss_vs_epoch.png, time_breakdown.png (per device:
-compute, server compute, queueing, communication), codec_error.png, and summary.md (time and
+accuracy_vs_time.png, accuracy_vs_bytes.png, loss_vs_epoch.png, time_breakdown.png (where each
+device's simulated time went, from devices.csv: device compute, server compute, queueing at the
+server, communication in steps, connection set-up, synchronisation, idle; they add up to the run's
+simulated time; plus the run's mean over devices), codec_error.png, and summary.md (time and
 traffic to the target accuracy). Every figure names the run's codecs; accuracy plots mark the
 target (--target, else the scenario's training.target_accuracy, else 90 % of the best accuracy).
 """
@@ -12,6 +14,7 @@ import os
 import sys
 
 import matplotlib
+import pandas as pd
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -23,9 +26,66 @@ from slsim_results import add_total_bytes, codec_name, first_reaching, read_run 
 MB = 1e6
 OUTPUTS = ("accuracy_vs_time.png", "accuracy_vs_bytes.png", "loss_vs_epoch.png",
            "time_breakdown.png", "codec_error.png", "summary.md")
-PARTS = {"device_compute_s": "device compute", "server_compute_s": "server compute",
-         "queue_s": "queueing at the server", "comm_s": "communication"}
-EXTRA_PARTS = {"sync_s": "weight synchronisation", "idle_s": "idle (waiting for others)"}
+# devices.csv's time columns (sim/metrics-collector.h defines them), in stacking order
+PARTS = {"device_compute_s": ("device compute", "#1f77b4"),
+         "server_compute_s": ("server compute", "#ff7f0e"),
+         "queue_s": ("queueing for a server worker", "#d62728"),
+         "comm_s": ("communication in steps", "#2ca02c"),
+         "connect_s": ("connection set-up", "#8c564b"),
+         "sync_s": ("synchronisation (START, weights up)", "#9467bd"),
+         "idle_s": ("idle (barrier, turn, done)", "#c7c7c7")}
+STEP_PARTS = list(PARTS)[:4]
+
+
+def time_breakdown(run_dir, steps):
+    """(per-device table of PARTS columns in seconds, the parts present, where it came from).
+
+    devices.csv when it has the columns; an older run folder: steps.csv's step parts summed."""
+    path = os.path.join(run_dir, "devices.csv")
+    if os.path.exists(path):
+        dev = pd.read_csv(path).set_index("device")
+        present = [p for p in PARTS if p in dev]
+        if all(p in dev for p in STEP_PARTS):
+            return dev[present], present, "devices.csv"
+    if not steps.empty and all(p in steps for p in STEP_PARTS):
+        return steps.groupby("device")[STEP_PARTS].sum(), STEP_PARTS, "steps.csv (steps only)"
+    return None, [], ""
+
+
+def plot_time_breakdown(per, present, source, sim_time, title):
+    """Stacked bars: one per device and one for the run (mean over devices)."""
+    n = len(per)
+    fig, (ax, axr) = plt.subplots(1, 2, sharey=True, figsize=(min(16, max(6, 0.25 * n + 4)), 4.5),
+                                  gridspec_kw={"width_ratios": [max(3, min(n, 40)), 1]})
+    width = 0.8 if n <= 60 else 1.0
+    bottom = pd.Series(0.0, index=per.index)
+    mean_bottom = 0.0
+    for p in present:
+        label, colour = PARTS[p]
+        ax.bar(per.index, per[p], bottom=bottom, width=width, color=colour, label=label,
+               linewidth=0)
+        bottom = bottom + per[p]
+        m = float(per[p].mean())
+        axr.bar([0], [m], bottom=mean_bottom, width=0.6, color=colour)
+        if sim_time and m >= 0.04 * sim_time:
+            axr.text(0, mean_bottom + m / 2, f"{100 * m / sim_time:.0f} %", ha="center",
+                     va="center", fontsize=7)
+        mean_bottom += m
+    if sim_time:
+        for a in (ax, axr):
+            a.axhline(sim_time, color="black", ls=":", lw=1)
+        ax.text(1.0, sim_time, " run's simulated time", transform=ax.get_yaxis_transform(),
+                va="bottom", ha="right", fontsize=7)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set(xlabel="device", ylabel="simulated seconds")
+    ax.set_title(f"{title}: where each device's time goes (from {source})", fontsize=9)
+    axr.set_xticks([0])
+    axr.set_xticklabels(["run\n(mean of\ndevices)"], fontsize=8)
+    axr.set_xlim(-0.6, 0.6)
+    handles, labels = ax.get_legend_handles_labels()
+    axr.legend(handles, labels, fontsize=7, loc="upper left", bbox_to_anchor=(1.05, 1.0),
+               frameon=False)
+    return fig
 
 
 def main():
@@ -100,19 +160,11 @@ def main():
     ax.grid(alpha=0.3)
     save(fig, "loss_vs_epoch.png")
 
-    if not steps.empty and all(p in steps for p in PARTS):
-        parts = dict(PARTS, **{k: v for k, v in EXTRA_PARTS.items() if k in steps})
-        per = steps.groupby("device")[list(parts)].sum()
-        fig, ax = plt.subplots(figsize=(max(6, 0.25 * len(per) + 3), 4))
-        bottom = None
-        for p, label in parts.items():
-            ax.bar(per.index, per[p], bottom=bottom, label=label)
-            bottom = per[p] if bottom is None else bottom + per[p]
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set(xlabel="device", ylabel="seconds (sum over the device's steps)")
-        ax.set_title(f"{name}: where each device's time goes", fontsize=9)
-        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-        save(fig, "time_breakdown.png")
+    per, present, source = time_breakdown(a.run_dir, steps)
+    if per is not None and len(per):
+        summary = run["summary"]
+        sim_time = float(summary["sim_time_s"].iloc[0]) if "sim_time_s" in summary else None
+        save(plot_time_breakdown(per, present, source, sim_time, name), "time_breakdown.png")
 
     if not steps.empty and "codec_rel_error" in steps:
         fig, ax = plt.subplots(figsize=(6, 4))

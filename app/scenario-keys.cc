@@ -634,6 +634,22 @@ FaultTable()
     return table;
 }
 
+const Table<DiagnosticsConfig>&
+DiagnosticsTable()
+{
+    static const Table<DiagnosticsConfig> table = [] {
+        Table<DiagnosticsConfig> t;
+        t.fields.push_back(NumberField(
+            "rto_warning_share", &DiagnosticsConfig::rtoWarningShare, Range{0, 1}, "",
+            "warn at the end of a run when retransmission-timer waits cover more than this share "
+            "of the simulated time (1: never); 0.05 is above the differences codec comparisons "
+            "rest on, and one Linux minimum RTO (200 ms, TCP_RTO_MIN) in a 2-s run (10 %) is "
+            "reported"));
+        return t;
+    }();
+    return table;
+}
+
 // ---- the scenario --------------------------------------------------------------------------
 
 /// Input shape and classes of the dataset (for the model).
@@ -827,6 +843,8 @@ ScenarioTable()
                                        "who trains when and how weights are averaged"));
         t.fields.push_back(
             ObjectField("faults", &ScenarioConfig::faults, FaultTable(), "time-outs and outages"));
+        t.fields.push_back(ObjectField("diagnostics", &ScenarioConfig::diagnostics,
+                                       DiagnosticsTable(), "what a run warns about"));
         t.fields.push_back(BoolField("record_frames", &ScenarioConfig::recordFrames,
                                      "also write frames.csv (one row per frame)"));
         t.finish = [](ScenarioConfig& c, const std::string&, const ReadContext& ctx) {

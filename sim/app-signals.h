@@ -5,8 +5,10 @@
 //
 // Trace sources (name: signature):
 //   DeviceApp  FrameSent, FrameReceived: FrameCallback; StepStarted: StepStartedCallback;
-//              StepCompleted: StepCompletedCallback
+//              StepCompleted: StepCompletedCallback; Connecting: DeviceCallback (the app started
+//              and opens its connection)
 //   ServerApp  FrameSent, FrameReceived: FrameCallback; ServerStepDone: ServerStepCallback;
+//              PhaseStarted: PhaseCallback (before its STARTs are sent);
 //              PhaseClosed: PhaseClosedCallback; DeviceTimedOut: DeviceCallback;
 //              EvaluationDone: EvaluationCallback; RoundStarted: RoundCallback;
 //              Round: ns3::TracedValueCallback::Int32 (completed rounds, the round under way)
@@ -28,6 +30,7 @@ struct FrameRecord
     int device = 0;        // the device end of the connection
     bool toServer = false; // direction of travel
     uint64_t bytes = 0;    // FRAME_PREFIX_BYTES + MESSAGE_HEADER_BYTES + body
+    uint32_t phase = 0;    // the header's phase (0: before the first)
 };
 
 /// A device began a step: its forward pass is computed and takes forwardS simulated seconds.
@@ -66,6 +69,7 @@ using FrameCallback = void (*)(const FrameRecord&);
 using StepStartedCallback = void (*)(const StepStartRecord&);
 using StepCompletedCallback = void (*)(const StepEndRecord&);
 using ServerStepCallback = void (*)(const ServerStepRecord&);
+using PhaseCallback = void (*)(uint32_t phase);
 using PhaseClosedCallback = void (*)(uint32_t phase, int reports);
 using DeviceCallback = void (*)(int device);
 using EvaluationCallback = void (*)(int round, double accuracy, double loss);

@@ -54,7 +54,10 @@ DeviceApp::GetTypeId()
                               "slsim::StepStartedCallback")
               .AddTraceSource("StepCompleted", "A step ended with the optimizer step.",
                               ns3::MakeTraceSourceAccessor(&DeviceApp::m_stepCompleted),
-                              "slsim::StepCompletedCallback");
+                              "slsim::StepCompletedCallback")
+              .AddTraceSource("Connecting", "The app started and opens its connection (device).",
+                              ns3::MakeTraceSourceAccessor(&DeviceApp::m_connecting),
+                              "slsim::DeviceCallback");
     return tid;
 }
 
@@ -77,6 +80,7 @@ DeviceApp::StartApplication()
 {
     SLSIM_ASSERT(m_side);
     NS_LOG_INFO("device " << m_device << ": connecting");
+    m_connecting(m_device);
     m_compute = ComputeModel(m_side->FlopsPerSample(), m_gflops);
     m_socket = ns3::Socket::CreateSocket(GetNode(), ns3::TcpSocketFactory::GetTypeId());
     m_socket->Bind();
@@ -117,8 +121,8 @@ DeviceApp::Send(MessageKind kind, uint8_t flags, uint32_t step, const std::vecto
     h.step = step;
     WriteMessageHeader(h, m_header);
     m_sender->Send(m_header, body);
-    m_frameSent(
-        FrameRecord{kind, m_device, true, FRAME_PREFIX_BYTES + m_header.size() + body.size()});
+    m_frameSent(FrameRecord{kind, m_device, true,
+                            FRAME_PREFIX_BYTES + m_header.size() + body.size(), m_phase});
 }
 
 void
@@ -126,7 +130,7 @@ DeviceApp::OnFrame(std::vector<uint8_t>&& frame)
 {
     const MessageHeader h = ReadMessageHeader(frame);
     const uint64_t frameBytes = frame.size() + FRAME_PREFIX_BYTES;
-    m_frameReceived(FrameRecord{h.kind, m_device, false, frameBytes});
+    m_frameReceived(FrameRecord{h.kind, m_device, false, frameBytes, h.phase});
     const uint8_t* body = frame.data() + MESSAGE_HEADER_BYTES;
     const size_t bodySize = frame.size() - MESSAGE_HEADER_BYTES;
     if (h.kind == MessageKind::START)

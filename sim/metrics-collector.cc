@@ -8,8 +8,11 @@
 #include "ns3/callback.h"
 #include "ns3/simulator.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <tuple>
 
 namespace slsim
 {
@@ -21,7 +24,8 @@ MetricsCollector::MetricsCollector(int devices, bool recordFrames)
       m_socketDown(static_cast<size_t>(devices), 0),
       m_deviceUp(static_cast<size_t>(devices), 0),
       m_deviceDown(static_cast<size_t>(devices), 0),
-      m_deviceSync(static_cast<size_t>(devices), 0)
+      m_deviceSync(static_cast<size_t>(devices), 0),
+      m_timelines(static_cast<size_t>(devices))
 {
 }
 
@@ -34,6 +38,8 @@ MetricsCollector::Watch(ns3::Ptr<DeviceApp> device)
                                        ns3::MakeCallback(&MetricsCollector::OnStepStarted, this));
     device->TraceConnectWithoutContext("StepCompleted",
                                        ns3::MakeCallback(&MetricsCollector::OnStepCompleted, this));
+    device->TraceConnectWithoutContext("Connecting",
+                                       ns3::MakeCallback(&MetricsCollector::OnConnecting, this));
 }
 
 void
@@ -49,6 +55,142 @@ MetricsCollector::Watch(ns3::Ptr<ServerApp> server)
                                        ns3::MakeCallback(&MetricsCollector::OnEvaluation, this));
     server->TraceConnectWithoutContext("Round",
                                        ns3::MakeCallback(&MetricsCollector::OnRound, this));
+    server->TraceConnectWithoutContext(
+        "FrameReceived", ns3::MakeCallback(&MetricsCollector::OnServerFrameReceived, this));
+    server->TraceConnectWithoutContext("PhaseStarted",
+                                       ns3::MakeCallback(&MetricsCollector::OnPhaseStarted, this));
+}
+
+void
+MetricsCollector::Enter(int device, Activity a)
+{
+    Timeline& tl = m_timelines[static_cast<size_t>(device)];
+    const double now = ns3::Simulator::Now().GetSeconds();
+    const double spent = now - tl.sinceS;
+    switch (tl.activity)
+    {
+    case Activity::CONNECT:
+        tl.time.connect += spent;
+        break;
+    case Activity::SYNC:
+        tl.time.sync += spent;
+        break;
+    case Activity::IDLE:
+    case Activity::STEP: // a step left before it completed: the server gave up on it
+        tl.time.idle += spent;
+        break;
+    }
+    tl.activity = a;
+    tl.sinceS = now;
+}
+
+void
+MetricsCollector::OnConnecting(int device)
+{
+    Enter(device, Activity::CONNECT);
+}
+
+void
+MetricsCollector::OnServerFrameReceived(const FrameRecord& f)
+{
+    switch (f.kind)
+    {
+    case MessageKind::HELLO:   // connected: waits for the others
+    case MessageKind::WEIGHTS: // reported: waits at the barrier
+    case MessageKind::DONE:
+        if (f.phase == m_timelines[static_cast<size_t>(f.device)].phase)
+        {
+            Enter(f.device, Activity::IDLE);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+void
+MetricsCollector::OnPhaseStarted(uint32_t phase)
+{
+    m_phase = phase;
+}
+
+void
+MetricsCollector::OnRto(const RtoRecord& rto)
+{
+    m_rtos.push_back(RtoRow{ns3::Simulator::Now().GetSeconds(), rto, m_round, m_phase,
+                            m_timelines[static_cast<size_t>(rto.device)].activity});
+}
+
+DeviceTime
+MetricsCollector::TimeOf(int device, double endS) const
+{
+    const Timeline& tl = m_timelines[static_cast<size_t>(device)];
+    DeviceTime t = tl.time;
+    const double spent = endS - tl.sinceS;
+    switch (tl.activity)
+    {
+    case Activity::CONNECT:
+        t.connect += spent;
+        break;
+    case Activity::SYNC:
+        t.sync += spent;
+        break;
+    case Activity::IDLE:
+    case Activity::STEP: // the run ended in it
+        t.idle += spent;
+        break;
+    }
+    return t;
+}
+
+RtoSummary
+MetricsCollector::Rto() const
+{
+    RtoSummary r;
+    r.timeouts = m_rtos.size();
+    // The union of the intervals [expiry - wait, expiry]: time in which something stood still.
+    std::vector<std::pair<double, double>> spans;
+    spans.reserve(m_rtos.size());
+    for (const RtoRow& row : m_rtos)
+    {
+        spans.emplace_back(std::max(0.0, row.timeS - row.rto.waitS), row.timeS);
+    }
+    std::sort(spans.begin(), spans.end());
+    double coveredTo = 0;
+    for (const auto& [from, to] : spans)
+    {
+        r.stallS += std::max(0.0, to - std::max(from, coveredTo));
+        coveredTo = std::max(coveredTo, to);
+    }
+    // Ordered maps: the first of equals wins, so the report is deterministic.
+    std::map<std::pair<int, bool>, double> byLink;
+    std::map<std::tuple<int, uint32_t, int>, double> byPhase;
+    for (const RtoRow& row : m_rtos)
+    {
+        byLink[{row.rto.device, !row.rto.uplink}] += row.rto.waitS;
+        byPhase[{row.round, row.phase, static_cast<int>(row.activity)}] += row.rto.waitS;
+    }
+    for (const auto& [link, s] : byLink)
+    {
+        if (s > r.deviceWaitS)
+        {
+            r.device = link.first;
+            r.uplink = !link.second;
+            r.deviceWaitS = s;
+        }
+    }
+    static const char* const NAMES[] = {"idle", "connect", "sync", "steps"};
+    for (const auto& [phase, s] : byPhase)
+    {
+        if (s > r.phaseWaitS)
+        {
+            r.round = std::get<0>(phase);
+            r.phase = std::get<1>(phase);
+            r.activity = NAMES[std::get<2>(phase)];
+            r.phaseWaitS = s;
+        }
+    }
+    return r;
 }
 
 void
@@ -74,6 +216,8 @@ MetricsCollector::OnFrameSent(const FrameRecord& f)
         m_deviceSync[d] += f.bytes;
         break;
     case MessageKind::START:
+        m_timelines[d].phase = f.phase;
+        Enter(f.device, Activity::SYNC);
         // A START that carries weights is synchronisation traffic; a bare one is control.
         if (f.bytes > MESSAGE_HEADER_BYTES + 4)
         {
@@ -97,6 +241,10 @@ MetricsCollector::OnFrameSent(const FrameRecord& f)
 void
 MetricsCollector::OnStepStarted(const StepStartRecord& start)
 {
+    if (start.phase == m_timelines[static_cast<size_t>(start.device)].phase)
+    {
+        Enter(start.device, Activity::STEP); // else a stale step: the START is on its way
+    }
     StepRecord& rec = m_pending[static_cast<size_t>(start.device)];
     rec = StepRecord();
     rec.startS = ns3::Simulator::Now().GetSeconds();
@@ -127,6 +275,20 @@ MetricsCollector::OnStepCompleted(const StepEndRecord& end)
     rec.deviceComputeS += end.backwardS;
     rec.endS = ns3::Simulator::Now().GetSeconds();
     m_steps.push_back(rec);
+    Timeline& tl = m_timelines[static_cast<size_t>(end.device)];
+    if (tl.activity == Activity::STEP && tl.sinceS == rec.startS)
+    {
+        // The step's own split (as steps.csv); then the device starts its next step or reports.
+        DeviceTime& t = tl.time;
+        t.deviceCompute += rec.deviceComputeS;
+        t.serverCompute += rec.serverComputeS;
+        t.queue += rec.queueS;
+        t.comm += (rec.endS - rec.startS) - rec.deviceComputeS - rec.serverComputeS - rec.queueS;
+        tl.activity = Activity::SYNC;
+        tl.sinceS = rec.endS;
+    }
+    // else: the server had given up on this step (a START came in between): its time is counted
+    // as it was spent (idle, then sync), not again here.
 }
 
 void
@@ -158,13 +320,6 @@ void
 MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targetAccuracy,
                         const NetworkStats* net) const
 {
-    // Per device: its steps' time split (as steps.csv's columns) summed over the run.
-    struct DeviceTime
-    {
-        double deviceCompute = 0, serverCompute = 0, queue = 0, comm = 0;
-    };
-
-    std::vector<DeviceTime> deviceTime(m_deviceUp.size());
     CsvWriter steps(dir + "/steps.csv",
                     {"sim_time_s", "round", "phase", "step", "device", "batch", "loss",
                      "batch_accuracy", "bytes_up", "bytes_down", "cum_bytes_up", "cum_bytes_down",
@@ -177,11 +332,6 @@ MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targ
         cumDown += s.bytesDown;
         const double total = s.endS - s.startS;
         const double comm = total - s.deviceComputeS - s.serverComputeS - s.queueS;
-        DeviceTime& t = deviceTime[static_cast<size_t>(s.device)];
-        t.deviceCompute += s.deviceComputeS;
-        t.serverCompute += s.serverComputeS;
-        t.queue += s.queueS;
-        t.comm += comm;
         steps.Add(s.endS)
             .Add(s.round)
             .Add(static_cast<int64_t>(s.phase))
@@ -262,15 +412,25 @@ MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targ
     CsvWriter devices(dir + "/devices.csv",
                       {"device", "bytes_up", "bytes_down", "bytes_sync", "tcp_retransmissions",
                        "tcp_timeouts", "bytes_retransmitted", "queue_drops", "wire_losses",
-                       "device_compute_s", "server_compute_s", "queue_s", "comm_s"});
-    for (size_t d = 0; d < deviceTime.size(); ++d)
+                       "device_compute_s", "server_compute_s", "queue_s", "comm_s", "connect_s",
+                       "sync_s", "idle_s", "rto_wait_s"});
+    DeviceTime mean; // over the devices
+    const double n = static_cast<double>(m_timelines.size());
+    for (size_t d = 0; d < m_timelines.size(); ++d)
     {
         const int device = static_cast<int>(d);
         const TcpCounts up = net ? net->Uplink(device) : TcpCounts();
         const TcpCounts down = net ? net->Downlink(device) : TcpCounts();
         const LinkCounts linkUp = net ? net->AccessUp(device) : LinkCounts();
         const LinkCounts linkDown = net ? net->AccessDown(device) : LinkCounts();
-        const DeviceTime& t = deviceTime[d];
+        const DeviceTime t = TimeOf(device, summary.simTimeS);
+        mean.deviceCompute += t.deviceCompute / n;
+        mean.serverCompute += t.serverCompute / n;
+        mean.queue += t.queue / n;
+        mean.comm += t.comm / n;
+        mean.connect += t.connect / n;
+        mean.sync += t.sync / n;
+        mean.idle += t.idle / n;
         devices.Add(device)
             .Add(m_deviceUp[d])
             .Add(m_deviceDown[d])
@@ -283,7 +443,11 @@ MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targ
             .Add(t.deviceCompute)
             .Add(t.serverCompute)
             .Add(t.queue)
-            .Add(t.comm);
+            .Add(t.comm)
+            .Add(t.connect)
+            .Add(t.sync)
+            .Add(t.idle)
+            .Add(up.rtoWaitS + down.rtoWaitS);
         devices.EndRow();
     }
 
@@ -297,12 +461,34 @@ MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targ
     summary.bytesSync = m_bytesSync;
     summary.steps = Steps();
 
-    CsvWriter sum(dir + "/summary.csv",
-                  {"final_accuracy",      "best_accuracy",   "final_loss",  "time_to_target_s",
-                   "bytes_up_to_target",  "bytes_up",        "bytes_down",  "bytes_sync",
-                   "sim_time_s",          "steps",           "rounds",      "dropouts",
-                   "wall_time_s",         "training_wall_s", "ns3_wall_s",  "diverged",
-                   "tcp_retransmissions", "tcp_timeouts",    "queue_drops", "bytes_retransmitted"});
+    CsvWriter sum(dir + "/summary.csv", {"final_accuracy",
+                                         "best_accuracy",
+                                         "final_loss",
+                                         "time_to_target_s",
+                                         "bytes_up_to_target",
+                                         "bytes_up",
+                                         "bytes_down",
+                                         "bytes_sync",
+                                         "sim_time_s",
+                                         "steps",
+                                         "rounds",
+                                         "dropouts",
+                                         "wall_time_s",
+                                         "training_wall_s",
+                                         "ns3_wall_s",
+                                         "diverged",
+                                         "tcp_retransmissions",
+                                         "tcp_timeouts",
+                                         "queue_drops",
+                                         "bytes_retransmitted",
+                                         "mean_device_compute_s",
+                                         "mean_server_compute_s",
+                                         "mean_queue_s",
+                                         "mean_comm_s",
+                                         "mean_connect_s",
+                                         "mean_sync_s",
+                                         "mean_idle_s",
+                                         "rto_stall_s"});
     // No evaluation (diverged before the first): empty cells, not numbers.
     const auto measured = [](double v) { return std::isnan(v) ? std::string() : FormatDouble(v); };
     sum.Add(measured(summary.finalAccuracy))
@@ -324,7 +510,15 @@ MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targ
         .Add(summary.tcpRetransmissions)
         .Add(summary.tcpTimeouts)
         .Add(summary.queueDrops)
-        .Add(summary.bytesRetransmitted);
+        .Add(summary.bytesRetransmitted)
+        .Add(mean.deviceCompute)
+        .Add(mean.serverCompute)
+        .Add(mean.queue)
+        .Add(mean.comm)
+        .Add(mean.connect)
+        .Add(mean.sync)
+        .Add(mean.idle)
+        .Add(Rto().stallS);
     sum.EndRow();
 
     // Commit only once every file is complete: a failed run leaves no result files.

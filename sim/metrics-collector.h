@@ -2,11 +2,27 @@
 // writes tidy CSV at the end. It connects to the apps' trace sources (sim/app-signals.h) and
 // builds its rows from them; the apps know nothing of it. Rows are kept in event order, so output
 // is deterministic.
+//
+// Where each device's simulated time goes (devices.csv, summary.csv): every instant of [0, end of
+// run] is in exactly one activity, switched by the signals:
+//   idle     before its app starts; after the server has its HELLO until a START is sent to it
+//            (waiting for the others to connect), and after the server has its report until the
+//            next START to it (waiting at the phase or round barrier, or for its turn in
+//            `sequential`), and after its last phase; a step the server gave up on (time-out) or
+//            the run ended in, from its start;
+//   connect  from its app's start until the server has its HELLO (TCP handshake and HELLO);
+//   sync     synchronisation: from the server sending its START (with the agreed weights, or bare)
+//            until its first step starts, and from its last step's end (or the START, if it runs
+//            none) until the server has its WEIGHTS/DONE (averaging itself takes no simulated
+//            time: FedAvg is not in the compute model);
+//   a step   from its forward pass to its optimizer step, split as steps.csv: device compute,
+//            server compute, queueing for a server worker, communication (the rest).
 #ifndef SLSIM_SIM_METRICS_COLLECTOR_H
 #define SLSIM_SIM_METRICS_COLLECTOR_H
 
 #include "sim/app-signals.h"
 #include "sim/messages.h"
+#include "sim/network-stats.h"
 #include "sim/run.h"
 
 #include "ns3/ptr.h"
@@ -19,7 +35,6 @@ namespace slsim
 {
 
 class DeviceApp;
-class NetworkStats;
 class ServerApp;
 
 /// One training step of one device, built from the signals of its device and of the server.
@@ -42,6 +57,28 @@ struct StepRecord
     double codecRelError = 0;
 };
 
+/// A device's simulated time by activity, summed over the run; the parts add up to the run's
+/// simulated time.
+struct DeviceTime
+{
+    double deviceCompute = 0, serverCompute = 0, queue = 0, comm = 0; // in completed steps
+    double connect = 0, sync = 0, idle = 0;
+};
+
+/// Where retransmission-timer expiries fell (from NetworkStats' RTO hook).
+struct RtoSummary
+{
+    uint64_t timeouts = 0;
+    double stallS = 0; // simulated time in which at least one connection waited for a timer
+    int device = -1;   // the connection with the most waiting: device, direction, seconds
+    bool uplink = true;
+    double deviceWaitS = 0;
+    int round = 0;        // the phase with the most waiting: round, phase index (0: before the
+    uint32_t phase = 0;   // first), what the device did (`steps`, `sync`, `connect`, `idle`),
+    std::string activity; // seconds
+    double phaseWaitS = 0;
+};
+
 class MetricsCollector
 {
   public:
@@ -49,8 +86,8 @@ class MetricsCollector
 
     /// Connects to a device app's trace sources (FrameSent, StepStarted, StepCompleted).
     void Watch(ns3::Ptr<DeviceApp> device);
-    /// Connects to the server app's trace sources (FrameSent, ServerStepDone, DeviceTimedOut,
-    /// EvaluationDone, Round).
+    /// Connects to the server app's trace sources (FrameSent, FrameReceived, ServerStepDone,
+    /// DeviceTimedOut, EvaluationDone, Round, PhaseStarted).
     void Watch(ns3::Ptr<ServerApp> server);
 
     // What the trace sources deliver (public so that a test can feed a collector directly).
@@ -62,6 +99,17 @@ class MetricsCollector
     void OnDeviceTimedOut(int device);
     void OnEvaluation(int round, double accuracy, double loss);
     void OnRound(int32_t before, int32_t now);
+    /// Every frame a socket of the server delivered.
+    void OnServerFrameReceived(const FrameRecord& frame);
+    void OnConnecting(int device);
+    void OnPhaseStarted(uint32_t phase);
+    /// A retransmission timer of a device's connection expired (NetworkStats::OnRtoExpired).
+    void OnRto(const RtoRecord& rto);
+
+    /// The device's time split up to `endS` (the run's end: a later instant than any signal).
+    DeviceTime TimeOf(int device, double endS) const;
+    /// Where the retransmission-timer expiries fell.
+    RtoSummary Rto() const;
 
     /// An event that no app emits (outages, divergence), in the current round.
     void Event(int device, const std::string& what);
@@ -130,8 +178,37 @@ class MetricsCollector
         uint64_t bytes;
     };
 
+    enum class Activity
+    {
+        IDLE,
+        CONNECT,
+        SYNC,
+        STEP
+    };
+
+    struct Timeline
+    {
+        Activity activity = Activity::IDLE;
+        double sinceS = 0;
+        uint32_t phase = 0; // of the last START sent to it: signals of older phases are stale
+        DeviceTime time;
+    };
+
+    struct RtoRow
+    {
+        double timeS;
+        RtoRecord rto;
+        int round;
+        uint32_t phase;
+        Activity activity;
+    };
+
+    /// The device switches to `a` now; the time since the last switch goes to what it did.
+    void Enter(int device, Activity a);
+
     bool m_recordFrames;
     int m_round = 0;
+    uint32_t m_phase = 0;
     std::vector<StepRecord> m_pending; // the step under way, per device
     std::vector<StepRecord> m_steps;
     std::vector<EvalRow> m_evals;
@@ -141,6 +218,8 @@ class MetricsCollector
     // Per device: activations up, gradients down, synchronisation (weights) both ways.
     std::vector<uint64_t> m_deviceUp, m_deviceDown, m_deviceSync;
     uint64_t m_bytesUp = 0, m_bytesDown = 0, m_bytesSync = 0, m_bytesControl = 0;
+    std::vector<Timeline> m_timelines; // per device
+    std::vector<RtoRow> m_rtos;
 };
 
 } // namespace slsim

@@ -35,6 +35,7 @@ Add(TcpCounts& sum, const TcpCounts& c)
     sum.timeouts += c.timeouts;
     sum.bytesSent += c.bytesSent;
     sum.bytesRetransmitted += c.bytesRetransmitted;
+    sum.rtoWaitS += c.rtoWaitS;
 }
 
 void
@@ -197,6 +198,12 @@ NetworkStats::Watch(ns3::Ptr<ns3::TcpSocketBase> s, TcpCounts* counts, bool conn
     Socket& e = m_sockets[PeekPointer(s)];
     e.stats = this;
     e.counts = counts;
+    if (counts)
+    {
+        const bool up = counts >= m_up.data() && counts < m_up.data() + m_up.size();
+        e.uplink = up;
+        e.device = static_cast<int>(counts - (up ? m_up.data() : m_down.data()));
+    }
     // A socket the server accepts already carries the listening socket's sinks: connecting "Tx"
     // again would count its segments twice. Its "RTO" sink is bound to the listening socket's
     // entry, which attributes nothing, so it gets its own.
@@ -246,6 +253,9 @@ NetworkStats::OnTx(ns3::Ptr<const ns3::Packet> p, const ns3::TcpHeader& h,
         {
             ++c.retransmissions; // only the connection timer sends a SYN again
             ++c.timeouts;
+            TimeValue connTimeout;
+            s->GetAttribute("ConnTimeout", connTimeout);
+            Expired(*e, connTimeout.Get().GetSeconds());
         }
         e->sentSyn = true;
         return;
@@ -276,6 +286,17 @@ NetworkStats::OnRto(Socket* s, ns3::Time before, ns3::Time after)
     if (s->counts && before.IsStrictlyPositive() && after == std::min(before * 2, ns3::Seconds(60)))
     {
         ++s->counts->timeouts;
+        s->stats->Expired(*s, before.GetSeconds());
+    }
+}
+
+void
+NetworkStats::Expired(const Socket& s, double waitS)
+{
+    s.counts->rtoWaitS += waitS;
+    if (m_rtoHook)
+    {
+        m_rtoHook(RtoRecord{s.device, s.uplink, waitS});
     }
 }
 

@@ -7,6 +7,8 @@
 //                    min(2 x RTO, 60 s) exactly when the timer fires (RFC 6298 5.5 back-off; an RTT
 //                    sample never lands on exactly twice the old value); a SYN sent again is a
 //                    connection-timer expiry;
+//   rto wait         seconds the expired timers had run (the RTO that expired; for a SYN, the
+//                    socket's ConnTimeout): the time the connection stood still waiting;
 //   tcp bytes        payload bytes TCP sent, and how many of them were retransmissions (sent
 //                    minus retransmitted = goodput at the TCP layer).
 // Per link direction: packets dropped by the device queue (the traffic-control layer's "TcDrop"
@@ -26,6 +28,7 @@
 #include "ns3/tcp-socket-base.h"
 
 #include <cstdint>
+#include <functional>
 #include <unordered_map>
 #include <vector>
 
@@ -38,6 +41,15 @@ struct TcpCounts
     uint64_t timeouts = 0;
     uint64_t bytesSent = 0;          // TCP payload bytes, retransmissions included
     uint64_t bytesRetransmitted = 0; // of bytesSent
+    double rtoWaitS = 0;             // the expired timers' durations, summed
+};
+
+/// One retransmission-timer expiry (at the current simulated instant).
+struct RtoRecord
+{
+    int device = 0;     // the device end of the connection
+    bool uplink = true; // the device's socket (data to the server); false: the server's
+    double waitS = 0;   // how long the timer had run: the connection stood still [now - waitS, now]
 };
 
 struct LinkCounts
@@ -56,6 +68,13 @@ class NetworkStats
     explicit NetworkStats(const Network& net);
     NetworkStats(const NetworkStats&) = delete;
     NetworkStats& operator=(const NetworkStats&) = delete;
+
+    /// Called at every retransmission-timer expiry of a device's connection (e.g. so that a
+    /// recorder can say in which phase it fell).
+    void OnRtoExpired(std::function<void(const RtoRecord&)> hook)
+    {
+        m_rtoHook = std::move(hook);
+    }
 
     /// TCP counts of the device's socket (uplink data) and of the server's socket to it
     /// (downlink data).
@@ -101,6 +120,8 @@ class NetworkStats
     {
         NetworkStats* stats = nullptr;
         TcpCounts* counts = nullptr; // null: not attributed (a listening socket)
+        int device = -1;
+        bool uplink = true;
         ns3::SequenceNumber32 sentEnd{0};
         bool sentData = false;
         bool sentSyn = false;
@@ -121,6 +142,7 @@ class NetworkStats
     void OnTx(ns3::Ptr<const ns3::Packet> p, const ns3::TcpHeader& h,
               ns3::Ptr<const ns3::TcpSocketBase> s);
     static void OnRto(Socket* s, ns3::Time before, ns3::Time after);
+    void Expired(const Socket& s, double waitS);
 
     const Network& m_net;
     std::vector<TcpCounts> m_up, m_down;
@@ -131,6 +153,7 @@ class NetworkStats
     std::vector<bool> m_serverListening; // per server node: its listening socket is watched
     std::unordered_map<const ns3::NetDevice*, LinkCounts*> m_linkByDevice; // by sending device
     ns3::Ptr<HubRouting> m_hubRouting;
+    std::function<void(const RtoRecord&)> m_rtoHook;
 };
 
 } // namespace slsim

@@ -16,6 +16,8 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <map>
+#include <sstream>
 
 namespace slsim
 {
@@ -31,35 +33,38 @@ SetLinkLoss(Network* net, int device, double loss)
     net->errorModels[2 * static_cast<size_t>(device) + 1]->SetRate(loss);
 }
 
-/// A line on stderr when retransmission timers expired: they stall a phase for at least the
-/// minimum RTO each, which the simulated time then includes.
+/// A line on stderr when retransmission-timer waits cover more than `share` of the simulated
+/// time: each stalls a connection for at least the minimum RTO, which the simulated time then
+/// includes. It names the connection and the phase with the most waiting.
 void
-WarnTimeouts(const NetworkStats& net, int devices)
+WarnTimeouts(const MetricsCollector& metrics, double simTimeS, double share)
 {
-    const uint64_t total = net.TcpTotal().timeouts;
-    if (total == 0)
+    const RtoSummary r = metrics.Rto();
+    if (r.timeouts == 0 || !(r.stallS > share * simTimeS))
     {
         return;
     }
-    int worst = 0;
-    bool uplink = true;
-    uint64_t most = 0;
-    for (int d = 0; d < devices; ++d) // first device wins a tie: deterministic
+    std::ostringstream line;
+    line.precision(3);
+    line << "slsim: warning: TCP retransmission timeouts stalled connections for " << r.stallS
+         << " s of " << simTimeS << " s simulated (" << 100 * r.stallS / simTimeS
+         << " %, above diagnostics.rto_warning_share " << share << "): " << r.timeouts
+         << " timeouts; most waiting on device " << r.device << "'s "
+         << (r.uplink ? "uplink" : "downlink") << " connection (" << r.deviceWaitS << " s) and in ";
+    if (r.phase == 0)
     {
-        for (const bool up : {true, false})
-        {
-            const uint64_t n = (up ? net.Uplink(d) : net.Downlink(d)).timeouts;
-            if (n > most)
-            {
-                worst = d;
-                uplink = up;
-                most = n;
-            }
-        }
+        line << "the connection set-up";
     }
-    std::cerr << "slsim: warning: " << total << " TCP retransmission timeouts (device " << worst
-              << "'s " << (uplink ? "uplink" : "downlink") << " most: " << most
-              << "); simulated time includes the stalls; see devices.csv\n";
+    else
+    {
+        const std::map<std::string, std::string> during = {{"steps", "steps"},
+                                                           {"sync", "synchronisation"},
+                                                           {"connect", "connection set-up"},
+                                                           {"idle", "idle time"}};
+        line << "round " << r.round << " phase " << r.phase << " during " << during.at(r.activity);
+    }
+    line << " (" << r.phaseWaitS << " s); see devices.csv\n";
+    std::cerr << line.str();
 }
 
 } // namespace
@@ -82,7 +87,8 @@ RunScenario(const ScenarioConfig& config, const std::string& outDir)
     RunProgress progress(config, sides); // stderr only, as app/ set it (SetProgressReporting)
 
     Network net = BuildNetwork(config.network, config.seed);
-    const NetworkStats netStats(net);
+    NetworkStats netStats(net);
+    netStats.OnRtoExpired([&metrics](const RtoRecord& r) { metrics.OnRto(r); });
     auto server = ns3::CreateObject<ServerApp>();
     server->SetAttribute("Port", ns3::UintegerValue(SERVER_PORT));
     server->SetAttribute("Devices", ns3::IntegerValue(devices));
@@ -173,7 +179,7 @@ RunScenario(const ScenarioConfig& config, const std::string& outDir)
     summary.wallTimeS
         = std::chrono::duration<double>(std::chrono::steady_clock::now() - wallStart).count();
     metrics.Write(outDir, summary, config.training.targetAccuracy, &netStats);
-    WarnTimeouts(netStats, devices);
+    WarnTimeouts(metrics, summary.simTimeS, config.diagnostics.rtoWarningShare);
     return summary;
 }
 

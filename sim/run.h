@@ -45,7 +45,8 @@ struct RunSummary
 ///   steps.csv (one row per training step), eval.csv (one row per evaluation),
 ///   summary.csv (one row), devices.csv (one row per device), events.csv (drop-outs and
 ///   re-joins), frames.csv if recordFrames. Prints a warning on stderr when TCP retransmission
-///   timers expired.
+///   timers stalled connections for more than config.diagnostics.rtoWarningShare of the
+///   simulated time.
 /// Training that diverges (non-finite activations, loss or gradients) ends the run at that
 /// simulated instant with an event "diverged" (device -1) and summary.diverged; it is not an error.
 /// Throws InputError for problems with input files (datasets) or outDir.

@@ -84,6 +84,9 @@ ServerApp::GetTypeId()
               .AddTraceSource("ServerStepDone", "A step served for a device.",
                               ns3::MakeTraceSourceAccessor(&ServerApp::m_serverStepDone),
                               "slsim::ServerStepCallback")
+              .AddTraceSource("PhaseStarted", "A phase begins (its index); its STARTs follow.",
+                              ns3::MakeTraceSourceAccessor(&ServerApp::m_phaseStarted),
+                              "slsim::PhaseCallback")
               .AddTraceSource("PhaseClosed", "A phase ended (phase, reports received).",
                               ns3::MakeTraceSourceAccessor(&ServerApp::m_phaseClosed),
                               "slsim::PhaseClosedCallback")
@@ -197,8 +200,8 @@ ServerApp::Send(int device, MessageKind kind, uint8_t flags, uint32_t step,
     h.step = step;
     WriteMessageHeader(h, m_header);
     c->sender->Send(m_header, body);
-    m_frameSent(
-        FrameRecord{kind, device, false, FRAME_PREFIX_BYTES + m_header.size() + body.size()});
+    m_frameSent(FrameRecord{kind, device, false, FRAME_PREFIX_BYTES + m_header.size() + body.size(),
+                            m_phase});
 }
 
 void
@@ -211,7 +214,7 @@ ServerApp::OnFrame(ns3::Ptr<ns3::Socket> socket, std::vector<uint8_t>&& frame)
         throw DecodeError("message from an unknown device " + std::to_string(h.device));
     }
     const int d = static_cast<int>(h.device);
-    m_frameReceived(FrameRecord{h.kind, d, true, frame.size() + FRAME_PREFIX_BYTES});
+    m_frameReceived(FrameRecord{h.kind, d, true, frame.size() + FRAME_PREFIX_BYTES, h.phase});
     if (h.kind == MessageKind::HELLO)
     {
         NS_LOG_INFO("device " << d << " connected");
@@ -313,6 +316,7 @@ ServerApp::StartPhase()
     EvaluateIfDue(); // a phase end inside the round (the round's last one is EndRound's)
     ++m_phase;
     NS_LOG_INFO("phase " << m_phase << ": " << plan.devices.size() << " devices");
+    m_phaseStarted(m_phase);
     m_reports.clear();
     m_waiting.clear();
     for (const auto& [d, steps] : plan.devices)

@@ -74,10 +74,11 @@ DeviceQueue(const TcpConfig& tcp, double mbps, double rttMs)
     return QueueSize(QueueSizeUnit::PACKETS, QueuePackets(tcp, mbps, rttMs));
 }
 
-/// The server's own outgoing queue. An end host does not drop the packets it generates: Linux
-/// keeps what the qdisc cannot take in the socket (TCP small queues) and retries. So in the
-/// "linux" profile the server's device queue holds every socket's full send buffer; the legacy
-/// profile (and an explicit size) keeps the router-like limit.
+/// An end host's own outgoing queue (the server's to the hub, a device's uplink), carrying
+/// `devices` sockets. An end host does not drop the packets it generates: Linux keeps what the
+/// qdisc cannot take in the socket (TCP small queues) and retries. So in the "linux" profile the
+/// host's device queue holds every socket's full send buffer; the legacy profile (and an
+/// explicit size) keeps the router-like limit.
 ns3::QueueSize
 ServerQueue(const TcpConfig& tcp, double mbps, double rttMs, size_t devices)
 {
@@ -323,8 +324,9 @@ BuildNetwork(const NetworkConfig& config, uint64_t seed)
         link.Get(0)->SetAttribute("DataRate", StringValue(Rate(d.uplinkMbps)));
         link.Get(1)->SetAttribute("DataRate", StringValue(Rate(d.downlinkMbps)));
         const double rttMs = 2 * (d.delayMs + config.bottleneckDelayMs);
+        // The device's side is an end host's own queue (one socket); the hub's is a router's.
         link.Get(0)->GetObject<PointToPointNetDevice>()->GetQueue()->SetMaxSize(
-            DeviceQueue(tcp, d.uplinkMbps, rttMs));
+            ServerQueue(tcp, d.uplinkMbps, rttMs, 1));
         link.Get(1)->GetObject<PointToPointNetDevice>()->GetQueue()->SetMaxSize(
             DeviceQueue(tcp, d.downlinkMbps, rttMs));
         InstallQueueDisc(tcp, link);

@@ -60,18 +60,29 @@ TEST_CASE("metrics collector: one step's row from device and server signals")
     MetricsCollector m(2, true);
     const uint64_t actBytes = FRAME_PREFIX_BYTES + MESSAGE_HEADER_BYTES + 150;
     const uint64_t gradBytes = FRAME_PREFIX_BYTES + MESSAGE_HEADER_BYTES + 90;
+    // device 1: starts at 0.25, connected at 0.375, START (bare: control) at 0.75, one step
+    // 1.0-2.5, its WEIGHTS reach the server at 3.75; device 0 only gets a START at 3.5
+    At(0.25, [&] { m.OnConnecting(1); });
+    At(0.375, [&] { m.OnServerFrameReceived(FrameRecord{MessageKind::HELLO, 1, true, 36}); });
     At(0.5, [&] { m.OnRound(0, 1); }); // the server finished round 0
+    At(0.625, [&] { m.OnPhaseStarted(4); });
+    At(0.75, [&] { m.OnFrameSent(FrameRecord{MessageKind::START, 1, false, 20, 4}); });
     At(1.0, [&] { m.OnStepStarted(StepStartRecord{1, 4, 7, 20, 0.25, 0.125}); });
     At(1.125, [&] { m.OnFrameSent(FrameRecord{MessageKind::ACTIVATIONS, 1, true, actBytes}); });
     At(1.5, [&] { m.OnServerStep(ServerStepRecord{1, 7, 2.5, 15, 20, 0.25, 0.0625}); });
     At(1.75, [&] { m.OnFrameSent(FrameRecord{MessageKind::GRADIENT, 1, false, gradBytes}); });
     At(2.0, [&] { m.OnDeviceTimedOut(0); });
+    At(2.0, [&] { m.OnRto(RtoRecord{1, true, 0.5}); }); // [1.5, 2.0], in its step
     At(2.5, [&] { m.OnStepCompleted(StepEndRecord{1, 7, gradBytes, 0.25}); });
     At(3.0, [&] { m.OnEvaluation(1, 0.75, 0.5); });
     // a START with weights is sync traffic, a bare one control; WEIGHTS is sync
     At(3.5, [&] { m.OnFrameSent(FrameRecord{MessageKind::START, 0, false, 20}); });
     At(3.5, [&] { m.OnFrameSent(FrameRecord{MessageKind::START, 0, false, 100}); });
-    At(3.5, [&] { m.OnFrameSent(FrameRecord{MessageKind::WEIGHTS, 1, true, 60}); });
+    At(3.5, [&] { m.OnFrameSent(FrameRecord{MessageKind::WEIGHTS, 1, true, 60, 4}); });
+    // a stale report (an older phase) moves nothing; the current one ends the sync
+    At(3.625, [&] { m.OnServerFrameReceived(FrameRecord{MessageKind::WEIGHTS, 1, true, 60, 3}); });
+    At(3.75, [&] { m.OnServerFrameReceived(FrameRecord{MessageKind::WEIGHTS, 1, true, 60, 4}); });
+    At(3.75, [&] { m.OnRto(RtoRecord{0, false, 0.375}); }); // [3.375, 3.75], device 0 in sync
     At(4.0, [&] { m.Event(-1, "diverged"); });
     ns3::Simulator::Run();
     ns3::Simulator::Destroy();
@@ -81,12 +92,13 @@ TEST_CASE("metrics collector: one step's row from device and server signals")
     CHECK(m.BytesDown() == gradBytes);
     CHECK(m.BytesSync() == 160);
     CHECK(m.SocketBytes(1, true) == actBytes + 60);
-    CHECK(m.SocketBytes(1, false) == gradBytes);
+    CHECK(m.SocketBytes(1, false) == gradBytes + 20);
     CHECK(m.SocketBytes(0, false) == 120);
 
     const auto dir = std::filesystem::temp_directory_path() / "slsim-test-collector";
     std::filesystem::create_directories(dir);
     RunSummary summary;
+    summary.simTimeS = 5;
     m.Write(dir.string(), summary, 0.7, nullptr);
 
     const auto steps = Rows((dir / "steps.csv").string());
@@ -122,6 +134,30 @@ TEST_CASE("metrics collector: one step's row from device and server signals")
     CHECK(Cell(devices, 1, "queue_s") == "0.25");
     CHECK(Cell(devices, 1, "comm_s") == "0.8125");
     CHECK(Cell(devices, 1, "tcp_timeouts") == "0"); // no network
+    // the rest of each device's 5 s: 0.25 idle before its start + 0.375 waiting for the
+    // others to connect + 1.25 after its report; connect 0.375 - 0.25; sync 1.0 - 0.75 (START)
+    // + 3.75 - 2.5 (weights up)
+    CHECK(Cell(devices, 1, "idle_s") == "1.875");
+    CHECK(Cell(devices, 1, "connect_s") == "0.125");
+    CHECK(Cell(devices, 1, "sync_s") == "1.5");
+    CHECK(Cell(devices, 0, "idle_s") == "3.5");
+    CHECK(Cell(devices, 0, "sync_s") == "1.5"); // its START at 3.5 until the end
+    const DeviceTime t1 = m.TimeOf(1, 5);
+    CHECK(t1.deviceCompute + t1.serverCompute + t1.queue + t1.comm + t1.connect + t1.sync + t1.idle
+          == Approx(5));
+    const RtoSummary rto = m.Rto();
+    CHECK(rto.timeouts == 2);
+    CHECK(rto.stallS == Approx(0.875));
+    CHECK(rto.device == 1);
+    CHECK(rto.uplink);
+    CHECK(rto.deviceWaitS == 0.5);
+    CHECK(rto.round == 1);
+    CHECK(rto.phase == 4);
+    CHECK(rto.activity == "steps");
+    const auto sum = Rows((dir / "summary.csv").string());
+    CHECK(Cell(sum, 0, "mean_sync_s") == "1.5");
+    CHECK(Cell(sum, 0, "mean_idle_s") == "2.6875");
+    CHECK(std::stod(Cell(sum, 0, "rto_stall_s")) == Approx(0.875));
 
     const auto events = Rows((dir / "events.csv").string());
     REQUIRE(events.size() == 3);
@@ -136,8 +172,8 @@ TEST_CASE("metrics collector: one step's row from device and server signals")
     CHECK(summary.finalAccuracy == 0.75);
 
     const auto frames = Rows((dir / "frames.csv").string());
-    CHECK(frames.size() == 6);
-    CHECK(frames[1]
+    CHECK(frames.size() == 7);
+    CHECK(frames[2]
           == std::vector<std::string>{"1.125", "activations", "1", "up", std::to_string(actBytes)});
     std::filesystem::remove_all(dir);
 }
@@ -156,7 +192,8 @@ TEST_CASE("metrics collector: a step restarted by a new phase leaves no row")
 TEST_CASE("apps declare the trace sources and attributes the recorders and RunScenario use")
 {
     ns3::TypeId device = DeviceApp::GetTypeId();
-    for (const char* source : {"FrameSent", "FrameReceived", "StepStarted", "StepCompleted"})
+    for (const char* source :
+         {"FrameSent", "FrameReceived", "StepStarted", "StepCompleted", "Connecting"})
     {
         INFO(source);
         CHECK(device.LookupTraceSourceByName(source));
@@ -168,8 +205,9 @@ TEST_CASE("apps declare the trace sources and attributes the recorders and RunSc
         CHECK(device.LookupAttributeByName(attr, &info));
     }
     ns3::TypeId server = ServerApp::GetTypeId();
-    for (const char* source : {"FrameSent", "FrameReceived", "ServerStepDone", "PhaseClosed",
-                               "DeviceTimedOut", "EvaluationDone", "RoundStarted", "Round"})
+    for (const char* source :
+         {"FrameSent", "FrameReceived", "ServerStepDone", "PhaseStarted", "PhaseClosed",
+          "DeviceTimedOut", "EvaluationDone", "RoundStarted", "Round"})
     {
         INFO(source);
         CHECK(server.LookupTraceSourceByName(source));

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -128,7 +129,20 @@ TEST_CASE("A lossy link's retransmissions and timeouts appear in summary.csv and
 
     c.network.devices[0].loss = 0.1;
     const std::string lossy = TempDir("retx-lossy");
+    c.diagnostics.rtoWarningShare = 0; // any stall: the warning line
+    std::ostringstream err;
+    std::streambuf* const saved = std::cerr.rdbuf(err.rdbuf());
     const RunSummary s = RunScenario(c, lossy);
+    c.diagnostics.rtoWarningShare = 1; // never
+    std::ostringstream quiet;
+    std::cerr.rdbuf(quiet.rdbuf());
+    RunScenario(c, TempDir("retx-lossy-quiet"));
+    std::cerr.rdbuf(saved);
+    INFO(err.str());
+    CHECK(err.str().find("warning: TCP retransmission timeouts stalled") != std::string::npos);
+    CHECK(err.str().find("device 0's") != std::string::npos);
+    CHECK(err.str().find("phase") != std::string::npos);
+    CHECK(quiet.str().find("warning") == std::string::npos);
     INFO(s.tcpRetransmissions << " retransmissions, " << s.tcpTimeouts << " timeouts");
     const auto summary = ReadCsv(lossy + "/summary.csv").at(0);
     CHECK(std::stoull(summary.at("tcp_retransmissions")) == s.tcpRetransmissions);
@@ -149,6 +163,71 @@ TEST_CASE("A lossy link's retransmissions and timeouts appear in summary.csv and
           == s.tcpTimeouts);
     CHECK(std::stoull(devices[0].at("bytes_up")) + std::stoull(devices[1].at("bytes_up"))
           == s.bytesUp);
+    // Each timeout waited at least the minimum RTO; the stall is within the run.
+    const double stall = std::stod(summary.at("rto_stall_s"));
+    CHECK(std::stod(devices[0].at("rto_wait_s")) >= 0.2 * std::stod(devices[0].at("tcp_timeouts")));
+    CHECK(std::stod(devices[1].at("rto_wait_s")) == 0);
+    CHECK(stall > 0);
+    CHECK(stall <= std::stod(devices[0].at("rto_wait_s")));
+    CHECK(stall <= s.simTimeS);
+}
+
+TEST_CASE("Each device's time parts add up to the run's simulated time", "[sim][run]")
+{
+    const char* const PARTS[] = {"device_compute_s", "server_compute_s", "queue_s", "comm_s",
+                                 "connect_s",        "sync_s",           "idle_s"};
+    for (const char* schedule : {"splitfed_v2", "sequential"})
+    {
+        INFO(schedule);
+        ScenarioConfig c = Tiny(schedule, 3);
+        const std::string dir = TempDir(std::string("time-parts-") + schedule);
+        const RunSummary s = RunScenario(c, dir);
+        const auto summary = ReadCsv(dir + "/summary.csv").at(0);
+        double means = 0;
+        for (const char* p : PARTS)
+        {
+            means += std::stod(summary.at(std::string("mean_") + p));
+        }
+        CHECK(means == Approx(s.simTimeS).epsilon(1e-12));
+        for (const auto& row : ReadCsv(dir + "/devices.csv"))
+        {
+            INFO("device " << row.at("device"));
+            double sum = 0;
+            for (const char* p : PARTS)
+            {
+                CHECK(std::stod(row.at(p)) >= 0);
+                sum += std::stod(row.at(p));
+            }
+            CHECK(sum == Approx(s.simTimeS).epsilon(1e-12));
+            CHECK(std::stod(row.at("connect_s")) > 0);
+            CHECK(std::stod(row.at("sync_s")) > 0); // START and weights every phase
+            CHECK(std::stod(row.at("idle_s")) > 0); // waiting for the others at least once
+            CHECK(std::stod(row.at("comm_s")) > 0);
+        }
+        if (std::string(schedule) == "sequential")
+        {
+            // One device trains at a time: each waits for the others' turns, so idle is at
+            // least what the other devices spent in steps.
+            const auto rows = ReadCsv(dir + "/devices.csv");
+            double steps = 0;
+            for (const auto& row : rows)
+            {
+                for (const char* p : {"device_compute_s", "server_compute_s", "queue_s", "comm_s"})
+                {
+                    steps += std::stod(row.at(p));
+                }
+            }
+            for (const auto& row : rows)
+            {
+                double own = 0;
+                for (const char* p : {"device_compute_s", "server_compute_s", "queue_s", "comm_s"})
+                {
+                    own += std::stod(row.at(p));
+                }
+                CHECK(std::stod(row.at("idle_s")) >= steps - own);
+            }
+        }
+    }
 }
 
 TEST_CASE("Training over the network lowers the loss", "[sim][run]")

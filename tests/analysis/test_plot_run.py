@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""analysis/plot_run.py's time breakdown on a run folder written in slsim's format.
+
+test_plot_run.py SOURCE_DIR: writes a 3-device run (eval.csv, steps.csv, summary.csv,
+devices.csv with the seven time parts adding up to sim_time_s) and checks that the breakdown reads
+every part from devices.csv, that each device's parts and the run bar add up to the simulated time,
+that time_breakdown.png is written, and that an older folder (devices.csv without the parts) falls
+back to the steps' parts from steps.csv.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+import pandas as pd
+
+source = sys.argv[1]
+sys.path.insert(0, os.path.join(source, "analysis"))
+import plot_run  # noqa: E402
+
+SIM_TIME = 10.0
+tmp = tempfile.mkdtemp(prefix="slsim-test-plot-run-")
+run = os.path.join(tmp, "run")
+os.makedirs(run)
+pd.DataFrame({"sim_time_s": [5.0, 10.0], "round": [1, 2], "steps": [6, 12],
+              "cum_bytes_up": [100, 200], "cum_bytes_down": [100, 200],
+              "cum_bytes_sync": [50, 100], "test_accuracy": [0.5, 0.7],
+              "test_loss": [1.0, 0.8]}).to_csv(os.path.join(run, "eval.csv"), index=False)
+steps = pd.DataFrame({"sim_time_s": [1.0, 2.0, 3.0], "round": [0, 0, 0], "phase": [1, 1, 1],
+                      "step": [1, 1, 1], "device": [0, 1, 2], "batch": [8] * 3,
+                      "loss": [1.0] * 3, "batch_accuracy": [0.5] * 3, "bytes_up": [10] * 3,
+                      "bytes_down": [10] * 3, "cum_bytes_up": [10, 20, 30],
+                      "cum_bytes_down": [10, 20, 30], "device_compute_s": [1.0, 2.0, 0.5],
+                      "server_compute_s": [0.5] * 3, "queue_s": [0.0, 0.25, 0.5],
+                      "comm_s": [1.0, 1.5, 2.0], "codec_rel_error": [0.1] * 3})
+steps.to_csv(os.path.join(run, "steps.csv"), index=False)
+pd.DataFrame({"sim_time_s": [SIM_TIME], "wall_time_s": [1.0]}).to_csv(
+    os.path.join(run, "summary.csv"), index=False)
+dev = steps[["device", "device_compute_s", "server_compute_s", "queue_s", "comm_s"]].copy()
+dev["connect_s"] = [0.25, 0.5, 0.25]
+dev["sync_s"] = [2.0, 1.0, 3.0]
+dev["idle_s"] = SIM_TIME - dev.drop(columns="device").sum(axis=1)
+dev.to_csv(os.path.join(run, "devices.csv"), index=False)
+
+per, present, where = plot_run.time_breakdown(run, steps)
+assert where == "devices.csv", where
+assert present == list(plot_run.PARTS), present
+assert ((per.sum(axis=1) - SIM_TIME).abs() < 1e-12).all(), per.sum(axis=1)
+assert abs(per.mean().sum() - SIM_TIME) < 1e-12  # the run bar: means add up too
+for column, (label, _) in plot_run.PARTS.items():
+    assert label and column.endswith("_s")
+
+out = subprocess.run([sys.executable, os.path.join(source, "analysis", "plot_run.py"), run],
+                     capture_output=True, text=True)
+assert out.returncode == 0, out.stderr
+assert os.path.getsize(os.path.join(run, "plots", "time_breakdown.png")) > 0
+
+# An older run folder: devices.csv without the time parts -> the steps' parts from steps.csv.
+dev[["device"]].to_csv(os.path.join(run, "devices.csv"), index=False)
+per, present, where = plot_run.time_breakdown(run, steps)
+assert present == plot_run.STEP_PARTS and where.startswith("steps.csv"), (present, where)
+assert abs(per.loc[1, "comm_s"] - 1.5) < 1e-12
+print("test_plot_run: ok")
