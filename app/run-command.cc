@@ -61,10 +61,19 @@ UtcNow()
 Json
 Derived(const ScenarioConfig& c)
 {
+    const ModelInfo info = DescribeModel(c.model);
     return {{"devices", c.network.devices.size()},
             {"model_input", c.model.input.dims},
             {"model_classes", c.model.classes},
-            {"cut_shape", CutShape(c.model).dims},
+            {"cut_shape", info.cutShape.dims},
+            {"cut_layer", info.cut},
+            {"model_layers", info.layers},
+            {"device_parameters", info.deviceParameters},
+            {"server_parameters", info.serverParameters},
+            {"device_forward_flops_per_sample", info.deviceFlops.forward},
+            {"device_backward_flops_per_sample", info.deviceFlops.backward},
+            {"server_forward_flops_per_sample", info.serverFlops.forward},
+            {"server_backward_flops_per_sample", info.serverFlops.backward},
             {"uplink_bits_per_element", NominalBitsPerElement(ResolveBudget(c.uplink))},
             {"downlink_bits_per_element", NominalBitsPerElement(ResolveBudget(c.downlink))}};
 }
@@ -102,11 +111,22 @@ ValidateCommand(const std::vector<std::string>& args)
     }
     const ScenarioConfig c = LoadScenarioFile(a.scenario, a.overrides);
     const Json d = Derived(c);
+    const ModelInfo m = DescribeModel(c.model);
     std::cout << a.scenario << ": ok (" << c.name << ": " << c.network.devices.size()
               << " devices, " << c.model.name << " cut " << c.model.cut << " -> "
-              << CutShape(c.model).ToString() << ", uplink " << c.uplink.method << " "
+              << m.cutShape.ToString() << ", uplink " << c.uplink.method << " "
               << BitsText(d["uplink_bits_per_element"].get<double>()) << " bits/element, schedule "
               << c.schedule.kind << ")\n";
+    // FLOPs per sample (a multiply-add is 2; backward = weight and input gradients).
+    std::cout << "  model: " << m.layers << " layers, cut after layer " << m.cut << " (shape "
+              << m.cutShape.ToString() << ", " << m.cutShape.Numel() << " values per sample)\n"
+              << "  device side: layers 0.." << m.cut - 1 << ", " << m.deviceParameters
+              << " parameters, " << BitsText(m.deviceFlops.forward) << " forward + "
+              << BitsText(m.deviceFlops.backward) << " backward FLOPs per sample\n"
+              << "  server side: layers " << m.cut << ".." << m.layers - 1 << ", "
+              << m.serverParameters << " parameters, " << BitsText(m.serverFlops.forward)
+              << " forward + " << BitsText(m.serverFlops.backward)
+              << " backward FLOPs per sample\n";
     return 0;
 }
 

@@ -202,13 +202,95 @@ PartitionTable()
 
 // ---- model, training, optimizer ------------------------------------------------------------
 
+/// A layer key that applies to some layer types only.
+template <class F>
+F
+LayerKey(F f)
+{
+    const std::string key = f.key;
+    f.notFor = [key](const LayerSpec& s) {
+        return LayerKeyApplies(s.type, key) ? std::string()
+                                            : "not a key of layer type \"" + s.type + "\"";
+    };
+    return f;
+}
+
+/// An optional shape check (in_channels, ...): 0 = not checked, not written.
+Field<LayerSpec>
+InCheckKey(std::string key, int LayerSpec::*m, std::string doc)
+{
+    auto f = LayerKey(IntegerField(std::move(key), m, 1, INT_MAX64, "", std::move(doc)));
+    f.defaultText = "not checked";
+    f.omit = [m](const LayerSpec& s) { return s.*m == 0; };
+    return f;
+}
+
+/// A size a layer type needs (out_channels, ...).
+Field<LayerSpec>
+RequiredKey(std::string key, int LayerSpec::*m, std::string doc)
+{
+    auto f = LayerKey(IntegerField(std::move(key), m, 1, INT_MAX64, "", std::move(doc)));
+    f.defaultText = "required";
+    return f;
+}
+
+const Table<LayerSpec>&
+LayerTable()
+{
+    static const Table<LayerSpec> table = [] {
+        Table<LayerSpec> t;
+        t.doc = "Each entry of `model.layers` (models/model-spec.h; PyTorch's parameter names).";
+        auto type = ChoiceField("type", &LayerSpec::type, LayerTypes(), "layer type");
+        type.required = true;
+        type.missing = "missing (one of " + ChoiceList(LayerTypes()) + ")";
+        type.defaultText = "required";
+        t.fields.push_back(type);
+        auto name = StringField("name", &LayerSpec::name,
+                                "module path in checkpoints and a cut point (unnamed layers with "
+                                "parameters are named by their index, as in nn.Sequential)");
+        name.omit = [](const LayerSpec& s) { return s.name.empty(); };
+        name.defaultText = "index";
+        t.fields.push_back(name);
+        t.fields.push_back(RequiredKey("out_channels", &LayerSpec::outChannels, "conv"));
+        t.fields.push_back(RequiredKey("out_features", &LayerSpec::outFeatures, "linear"));
+        t.fields.push_back(RequiredKey("planes", &LayerSpec::planes,
+                                       "residual: output channels of the ResNet basic block"));
+        t.fields.push_back(
+            RequiredKey("kernel_size", &LayerSpec::kernelSize, "conv, max_pool, avg_pool"));
+        auto stride = LayerKey(IntegerField("stride", &LayerSpec::stride, 1, INT_MAX64, "",
+                                            "conv, residual, max_pool, avg_pool"));
+        stride.defaultText = "1; pools: kernel_size (PyTorch)";
+        t.fields.push_back(stride);
+        t.fields.push_back(LayerKey(
+            IntegerField("padding", &LayerSpec::padding, 0, INT_MAX64, "", "conv: zero padding")));
+        t.fields.push_back(LayerKey(BoolField("bias", &LayerSpec::bias, "conv, linear")));
+        t.fields.push_back(LayerKey(NumberField("p", &LayerSpec::p, Range{0, 1, false, true}, "",
+                                                "dropout: probability of zeroing a value")));
+        t.fields.push_back(LayerKey(
+            BoolField("plain", &LayerSpec::plain,
+                      "residual: the paper's plain block (conv-BN-conv-BN-ReLU, no skip)")));
+        t.fields.push_back(InCheckKey("in_channels", &LayerSpec::inChannels,
+                                      "conv, residual: checked against the input"));
+        t.fields.push_back(
+            InCheckKey("in_features", &LayerSpec::inFeatures, "linear: checked against the input"));
+        t.fields.push_back(InCheckKey("num_features", &LayerSpec::numFeatures,
+                                      "batch_norm: checked against the input's channels"));
+        t.finish = [](LayerSpec& s, const std::string& path, const ReadContext&) {
+            ResolveLayerSpec(s, path);
+        };
+        return t;
+    }();
+    return table;
+}
+
 const Table<ModelConfig>&
 ModelTable()
 {
     static const Table<ModelConfig> table = [] {
         Table<ModelConfig> t;
-        const std::vector<std::string> models{"mlp", "lenet5", "vgg11_bn", "vgg19_bn", "resnet18"};
-        auto name = StringField("name", &ModelConfig::name, "architecture");
+        const std::vector<std::string> models{"mlp",      "lenet5",   "vgg11_bn",
+                                              "vgg19_bn", "resnet18", "custom"};
+        auto name = StringField("name", &ModelConfig::name, "architecture (custom: model.layers)");
         name.range = ChoiceList(models);
         name.schema["enum"] = models;
         name.read = [](const Json& v, const std::string& path, ModelConfig& m, ReadContext&) {
@@ -223,12 +305,41 @@ ModelTable()
             }
         };
         t.fields.push_back(name);
-        t.fields.push_back(NumberField("width", &ModelConfig::width, Range{0, 64, true}, "",
-                                       "channel/width multiplier"));
+        auto layers = ArrayField("layers", &ModelConfig::layers, LayerTable(),
+                                 "the layers of a custom model, input to logits (the input shape "
+                                 "and classes come from the dataset)");
+        const auto readLayers = layers.read;
+        layers.read = [readLayers](const Json& v, const std::string& path, ModelConfig& m,
+                                   ReadContext& ctx) {
+            const std::string namePath = path.substr(0, path.rfind('.')) + ".name";
+            if (ctx.given.count(namePath) && m.name != "custom")
+            {
+                Fail(path, "only for model \"custom\", not \"" + m.name + "\"");
+            }
+            m.name = "custom";
+            readLayers(v, path, m, ctx);
+            if (m.layers.empty())
+            {
+                Fail(path, "must hold at least one layer");
+            }
+        };
+        layers.notFor = [](const ModelConfig& m) {
+            return m.name == "mlp" || m.name == "custom" ? std::string() : "only for model custom";
+        };
+        layers.omit = [](const ModelConfig& m) { return m.name != "custom"; };
+        t.fields.push_back(layers);
+        auto width = NumberField("width", &ModelConfig::width, Range{0, 64, true}, "",
+                                 "channel/width multiplier (presets)");
+        width.notFor = [](const ModelConfig& m) {
+            return m.name == "custom" ? "not with model.layers (give the sizes there)"
+                                      : std::string();
+        };
+        t.fields.push_back(width);
         auto cut = CustomField<ModelConfig>(
             "cut", "string or integer", {{"type", Json::array({"string", "integer"})}},
-            "where the model is split: a named cut or a layer index");
-        cut.range = "shallow, medium, deep or 1..L-1";
+            "where the model is split: a named cut, a layer index or a layer's name (the device "
+            "part ends after it)");
+        cut.range = "shallow, medium, deep, 1..L-1 or a layer name";
         cut.read = [](const Json& v, const std::string& path, ModelConfig& m, ReadContext&) {
             m.cut = v.is_number() ? std::to_string(AsInteger(v, path)) : AsString(v, path);
         };
@@ -241,10 +352,29 @@ ModelTable()
                                    : "only for model \"mlp\", not \"" + m.name + "\"";
         };
         t.fields.push_back(hidden);
+        auto init = StringField("init_from", &ModelConfig::initFrom,
+                                "a safetensors checkpoint (PyTorch state_dict names) to start "
+                                "from instead of the seeded init; relative to the scenario file");
+        init.read = [](const Json& v, const std::string& path, ModelConfig& m, ReadContext& ctx) {
+            std::string file = AsString(v, path);
+            if (file.empty())
+            {
+                Fail(path, "must be a file name");
+            }
+            m.initFrom = file[0] != '/' && !ctx.baseDir.empty() ? ctx.baseDir + "/" + file : file;
+        };
+        init.omit = [](const ModelConfig& m) { return m.initFrom.empty(); };
+        t.fields.push_back(init);
         t.fields.push_back(IntegerField(
             "threads", &ModelConfig::threads, 0, 1024, "",
             "compute threads (results are identical for any count); 0 = the CPUs this "
             "process may use divided by SLSIM_CONCURRENT_RUNS (slsim sweep -j N sets N)"));
+        t.finish = [](ModelConfig& m, const std::string& path, const ReadContext&) {
+            if (m.name == "custom" && m.layers.empty())
+            {
+                Fail(JoinPath(path, "layers"), "required for model \"custom\"");
+            }
+        };
         return t;
     }();
     return table;
@@ -285,12 +415,21 @@ TrainingTable()
                                        "> 0: the summary reports time and bytes to reach it"));
         t.fields.push_back(IntegerField("eval_batch", &TrainingConfig::evalBatch, 1, 1 << 16, "",
                                         "samples per evaluation batch"));
+        t.fields.push_back(IntegerField(
+            "save_every_rounds", &TrainingConfig::saveEveryRounds, 0, MANY, "",
+            "> 0: checkpoints (safetensors, PyTorch state_dict names) every this many rounds "
+            "and at the end, in the run folder's checkpoints/"));
         auto replay
             = StringField("replay", &TrainingConfig::replay,
                           "a finished run's folder: re-simulate the network only (see below)");
         replay.omit = [](const TrainingConfig& tc) { return tc.replay.empty(); };
         t.fields.push_back(replay);
         t.finish = [](TrainingConfig& tc, const std::string& path, const ReadContext& ctx) {
+            if (tc.saveEveryRounds > 0 && !tc.replay.empty())
+            {
+                Fail(JoinPath(path, "save_every_rounds"),
+                     "a replay computes no model: nothing to save");
+            }
             if (tc.timeBudgetS > 0 && !ctx.given.count(JoinPath(path, "epochs")))
             {
                 tc.epochs = MANY; // a time budget alone: train until the budget runs out
@@ -660,33 +799,66 @@ DatasetShape(const DatasetConfig& d, Shape& shape, int& classes)
     classes = DatasetClasses(d);
 }
 
-/// The model's input and classes come from the dataset; the cut must exist and fit.
+/// The model's input and classes come from the dataset; the layers must fit, the cut must exist
+/// and a checkpoint to start from must match the model.
 void
 CheckModel(ModelConfig& m, const DatasetConfig& d)
 {
     DatasetShape(d, m.input, m.classes);
     const std::vector<std::string> cuts = CutNames(m.name);
-    // Named cuts are listed; numeric cuts are checked by the model builder itself.
+    // Named cuts of the presets are listed; indices and layer names are checked by the builder.
     const bool numeric
         = !m.cut.empty() && m.cut.find_first_not_of("0123456789") == std::string::npos;
-    if (!numeric && std::find(cuts.begin(), cuts.end(), m.cut) == cuts.end())
+    if (m.name != "custom" && !numeric && m.cut != "none"
+        && std::find(cuts.begin(), cuts.end(), m.cut) == cuts.end())
     {
-        std::string list;
-        for (const auto& n : cuts)
+        bool layerName = false;
+        try
         {
-            list += (list.empty() ? "" : ", ") + n;
+            for (const LayerSpec& l : PresetSpec(m).layers)
+            {
+                layerName = layerName || l.name == m.cut;
+            }
         }
-        Fail("model.cut",
-             "no cut \"" + m.cut + "\" in " + m.name + " (" + list + ", or a layer index)");
+        catch (const InputError&)
+        {
+            // the input does not fit the preset: reported below
+        }
+        if (!layerName)
+        {
+            std::string list;
+            for (const auto& n : cuts)
+            {
+                list += (list.empty() ? "" : ", ") + n;
+            }
+            Fail("model.cut", "no cut \"" + m.cut + "\" in " + m.name + " (" + list
+                                  + ", a layer index or a layer's name)");
+        }
+    }
+    if (m.cut == "none")
+    {
+        Fail("model.cut", "a split run needs a cut ('none' has no server part)");
     }
     try
     {
-        CutShape(m);
+        DescribeModel(m);
     }
     catch (const InputError& e)
     {
         const std::string msg = e.what();
         throw InputError(msg.rfind("model.", 0) == 0 ? msg : "model.cut: " + msg);
+    }
+    if (!m.initFrom.empty())
+    {
+        try
+        {
+            SplitModel model = BuildSplitModel(m, OptimizerConfig(), 0);
+            LoadCheckpoint(m.initFrom, model);
+        }
+        catch (const InputError& e)
+        {
+            throw InputError(std::string("model.init_from: ") + e.what());
+        }
     }
 }
 

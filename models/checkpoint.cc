@@ -46,9 +46,8 @@ Collect(const std::vector<Partition*>& parts)
 }
 
 void
-Save(const std::string& path, const std::vector<Partition*>& parts)
+SaveTensors(const std::string& path, const std::vector<NamedTensor>& tensors)
 {
-    const std::vector<NamedTensor> tensors = Collect(parts);
     nlohmann::ordered_json header;
     header["__metadata__"] = {{"format", "pt"}, {"producer", "slsim"}};
     std::vector<uint8_t> data;
@@ -76,6 +75,12 @@ Save(const std::string& path, const std::vector<Partition*>& parts)
     content += json;
     content.append(data.begin(), data.end());
     WriteFileAtomic(path, content);
+}
+
+void
+Save(const std::string& path, const std::vector<Partition*>& parts)
+{
+    SaveTensors(path, Collect(parts));
 }
 
 void
@@ -205,6 +210,23 @@ ReadSafetensors(const std::string& path)
 }
 
 void
+WriteSafetensors(const std::string& path, const std::map<std::string, SafetensorsTensor>& tensors)
+{
+    std::vector<NamedTensor> named;
+    for (const auto& kv : tensors)
+    {
+        SLSIM_ASSERT_MSG(kv.second.dtype == "F32" || kv.second.dtype == "I64",
+                         "WriteSafetensors: F32 or I64 only");
+        SLSIM_ASSERT_MSG(kv.second.dtype == "F32" || kv.second.values.size() == 1,
+                         "WriteSafetensors: I64 tensors hold one value");
+        SLSIM_ASSERT(static_cast<int64_t>(kv.second.values.size()) == kv.second.shape.Numel());
+        named.push_back({kv.first, kv.second.shape, const_cast<float*>(kv.second.values.data()),
+                         kv.second.dtype == "I64" ? NamedTensor::COUNTER : NamedTensor::PARAMETER});
+    }
+    SaveTensors(path, named); // reads through the pointers only
+}
+
+void
 SaveCheckpoint(const std::string& path, SplitModel& model)
 {
     Save(path, {model.device.get(), model.server.get()});
@@ -214,6 +236,18 @@ void
 SaveCheckpoint(const std::string& path, Partition& model)
 {
     Save(path, {&model});
+}
+
+void
+SaveCheckpoint(const std::string& path, const std::vector<const Partition*>& parts)
+{
+    // NamedTensors hands out mutable pointers for loading; saving only reads through them.
+    std::vector<Partition*> mutableParts;
+    for (const Partition* p : parts)
+    {
+        mutableParts.push_back(const_cast<Partition*>(p));
+    }
+    Save(path, mutableParts);
 }
 
 void

@@ -21,259 +21,57 @@ namespace
 
 const std::vector<std::string> MODEL_NAMES = {"mlp", "lenet5", "vgg11_bn", "vgg19_bn", "resnet18"};
 
-int
-Scaled(int channels, double width)
+/// Whether layers of this type hold parameters (they get a module name by default).
+bool
+HasParameters(const std::string& type)
 {
-    return std::max(1, static_cast<int>(std::lround(channels * width)));
+    return type == "conv" || type == "linear" || type == "batch_norm" || type == "residual";
 }
 
-/// Appends layers and remembers named cut points.
-class Builder
+std::unique_ptr<Layer>
+MakeLayer(const LayerSpec& s, const Shape& in, uint64_t seed, size_t index)
 {
-  public:
-    explicit Builder(Shape input)
-        : m_shape(std::move(input))
+    const std::string& t = s.type;
+    if (t == "conv")
     {
+        return std::make_unique<Conv2d>(in, s.outChannels, s.kernelSize, s.stride, s.padding,
+                                        s.bias);
     }
-
-    template <typename L, typename... Args>
-    L* Add(const std::string& moduleName, Args&&... args)
+    if (t == "linear")
     {
-        auto layer = std::make_unique<L>(m_shape, std::forward<Args>(args)...);
-        layer->SetModuleName(moduleName);
-        m_shape = layer->OutputShape();
-        L* raw = layer.get();
-        m_arch.layers.push_back(std::move(layer));
-        return raw;
+        return std::make_unique<Linear>(in, s.outFeatures, s.bias);
     }
-
-    void AddLayer(std::unique_ptr<Layer> layer, const std::string& moduleName)
+    if (t == "batch_norm")
     {
-        layer->SetModuleName(moduleName);
-        m_shape = layer->OutputShape();
-        m_arch.layers.push_back(std::move(layer));
+        return std::make_unique<BatchNorm2d>(in);
     }
-
-    void MarkCut(const std::string& name)
+    if (t == "relu")
     {
-        m_cuts[name] = m_arch.layers.size();
+        return std::make_unique<ReLU>(in);
     }
-
-    size_t Size() const
+    if (t == "max_pool")
     {
-        return m_arch.layers.size();
+        return std::make_unique<MaxPool2d>(in, s.kernelSize, s.stride);
     }
-
-    const Shape& Current() const
+    if (t == "avg_pool")
     {
-        return m_shape;
+        return std::make_unique<AvgPool2d>(in, s.kernelSize, s.kernelSize, s.stride);
     }
-
-    Architecture Finish(const std::string& cut)
+    if (t == "global_avg_pool")
     {
-        const size_t n = m_arch.layers.size();
-        if (cut == "none")
-        {
-            m_arch.cut = n;
-        }
-        else if (m_cuts.count(cut))
-        {
-            m_arch.cut = m_cuts[cut];
-        }
-        else if (!cut.empty() && std::all_of(cut.begin(), cut.end(), ::isdigit) && cut.size() < 9)
-        {
-            const size_t k = static_cast<size_t>(std::stoul(cut));
-            if (k < 1 || k >= n)
-            {
-                throw InputError("model.cut: layer index " + cut + " out of range [1, "
-                                 + std::to_string(n - 1) + "]");
-            }
-            m_arch.cut = k;
-        }
-        else
-        {
-            throw InputError("model.cut: unknown cut '" + cut
-                             + "' (expected shallow, medium, deep, none or a layer index)");
-        }
-        return std::move(m_arch);
+        return AvgPool2d::Global(in);
     }
-
-  private:
-    Shape m_shape;
-    Architecture m_arch;
-    std::map<std::string, size_t> m_cuts;
-};
-
-void
-RequireImage(const ModelConfig& m, int minSide)
-{
-    if (m.input.Rank() != 3 || m.input.dims[1] < minSide || m.input.dims[2] < minSide
-        || m.input.dims[0] < 1)
+    if (t == "flatten")
     {
-        throw InputError("model.input: " + m.name + " needs a CxHxW input with H, W >= "
-                         + std::to_string(minSide) + ", got " + m.input.ToString());
+        return std::make_unique<Flatten>(in);
     }
-}
-
-Architecture
-BuildMlp(const ModelConfig& m)
-{
-    if (m.hidden.empty())
+    if (t == "dropout")
     {
-        throw InputError("model.hidden: mlp needs at least one hidden layer");
+        // The mask stream is the layer's index, as the zoo always drew it.
+        return std::make_unique<Dropout>(in, s.p, seed, index);
     }
-    if (m.input.Rank() < 1 || m.input.Numel() < 1)
-    {
-        throw InputError("model.input: mlp needs a non-empty input shape");
-    }
-    Builder b(m.input);
-    b.Add<Flatten>("flatten");
-    const size_t n = m.hidden.size();
-    for (size_t i = 0; i < n; ++i)
-    {
-        if (m.hidden[i] <= 0)
-        {
-            throw InputError("model.hidden[" + std::to_string(i) + "]: must be > 0");
-        }
-        b.Add<Linear>("fc" + std::to_string(i + 1), Scaled(m.hidden[i], m.width));
-        b.Add<ReLU>("");
-        if (i == 0)
-        {
-            b.MarkCut("shallow");
-        }
-        if (i == n / 2)
-        {
-            b.MarkCut("medium");
-        }
-        if (i == n - 1)
-        {
-            b.MarkCut("deep");
-        }
-    }
-    b.Add<Linear>("fc" + std::to_string(n + 1), m.classes);
-    return b.Finish(m.cut);
-}
-
-Architecture
-BuildLenet5(const ModelConfig& m)
-{
-    RequireImage(m, 28);
-    // Classic LeNet-5 on 32x32; a 28x28 input gets padding 2 so that both give 28x28 after conv1.
-    const int pad = m.input.dims[1] < 32 ? 2 : 0;
-    Builder b(m.input);
-    b.Add<Conv2d>("conv1", Scaled(6, m.width), 5, 1, pad, true);
-    b.Add<ReLU>("");
-    b.Add<MaxPool2d>("", 2, 2);
-    b.MarkCut("shallow");
-    b.Add<Conv2d>("conv2", Scaled(16, m.width), 5, 1, 0, true);
-    b.Add<ReLU>("");
-    b.Add<MaxPool2d>("", 2, 2);
-    b.MarkCut("medium");
-    b.Add<Flatten>("");
-    b.Add<Linear>("fc1", Scaled(120, m.width));
-    b.Add<ReLU>("");
-    b.MarkCut("deep");
-    b.Add<Linear>("fc2", Scaled(84, m.width));
-    b.Add<ReLU>("");
-    b.Add<Linear>("fc3", m.classes);
-    return b.Finish(m.cut);
-}
-
-Architecture
-BuildVgg(const ModelConfig& m, bool nineteen, uint64_t seed)
-{
-    RequireImage(m, 32);
-    // torchvision cfg "A" (vgg11) and "E" (vgg19); 0 = max-pool.
-    const std::vector<int> cfg11 = {64, 0, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512, 0};
-    const std::vector<int> cfg19 = {64,  64,  0,   128, 128, 0,   256, 256, 256, 256, 0,
-                                    512, 512, 512, 512, 0,   512, 512, 512, 512, 0};
-    const std::vector<int>& cfg = nineteen ? cfg19 : cfg11;
-    // Cuts after conv k (its BN-ReLU and a directly following pool): VGG19 2/8/15 (the paper),
-    // VGG11 1/4/6 (same cut shapes 64x16x16, 256x4x4, 512x2x2 at width 1).
-    const std::map<int, std::string> cuts
-        = nineteen ? std::map<int, std::string>{{2, "shallow"}, {8, "medium"}, {15, "deep"}}
-                   : std::map<int, std::string>{{1, "shallow"}, {4, "medium"}, {6, "deep"}};
-    Builder b(m.input);
-    int index = 0; // torchvision's features.<index>
-    int conv = 0;
-    std::string pending; // a cut waiting for the pool that follows its conv
-    for (size_t i = 0; i < cfg.size(); ++i)
-    {
-        if (cfg[i] == 0)
-        {
-            b.Add<MaxPool2d>("features." + std::to_string(index++), 2, 2);
-            if (!pending.empty())
-            {
-                b.MarkCut(pending);
-                pending.clear();
-            }
-            continue;
-        }
-        b.Add<Conv2d>("features." + std::to_string(index++), Scaled(cfg[i], m.width), 3, 1, 1,
-                      true);
-        b.Add<BatchNorm2d>("features." + std::to_string(index++));
-        b.Add<ReLU>("features." + std::to_string(index++));
-        ++conv;
-        if (cuts.count(conv))
-        {
-            if (i + 1 < cfg.size() && cfg[i + 1] == 0)
-            {
-                pending = cuts.at(conv);
-            }
-            else
-            {
-                b.MarkCut(cuts.at(conv)); // no pool follows: cut right after the ReLU
-            }
-        }
-    }
-    b.Add<Flatten>("");
-    const int hidden = Scaled(4096, m.width);
-    b.Add<Linear>("classifier.0", hidden);
-    b.Add<ReLU>("classifier.1");
-    b.Add<Dropout>("classifier.2", 0.5, seed, b.Size());
-    b.Add<Linear>("classifier.3", hidden);
-    b.Add<ReLU>("classifier.4");
-    b.Add<Dropout>("classifier.5", 0.5, seed, b.Size());
-    b.Add<Linear>("classifier.6", m.classes);
-    return b.Finish(m.cut);
-}
-
-Architecture
-BuildResnet18(const ModelConfig& m)
-{
-    RequireImage(m, 8);
-    Builder b(m.input);
-    b.Add<Conv2d>("conv1", Scaled(64, m.width), 3, 1, 1, false); // CIFAR stem: 3x3, no max-pool
-    b.Add<BatchNorm2d>("bn1");
-    b.Add<ReLU>("relu");
-    const int planes[4] = {64, 128, 256, 512};
-    for (int layer = 0; layer < 4; ++layer)
-    {
-        for (int block = 0; block < 2; ++block)
-        {
-            const int stride = (layer > 0 && block == 0) ? 2 : 1;
-            // The paper's shallow cut replaces layer1[0] by a plain conv-BN-conv-BN-ReLU block.
-            const bool plain = layer == 0 && block == 0 && m.cut == "shallow";
-            b.Add<BasicBlock>("layer" + std::to_string(layer + 1) + "." + std::to_string(block),
-                              Scaled(planes[layer], m.width), stride, plain);
-            if (layer == 0 && block == 0)
-            {
-                b.MarkCut("shallow");
-            }
-        }
-        if (layer == 1)
-        {
-            b.MarkCut("medium");
-        }
-        if (layer == 2)
-        {
-            b.MarkCut("deep");
-        }
-    }
-    b.AddLayer(AvgPool2d::Global(b.Current()), "avgpool");
-    b.Add<Flatten>("");
-    b.Add<Linear>("fc", m.classes);
-    return b.Finish(m.cut);
+    SLSIM_ASSERT_MSG(t == "residual", "unknown layer type in a resolved spec");
+    return std::make_unique<BasicBlock>(in, s.planes, s.stride, s.plain);
 }
 
 void
@@ -304,29 +102,46 @@ BuildArchitecture(const ModelConfig& model, uint64_t seed)
     {
         throw InputError("model.classes: must be >= 1");
     }
-    if (model.name == "mlp")
+    const ModelSpec spec = SpecOf(model);
+    return BuildFromSpec(spec, model.input, model.classes, model.cut, seed);
+}
+
+Architecture
+BuildFromSpec(const ModelSpec& spec, const Shape& input, int classes, const std::string& cut,
+              uint64_t seed)
+{
+    // Every shape is checked before a layer exists (the constructors assert on misfits).
+    const std::vector<Shape> shapes = SpecShapes(spec, input);
+    if (shapes.back() != Shape{classes})
     {
-        return BuildMlp(model);
+        throw InputError("model.layers: the last layer gives " + shapes.back().ToString()
+                         + " per sample, the dataset has " + std::to_string(classes)
+                         + " classes (end with a linear layer of out_features "
+                         + std::to_string(classes) + ")");
     }
-    if (model.name == "lenet5")
+    Architecture a;
+    a.cut = ResolveCut(spec, cut);
+    Shape in = input;
+    for (size_t i = 0; i < spec.layers.size(); ++i)
     {
-        return BuildLenet5(model);
+        const LayerSpec& s = spec.layers[i];
+        std::unique_ptr<Layer> layer = MakeLayer(s, in, seed, i);
+        // torch.nn.Sequential names unnamed modules by their index.
+        layer->SetModuleName(s.name.empty() && HasParameters(s.type) ? std::to_string(i) : s.name);
+        in = layer->OutputShape();
+        SLSIM_ASSERT_MSG(in == shapes[i], "SpecShapes disagrees with a layer's output shape");
+        a.layers.push_back(std::move(layer));
     }
-    if (model.name == "vgg11_bn" || model.name == "vgg19_bn")
-    {
-        return BuildVgg(model, model.name == "vgg19_bn", seed);
-    }
-    if (model.name == "resnet18")
-    {
-        return BuildResnet18(model);
-    }
-    throw InputError("model.name: unknown model '" + model.name
-                     + "' (expected mlp, lenet5, vgg11_bn, vgg19_bn or resnet18)");
+    return a;
 }
 
 std::vector<std::string>
 CutNames(const std::string& modelName)
 {
+    if (modelName == "custom")
+    {
+        return {}; // cuts are layer indices or layer names
+    }
     if (std::find(MODEL_NAMES.begin(), MODEL_NAMES.end(), modelName) == MODEL_NAMES.end())
     {
         throw InputError("model.name: unknown model '" + modelName + "'");
@@ -337,8 +152,27 @@ CutNames(const std::string& modelName)
 Shape
 CutShape(const ModelConfig& model)
 {
+    return DescribeModel(model).cutShape;
+}
+
+ModelInfo
+DescribeModel(const ModelConfig& model)
+{
     Architecture a = BuildArchitecture(model, 0);
-    return a.cut == 0 ? model.input : a.layers[a.cut - 1]->OutputShape();
+    ModelInfo info;
+    info.layers = a.layers.size();
+    info.cut = a.cut;
+    info.cutShape = a.cut == 0 ? model.input : a.layers[a.cut - 1]->OutputShape();
+    for (size_t i = 0; i < a.layers.size(); ++i)
+    {
+        const Flops f = a.layers[i]->FlopsPerSample();
+        Flops& side = i < a.cut ? info.deviceFlops : info.serverFlops;
+        side.forward += f.forward;
+        side.backward += f.backward;
+        (i < a.cut ? info.deviceParameters : info.serverParameters)
+            += a.layers[i]->ParameterCount();
+    }
+    return info;
 }
 
 SplitModel

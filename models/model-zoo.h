@@ -4,6 +4,7 @@
 #define SLSIM_MODELS_MODEL_ZOO_H
 
 #include "models/layer.h"
+#include "models/model-spec.h"
 
 #include <memory>
 #include <vector>
@@ -22,6 +23,12 @@ struct Architecture
 /// resolves model.cut. The architecture can depend on the cut (resnet18 "shallow" uses the plain
 /// block as layer1.0). Throws InputError ("model.<field>: ...") on invalid configuration.
 Architecture BuildArchitecture(const ModelConfig& model, uint64_t seed);
+
+/// Builds the layers of a spec for a per-sample input (shapes checked first: InputError
+/// "model.layers[i]..."; the last layer must give `classes` values) and resolves the cut
+/// (models/model-spec.h ResolveCut). Unnamed layers with parameters are named by their index.
+Architecture BuildFromSpec(const ModelSpec& spec, const Shape& input, int classes,
+                           const std::string& cut, uint64_t seed);
 
 } // namespace slsim
 

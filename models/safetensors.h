@@ -24,6 +24,11 @@ struct SafetensorsTensor
 /// range or not matching the shape).
 std::map<std::string, SafetensorsTensor> ReadSafetensors(const std::string& path);
 
+/// Writes tensors (F32, or I64 from whole-number floats) to a safetensors file, atomically, in
+/// name order. Throws InputError naming the file.
+void WriteSafetensors(const std::string& path,
+                      const std::map<std::string, SafetensorsTensor>& tensors);
+
 } // namespace slsim
 
 #endif

@@ -7,6 +7,7 @@
 #define SLSIM_MODELS_SPLIT_MODEL_H
 
 #include "common/shape.h"
+#include "models/model-spec.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -19,10 +20,13 @@ namespace slsim
 
 struct ModelConfig
 {
-    std::string name = "mlp";            // mlp | lenet5 | vgg11_bn | vgg19_bn | resnet18
-    double width = 1.0;                  // channel/width multiplier
-    std::string cut = "shallow";         // shallow | medium | deep | "<layer index>" | none
+    std::string name = "mlp";            // mlp | lenet5 | vgg11_bn | vgg19_bn | resnet18 | custom
+    double width = 1.0;                  // channel/width multiplier (presets)
+    std::string cut = "shallow";         // shallow | medium | deep | "<layer index>" | layer name
+                                         // | none
     std::vector<int> hidden = {128, 64}; // mlp only: hidden layer sizes
+    std::vector<LayerSpec> layers;       // custom only: the layers (models/model-spec.h)
+    std::string initFrom;                // a safetensors checkpoint to start from ("" = init)
     Shape input;                         // per-sample input, e.g. {1,28,28} or {3,32,32} or {64}
     int classes = 10;
     int threads = 0; // 0 = DefaultThreadCount() (process-wide; results do not depend on it)
@@ -127,6 +131,19 @@ std::vector<std::string> CutNames(const std::string& modelName);
 /// Shape of the cut activations per sample without building the model.
 Shape CutShape(const ModelConfig& model);
 
+/// What `slsim validate` shows of a model: layers, the cut, FLOPs and parameters per side.
+struct ModelInfo
+{
+    size_t layers = 0;
+    size_t cut = 0; // device-side layers
+    Shape cutShape; // per sample
+    Flops deviceFlops, serverFlops;
+    size_t deviceParameters = 0, serverParameters = 0;
+};
+
+/// Builds the layers (unbound, no weights) and sums per side. Throws InputError as BuildModel.
+ModelInfo DescribeModel(const ModelConfig& model);
+
 struct LossResult
 {
     double loss = 0;
@@ -150,6 +167,8 @@ int DefaultThreadCount();
 /// full state_dict, loadable with torch's load_state_dict). Throws InputError naming the file.
 void SaveCheckpoint(const std::string& path, SplitModel& model);
 void SaveCheckpoint(const std::string& path, Partition& model);
+/// Partitions one after the other in one file (e.g. a device part and a server part). Reads only.
+void SaveCheckpoint(const std::string& path, const std::vector<const Partition*>& parts);
 /// Reads a safetensors file into the model; every tensor of the model must be present with the
 /// right shape and dtype (F32; I64 for num_batches_tracked). Throws InputError naming the file.
 void LoadCheckpoint(const std::string& path, SplitModel& model);

@@ -109,6 +109,19 @@ RunScenario(const ScenarioConfig& config, const std::string& outDir)
                                                d->SetRound(r);
                                            }
                                        }));
+    const int saveEvery = config.training.saveEveryRounds;
+    if (saveEvery > 0)
+    {
+        // Checkpoints after every saveEvery-th round, inside the (staged) run folder.
+        server->TraceConnectWithoutContext(
+            "RoundStarted", ns3::Callback<void, int>([&sides, &server, &outDir, saveEvery](int r) {
+                if (r > 0 && r % saveEvery == 0)
+                {
+                    SaveCheckpoints(sides, outDir + "/checkpoints/round-" + std::to_string(r),
+                                    server->Agreed());
+                }
+            }));
+    }
     metrics.Watch(server);
     progress.Watch(server);
     server->SetListenNodes(net.serverNodes);
@@ -175,6 +188,10 @@ RunScenario(const ScenarioConfig& config, const std::string& outDir)
     summary.labelHistograms = sides.labelHistograms;
     summary.trainingWallS = sides.wall->Seconds();
     summary.ns3WallS = loop.count() - (sides.wall->Seconds() - trainingBefore);
+    if (saveEvery > 0)
+    {
+        SaveCheckpoints(sides, outDir + "/checkpoints/final", server->Agreed());
+    }
     ns3::Simulator::Destroy();
     summary.wallTimeS
         = std::chrono::duration<double>(std::chrono::steady_clock::now() - wallStart).count();

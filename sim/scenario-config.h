@@ -38,6 +38,9 @@ struct TrainingConfig
     bool compressEval = true;  // evaluation passes the cut activations through the uplink codec
     double targetAccuracy = 0; // > 0: report time and bytes to reach it
     int evalBatch = 256;
+    /// > 0: checkpoints (safetensors, PyTorch names) every this many rounds and at the end, under
+    /// the run folder's checkpoints/ (SaveCheckpoints in sim/sides.h).
+    int saveEveryRounds = 0;
     /// Non-empty: a finished run's folder (manifest.json, steps.csv, eval.csv). The run does no
     /// model compute and takes losses and evaluations from it (network-only replay; sequential
     /// and splitfed_v1 only, validated by app/).

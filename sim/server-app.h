@@ -57,6 +57,12 @@ class ServerApp : public ns3::Application
         return m_dropouts;
     }
 
+    /// The device-side weights the next START carries (valid once a phase agreed on them).
+    const AgreedState& Agreed() const
+    {
+        return m_agreed;
+    }
+
     /// Rounds completed so far (the round under way while training).
     int Rounds() const
     {

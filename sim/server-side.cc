@@ -132,6 +132,13 @@ TrainingServer::AverageCopies(const std::vector<int>& devices, const std::vector
     }
 }
 
+void
+TrainingServer::SaveModel(const std::string& path, const std::vector<float>* agreed)
+{
+    m_evalDevice->SetState(agreed ? agreed->data() : m_firstDevice->State().data());
+    SaveCheckpoint(path, {m_evalDevice.get(), m_copies[0].get()});
+}
+
 EvalResult
 TrainingServer::Evaluate(const std::vector<float>* agreed)
 {

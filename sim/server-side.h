@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace slsim
@@ -105,6 +106,15 @@ class TrainingServer : public ServerSide
     {
         return *m_copies[static_cast<size_t>(c)];
     }
+
+    int Copies() const
+    {
+        return static_cast<int>(m_copies.size());
+    }
+
+    /// Writes the whole model as Evaluate sees it (the device-side state `agreed`, or the first
+    /// device's when null, then server copy 0) as one safetensors checkpoint (PyTorch names).
+    void SaveModel(const std::string& path, const std::vector<float>* agreed);
 
   private:
     /// Copies the scratch's decoded tensor into its aligned model-input buffer.

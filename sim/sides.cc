@@ -1,7 +1,10 @@
 #include "sim/sides.h"
 
+#include "common/error.h"
 #include "sim/replay-sides.h"
 #include "sim/scenario-config.h"
+
+#include <filesystem>
 
 namespace slsim
 {
@@ -39,8 +42,27 @@ BuildSides(const ScenarioConfig& config)
     auto shards = PartitionDataset(data->train, devices, config.partition, partitionRng);
     sides.labelHistograms = LabelHistograms(data->train, shards);
 
-    // One model for evaluation (training) or for the shapes, sizes and FLOPs (replay).
+    // One model for evaluation (training) or for the shapes, sizes and FLOPs (replay). With
+    // model.init_from every copy starts from the checkpoint's state instead of the seeded init.
     SplitModel first = BuildSplitModel(model, config.optimizer, config.seed);
+    std::vector<float> deviceStart, serverStart;
+    if (!model.initFrom.empty())
+    {
+        LoadCheckpoint(model.initFrom, first);
+        deviceStart.resize(first.device->StateSize());
+        first.device->GetState(deviceStart.data());
+        serverStart.resize(first.server->StateSize());
+        first.server->GetState(serverStart.data());
+    }
+    auto build = [&]() {
+        SplitModel m = BuildSplitModel(model, config.optimizer, config.seed);
+        if (!deviceStart.empty())
+        {
+            m.device->SetState(deviceStart.data());
+            m.server->SetState(serverStart.data());
+        }
+        return m;
+    };
     ReplayShapes shapes;
     shapes.cut = first.device->OutputShape();
     shapes.stateSize = first.device->StateSize();
@@ -58,10 +80,10 @@ BuildSides(const ScenarioConfig& config)
         }
         else
         {
-            auto device = std::make_unique<TrainingDevice>(
-                config, d, data, std::move(shard),
-                BuildSplitModel(model, config.optimizer, config.seed).device, sides.wall.get());
+            auto device = std::make_unique<TrainingDevice>(config, d, data, std::move(shard),
+                                                           build().device, sides.wall.get());
             firstDevice = firstDevice ? firstDevice : device.get();
+            sides.trainingDevices.push_back(device.get());
             sides.devices.push_back(std::move(device));
         }
     }
@@ -86,11 +108,13 @@ BuildSides(const ScenarioConfig& config)
         servers.push_back(std::move(first.server));
         for (int c = 1; c < copies; ++c)
         {
-            servers.push_back(BuildSplitModel(model, config.optimizer, config.seed).server);
+            servers.push_back(build().server);
         }
-        sides.server = std::make_unique<TrainingServer>(config, data, std::move(servers),
-                                                        std::move(first.device), firstDevice,
-                                                        sides.wall.get());
+        auto server = std::make_unique<TrainingServer>(config, data, std::move(servers),
+                                                       std::move(first.device), firstDevice,
+                                                       sides.wall.get());
+        sides.trainingServer = server.get();
+        sides.server = std::move(server);
     }
     for (auto& d : sides.devices)
     {
@@ -98,6 +122,35 @@ BuildSides(const ScenarioConfig& config)
     }
     sides.server->SetRound(0);
     return sides;
+}
+
+void
+SaveCheckpoints(Sides& sides, const std::string& dir, const AgreedState& agreed)
+{
+    if (!sides.trainingServer)
+    {
+        return;
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec)
+    {
+        throw InputError(dir + ": cannot create checkpoint folder: " + ec.message());
+    }
+    TrainingServer& server = *sides.trainingServer;
+    server.SaveModel(dir + "/model.safetensors", agreed.valid ? &agreed.weights : nullptr);
+    for (size_t d = 0; d < sides.trainingDevices.size(); ++d)
+    {
+        SaveCheckpoint(dir + "/device-" + std::to_string(d) + ".safetensors",
+                       {&sides.trainingDevices[d]->Model()});
+    }
+    const int copies = server.Copies();
+    for (int c = 0; c < copies; ++c)
+    {
+        SaveCheckpoint(dir + (copies == 1 ? "/server" : "/server-" + std::to_string(c))
+                           + ".safetensors",
+                       {&server.Copy(c)});
+    }
 }
 
 } // namespace slsim

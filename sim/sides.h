@@ -25,6 +25,9 @@ struct Sides
     std::unique_ptr<ServerSide> server;
     std::unique_ptr<Schedule> schedule;
     std::vector<std::vector<size_t>> labelHistograms; // [device][label], for the manifest
+    // The training sides again (empty/null for a replay), for checkpoints.
+    std::vector<TrainingDevice*> trainingDevices;
+    TrainingServer* trainingServer = nullptr;
 
     int Devices() const
     {
@@ -37,6 +40,16 @@ struct Sides
 /// for the shard sizes only (the partition depends on labels) and builds one model for the shapes,
 /// sizes and FLOPs. Every side starts at round 0. Throws InputError for input files.
 Sides BuildSides(const ScenarioConfig& config);
+
+/// Writes checkpoints of the training sides into folder `dir` (created), each a safetensors file
+/// with PyTorch state_dict names:
+///   model.safetensors           the whole model as evaluated: the agreed device-side state (the
+///                               first device's while there is none) and server copy 0
+///   device-<d>.safetensors      device d's device-side part as it is now
+///   server.safetensors          the server-side part (server-<d>.safetensors per device when the
+///                               schedule keeps per-device copies)
+/// Nothing for a replay. Throws InputError naming a file that cannot be written.
+void SaveCheckpoints(Sides& sides, const std::string& dir, const AgreedState& agreed);
 
 } // namespace slsim
 
