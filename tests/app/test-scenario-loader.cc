@@ -187,6 +187,21 @@ TEST_CASE("a sweep expands to the Cartesian product with stable ids", "[app][swe
                                                        && Catch::Contains("codec.uplink.bits: "));
 }
 
+TEST_CASE("evaluation clocks: keys read; the time clock is refused with replay", "[app][scenario]")
+{
+    Json doc = Minimal();
+    doc["training"] = {{"eval_every_steps", 5}, {"eval_every_s", 0.5}, {"eval_at_start", false}};
+    const ScenarioConfig c = LoadScenario(doc, ".");
+    CHECK(c.training.evalEverySteps == 5);
+    CHECK(c.training.evalEveryS == 0.5);
+    CHECK_FALSE(c.training.evalAtStart);
+    CHECK(LoadScenario(Minimal(), ".").training.evalAtStart); // on by default
+    doc["schedule"] = {{"kind", "sequential"}};
+    doc["training"]["replay"] = "/nonexistent-run";
+    CHECK_THROWS_WITH(LoadScenario(doc, "."),
+                      Catch::StartsWith("training.eval_every_s: a replay evaluates where"));
+}
+
 TEST_CASE("a real dataset's folder: dataset.path, SLSIM_DATA_DIR, data/ here; the hint",
           "[app][scenario]")
 {
