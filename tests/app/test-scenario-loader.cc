@@ -420,6 +420,9 @@ TEST_CASE("shipped scenarios and sweeps validate and the schema covers every res
     CHECK(UncoveredKey(extra, schema, "") == "devices.colour"); // the check can fail
     const Sweep s = LoadSweep(dir + "sweep-ms-vs-baselines.json", {});
     CHECK(s.points.size() == 16);
+    const Sweep grid = LoadSweep(dir + "sweep-ms-grid-baselines.json", {});
+    CHECK(grid.points.size() == 46);
+    CHECK(grid.duplicates.size() == 1);
 }
 
 TEST_CASE("duplicate keys are rejected with their path", "[app][scenario]")
