@@ -59,6 +59,9 @@ def read_runs(root):
             m = json.load(open(os.path.join(point, "manifest.json")))
             sc = m["scenario"]
             ev = pd.read_csv(os.path.join(point, "eval.csv"))
+            # Per-epoch curves: the round ends only (not the t=0 row nor evaluations on a clock,
+            # which carry the round under way; the first row of a round number is its end).
+            ev = ev[ev["round"] > 0].drop_duplicates("round", keep="first").reset_index(drop=True)
             steps = pd.read_csv(os.path.join(point, "steps.csv"),
                                 usecols=["sim_time_s", "round", "loss", "batch", "codec_rel_error",
                                          "comm_s", "device_compute_s", "server_compute_s",

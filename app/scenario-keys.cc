@@ -1,5 +1,6 @@
 #include "app/scenario-keys.h"
 
+#include "app/data-folder.h"
 #include "app/device-resolver.h"
 #include "app/fs-util.h"
 #include "common/error.h"
@@ -105,9 +106,10 @@ DatasetTable()
     static const Table<DatasetConfig> table = [] {
         Table<DatasetConfig> t;
         t.fields.push_back(ChoiceField("name", &DatasetConfig::name, KnownDatasets(), "dataset"));
-        t.fields.push_back(StringField(
-            "path", &DatasetConfig::path,
-            "folder with the files, relative to the working directory; \"\" = data/<name>"));
+        t.fields.push_back(
+            StringField("path", &DatasetConfig::path,
+                        "folder with the files, relative to the working directory; \"\": "
+                        "$SLSIM_DATA_DIR/<name>, else data/<name> here or in slsim's repository"));
         t.fields.push_back(NumberListField("mean", &DatasetConfig::mean, Range{},
                                            "per-channel mean on the [0,1] scale"));
         t.fields.back().defaultText = "the dataset's";
@@ -887,18 +889,11 @@ FinishScenario(ScenarioConfig& c, const ReadContext& ctx)
                  "no device " + std::to_string(d) + " (there are " + std::to_string(devices) + ")");
         }
     }
-    // The data must be there before anything runs (the readers check the files themselves).
+    // The data must be there before anything runs (the readers check the files themselves);
+    // the folder found is what the run reads and the manifest records.
     if (c.dataset.name != "synthetic")
     {
-        const std::string folder
-            = c.dataset.path.empty() ? "data/" + c.dataset.name : c.dataset.path;
-        if (!PathExists(folder))
-        {
-            Fail("dataset.path", "folder " + folder
-                                     + " not found (relative to the working "
-                                       "directory); run scripts/fetch-data "
-                                     + c.dataset.name);
-        }
+        c.dataset.path = FindDataFolder(c.dataset.name, c.dataset.path);
         // Headers, sizes and labels against the model's input, before anything is allocated.
         try
         {

@@ -5,9 +5,41 @@
 #include "sim/scenario-config.h"
 
 #include <filesystem>
+#include <iostream>
 
 namespace slsim
 {
+
+namespace
+{
+
+/// A device whose shard is smaller than the batch size trains on its whole shard in every step
+/// (a smaller batch than asked): said once per run on stderr, naming the first such devices.
+void
+WarnSmallShards(const std::vector<size_t>& shards, int batch)
+{
+    std::string which;
+    int count = 0;
+    for (size_t d = 0; d < shards.size(); ++d)
+    {
+        if (shards[d] < static_cast<size_t>(batch))
+        {
+            if (++count <= 3)
+            {
+                which += (which.empty() ? "" : ", ") + std::string("device ") + std::to_string(d)
+                         + ": " + std::to_string(shards[d]);
+            }
+        }
+    }
+    if (count > 0)
+    {
+        std::cerr << "slsim: warning: " << count << " device(s) hold fewer samples than "
+                  << "training.batch_size (" << batch << "), so their batches are cut to the "
+                  << "whole shard (" << which << (count > 3 ? ", ..." : "") << ")\n";
+    }
+}
+
+} // namespace
 
 Sides
 BuildSides(const ScenarioConfig& config)
@@ -95,6 +127,7 @@ BuildSides(const ScenarioConfig& config)
         context.stepsPerEpoch.push_back(d->StepsPerEpoch());
         context.shardSizes.push_back(d->ShardSize());
     }
+    WarnSmallShards(context.shardSizes, config.training.batchSize);
     sides.schedule = MakeSchedule(config.schedule.kind, context);
 
     if (replay)

@@ -9,6 +9,10 @@ accuracy curves chosen so that the cheapest configuration is known: MS s=0.99 in
 (2 bits) in uplink bytes; top-k 5.2 is fastest with one seed but misses the target with the other.
 Checks the table, the default target (the scenario's), every figure, stale outputs removed, and
 compare.py's legend and table.
+test_plot_sweep.py SOURCE_DIR SLSIM: also runs a real mixed sweep (an MS grid and top-k and
+quantization at each of its budgets through `baselines_at_budget`, 2 seeds) and checks that the
+table names the configuration that reaches the target first, computed here from the points'
+eval.csv, and that every figure is produced.
 """
 import json
 import math
@@ -231,5 +235,71 @@ run(os.path.join(source, "analysis", "compare.py"), sweep, "--out", out, "--targ
 assert "# Comparison of 14 runs (7 configurations)" in open(os.path.join(out, "compare.md")).read()
 r = run(os.path.join(source, "analysis", "compare.py"), tmp, code=2)
 assert "not a run folder" in r.stderr, r.stderr
+
+
+def real_sweep(slsim):
+    """A mixed sweep run by slsim: the cheapest configuration in time recomputed from eval.csv."""
+    base = {"name": "mixed", "seed": 1,
+            "dataset": {"name": "synthetic",
+                        "synthetic": {"train": 480, "test": 200, "classes": 4, "shape": [1, 8, 8]}},
+            "model": {"name": "mlp", "hidden": [64], "cut": "shallow", "threads": 1},
+            "optimizer": {"name": "sgd", "lr": 0.1, "momentum": 0.9},
+            "training": {"batch_size": 24, "epochs": 2, "eval_every_steps": 4},
+            "schedule": {"kind": "splitfed_v2", "sync_every_steps": 2},
+            "codec": {"uplink": {"method": "ms", "bits": 2}},
+            "devices": {"count": 2, "uplink_mbps": 2, "downlink_mbps": 20, "delay_ms": 5,
+                        "gflops": 5}}
+    spec = {"base": base, "grid": {"codec.uplink.sparsity": [0.9, 0.99]},
+            "baselines_at_budget": ["topk", "quantize"], "repetitions": 2}
+    path = os.path.join(tmp, "mixed.json")
+    with open(path, "w") as f:
+        json.dump(spec, f)
+    out = os.path.join(tmp, "mixed")
+    r = subprocess.run([slsim, "sweep", path, "--out", out, "-j", "2"], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr
+    table = pd.read_csv(os.path.join(out, "sweep.csv"), dtype=str, keep_default_na=False)
+    assert len(table) == 12, table
+    assert list(table["baseline"]) == ["", "", "topk", "topk", "quantize", "quantize"] * 2
+    assert list(table["budget_bits_per_element"]) == ["5.2"] * 6 + ["2.32"] * 6
+    # Per configuration (the uplink codec), every seed's first time at or above the target.
+    curves = {}
+    for point in table["point"]:
+        d = os.path.join(out, "points", point)
+        up = json.load(open(os.path.join(d, "manifest.json")))["scenario"]["codec"]["uplink"]
+        ev = pd.read_csv(os.path.join(d, "eval.csv"))
+        assert ev["steps"].iloc[0] == 0 and ev["sim_time_s"].iloc[0] == 0  # the t=0 row
+        curves.setdefault(json.dumps(up, sort_keys=True), []).append(ev)
+    assert len(curves) == 6
+    worst_best = sorted(min(e["test_accuracy"].max() for e in evs) for evs in curves.values())
+    target = worst_best[-3]  # at least 3 configurations reach it with both seeds
+
+    def first(ev):
+        hit = ev[ev["test_accuracy"] >= target]
+        return float(hit["sim_time_s"].iloc[0]) if len(hit) else math.nan
+
+    times = {k: sum(first(e) for e in evs) / len(evs) for k, evs in curves.items()}
+    reached = {k: t for k, t in times.items() if not math.isnan(t)}
+    fastest = min(reached.values())
+    expected = [k for k, t in reached.items() if t == fastest]
+    run(os.path.join(source, "analysis", "plot_sweep.py"), out, "--target", str(target))
+    plots = os.path.join(out, "plots")
+    md = open(os.path.join(plots, "table.md")).read()
+    line = next(ln for ln in md.splitlines() if ln.startswith("- Cheapest in simulated time"))
+    label = line.split("**")[1]
+    conf = pd.read_csv(os.path.join(plots, "configurations.csv")).set_index("configuration")
+    assert len(conf) == 6, conf
+    from slsim_results import codec_name
+    names = [codec_name(json.loads(k)) for k in expected]
+    assert conf.loc[label, "codec"] in names, (line, expected)
+    assert abs(conf.loc[label, "time_to_target_s"] - fastest) < 1e-5, (line, fastest)  # 6 digits
+    for f in OUTPUTS:
+        assert os.path.getsize(os.path.join(plots, f)) > 0, f
+
+
+if len(sys.argv) > 2:
+    sys.path.insert(0, os.path.join(source, "analysis"))
+    from plot_sweep import OUTPUTS
+    real_sweep(sys.argv[2])
 print("test_plot_sweep: ok")
 subprocess.run(["rm", "-rf", tmp])

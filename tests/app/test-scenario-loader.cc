@@ -10,6 +10,7 @@
 
 #include <catch2/catch.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 
 using namespace slsim;
@@ -184,6 +185,55 @@ TEST_CASE("a sweep expands to the Cartesian product with stable ids", "[app][swe
     sweep["grid"]["codec.uplink.bits"] = {2, 12};
     CHECK_THROWS_WITH(ExpandSweep(sweep, ".", {}), Catch::Contains("codec.uplink.bits=12")
                                                        && Catch::Contains("codec.uplink.bits: "));
+}
+
+TEST_CASE("evaluation clocks: keys read; the time clock is refused with replay", "[app][scenario]")
+{
+    Json doc = Minimal();
+    doc["training"] = {{"eval_every_steps", 5}, {"eval_every_s", 0.5}, {"eval_at_start", false}};
+    const ScenarioConfig c = LoadScenario(doc, ".");
+    CHECK(c.training.evalEverySteps == 5);
+    CHECK(c.training.evalEveryS == 0.5);
+    CHECK_FALSE(c.training.evalAtStart);
+    CHECK(LoadScenario(Minimal(), ".").training.evalAtStart); // on by default
+    doc["schedule"] = {{"kind", "sequential"}};
+    doc["training"]["replay"] = "/nonexistent-run";
+    CHECK_THROWS_WITH(LoadScenario(doc, "."),
+                      Catch::StartsWith("training.eval_every_s: a replay evaluates where"));
+}
+
+TEST_CASE("a real dataset's folder: dataset.path, SLSIM_DATA_DIR, data/ here; the hint",
+          "[app][scenario]")
+{
+    Json doc = Minimal();
+    doc["dataset"] = {{"name", "digits"}};
+    const std::string dir = test::TempDir() + "/data-dir";
+    MakeDirectories(dir + "/digits");
+    const char* before = std::getenv("SLSIM_DATA_DIR");
+    const std::string saved = before ? before : "";
+    ::setenv("SLSIM_DATA_DIR", dir.c_str(), 1);
+    CHECK(LoadScenario(doc, ".").dataset.path == dir + "/digits");
+    Json given = doc;
+    given["dataset"]["path"] = dir + "/digits"; // dataset.path comes first
+    ::setenv("SLSIM_DATA_DIR", "/nonexistent-slsim-data", 1);
+    CHECK(LoadScenario(given, ".").dataset.path == dir + "/digits");
+    CHECK_THROWS_WITH(LoadScenario(doc, "."),
+                      Catch::StartsWith("dataset.path: no digits folder (searched "
+                                        "/nonexistent-slsim-data/digits); fetch it with ")
+                          && Catch::Contains("SLSIM_DATA_DIR=/nonexistent-slsim-data "
+                                             "scripts/fetch-data digits"));
+    ::unsetenv("SLSIM_DATA_DIR");
+    if (!PathExists("data/digits")) // the tests run in the build folder
+    {
+        CHECK_THROWS_WITH(LoadScenario(doc, "."),
+                          Catch::Contains("searched " + AbsolutePath("data/digits"))
+                              && Catch::Contains("scripts/fetch-data digits")
+                              && Catch::Contains("or set SLSIM_DATA_DIR or dataset.path"));
+    }
+    if (before)
+    {
+        ::setenv("SLSIM_DATA_DIR", saved.c_str(), 1);
+    }
 }
 
 TEST_CASE("baselines_at_budget: an MS grid and every baseline at each of its budgets",
@@ -370,6 +420,9 @@ TEST_CASE("shipped scenarios and sweeps validate and the schema covers every res
     CHECK(UncoveredKey(extra, schema, "") == "devices.colour"); // the check can fail
     const Sweep s = LoadSweep(dir + "sweep-ms-vs-baselines.json", {});
     CHECK(s.points.size() == 16);
+    const Sweep grid = LoadSweep(dir + "sweep-ms-grid-baselines.json", {});
+    CHECK(grid.points.size() == 46);
+    CHECK(grid.duplicates.size() == 1);
 }
 
 TEST_CASE("duplicate keys are rejected with their path", "[app][scenario]")

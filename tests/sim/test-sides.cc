@@ -10,10 +10,12 @@
 #include "sim/sides.h"
 #include "tests/sim/tiny-scenario.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 using namespace slsim;
@@ -57,6 +59,24 @@ TEST_CASE("sides: one split step through the ACTIVATIONS and GRADIENT bodies")
                     DecodeError);
     CHECK_THROWS_AS(device.Backward(gradient.data(), gradient.size() - 1), DecodeError);
     CHECK(sides.wall->Seconds() > 0);
+}
+
+TEST_CASE("sides: a shard smaller than the batch size is said on stderr, once")
+{
+    ScenarioConfig config = Tiny("splitfed_v2", 4); // 60 samples each
+    std::ostringstream err;
+    std::streambuf* old = std::cerr.rdbuf(err.rdbuf());
+    BuildSides(config);
+    const std::string quiet = err.str();
+    config.training.batchSize = 100;
+    BuildSides(config);
+    std::cerr.rdbuf(old);
+    CHECK(quiet.empty());
+    const std::string said = err.str();
+    CHECK(said.find("warning: 4 device(s) hold fewer samples than training.batch_size (100)")
+          != std::string::npos);
+    CHECK(said.find("(device 0: 60, device 1: 60, device 2: 60, ...)") != std::string::npos);
+    CHECK(std::count(said.begin(), said.end(), '\n') == 1);
 }
 
 TEST_CASE("sides: weights out of one device and into another; per-device server copies")
