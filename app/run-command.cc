@@ -2,6 +2,7 @@
 #include "app/arguments.h"
 #include "app/commands.h"
 #include "app/fs-util.h"
+#include "app/memory-estimate.h"
 #include "app/scenario-loader.h"
 #include "app/sweep.h"
 #include "common/csv-writer.h"
@@ -99,6 +100,10 @@ ValidateCommand(const std::vector<std::string>& args)
               << CutShape(c.model).ToString() << ", uplink " << c.uplink.method << " "
               << BitsText(d["uplink_bits_per_element"].get<double>()) << " bits/element, schedule "
               << c.schedule.kind << ")\n";
+    std::string source;
+    const double available = AvailableMemory(&source);
+    std::cout << a.scenario << ": memory: estimated " << EstimateMemory(c).Describe() << " of "
+              << FormatBytes(available) << " available (" << source << ")\n";
     return 0;
 }
 
