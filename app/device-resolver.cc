@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <map>
 #include <optional>
@@ -184,6 +185,22 @@ ParseSpec(const Json& v, const std::string& path, const Quantity& q)
         if (s.lo != -INF)
         {
             CheckNumber(s.lo, r.PathOf("min"), q.min, q.max, q.minOpen, q.maxOpen, q.unit);
+        }
+        // The support of the draws, not only each draw: Rng::Normal (Box-Muller on 53-bit
+        // uniforms, u1 >= 2^-53) never exceeds sqrt(-2 ln 2^-53) = 8.5725 in magnitude, so every
+        // draw lies in median * exp(+-8.5725 sigma), clamped; that interval must be representable.
+        const double zMax = std::sqrt(-2.0 * std::log(0x1.0p-53));
+        const double low = std::max(s.a * std::exp(-zMax * s.b), s.lo);
+        const double high = std::min(s.a * std::exp(zMax * s.b), s.hi);
+        const bool lowOut = q.minOpen ? !(low > q.min) : !(low >= q.min);
+        const bool highOut = q.maxOpen ? !(high < q.max) : !(high <= q.max);
+        if (lowOut || highOut)
+        {
+            Fail(path, std::string("lognormal(median ") + NumberText(s.a) + ", sigma "
+                           + NumberText(s.b) + ") draws values in [" + ShortNumber(low, 4) + ", "
+                           + ShortNumber(high, 4) + "] " + q.unit + ", beyond what the simulator "
+                           + "represents ([" + NumberText(q.min) + ", " + NumberText(q.max) + "] "
+                           + q.unit + "); add \"" + (lowOut ? "min" : "max") + "\" to clamp");
         }
     }
     else

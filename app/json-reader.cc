@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -64,6 +65,14 @@ std::string
 NumberText(double v)
 {
     return FormatDouble(v);
+}
+
+std::string
+ShortNumber(double v, int digits)
+{
+    char buf[40];
+    std::snprintf(buf, sizeof(buf), "%.*g", digits, v);
+    return buf;
 }
 
 Json

@@ -103,6 +103,9 @@ std::string RangeText(double min, double max, bool minOpen, bool maxOpen);
 /// Shortest round-trip text of a number for messages.
 std::string NumberText(double v);
 
+/// A derived number (a bound, a time) with `digits` significant digits ("%.*g"), for messages.
+std::string ShortNumber(double v, int digits);
+
 } // namespace slsim
 
 #endif

@@ -2,6 +2,7 @@
 #include "app/arguments.h"
 #include "app/commands.h"
 #include "app/fs-util.h"
+#include "app/memory-estimate.h"
 #include "app/scenario-loader.h"
 #include "app/sweep.h"
 #include "common/csv-writer.h"
@@ -127,6 +128,10 @@ ValidateCommand(const std::vector<std::string>& args)
               << m.serverParameters << " parameters, " << BitsText(m.serverFlops.forward)
               << " forward + " << BitsText(m.serverFlops.backward)
               << " backward FLOPs per sample\n";
+    std::string source;
+    const double available = AvailableMemory(&source);
+    std::cout << a.scenario << ": memory: estimated " << EstimateMemory(c).Describe() << " of "
+              << FormatBytes(available) << " available (" << source << ")\n";
     return 0;
 }
 

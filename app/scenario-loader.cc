@@ -1,5 +1,7 @@
 #include "app/scenario-loader.h"
 
+#include "app/compute-check.h"
+#include "app/memory-estimate.h"
 #include "app/replay-check.h"
 #include "app/scenario-keys.h"
 #include "common/error.h"
@@ -29,6 +31,9 @@ LoadScenario(const Json& doc, const std::string& baseDir)
     {
         CheckReplaySource(c);
     }
+    CheckComputeTimes(c);
+    // Sizes that cannot fit are refused here, in milliseconds, not by bad_alloc after minutes.
+    CheckMemory(EstimateMemory(c));
     return c;
 }
 

@@ -4,6 +4,8 @@
 #include "models/data/readers.h"
 
 #include <algorithm>
+#include <map>
+#include <mutex>
 #include <sys/stat.h>
 
 namespace slsim
@@ -198,6 +200,18 @@ InspectDataset(const DatasetConfig& config, bool train)
         return Subset(train ? config.syntheticTrain : config.syntheticTest, subset);
     }
     const std::string folder = DatasetFolder(config);
+    // A sweep validates every point: the files are inspected once per process (and split).
+    static std::mutex mutex;
+    static std::map<std::string, size_t> inspected;
+    const std::string key = name + '\n' + folder + '\n' + (train ? "train" : "test");
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        const auto it = inspected.find(key);
+        if (it != inspected.end())
+        {
+            return Subset(it->second, subset);
+        }
+    }
     size_t n = 0;
     if (name == "mnist" || name == "fashion-mnist")
     {
@@ -229,6 +243,8 @@ InspectDataset(const DatasetConfig& config, bool train)
     {
         throw InputError(folder + ": no " + (train ? "training" : "test") + " samples");
     }
+    std::lock_guard<std::mutex> lock(mutex);
+    inspected[key] = n;
     return Subset(n, subset);
 }
 

@@ -138,6 +138,34 @@ TEST_CASE("run refuses bad input before writing anything", "[app][cli]")
     CHECK(!PathExists(out));
 }
 
+TEST_CASE("the memory estimate is printed by validate and checked before a run", "[app][cli]")
+{
+    const std::string tiny = TESTS + "/tiny-scenario.json";
+    Result r = Shell("SLSIM_MEMORY_AVAILABLE_MB=100000 " + SLSIM + " validate " + tiny);
+    CHECK(r.rc == 0);
+    CHECK(r.output.find(": memory: estimated ") != std::string::npos);
+    CHECK(r.output.find("of 100 GB available (SLSIM_MEMORY_AVAILABLE_MB)") != std::string::npos);
+    // The tiny run needs tens of MB: refused with 1 MB available, before anything is written.
+    const std::string out = TempDir() + "/memory-refused";
+    RemoveTree(out);
+    r = Shell("SLSIM_MEMORY_AVAILABLE_MB=1 " + SLSIM + " run " + tiny + " --out " + out);
+    CHECK(r.rc == 2);
+    CHECK(Lines(r.output) == 1);
+    CHECK(r.output.find("tiny-scenario.json: memory: the run needs an estimated ")
+          != std::string::npos);
+    CHECK(r.output.find("more than the 1 MB available (SLSIM_MEMORY_AVAILABLE_MB")
+          != std::string::npos);
+    CHECK(!PathExists(out));
+    // 1,000 devices of the tiny scenario fit in 1 GB, not in 100 MB.
+    const std::string many = " --set devices.count=1000 --set dataset.synthetic.train=2000";
+    CHECK(Shell("SLSIM_MEMORY_AVAILABLE_MB=1000 " + SLSIM + " validate " + tiny + many).rc == 0);
+    CHECK(Shell("SLSIM_MEMORY_AVAILABLE_MB=100 " + SLSIM + " validate " + tiny + many).rc == 2);
+    r = Shell("SLSIM_MEMORY_AVAILABLE_MB=lots " + SLSIM + " validate " + tiny);
+    CHECK(r.rc == 2);
+    CHECK(r.output.find("SLSIM_MEMORY_AVAILABLE_MB: expected a positive number of MB, got 'lots'")
+          != std::string::npos);
+}
+
 TEST_CASE("the same seed gives byte-identical CSV and the manifest holds the resolved scenario",
           "[app][cli]")
 {
@@ -383,14 +411,24 @@ TEST_CASE("the analysis scripts turn a run and a sweep into plots", "[app][analy
 TEST_CASE("a point that fails at run time is reported and kept aside and retried", "[app][sweep]")
 {
     const std::string dir = TempDir() + "/fail";
-    MakeDirectories(dir + "/empty-data");
+    RemoveTree(dir);
+    MakeDirectories(dir + "/cifar");
     {
-        // mnist passes validation (its folder exists) but has no files: that point fails.
+        // gzip CIFAR-10 batches of one record each pass validation (their labels are read only
+        // when the files are decompressed), but one record has label 12: that point fails.
+        for (const char* name : {"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin",
+                                 "data_batch_4.bin", "data_batch_5.bin", "test_batch.bin"})
+        {
+            std::ofstream batch(dir + "/cifar/" + name, std::ios::binary);
+            batch << static_cast<char>(std::string(name) == "data_batch_2.bin" ? 12 : 1)
+                  << std::string(3072, '\0');
+        }
+        REQUIRE(Shell("gzip -n " + dir + "/cifar/*.bin").rc == 0);
         std::ofstream out(dir + "/sweep.json");
         out << R"({"base": {"name": "f", "model": {"name": "mlp", "hidden": [8], "threads": 1},
                    "dataset": {"path": ")"
-            << dir << R"(/empty-data"}, "training": {"epochs": 1}, "devices": {"count": 2}},
-                   "grid": {"dataset.name": ["synthetic", "mnist"]}})";
+            << dir << R"(/cifar"}, "training": {"epochs": 1}, "devices": {"count": 2}},
+                   "grid": {"dataset.name": ["synthetic", "cifar10"]}})";
     }
     const std::string cmd = SLSIM + " sweep " + dir + "/sweep.json --out " + dir + "/out";
     Result r = Shell(cmd);
@@ -399,7 +437,7 @@ TEST_CASE("a point that fails at run time is reported and kept aside and retried
     CHECK(ListDirectory(dir + "/out/points").size() == 1);
     const auto failed = ListDirectory(dir + "/out/failed");
     REQUIRE(failed.size() == 1);
-    CHECK(ReadTextFile(dir + "/out/failed/" + failed[0] + "/run.log").find("fetch-data")
+    CHECK(ReadTextFile(dir + "/out/failed/" + failed[0] + "/run.log").find("has label 12")
           != std::string::npos);
     CHECK(!PathExists(dir + "/out/sweep.csv"));
     r = Shell(cmd); // retried, fails again; the complete point is not re-run
