@@ -171,6 +171,7 @@ NumericKeys()
 
 /// The extreme values, as JSON text (what a scenario file or --set holds).
 const std::vector<std::string> EXTREMES = {"0",
+                                           "-0",
                                            "-0.0",
                                            "5e-324",
                                            "1e308",
