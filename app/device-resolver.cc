@@ -5,6 +5,7 @@
 #include "common/error.h"
 #include "common/rng.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -119,6 +120,17 @@ ReadWeights(ObjectReader& r, size_t n)
     if (!(total > 0))
     {
         Fail(r.PathOf("weights"), "must not all be zero");
+    }
+    // Extreme weights are scaled by the largest, so that their sum neither overflows ([1e308,
+    // 1e308] made every draw the last value) nor is a denormal that a draw rounds up to, past the
+    // last non-zero weight ([5e-324, 0] drew the zero-weight value half the time).
+    if (!std::isfinite(total) || total < std::numeric_limits<double>::min())
+    {
+        const double largest = *std::max_element(w.begin(), w.end());
+        for (double& x : w)
+        {
+            x /= largest;
+        }
     }
     return w;
 }

@@ -1,5 +1,7 @@
 #include "common/csv-reader.h"
 
+#include "common/one-line.h"
+
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -191,7 +193,7 @@ Skipped(const std::string& text, size_t pos, const CsvOptions& options, size_t& 
 } // namespace
 
 CsvError::CsvError(const std::string& file, size_t line, const std::string& message)
-    : InputError(file + ":" + std::to_string(line) + ": " + message),
+    : InputError(file + ":" + std::to_string(line) + ": " + OneLine(message)),
       m_file(file),
       m_line(line)
 {

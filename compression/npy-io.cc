@@ -2,6 +2,7 @@
 
 #include "common/csv-writer.h"
 #include "common/error.h"
+#include "common/one-line.h"
 
 #include <cctype>
 #include <cstring>
@@ -19,7 +20,7 @@ constexpr size_t MAX_HEADER = 1 << 20;
 [[noreturn]] void
 Fail(const std::string& name, const std::string& what)
 {
-    throw InputError(name + ": not a float32 .npy file: " + what);
+    throw InputError(name + ": not a float32 .npy file: " + OneLine(what));
 }
 
 /// Minimal parser of the header dict: {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <unistd.h>
@@ -20,17 +21,16 @@ namespace slsim
 inline const std::string&
 FuzzDir()
 {
-    static const std::string dir = [] {
+    // Never destroyed: the atexit handler that removes the folder runs after static destructors.
+    static const std::string* dir = [] {
         const char* t = std::getenv("TMPDIR");
-        std::string d = std::string(t && *t ? t : "/tmp") + "/slsim-fuzz-"
-                        + std::to_string(static_cast<long>(getpid()));
-        if (std::system(("mkdir -p '" + d + "'").c_str()) != 0)
-        {
-            std::abort();
-        }
+        auto* d = new std::string(std::string(t && *t ? t : "/tmp") + "/slsim-fuzz-"
+                                  + std::to_string(static_cast<long>(getpid())));
+        std::filesystem::create_directories(*d);
+        std::atexit([] { std::filesystem::remove_all(FuzzDir()); });
         return d;
     }();
-    return dir;
+    return *dir;
 }
 
 /// Writes bytes to FuzzDir()/name and returns the path.

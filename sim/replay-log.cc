@@ -3,6 +3,9 @@
 #include "common/csv-reader.h"
 #include "common/error.h"
 
+#include <climits>
+#include <cmath>
+#include <cstdint>
 #include <utility>
 #include <vector>
 
@@ -79,9 +82,18 @@ class NumberTable
         }
     }
 
-    int64_t Integer(size_t row, size_t column) const
+    /// The cell as a whole number in [min, max] (a steps or device count; not nan or inf).
+    int64_t Integer(size_t row, size_t column, int64_t min, int64_t max) const
     {
-        return static_cast<int64_t>(Number(row, column));
+        const double v = Number(row, column);
+        if (!(v >= static_cast<double>(min) && v <= static_cast<double>(max)) || v != std::floor(v))
+        {
+            throw InputError("training.replay: " + m_path + ":" + std::to_string(m_rows[row].line)
+                             + ": " + m_columns[column] + ": expected an integer in "
+                             + std::to_string(min) + ".." + std::to_string(max) + ", got "
+                             + m_rows[row].fields[column]);
+        }
+        return static_cast<int64_t>(v);
     }
 
   private:
@@ -110,13 +122,13 @@ ReplayLog::ReplayLog(const std::string& folder)
     for (size_t i = 0; i < steps.Rows(); ++i)
     {
         Step s;
-        s.batch = static_cast<int>(steps.Integer(i, batch));
+        s.batch = static_cast<int>(steps.Integer(i, batch, 0, INT_MAX));
         s.loss = steps.Number(i, loss);
         s.batchAccuracy = steps.Number(i, acc);
         s.codecRelError = steps.Number(i, err);
-        m_steps[{static_cast<int>(steps.Integer(i, device)),
-                 static_cast<int>(steps.Integer(i, round)),
-                 static_cast<uint32_t>(steps.Integer(i, step))}]
+        m_steps[{static_cast<int>(steps.Integer(i, device, 0, INT_MAX)),
+                 static_cast<int>(steps.Integer(i, round, 0, INT_MAX)),
+                 static_cast<uint32_t>(steps.Integer(i, step, 0, UINT32_MAX))}]
             = s;
     }
     const NumberTable eval(folder + "/eval.csv");
@@ -124,7 +136,8 @@ ReplayLog::ReplayLog(const std::string& folder)
                  eLoss = eval.Column("test_loss");
     for (size_t i = 0; i < eval.Rows(); ++i)
     {
-        m_evals[eval.Integer(i, eSteps)] = Eval{eval.Number(i, eAcc), eval.Number(i, eLoss)};
+        m_evals[eval.Integer(i, eSteps, 0, INT64_MAX / 2)]
+            = Eval{eval.Number(i, eAcc), eval.Number(i, eLoss)};
     }
 }
 

@@ -113,3 +113,25 @@ TEST_CASE("a trace is read with quoting, comments and blank lines, and bad cells
     CHECK_THROWS_WITH(Resolve(R"({"trace": "test-trace-open.csv"})"),
                       Catch::StartsWith("./test-trace-open.csv:2: "));
 }
+
+TEST_CASE("choice weights at the ends of double range draw as their ratios say", "[app][devices]")
+{
+    // Found by the numeric-key property test's extremes: weights [1e308, 1e308] summed to inf
+    // and every device drew the last value; weights [5e-324, 0] summed to a denormal that half
+    // the draws rounded up to, and those devices got the value of weight 0.
+    const auto even = Resolve(R"({"count": 200, "uplink_mbps": {"dist": "choice",
+        "values": [1, 2], "weights": [1e308, 1e308]}})");
+    size_t ones = 0;
+    for (const auto& d : even)
+    {
+        ones += d.uplinkMbps == 1;
+    }
+    CHECK(ones > 50);
+    CHECK(ones < 150);
+    const auto first = Resolve(R"({"count": 200, "uplink_mbps": {"dist": "choice",
+        "values": [1, 2], "weights": [5e-324, 0]}})");
+    for (const auto& d : first)
+    {
+        CHECK(d.uplinkMbps == 1);
+    }
+}

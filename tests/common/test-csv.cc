@@ -201,3 +201,13 @@ TEST_CASE("CsvDouble accepts what FormatDouble writes and nothing else", "[commo
                           std::string("f.csv:12: loss: not a number: '") + bad + "'");
     }
 }
+
+TEST_CASE("fuzz finding: a CSV error quoting a cell with a newline stays one line", "[common][csv]")
+{
+    // Found by fuzz/run's csv target: a quoted multi-line cell that is not a number made a
+    // two-line message (the CLI promises one line); control characters are now written \xNN.
+    const auto rows = ReadCsv("x\n\"1\n2\"\n", "f.csv");
+    REQUIRE(rows.size() == 2);
+    CHECK_THROWS_WITH(CsvDouble(rows[1].fields[0], "f.csv", rows[1], "x\ty"),
+                      "f.csv:2: x\\x09y: not a number: '1\\x0a2'");
+}

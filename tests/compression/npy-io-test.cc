@@ -71,3 +71,13 @@ TEST_CASE("npy reader rejects what it cannot read, naming the file", "[npy]")
         CHECK_THROWS_AS(bad(p), InputError);
     }
 }
+
+TEST_CASE("fuzz finding: an npy header key holding a newline is refused on one line", "[npy]")
+{
+    // Found by fuzz/run's npy target: the message quoted the key, newline included (two lines
+    // from the CLI); control characters are now written \xNN.
+    const auto b = Npy("{'descr': '<f4', 'fortran_or\nder': False, 'shape': (1,), }\n", 4);
+    CHECK_THROWS_WITH(ParseNpy(b.data(), b.size(), "in.npy"),
+                      Catch::StartsWith("in.npy: not a float32 .npy file: ")
+                          && Catch::Contains("'fortran_or\\x0ader'") && !Catch::Contains("\n"));
+}
