@@ -140,11 +140,18 @@ class BatchNorm2d : public Layer
     float* m_tracked = nullptr;
     int m_batch = 0;
     bool m_training = false;
-    Buffer m_xhat;   // normalised input of the last forward
-    Buffer m_invStd; // per channel
+    const float* m_x = nullptr; // input of the last forward (xhat is recomputed from it)
+    Buffer m_mean;              // per channel: the mean used to normalise (batch or running)
+    Buffer m_invStd;            // per channel
     Buffer m_out;
     Buffer m_gradIn;
 };
+
+/// y[i] = max(x[i], 0) (NaN propagates), vectorised; the buffers must not overlap.
+void ReluForward(float* __restrict y, const float* __restrict x, int64_t n);
+/// dx[i] = g[i] if y[i] > 0 else 0 (y: the ReLU's output), vectorised, branch-free.
+void ReluBackward(float* __restrict dx, const float* __restrict g, const float* __restrict y,
+                  int64_t n);
 
 class ReLU : public Layer
 {
