@@ -40,6 +40,10 @@ constexpr int MAX_GROUPS = 4;
 // Fewest GEMM rows (samples x output positions) per group: below it, groups are merged (late
 // layers with 2x2 outputs would otherwise run 4 tiny GEMMs).
 constexpr int64_t MIN_GROUP_ROWS = 128;
+// Output positions (OH*OW) from which a conv multiplies sample by sample, straight from and into
+// the NCHW buffers with the weights packed once; below it, per-sample products are too thin for
+// the GEMM kernel (24-row panels) and a chunk of samples is one GEMM with its result scattered.
+constexpr int64_t PER_SAMPLE_MIN_POSITIONS = 32;
 
 /// Per-group weight and bias gradients of groups 1.. (group 0 writes in place), shared by all
 /// layers: a layer's backward sums them before it returns.
@@ -237,20 +241,41 @@ Conv2d::GroupsFor(int batch) const
     return std::min({batch, MAX_GROUPS, byRows});
 }
 
+bool
+Conv2d::PerSample() const
+{
+    return static_cast<int64_t>(m_oh) * m_ow >= PER_SAMPLE_MIN_POSITIONS;
+}
+
 void
 Conv2d::ForwardRange(int begin, int end, GroupBuffers& tb)
 {
     const int ckk = m_c * m_k * m_k;
     const size_t p = static_cast<size_t>(m_oh) * m_ow;
     const int chunk = ChunkSize(end - begin);
+    const bool perSample = PerSample();
     float* cols = Reserve(tb.cols, static_cast<size_t>(chunk) * p * ckk);
-    float* y = Reserve(tb.y, static_cast<size_t>(chunk) * p * m_o);
+    float* y = perSample ? nullptr : Reserve(tb.y, static_cast<size_t>(chunk) * p * m_o);
     float* out = m_out.data();
     for (int first = begin; first < end; first += chunk)
     {
         const int cnt = std::min(chunk, end - first);
         const auto rows = static_cast<int64_t>(cnt * p);
         Im2Col(m_x, first, cnt, cols);
+        if (perSample)
+        {
+            // each sample's product lands in its NCHW planes: out_n (P x O, ld P) = b + Cols_n W^T
+            for (int n = 0; n < cnt; ++n)
+            {
+                float* dst = out + static_cast<size_t>(first + n) * m_o * p;
+                for (int o = 0; o < m_o; ++o)
+                {
+                    std::fill(dst + o * p, dst + (o + 1) * p, m_bias ? m_b[o] : 0.0f);
+                }
+                m_packedW.MultiplyAdd(false, cols + n * p, rows, dst, static_cast<int64_t>(p));
+            }
+            continue;
+        }
         Gemm(false, false, rows, m_o, ckk, cols, rows, m_weight, ckk, y, rows,
              false); // Y = Cols W^T
         for (int n = 0; n < cnt; ++n)
@@ -285,6 +310,12 @@ Conv2d::Forward(const float* input, int batch, bool)
         m_groupBuffers.resize(static_cast<size_t>(groups));
     }
     PrepareGemmThreads(groups); // one GEMM workspace per group (task)
+    if (PerSample())
+    {
+        // W^T (C*K*K x O, col-major: the OIHW buffer) packed once for all samples
+        const int64_t ckk = static_cast<int64_t>(m_c) * m_k * m_k;
+        m_packedW.Pack(false, static_cast<int64_t>(m_oh) * m_ow, m_o, ckk, m_weight, ckk);
+    }
     RunTasks(groups, [&](int64_t g, int) {
         const auto begin = static_cast<int>(batch * g / groups);
         const auto end = static_cast<int>(batch * (g + 1) / groups);
@@ -300,8 +331,11 @@ Conv2d::BackwardRange(int begin, int end, GroupBuffers& tb, const float* gradOut
     const int ckk = m_c * m_k * m_k;
     const size_t p = static_cast<size_t>(m_oh) * m_ow;
     const int chunk = ChunkSize(end - begin);
+    const bool perSample = PerSample();
     float* cols = Reserve(tb.cols, static_cast<size_t>(chunk) * p * ckk);
-    float* g = Reserve(tb.y, static_cast<size_t>(chunk) * p * m_o);
+    // per sample: one sample's dCols; else the gathered G of a chunk
+    float* g
+        = perSample ? Reserve(tb.y, p * ckk) : Reserve(tb.y, static_cast<size_t>(chunk) * p * m_o);
     for (int o = 0; gradBias && o < m_o; ++o)
     {
         gradBias[o] = 0.0f;
@@ -310,6 +344,33 @@ Conv2d::BackwardRange(int begin, int end, GroupBuffers& tb, const float* gradOut
     {
         const int cnt = std::min(chunk, end - first);
         const auto rows = static_cast<int64_t>(cnt * p);
+        if (!tb.colsValid)
+        {
+            Im2Col(m_x, first, cnt, cols);
+        }
+        if (perSample)
+        {
+            const auto ip = static_cast<int64_t>(p);
+            for (int n = 0; n < cnt; ++n)
+            {
+                // G_n (P x O, ld P) is the sample's NCHW output gradient, read in place
+                const float* gn = gradOutput + static_cast<size_t>(first + n) * m_o * p;
+                // dW^T (+)= Cols_n^T G_n
+                Gemm(true, false, ckk, m_o, ip, cols + n * p, rows, gn, ip, gradWeight, ckk,
+                     first > begin || n > 0);
+                for (int o = 0; gradBias && o < m_o; ++o)
+                {
+                    gradBias[o] += SumFixedOrder(gn + o * p, p); // db = sum_(n,p) G
+                }
+                if (gradIn)
+                {
+                    std::fill(g, g + p * ckk, 0.0f);
+                    m_packedW.MultiplyAdd(false, gn, ip, g, ip); // dCols_n = G_n W
+                    Col2Im(g, first + n, 1, gradIn);
+                }
+            }
+            continue;
+        }
         for (int n = 0; n < cnt; ++n)
         {
             for (int o = 0; o < m_o; ++o)
@@ -318,10 +379,6 @@ Conv2d::BackwardRange(int begin, int end, GroupBuffers& tb, const float* gradOut
                             gradOutput + (static_cast<size_t>(first + n) * m_o + o) * p,
                             sizeof(float) * p); // G[(n, p), o] = dL/dout[n, o, p]
             }
-        }
-        if (!tb.colsValid)
-        {
-            Im2Col(m_x, first, cnt, cols);
         }
         // dW^T (+)= Cols^T G
         Gemm(true, false, ckk, m_o, rows, cols, rows, g, rows, gradWeight, ckk, first > begin);
@@ -354,6 +411,12 @@ Conv2d::Backward(const float* gradOutput, bool needInputGradient)
     // group order.
     float* scratch = Reserve(GroupGradients(), static_cast<size_t>(groups - 1) * stride);
     PrepareGemmThreads(groups); // one GEMM workspace per group (task)
+    if (PerSample() && gradIn)
+    {
+        // W (O x C*K*K) = the transpose of the col-major C*K*K x O OIHW buffer, packed once
+        const int64_t ckk = static_cast<int64_t>(m_c) * m_k * m_k;
+        m_packedW.Pack(true, static_cast<int64_t>(m_oh) * m_ow, ckk, m_o, m_weight, ckk);
+    }
     RunTasks(groups, [&](int64_t g, int) {
         float* gw = g == 0 ? m_gWeight : scratch + static_cast<size_t>(g - 1) * stride;
         float* gb = m_bias ? (g == 0 ? m_gb : gw + nw) : nullptr;

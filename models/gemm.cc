@@ -17,6 +17,20 @@ namespace
 
 using Eigen::Index;
 
+/// Eigen sizes its blocks from the caches it detects, and the blocking decides the order in which
+/// a result element's products are summed: fixed sizes (those of the development machine, AMD
+/// EPYC Zen 4, as Eigen reports them) make the results the same on every machine with the same
+/// vector width.
+void
+FixCacheSizes()
+{
+    static const bool fixedCaches = [] {
+        Eigen::setCpuCacheSizes(32768, 524288, 268435456);
+        return true;
+    }();
+    (void)fixedCaches;
+}
+
 /// Eigen's blocking sizes with packing buffers we own (Eigen's own product allocates them per
 /// call when they exceed its stack limit, and its OpenMP path always does).
 class Workspace : public Eigen::internal::level3_blocking<float, float>
@@ -24,21 +38,19 @@ class Workspace : public Eigen::internal::level3_blocking<float, float>
   public:
     void Prepare(Index m, Index n, Index k)
     {
-        // Eigen sizes its blocks from the caches it detects, and the blocking decides the
-        // order in which a result element's products are summed: fixed sizes (those of the
-        // development machine, AMD EPYC Zen 4, as Eigen reports them) make the results the same
-        // on every machine with the same vector width.
-        static const bool fixedCaches = [] {
-            Eigen::setCpuCacheSizes(32768, 524288, 268435456);
-            return true;
-        }();
-        (void)fixedCaches;
+        FixCacheSizes();
         m_kc = k;
         m_mc = m;
         m_nc = n;
         Eigen::internal::computeProductBlockingSizes<float, float, 1>(m_kc, m_mc, m_nc, Index{1});
         m_blockA = Reserve(m_a, static_cast<size_t>(m_kc * m_mc));
         m_blockB = Reserve(m_b, static_cast<size_t>(m_kc * m_nc));
+    }
+
+    /// The packing buffer of A, at least n floats (PackedRhs).
+    float* Lhs(size_t n)
+    {
+        return Reserve(m_a, n);
     }
 
   private:
@@ -81,6 +93,43 @@ Dispatch(bool transA, bool transB, Index m, Index n, Index k, const float* a, In
         Run<Eigen::RowMajor, Eigen::RowMajor>(m, n, k, a, lda, b, ldb, c, ldc, ws);
 }
 
+/// Eigen's blocking sizes for an m x n x k product (fixed cache sizes, see Workspace::Prepare).
+void
+Blocking(Index m, Index n, Index k, Index& kc, Index& mc, Index& nc)
+{
+    FixCacheSizes();
+    kc = k;
+    mc = m;
+    nc = n;
+    Eigen::internal::computeProductBlockingSizes<float, float, 1>(kc, mc, nc, Index{1});
+}
+
+using Traits = Eigen::internal::gebp_traits<float, float>;
+using ResMapper
+    = Eigen::internal::blas_data_mapper<float, Index, Eigen::ColMajor, Eigen::Unaligned, 1>;
+using Kernel = Eigen::internal::gebp_kernel<float, float, Index, ResMapper, Traits::mr, Traits::nr,
+                                            false, false>;
+
+template <int Order>
+void
+PackRhs(float* dst, const float* b, Index ldb, Index k2, Index j2, Index kc, Index nc)
+{
+    using Mapper = Eigen::internal::const_blas_data_mapper<float, Index, Order>;
+    Eigen::internal::gemm_pack_rhs<float, Index, Mapper, Traits::nr, Order> pack;
+    pack(dst, Mapper(b, ldb).getSubMapper(k2, j2), kc, nc);
+}
+
+template <int Order>
+void
+PackLhs(float* dst, const float* a, Index lda, Index i2, Index k2, Index kc, Index mc)
+{
+    using Mapper = Eigen::internal::const_blas_data_mapper<float, Index, Order>;
+    Eigen::internal::gemm_pack_lhs<float, Index, Mapper, Traits::mr, Traits::LhsProgress,
+                                   typename Traits::LhsPacket4Packing, Order>
+        pack;
+    pack(dst, Mapper(a, lda).getSubMapper(i2, k2), kc, mc);
+}
+
 // Below this many multiply-adds a GEMM is one tile (waking threads would cost more).
 constexpr double PARALLEL_MIN_MACS = 1 << 19;
 // Tiles of a larger GEMM: a fixed count (never the thread count, so that every result element is
@@ -88,6 +137,65 @@ constexpr double PARALLEL_MIN_MACS = 1 << 19;
 constexpr int64_t GEMM_TILES = 8;
 
 } // namespace
+
+void
+PackedRhs::Pack(bool transB, int64_t m, int64_t n, int64_t k, const float* b, int64_t ldb)
+{
+    m_m = m;
+    m_n = n;
+    m_k = k;
+    Blocking(m, n, k, m_kc, m_mc, m_nc);
+    if (m_packed.size() < static_cast<size_t>(n * k))
+    {
+        m_packed.resize(static_cast<size_t>(n * k));
+    }
+    // block (k2, j2) of kc x nc at k2 n + j2 kc: blocks of one k-panel side by side
+    for (Index k2 = 0; k2 < k; k2 += m_kc)
+    {
+        const Index kc = std::min(k2 + m_kc, k) - k2;
+        for (Index j2 = 0; j2 < n; j2 += m_nc)
+        {
+            const Index nc = std::min(j2 + m_nc, n) - j2;
+            float* dst = m_packed.data() + k2 * n + j2 * kc;
+            if (transB)
+                PackRhs<Eigen::RowMajor>(dst, b, ldb, k2, j2, kc, nc);
+            else
+                PackRhs<Eigen::ColMajor>(dst, b, ldb, k2, j2, kc, nc);
+        }
+    }
+}
+
+void
+PackedRhs::MultiplyAdd(bool transA, const float* a, int64_t lda, float* c, int64_t ldc) const
+{
+    if (m_m <= 0 || m_n <= 0 || m_k <= 0)
+    {
+        return;
+    }
+    float* blockA
+        = Workspaces()[static_cast<size_t>(PoolTask())]->Lhs(static_cast<size_t>(m_kc * m_mc));
+    const ResMapper res(c, ldc);
+    Kernel gebp;
+    // Eigen's sequential GEMM loop (GeneralMatrixMatrix.h) with B already packed
+    for (Index i2 = 0; i2 < m_m; i2 += m_mc)
+    {
+        const Index mc = std::min(i2 + m_mc, m_m) - i2;
+        for (Index k2 = 0; k2 < m_k; k2 += m_kc)
+        {
+            const Index kc = std::min(k2 + m_kc, m_k) - k2;
+            if (transA)
+                PackLhs<Eigen::RowMajor>(blockA, a, lda, i2, k2, kc, mc);
+            else
+                PackLhs<Eigen::ColMajor>(blockA, a, lda, i2, k2, kc, mc);
+            for (Index j2 = 0; j2 < m_n; j2 += m_nc)
+            {
+                const Index nc = std::min(j2 + m_nc, m_n) - j2;
+                gebp(res.getSubMapper(i2, j2), blockA, m_packed.data() + k2 * m_n + j2 * kc, mc, kc,
+                     nc, 1.0f);
+            }
+        }
+    }
+}
 
 void
 PrepareGemmThreads(int threads)

@@ -7,6 +7,7 @@
 #ifndef SLSIM_MODELS_LAYERS_H
 #define SLSIM_MODELS_LAYERS_H
 
+#include "models/gemm.h"
 #include "models/layer.h"
 
 #include <cstdint>
@@ -81,6 +82,7 @@ class Conv2d : public Layer
     void Im2Col(const float* input, int first, int count, float* cols) const;
     void Col2Im(const float* cols, int first, int count, float* gradInput) const;
     int ChunkSize(int batch) const;
+    bool PerSample() const;
     int GroupsFor(int batch) const;
     void ForwardRange(int begin, int end, GroupBuffers& tb);
     void BackwardRange(int begin, int end, GroupBuffers& tb, const float* gradOutput, float* gradIn,
@@ -97,6 +99,7 @@ class Conv2d : public Layer
     int m_batch = 0;
     int m_groups = 1; // sample groups of the last forward (the backward splits the same way)
     std::vector<GroupBuffers> m_groupBuffers;
+    PackedRhs m_packedW; // the weights in the GEMM kernel's format (per-sample products)
     Buffer m_out;
     Buffer m_gradIn;
 };
