@@ -89,6 +89,27 @@ Conv2d::Conv2d(Shape input, int outChannels, int kernel, int stride, int padding
     m_oh = (m_h + 2 * m_pad - m_k) / m_stride + 1;
     m_ow = (m_w + 2 * m_pad - m_k) / m_stride + 1;
     SLSIM_ASSERT_MSG(m_oh > 0 && m_ow > 0, "Conv2d: input smaller than the kernel");
+    // Cols_n (P x C*K*K) read in place from the zero-padded sample (implicit GEMM):
+    // Cols_n[(oy, ox), (c, kh, kw)] = padded[c][oy s + kh][ox s + kw]
+    const int64_t hp = m_h + 2 * m_pad;
+    const int64_t wp = m_w + 2 * m_pad;
+    for (int oy = 0; oy < m_oh; ++oy)
+    {
+        for (int ox = 0; ox < m_ow; ++ox)
+        {
+            m_rowOffset.push_back(static_cast<int64_t>(oy) * m_stride * wp + ox * m_stride);
+        }
+    }
+    for (int c = 0; c < m_c; ++c)
+    {
+        for (int kh = 0; kh < m_k; ++kh)
+        {
+            for (int kw = 0; kw < m_k; ++kw)
+            {
+                m_colOffset.push_back(c * hp * wp + kh * wp + kw);
+            }
+        }
+    }
 }
 
 Shape
@@ -247,35 +268,112 @@ Conv2d::PerSample() const
     return static_cast<int64_t>(m_oh) * m_ow >= PER_SAMPLE_MIN_POSITIONS;
 }
 
+const float*
+Conv2d::PaddedSample(int n, GroupBuffers& tb) const
+{
+    const float* x = m_x + static_cast<size_t>(n) * m_c * m_h * m_w;
+    if (m_pad == 0)
+    {
+        return x;
+    }
+    const int hp = m_h + 2 * m_pad;
+    const int wp = m_w + 2 * m_pad;
+    float* dst = Reserve(tb.cols, static_cast<size_t>(m_c) * hp * wp);
+    for (int c = 0; c < m_c; ++c)
+    {
+        float* plane = dst + static_cast<size_t>(c) * hp * wp;
+        std::fill(plane, plane + static_cast<size_t>(m_pad) * wp, 0.0f);
+        for (int iy = 0; iy < m_h; ++iy)
+        {
+            float* row = plane + static_cast<size_t>(iy + m_pad) * wp;
+            std::fill(row, row + m_pad, 0.0f);
+            std::memcpy(row + m_pad, x + (static_cast<size_t>(c) * m_h + iy) * m_w,
+                        sizeof(float) * static_cast<size_t>(m_w));
+            std::fill(row + m_pad + m_w, row + wp, 0.0f);
+        }
+        std::fill(plane + static_cast<size_t>(m_pad + m_h) * wp,
+                  plane + static_cast<size_t>(hp) * wp, 0.0f);
+    }
+    return dst;
+}
+
+void
+Conv2d::ForwardSamples(int begin, int end, GroupBuffers& tb)
+{
+    const size_t p = static_cast<size_t>(m_oh) * m_ow;
+    for (int n = begin; n < end; ++n)
+    {
+        // out_n (P x O, ld P: the sample's NCHW planes) = b + Cols_n W^T, Cols_n read in place
+        const GatherMatrix cols{PaddedSample(n, tb), m_rowOffset.data(), m_colOffset.data()};
+        float* dst = m_out.data() + static_cast<size_t>(n) * m_o * p;
+        for (int o = 0; o < m_o; ++o)
+        {
+            std::fill(dst + o * p, dst + (o + 1) * p, m_bias ? m_b[o] : 0.0f);
+        }
+        m_packedW.MultiplyAdd(cols, dst, static_cast<int64_t>(p));
+    }
+    tb.colsValid = false;
+}
+
+void
+Conv2d::BackwardSamples(int begin, int end, GroupBuffers& tb, const float* gradOutput,
+                        float* gradIn, float* gradWeight, float* gradBias)
+{
+    const int64_t ckk = static_cast<int64_t>(m_c) * m_k * m_k;
+    const size_t p = static_cast<size_t>(m_oh) * m_ow;
+    const auto ip = static_cast<int64_t>(p);
+    float* dCols = gradIn ? Reserve(tb.y, p * static_cast<size_t>(ckk)) : nullptr;
+    float* dW = Reserve(tb.dW, static_cast<size_t>(ckk) * m_o);
+    for (int o = 0; gradBias && o < m_o; ++o)
+    {
+        gradBias[o] = 0.0f;
+    }
+    for (int n = begin; n < end; ++n)
+    {
+        const GatherMatrix cols{PaddedSample(n, tb), m_rowOffset.data(), m_colOffset.data()};
+        // G_n (P x O, ld P) is the sample's NCHW output gradient, read in place
+        const float* gn = gradOutput + static_cast<size_t>(n) * m_o * p;
+        // dW (O x CKK) (+)= G_n^T Cols_n (the gathered Cols_n is the GEMM's packed right side)
+        GemmGatheredRhs(true, m_o, ckk, ip, gn, ip, cols, dW, m_o, n > begin);
+        for (int o = 0; gradBias && o < m_o; ++o)
+        {
+            gradBias[o] += SumFixedOrder(gn + o * p, p); // db = sum_(n,p) G
+        }
+        if (gradIn)
+        {
+            std::fill(dCols, dCols + p * static_cast<size_t>(ckk), 0.0f);
+            m_packedW.MultiplyAdd(false, gn, ip, dCols, ip); // dCols_n = G_n W
+            Col2Im(dCols, n, 1, gradIn);
+        }
+    }
+    for (int64_t j = 0; j < ckk; ++j)
+    {
+        for (int o = 0; o < m_o; ++o)
+        {
+            gradWeight[j + o * ckk] = dW[o + j * m_o]; // OIHW = dW^T, col-major CKK x O
+        }
+    }
+}
+
 void
 Conv2d::ForwardRange(int begin, int end, GroupBuffers& tb)
 {
     const int ckk = m_c * m_k * m_k;
     const size_t p = static_cast<size_t>(m_oh) * m_ow;
     const int chunk = ChunkSize(end - begin);
-    const bool perSample = PerSample();
+    if (PerSample())
+    {
+        ForwardSamples(begin, end, tb);
+        return;
+    }
     float* cols = Reserve(tb.cols, static_cast<size_t>(chunk) * p * ckk);
-    float* y = perSample ? nullptr : Reserve(tb.y, static_cast<size_t>(chunk) * p * m_o);
+    float* y = Reserve(tb.y, static_cast<size_t>(chunk) * p * m_o);
     float* out = m_out.data();
     for (int first = begin; first < end; first += chunk)
     {
         const int cnt = std::min(chunk, end - first);
         const auto rows = static_cast<int64_t>(cnt * p);
         Im2Col(m_x, first, cnt, cols);
-        if (perSample)
-        {
-            // each sample's product lands in its NCHW planes: out_n (P x O, ld P) = b + Cols_n W^T
-            for (int n = 0; n < cnt; ++n)
-            {
-                float* dst = out + static_cast<size_t>(first + n) * m_o * p;
-                for (int o = 0; o < m_o; ++o)
-                {
-                    std::fill(dst + o * p, dst + (o + 1) * p, m_bias ? m_b[o] : 0.0f);
-                }
-                m_packedW.MultiplyAdd(false, cols + n * p, rows, dst, static_cast<int64_t>(p));
-            }
-            continue;
-        }
         Gemm(false, false, rows, m_o, ckk, cols, rows, m_weight, ckk, y, rows,
              false); // Y = Cols W^T
         for (int n = 0; n < cnt; ++n)
@@ -331,11 +429,13 @@ Conv2d::BackwardRange(int begin, int end, GroupBuffers& tb, const float* gradOut
     const int ckk = m_c * m_k * m_k;
     const size_t p = static_cast<size_t>(m_oh) * m_ow;
     const int chunk = ChunkSize(end - begin);
-    const bool perSample = PerSample();
+    if (PerSample())
+    {
+        BackwardSamples(begin, end, tb, gradOutput, gradIn, gradWeight, gradBias);
+        return;
+    }
     float* cols = Reserve(tb.cols, static_cast<size_t>(chunk) * p * ckk);
-    // per sample: one sample's dCols; else the gathered G of a chunk
-    float* g
-        = perSample ? Reserve(tb.y, p * ckk) : Reserve(tb.y, static_cast<size_t>(chunk) * p * m_o);
+    float* g = Reserve(tb.y, static_cast<size_t>(chunk) * p * m_o);
     for (int o = 0; gradBias && o < m_o; ++o)
     {
         gradBias[o] = 0.0f;
@@ -347,29 +447,6 @@ Conv2d::BackwardRange(int begin, int end, GroupBuffers& tb, const float* gradOut
         if (!tb.colsValid)
         {
             Im2Col(m_x, first, cnt, cols);
-        }
-        if (perSample)
-        {
-            const auto ip = static_cast<int64_t>(p);
-            for (int n = 0; n < cnt; ++n)
-            {
-                // G_n (P x O, ld P) is the sample's NCHW output gradient, read in place
-                const float* gn = gradOutput + static_cast<size_t>(first + n) * m_o * p;
-                // dW^T (+)= Cols_n^T G_n
-                Gemm(true, false, ckk, m_o, ip, cols + n * p, rows, gn, ip, gradWeight, ckk,
-                     first > begin || n > 0);
-                for (int o = 0; gradBias && o < m_o; ++o)
-                {
-                    gradBias[o] += SumFixedOrder(gn + o * p, p); // db = sum_(n,p) G
-                }
-                if (gradIn)
-                {
-                    std::fill(g, g + p * ckk, 0.0f);
-                    m_packedW.MultiplyAdd(false, gn, ip, g, ip); // dCols_n = G_n W
-                    Col2Im(g, first + n, 1, gradIn);
-                }
-            }
-            continue;
         }
         for (int n = 0; n < cnt; ++n)
         {

@@ -130,6 +130,84 @@ PackLhs(float* dst, const float* a, Index lda, Index i2, Index k2, Index kc, Ind
     pack(dst, Mapper(a, lda).getSubMapper(i2, k2), kc, mc);
 }
 
+/// Eigen's data-mapper interface over a GatherMatrix (what gemm_pack_lhs / gemm_pack_rhs read):
+/// a packet of rows that are adjacent in memory is one unaligned load, others are gathered.
+class GatherMapper
+{
+  public:
+    class LinearMapper
+    {
+      public:
+        LinearMapper(const GatherMapper& m, Index i, Index j)
+            : m_m(m),
+              m_i(i),
+              m_j(j)
+        {
+        }
+
+        template <typename PacketT>
+        PacketT loadPacket(Index k) const
+        {
+            return m_m.loadPacket<PacketT>(m_i + k, m_j);
+        }
+
+        float operator()(Index k) const
+        {
+            return m_m(m_i + k, m_j);
+        }
+
+      private:
+        const GatherMapper& m_m;
+        Index m_i;
+        Index m_j;
+    };
+
+    GatherMapper(const GatherMatrix& g, Index i0, Index j0)
+        : m_g(g),
+          m_i0(i0),
+          m_j0(j0)
+    {
+    }
+
+    template <typename PacketT>
+    PacketT loadPacket(Index i, Index j) const
+    {
+        constexpr int n = Eigen::internal::unpacket_traits<PacketT>::size;
+        const int64_t* r = m_g.rowOffset + m_i0 + i;
+        const float* col = m_g.base + m_g.colOffset[m_j0 + j];
+        if (r[n - 1] - r[0] == n - 1) // strictly increasing: the n rows are adjacent
+        {
+            return Eigen::internal::ploadu<PacketT>(col + r[0]);
+        }
+        alignas(64) float v[n];
+        for (int t = 0; t < n; ++t)
+        {
+            v[t] = col[r[t]];
+        }
+        return Eigen::internal::pload<PacketT>(v);
+    }
+
+    float operator()(Index i, Index j) const
+    {
+        return m_g.base[m_g.rowOffset[m_i0 + i] + m_g.colOffset[m_j0 + j]];
+    }
+
+    GatherMapper getSubMapper(Index i, Index j) const
+    {
+        return GatherMapper(m_g, m_i0 + i, m_j0 + j);
+    }
+
+    LinearMapper getLinearMapper(Index i, Index j) const
+    {
+        return LinearMapper(*this, i, j);
+    }
+
+  private:
+    const GatherMatrix& m_g;
+    Index m_i0;
+    Index m_j0;
+};
+
 // Below this many multiply-adds a GEMM is one tile (waking threads would cost more).
 constexpr double PARALLEL_MIN_MACS = 1 << 19;
 // Tiles of a larger GEMM: a fixed count (never the thread count, so that every result element is
@@ -165,8 +243,9 @@ PackedRhs::Pack(bool transB, int64_t m, int64_t n, int64_t k, const float* b, in
     }
 }
 
+template <class PackA>
 void
-PackedRhs::MultiplyAdd(bool transA, const float* a, int64_t lda, float* c, int64_t ldc) const
+PackedRhs::Run(PackA&& pack, float* c, int64_t ldc) const
 {
     if (m_m <= 0 || m_n <= 0 || m_k <= 0)
     {
@@ -183,15 +262,86 @@ PackedRhs::MultiplyAdd(bool transA, const float* a, int64_t lda, float* c, int64
         for (Index k2 = 0; k2 < m_k; k2 += m_kc)
         {
             const Index kc = std::min(k2 + m_kc, m_k) - k2;
-            if (transA)
-                PackLhs<Eigen::RowMajor>(blockA, a, lda, i2, k2, kc, mc);
-            else
-                PackLhs<Eigen::ColMajor>(blockA, a, lda, i2, k2, kc, mc);
+            pack(blockA, i2, k2, kc, mc);
             for (Index j2 = 0; j2 < m_n; j2 += m_nc)
             {
                 const Index nc = std::min(j2 + m_nc, m_n) - j2;
                 gebp(res.getSubMapper(i2, j2), blockA, m_packed.data() + k2 * m_n + j2 * kc, mc, kc,
                      nc, 1.0f);
+            }
+        }
+    }
+}
+
+void
+PackedRhs::MultiplyAdd(bool transA, const float* a, int64_t lda, float* c, int64_t ldc) const
+{
+    Run(
+        [&](float* blockA, Index i2, Index k2, Index kc, Index mc) {
+            if (transA)
+                PackLhs<Eigen::RowMajor>(blockA, a, lda, i2, k2, kc, mc);
+            else
+                PackLhs<Eigen::ColMajor>(blockA, a, lda, i2, k2, kc, mc);
+        },
+        c, ldc);
+}
+
+void
+PackedRhs::MultiplyAdd(const GatherMatrix& a, float* c, int64_t ldc) const
+{
+    Run(
+        [&](float* blockA, Index i2, Index k2, Index kc, Index mc) {
+            Eigen::internal::gemm_pack_lhs<float, Index, GatherMapper, Traits::mr,
+                                           Traits::LhsProgress, typename Traits::LhsPacket4Packing,
+                                           Eigen::ColMajor>
+                pack;
+            pack(blockA, GatherMapper(a, i2, k2), kc, mc);
+        },
+        c, ldc);
+}
+
+void
+GemmGatheredRhs(bool transA, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+                const GatherMatrix& b, float* c, int64_t ldc, bool accumulate)
+{
+    if (m <= 0 || n <= 0)
+    {
+        return;
+    }
+    if (!accumulate)
+    {
+        for (int64_t j = 0; j < n; ++j)
+        {
+            std::memset(c + j * ldc, 0, sizeof(float) * static_cast<size_t>(m));
+        }
+    }
+    if (k <= 0)
+    {
+        return;
+    }
+    Workspace& ws = *Workspaces()[static_cast<size_t>(PoolTask())];
+    ws.Prepare(m, n, k);
+    const Index kcMax = ws.kc();
+    const Index mcMax = std::min<Index>(m, ws.mc());
+    const Index ncMax = std::min<Index>(n, ws.nc());
+    const ResMapper res(c, ldc);
+    Kernel gebp;
+    Eigen::internal::gemm_pack_rhs<float, Index, GatherMapper, Traits::nr, Eigen::ColMajor> packB;
+    for (Index i2 = 0; i2 < m; i2 += mcMax)
+    {
+        const Index mc = std::min<Index>(i2 + mcMax, m) - i2;
+        for (Index k2 = 0; k2 < k; k2 += kcMax)
+        {
+            const Index kc = std::min<Index>(k2 + kcMax, k) - k2;
+            if (transA)
+                PackLhs<Eigen::RowMajor>(ws.blockA(), a, lda, i2, k2, kc, mc);
+            else
+                PackLhs<Eigen::ColMajor>(ws.blockA(), a, lda, i2, k2, kc, mc);
+            for (Index j2 = 0; j2 < n; j2 += ncMax)
+            {
+                const Index nc = std::min<Index>(j2 + ncMax, n) - j2;
+                packB(ws.blockB(), GatherMapper(b, k2, j2), kc, nc);
+                gebp(res.getSubMapper(i2, j2), ws.blockA(), ws.blockB(), mc, kc, nc, 1.0f);
             }
         }
     }

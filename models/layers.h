@@ -76,6 +76,7 @@ class Conv2d : public Layer
     {
         Buffer cols;            // im2col of a chunk of this group's samples
         Buffer y;               // chunk*P x O: GEMM output, or the gathered output gradient
+        Buffer dW;              // per-sample path: the group's O x C*K*K weight gradient
         bool colsValid = false; // cols holds the whole group of the last forward
     };
 
@@ -83,6 +84,10 @@ class Conv2d : public Layer
     void Col2Im(const float* cols, int first, int count, float* gradInput) const;
     int ChunkSize(int batch) const;
     bool PerSample() const;
+    const float* PaddedSample(int n, GroupBuffers& tb) const;
+    void ForwardSamples(int begin, int end, GroupBuffers& tb);
+    void BackwardSamples(int begin, int end, GroupBuffers& tb, const float* gradOutput,
+                         float* gradIn, float* gradWeight, float* gradBias);
     int GroupsFor(int batch) const;
     void ForwardRange(int begin, int end, GroupBuffers& tb);
     void BackwardRange(int begin, int end, GroupBuffers& tb, const float* gradOutput, float* gradIn,
@@ -100,6 +105,8 @@ class Conv2d : public Layer
     int m_groups = 1; // sample groups of the last forward (the backward splits the same way)
     std::vector<GroupBuffers> m_groupBuffers;
     PackedRhs m_packedW; // the weights in the GEMM kernel's format (per-sample products)
+    std::vector<int64_t> m_rowOffset; // per output position: offset in the padded sample
+    std::vector<int64_t> m_colOffset; // per kernel tap (c, kh, kw): offset in the padded sample
     Buffer m_out;
     Buffer m_gradIn;
 };
