@@ -72,6 +72,54 @@ AddStrided(float* __restrict dst, const float* __restrict src, int lo, int hi, i
     }
 }
 
+/// dst (channels x (h + 2 pad) x (w + 2 pad)) = x (channels x h x w) with a zero border.
+void
+PadPlanes(const float* x, int channels, int h, int w, int pad, float* dst)
+{
+    const size_t wp = static_cast<size_t>(w) + 2 * static_cast<size_t>(pad);
+    const size_t hp = static_cast<size_t>(h) + 2 * static_cast<size_t>(pad);
+    for (int c = 0; c < channels; ++c)
+    {
+        float* plane = dst + static_cast<size_t>(c) * hp * wp;
+        std::fill(plane, plane + static_cast<size_t>(pad) * wp, 0.0f);
+        for (int iy = 0; iy < h; ++iy)
+        {
+            float* row = plane + (static_cast<size_t>(iy) + static_cast<size_t>(pad)) * wp;
+            std::fill(row, row + pad, 0.0f);
+            std::memcpy(row + pad, x + (static_cast<size_t>(c) * h + iy) * w,
+                        sizeof(float) * static_cast<size_t>(w));
+            std::fill(row + pad + w, row + wp, 0.0f);
+        }
+        std::fill(plane + (static_cast<size_t>(pad) + h) * wp, plane + hp * wp, 0.0f);
+    }
+}
+
+/// Offsets of a conv's implicit im2col matrix in a padded (channels x hp x wp) tensor: rows =
+/// output positions (oy, ox) -> oy s wp + ox s, columns = taps (c, kh, kw) -> (c hp + kh) wp + kw.
+void
+ImplicitOffsets(int oh, int ow, int stride, int channels, int k, int64_t hp, int64_t wp,
+                std::vector<int64_t>& rows, std::vector<int64_t>& cols)
+{
+    for (int oy = 0; oy < oh; ++oy)
+    {
+        for (int ox = 0; ox < ow; ++ox)
+        {
+            rows.push_back(static_cast<int64_t>(oy) * stride * wp
+                           + static_cast<int64_t>(ox) * stride);
+        }
+    }
+    for (int c = 0; c < channels; ++c)
+    {
+        for (int kh = 0; kh < k; ++kh)
+        {
+            for (int kw = 0; kw < k; ++kw)
+            {
+                cols.push_back((c * hp + kh) * wp + kw);
+            }
+        }
+    }
+}
+
 } // namespace
 
 Conv2d::Conv2d(Shape input, int outChannels, int kernel, int stride, int padding, bool bias)
@@ -91,24 +139,15 @@ Conv2d::Conv2d(Shape input, int outChannels, int kernel, int stride, int padding
     SLSIM_ASSERT_MSG(m_oh > 0 && m_ow > 0, "Conv2d: input smaller than the kernel");
     // Cols_n (P x C*K*K) read in place from the zero-padded sample (implicit GEMM):
     // Cols_n[(oy, ox), (c, kh, kw)] = padded[c][oy s + kh][ox s + kw]
-    const int64_t hp = m_h + 2 * m_pad;
-    const int64_t wp = m_w + 2 * m_pad;
-    for (int oy = 0; oy < m_oh; ++oy)
+    ImplicitOffsets(m_oh, m_ow, m_stride, m_c, m_k, m_h + 2 * m_pad, m_w + 2 * m_pad, m_rowOffset,
+                    m_colOffset);
+    if (m_stride == 1 && m_pad <= m_k - 1)
     {
-        for (int ox = 0; ox < m_ow; ++ox)
-        {
-            m_rowOffset.push_back(static_cast<int64_t>(oy) * m_stride * wp + ox * m_stride);
-        }
-    }
-    for (int c = 0; c < m_c; ++c)
-    {
-        for (int kh = 0; kh < m_k; ++kh)
-        {
-            for (int kw = 0; kw < m_k; ++kw)
-            {
-                m_colOffset.push_back(c * hp * wp + kh * wp + kw);
-            }
-        }
+        // stride 1: dX is the convolution of G zero-padded by K-1-pad with the flipped kernels,
+        // dX_n[(iy, ix), c] = sum_(o, kh, kw) Gpad[o][iy + kh][ix + kw] W[o][c][K-1-kh][K-1-kw]
+        const int q = m_k - 1 - m_pad;
+        ImplicitOffsets(m_h, m_w, 1, m_o, m_k, m_oh + 2 * q, m_ow + 2 * q, m_gradRowOffset,
+                        m_gradColOffset);
     }
 }
 
@@ -276,24 +315,8 @@ Conv2d::PaddedSample(int n, GroupBuffers& tb) const
     {
         return x;
     }
-    const int hp = m_h + 2 * m_pad;
-    const int wp = m_w + 2 * m_pad;
-    float* dst = Reserve(tb.cols, static_cast<size_t>(m_c) * hp * wp);
-    for (int c = 0; c < m_c; ++c)
-    {
-        float* plane = dst + static_cast<size_t>(c) * hp * wp;
-        std::fill(plane, plane + static_cast<size_t>(m_pad) * wp, 0.0f);
-        for (int iy = 0; iy < m_h; ++iy)
-        {
-            float* row = plane + static_cast<size_t>(iy + m_pad) * wp;
-            std::fill(row, row + m_pad, 0.0f);
-            std::memcpy(row + m_pad, x + (static_cast<size_t>(c) * m_h + iy) * m_w,
-                        sizeof(float) * static_cast<size_t>(m_w));
-            std::fill(row + m_pad + m_w, row + wp, 0.0f);
-        }
-        std::fill(plane + static_cast<size_t>(m_pad + m_h) * wp,
-                  plane + static_cast<size_t>(hp) * wp, 0.0f);
-    }
+    float* dst = Reserve(tb.cols, static_cast<size_t>(m_c) * (m_h + 2 * m_pad) * (m_w + 2 * m_pad));
+    PadPlanes(x, m_c, m_h, m_w, m_pad, dst);
     return dst;
 }
 
@@ -322,7 +345,8 @@ Conv2d::BackwardSamples(int begin, int end, GroupBuffers& tb, const float* gradO
     const int64_t ckk = static_cast<int64_t>(m_c) * m_k * m_k;
     const size_t p = static_cast<size_t>(m_oh) * m_ow;
     const auto ip = static_cast<int64_t>(p);
-    float* dCols = gradIn ? Reserve(tb.y, p * static_cast<size_t>(ckk)) : nullptr;
+    float* dCols
+        = gradIn && m_gradRowOffset.empty() ? Reserve(tb.y, p * static_cast<size_t>(ckk)) : nullptr;
     float* dW = Reserve(tb.dW, static_cast<size_t>(ckk) * m_o);
     for (int o = 0; gradBias && o < m_o; ++o)
     {
@@ -339,7 +363,25 @@ Conv2d::BackwardSamples(int begin, int end, GroupBuffers& tb, const float* gradO
         {
             gradBias[o] += SumFixedOrder(gn + o * p, p); // db = sum_(n,p) G
         }
-        if (gradIn)
+        if (gradIn && !m_gradRowOffset.empty())
+        {
+            // dX_n (HW x C, ld HW: the sample's NCHW planes) = Gcols_n Wflip, implicit GEMM
+            const int q = m_k - 1 - m_pad;
+            const float* gp = gn;
+            if (q > 0)
+            {
+                float* buf
+                    = Reserve(tb.y, static_cast<size_t>(m_o) * (m_oh + 2 * q) * (m_ow + 2 * q));
+                PadPlanes(gn, m_o, m_oh, m_ow, q, buf);
+                gp = buf;
+            }
+            const GatherMatrix gcols{gp, m_gradRowOffset.data(), m_gradColOffset.data()};
+            const size_t hw = static_cast<size_t>(m_h) * m_w;
+            float* dx = gradIn + static_cast<size_t>(n) * m_c * hw;
+            std::fill(dx, dx + m_c * hw, 0.0f);
+            m_packedW.MultiplyAdd(gcols, dx, static_cast<int64_t>(hw));
+        }
+        else if (gradIn)
         {
             std::fill(dCols, dCols + p * static_cast<size_t>(ckk), 0.0f);
             m_packedW.MultiplyAdd(false, gn, ip, dCols, ip); // dCols_n = G_n W
@@ -488,10 +530,28 @@ Conv2d::Backward(const float* gradOutput, bool needInputGradient)
     // group order.
     float* scratch = Reserve(GroupGradients(), static_cast<size_t>(groups - 1) * stride);
     PrepareGemmThreads(groups); // one GEMM workspace per group (task)
-    if (PerSample() && gradIn)
+    const int64_t ckk = static_cast<int64_t>(m_c) * m_k * m_k;
+    if (PerSample() && gradIn && !m_gradRowOffset.empty())
+    {
+        // Wflip (O*K*K x C): Wflip[(o, kh, kw), c] = W[o][c][K-1-kh][K-1-kw], packed once
+        const int64_t okk = static_cast<int64_t>(m_o) * m_k * m_k;
+        float* wf = Reserve(m_weightFlip, static_cast<size_t>(okk) * m_c);
+        const int kk = m_k * m_k;
+        for (int o = 0; o < m_o; ++o)
+        {
+            for (int c = 0; c < m_c; ++c)
+            {
+                for (int t = 0; t < kk; ++t)
+                {
+                    wf[o * kk + t + c * okk] = m_weight[(o * m_c + c) * kk + (kk - 1 - t)];
+                }
+            }
+        }
+        m_packedW.Pack(false, static_cast<int64_t>(m_h) * m_w, m_c, okk, wf, okk);
+    }
+    else if (PerSample() && gradIn)
     {
         // W (O x C*K*K) = the transpose of the col-major C*K*K x O OIHW buffer, packed once
-        const int64_t ckk = static_cast<int64_t>(m_c) * m_k * m_k;
         m_packedW.Pack(true, static_cast<int64_t>(m_oh) * m_ow, ckk, m_o, m_weight, ckk);
     }
     RunTasks(groups, [&](int64_t g, int) {

@@ -107,6 +107,10 @@ class Conv2d : public Layer
     PackedRhs m_packedW; // the weights in the GEMM kernel's format (per-sample products)
     std::vector<int64_t> m_rowOffset; // per output position: offset in the padded sample
     std::vector<int64_t> m_colOffset; // per kernel tap (c, kh, kw): offset in the padded sample
+    // stride 1: dX as an implicit GEMM over the padded output gradient (empty otherwise)
+    std::vector<int64_t> m_gradRowOffset; // per input position
+    std::vector<int64_t> m_gradColOffset; // per flipped tap (o, kh, kw)
+    Buffer m_weightFlip;                  // O*K*K x C, col-major
     Buffer m_out;
     Buffer m_gradIn;
 };
