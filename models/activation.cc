@@ -5,15 +5,32 @@
 namespace slsim
 {
 
+void
+ReluForward(float* __restrict y, const float* __restrict x, int64_t n)
+{
+    for (int64_t i = 0; i < n; ++i)
+    {
+        y[i] = x[i] < 0.0f ? 0.0f : x[i]; // y = max(x, 0); NaN propagates
+    }
+}
+
+void
+ReluBackward(float* __restrict dx, const float* __restrict g, const float* __restrict y, int64_t n)
+{
+    for (int64_t i = 0; i < n; ++i)
+    {
+        dx[i] = y[i] > 0.0f ? g[i] : 0.0f; // dx = g [y > 0]
+    }
+}
+
 const float*
 ReLU::Forward(const float* input, int batch, bool)
 {
     m_batch = batch;
     const auto n = static_cast<int64_t>(batch * m_input.Numel());
     float* out = Reserve(m_out, static_cast<size_t>(n));
-    ParallelFor(0, n, static_cast<size_t>(n), [&](int64_t i) {
-        out[i] = input[i] < 0.0f ? 0.0f : input[i]; // y = max(x, 0); NaN propagates
-    });
+    ParallelBlocks(n, static_cast<size_t>(n),
+                   [&](int64_t lo, int64_t hi) { ReluForward(out + lo, input + lo, hi - lo); });
     return out;
 }
 
@@ -27,8 +44,8 @@ ReLU::Backward(const float* gradOutput, bool needInputGradient)
     const auto n = static_cast<int64_t>(m_batch * m_input.Numel());
     const float* y = m_out.data();
     float* gradIn = Reserve(m_gradIn, static_cast<size_t>(n));
-    ParallelFor(0, n, static_cast<size_t>(n), [&](int64_t i) {
-        gradIn[i] = y[i] > 0.0f ? gradOutput[i] : 0.0f; // dx = g [y > 0]
+    ParallelBlocks(n, static_cast<size_t>(n), [&](int64_t lo, int64_t hi) {
+        ReluBackward(gradIn + lo, gradOutput + lo, y + lo, hi - lo);
     });
     return gradIn;
 }

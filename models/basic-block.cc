@@ -5,6 +5,31 @@
 namespace slsim
 {
 
+namespace
+{
+
+/// y = max(a + b, 0); NaN propagates.
+void
+AddRelu(float* __restrict y, const float* __restrict a, const float* __restrict b, int64_t n)
+{
+    for (int64_t i = 0; i < n; ++i)
+    {
+        const float v = a[i] + b[i];
+        y[i] = v < 0.0f ? 0.0f : v;
+    }
+}
+
+void
+Add(float* __restrict y, const float* __restrict a, const float* __restrict b, int64_t n)
+{
+    for (int64_t i = 0; i < n; ++i)
+    {
+        y[i] = a[i] + b[i];
+    }
+}
+
+} // namespace
+
 BasicBlock::BasicBlock(Shape input, int planes, int stride, bool plain)
     : Layer(std::move(input)),
       m_plain(plain),
@@ -117,9 +142,15 @@ BasicBlock::Forward(const float* input, int batch, bool training)
     {
         s = m_dsBn->Forward(m_dsConv->Forward(input, batch, training), batch, training);
     }
-    ParallelFor(0, n, static_cast<size_t>(n), [&](int64_t i) {
-        const float v = s ? h[i] + s[i] : h[i]; // F(x) + S(x); plain: F(x)
-        out[i] = v < 0.0f ? 0.0f : v;           // y = relu(.); NaN propagates
+    ParallelBlocks(n, static_cast<size_t>(n), [&](int64_t lo, int64_t hi) {
+        if (s)
+        {
+            AddRelu(out + lo, h + lo, s + lo, hi - lo); // y = relu(F(x) + S(x))
+        }
+        else
+        {
+            ReluForward(out + lo, h + lo, hi - lo); // plain: y = relu(F(x))
+        }
     });
     return m_out.data();
 }
@@ -130,8 +161,8 @@ BasicBlock::Backward(const float* gradOutput, bool needInputGradient)
     const auto n = static_cast<int64_t>(m_batch * m_outNumel);
     float* gOut = Reserve(m_gradOut, static_cast<size_t>(n));
     const float* y = m_out.data();
-    ParallelFor(0, n, static_cast<size_t>(n), [&](int64_t i) {
-        gOut[i] = y[i] > 0.0f ? gradOutput[i] : 0.0f; // through the final ReLU
+    ParallelBlocks(n, static_cast<size_t>(n), [&](int64_t lo, int64_t hi) {
+        ReluBackward(gOut + lo, gradOutput + lo, y + lo, hi - lo); // through the final ReLU
     });
     const float* h = m_bn2->Backward(m_gradOut.data(), true);
     h = m_conv2->Backward(h, true);
@@ -154,10 +185,14 @@ BasicBlock::Backward(const float* gradOutput, bool needInputGradient)
     {
         return nullptr;
     }
+    if (!gs)
+    {
+        return gx; // plain block: dx = dF/dx g
+    }
     const auto ni = static_cast<int64_t>(m_batch * m_input.Numel());
     float* gin = Reserve(m_gradIn, static_cast<size_t>(ni));
-    ParallelFor(0, ni, static_cast<size_t>(ni), [&](int64_t i) {
-        gin[i] = gs ? gx[i] + gs[i] : gx[i]; // dx = dF/dx g + dS/dx g
+    ParallelBlocks(ni, static_cast<size_t>(ni), [&](int64_t lo, int64_t hi) {
+        Add(gin + lo, gx + lo, gs + lo, hi - lo); // dx = dF/dx g + dS/dx g
     });
     return m_gradIn.data();
 }

@@ -54,17 +54,114 @@ BatchNorm2d::Init(Rng&)
     *m_tracked = 0.0f;
 }
 
+namespace
+{
+
+// Per-plane kernels over __restrict pointers, each summing in 8 interleaved lanes combined in a
+// fixed order (as SumFixedOrder), so they vectorise and their results depend only on n.
+
+inline float
+CombineLanes(const float* lane)
+{
+    return ((lane[0] + lane[4]) + (lane[1] + lane[5]))
+           + ((lane[2] + lane[6]) + (lane[3] + lane[7]));
+}
+
+/// sum_i (x_i - mu)^2
+float
+SquaredDeviationSum(const float* __restrict x, float mu, int n)
+{
+    float lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+    {
+        for (int j = 0; j < 8; ++j)
+        {
+            const float d = x[i + j] - mu;
+            lane[j] += d * d;
+        }
+    }
+    for (; i < n; ++i)
+    {
+        const float d = x[i] - mu;
+        lane[i % 8] += d * d;
+    }
+    return CombineLanes(lane);
+}
+
+/// y_i = gamma (x_i - mu) is + beta
+void
+Normalise(float* __restrict y, const float* __restrict x, float mu, float is, float gamma,
+          float beta, int n)
+{
+    for (int i = 0; i < n; ++i)
+    {
+        const float h = (x[i] - mu) * is; // xhat = (x - mu) / sqrt(var + eps)
+        y[i] = gamma * h + beta;          // y = gamma xhat + beta
+    }
+}
+
+/// sum_i g_i and sum_i g_i xhat_i, xhat_i = (x_i - mu) is (recomputed: the forward keeps x, not
+/// xhat, which saves writing and reading a tensor).
+void
+GradientSums(const float* __restrict g, const float* __restrict x, float mu, float is, int n,
+             float& sumG, float& sumGx)
+{
+    float lg[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    float lgx[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+    {
+        for (int j = 0; j < 8; ++j)
+        {
+            lg[j] += g[i + j];
+            lgx[j] += g[i + j] * ((x[i + j] - mu) * is);
+        }
+    }
+    for (; i < n; ++i)
+    {
+        lg[i % 8] += g[i];
+        lgx[i % 8] += g[i] * ((x[i] - mu) * is);
+    }
+    sumG = CombineLanes(lg);
+    sumGx = CombineLanes(lgx);
+}
+
+/// dx_i = scale (g_i - meanG - xhat_i meanGx)
+void
+InputGradient(float* __restrict dx, const float* __restrict g, const float* __restrict x, float mu,
+              float is, float scale, float meanG, float meanGx, int n)
+{
+    for (int i = 0; i < n; ++i)
+    {
+        dx[i] = scale * (g[i] - meanG - ((x[i] - mu) * is) * meanGx);
+    }
+}
+
+void
+Scale(float* __restrict dx, const float* __restrict g, float scale, int n)
+{
+    for (int i = 0; i < n; ++i)
+    {
+        dx[i] = scale * g[i];
+    }
+}
+
+} // namespace
+
 const float*
 BatchNorm2d::Forward(const float* input, int batch, bool training)
 {
+    m_x = input;
     m_batch = batch;
     m_training = training;
     const size_t total = static_cast<size_t>(batch) * m_c * m_plane;
     float* out = Reserve(m_out, total);
-    float* xhat = Reserve(m_xhat, total);
     float* invStd = Reserve(m_invStd, static_cast<size_t>(m_c));
+    float* means = Reserve(m_mean, static_cast<size_t>(m_c));
     const double count = static_cast<double>(batch) * m_plane;
     SLSIM_ASSERT_MSG(!training || count > 1, "BatchNorm2d: training needs more than one value");
+    const size_t plane = static_cast<size_t>(m_plane);
     ParallelFor(0, m_c, static_cast<size_t>(total), [&](int64_t c64) {
         const auto c = static_cast<int>(c64);
         double mean;
@@ -76,19 +173,15 @@ BatchNorm2d::Forward(const float* input, int batch, bool training)
             double sum = 0;
             for (int n = 0; n < batch; ++n)
             {
-                sum += ConstMapVF(input + (static_cast<size_t>(n) * m_c + c) * m_plane, m_plane)
-                           .sum();
+                sum += SumFixedOrder(input + (static_cast<size_t>(n) * m_c + c) * plane, plane);
             }
             mean = sum / count; // mu = mean over (N, H, W)
             const float mu = static_cast<float>(mean);
             double sq = 0;
             for (int n = 0; n < batch; ++n)
             {
-                sq += (ConstMapVF(input + (static_cast<size_t>(n) * m_c + c) * m_plane, m_plane)
-                           .array()
-                       - mu)
-                          .square()
-                          .sum();
+                sq += SquaredDeviationSum(input + (static_cast<size_t>(n) * m_c + c) * plane, mu,
+                                          m_plane);
             }
             var = sq / count - (mean - mu) * (mean - mu); // biased variance normalises
             // running = (1 - momentum) running + momentum batch; running_var is unbiased
@@ -105,17 +198,11 @@ BatchNorm2d::Forward(const float* input, int batch, bool training)
         const float is = static_cast<float>(1.0 / std::sqrt(var + m_eps));
         invStd[c] = is;
         const float mu = static_cast<float>(mean);
-        const float gamma = m_gamma[c];
-        const float beta = m_beta[c];
+        means[c] = mu;
         for (int n = 0; n < batch; ++n)
         {
-            const size_t at = (static_cast<size_t>(n) * m_c + c) * m_plane;
-            for (int i = 0; i < m_plane; ++i)
-            {
-                const float h = (input[at + i] - mu) * is; // xhat = (x - mu) / sqrt(var + eps)
-                xhat[at + i] = h;
-                out[at + i] = gamma * h + beta; // y = gamma xhat + beta
-            }
+            const size_t at = (static_cast<size_t>(n) * m_c + c) * plane;
+            Normalise(out + at, input + at, mu, is, m_gamma[c], m_beta[c], m_plane);
         }
     });
     if (training)
@@ -129,22 +216,27 @@ const float*
 BatchNorm2d::Backward(const float* gradOutput, bool needInputGradient)
 {
     const int batch = m_batch;
-    const float* xhat = m_xhat.data();
+    const float* x = m_x;
     float* gradIn = needInputGradient
                         ? Reserve(m_gradIn, static_cast<size_t>(batch) * m_c * m_plane)
                         : nullptr;
     const double count = static_cast<double>(batch) * m_plane;
     const size_t work = static_cast<size_t>(batch) * m_c * m_plane;
+    const size_t plane = static_cast<size_t>(m_plane);
     ParallelFor(0, m_c, work, [&](int64_t c64) {
         const auto c = static_cast<int>(c64);
+        const float mu = m_mean[c];
+        const float is = m_invStd[c];
         double dGamma = 0;
         double dBeta = 0;
         for (int n = 0; n < batch; ++n)
         {
-            const size_t at = (static_cast<size_t>(n) * m_c + c) * m_plane;
-            ConstMapVF g(gradOutput + at, m_plane);
-            dGamma += g.dot(ConstMapVF(xhat + at, m_plane)); // sum g xhat
-            dBeta += g.sum();                                // sum g
+            const size_t at = (static_cast<size_t>(n) * m_c + c) * plane;
+            float sumG;
+            float sumGx;
+            GradientSums(gradOutput + at, x + at, mu, is, m_plane, sumG, sumGx);
+            dGamma += sumGx; // sum g xhat
+            dBeta += sumG;   // sum g
         }
         m_gGamma[c] = static_cast<float>(dGamma);
         m_gBeta[c] = static_cast<float>(dBeta);
@@ -152,30 +244,22 @@ BatchNorm2d::Backward(const float* gradOutput, bool needInputGradient)
         {
             return;
         }
-        const float scale = m_gamma[c] * m_invStd[c];
-        if (m_training)
+        const float scale = m_gamma[c] * is;
+        // training: dx = gamma invstd / M (M g - sum g - xhat sum(g xhat)); eval: the running
+        // statistics are constants, dx = gamma invstd g
+        const float meanG = static_cast<float>(dBeta / count);
+        const float meanGx = static_cast<float>(dGamma / count);
+        for (int n = 0; n < batch; ++n)
         {
-            // dx = gamma invstd / M (M g - sum g - xhat sum(g xhat))
-            const float meanG = static_cast<float>(dBeta / count);
-            const float meanGx = static_cast<float>(dGamma / count);
-            for (int n = 0; n < batch; ++n)
+            const size_t at = (static_cast<size_t>(n) * m_c + c) * plane;
+            if (m_training)
             {
-                const size_t at = (static_cast<size_t>(n) * m_c + c) * m_plane;
-                for (int i = 0; i < m_plane; ++i)
-                {
-                    gradIn[at + i] = scale * (gradOutput[at + i] - meanG - xhat[at + i] * meanGx);
-                }
+                InputGradient(gradIn + at, gradOutput + at, x + at, mu, is, scale, meanG, meanGx,
+                              m_plane);
             }
-        }
-        else
-        {
-            for (int n = 0; n < batch; ++n)
+            else
             {
-                const size_t at = (static_cast<size_t>(n) * m_c + c) * m_plane;
-                for (int i = 0; i < m_plane; ++i)
-                {
-                    gradIn[at + i] = scale * gradOutput[at + i]; // running stats are constants
-                }
+                Scale(gradIn + at, gradOutput + at, scale, m_plane);
             }
         }
     });

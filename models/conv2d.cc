@@ -40,6 +40,10 @@ constexpr int MAX_GROUPS = 4;
 // Fewest GEMM rows (samples x output positions) per group: below it, groups are merged (late
 // layers with 2x2 outputs would otherwise run 4 tiny GEMMs).
 constexpr int64_t MIN_GROUP_ROWS = 128;
+// Output positions (OH*OW) from which a conv multiplies sample by sample, straight from and into
+// the NCHW buffers with the weights packed once; below it, per-sample products are too thin for
+// the GEMM kernel (24-row panels) and a chunk of samples is one GEMM with its result scattered.
+constexpr int64_t PER_SAMPLE_MIN_POSITIONS = 32;
 
 /// Per-group weight and bias gradients of groups 1.. (group 0 writes in place), shared by all
 /// layers: a layer's backward sums them before it returns.
@@ -68,6 +72,54 @@ AddStrided(float* __restrict dst, const float* __restrict src, int lo, int hi, i
     }
 }
 
+/// dst (channels x (h + 2 pad) x (w + 2 pad)) = x (channels x h x w) with a zero border.
+void
+PadPlanes(const float* x, int channels, int h, int w, int pad, float* dst)
+{
+    const size_t wp = static_cast<size_t>(w) + 2 * static_cast<size_t>(pad);
+    const size_t hp = static_cast<size_t>(h) + 2 * static_cast<size_t>(pad);
+    for (int c = 0; c < channels; ++c)
+    {
+        float* plane = dst + static_cast<size_t>(c) * hp * wp;
+        std::fill(plane, plane + static_cast<size_t>(pad) * wp, 0.0f);
+        for (int iy = 0; iy < h; ++iy)
+        {
+            float* row = plane + (static_cast<size_t>(iy) + static_cast<size_t>(pad)) * wp;
+            std::fill(row, row + pad, 0.0f);
+            std::memcpy(row + pad, x + (static_cast<size_t>(c) * h + iy) * w,
+                        sizeof(float) * static_cast<size_t>(w));
+            std::fill(row + pad + w, row + wp, 0.0f);
+        }
+        std::fill(plane + (static_cast<size_t>(pad) + h) * wp, plane + hp * wp, 0.0f);
+    }
+}
+
+/// Offsets of a conv's implicit im2col matrix in a padded (channels x hp x wp) tensor: rows =
+/// output positions (oy, ox) -> oy s wp + ox s, columns = taps (c, kh, kw) -> (c hp + kh) wp + kw.
+void
+ImplicitOffsets(int oh, int ow, int stride, int channels, int k, int64_t hp, int64_t wp,
+                std::vector<int64_t>& rows, std::vector<int64_t>& cols)
+{
+    for (int oy = 0; oy < oh; ++oy)
+    {
+        for (int ox = 0; ox < ow; ++ox)
+        {
+            rows.push_back(static_cast<int64_t>(oy) * stride * wp
+                           + static_cast<int64_t>(ox) * stride);
+        }
+    }
+    for (int c = 0; c < channels; ++c)
+    {
+        for (int kh = 0; kh < k; ++kh)
+        {
+            for (int kw = 0; kw < k; ++kw)
+            {
+                cols.push_back((c * hp + kh) * wp + kw);
+            }
+        }
+    }
+}
+
 } // namespace
 
 Conv2d::Conv2d(Shape input, int outChannels, int kernel, int stride, int padding, bool bias)
@@ -85,6 +137,18 @@ Conv2d::Conv2d(Shape input, int outChannels, int kernel, int stride, int padding
     m_oh = (m_h + 2 * m_pad - m_k) / m_stride + 1;
     m_ow = (m_w + 2 * m_pad - m_k) / m_stride + 1;
     SLSIM_ASSERT_MSG(m_oh > 0 && m_ow > 0, "Conv2d: input smaller than the kernel");
+    // Cols_n (P x C*K*K) read in place from the zero-padded sample (implicit GEMM):
+    // Cols_n[(oy, ox), (c, kh, kw)] = padded[c][oy s + kh][ox s + kw]
+    ImplicitOffsets(m_oh, m_ow, m_stride, m_c, m_k, m_h + 2 * m_pad, m_w + 2 * m_pad, m_rowOffset,
+                    m_colOffset);
+    if (m_stride == 1 && m_pad <= m_k - 1)
+    {
+        // stride 1: dX is the convolution of G zero-padded by K-1-pad with the flipped kernels,
+        // dX_n[(iy, ix), c] = sum_(o, kh, kw) Gpad[o][iy + kh][ix + kw] W[o][c][K-1-kh][K-1-kw]
+        const int q = m_k - 1 - m_pad;
+        ImplicitOffsets(m_h, m_w, 1, m_o, m_k, m_oh + 2 * q, m_ow + 2 * q, m_gradRowOffset,
+                        m_gradColOffset);
+    }
 }
 
 Shape
@@ -237,12 +301,113 @@ Conv2d::GroupsFor(int batch) const
     return std::min({batch, MAX_GROUPS, byRows});
 }
 
+bool
+Conv2d::PerSample() const
+{
+    return static_cast<int64_t>(m_oh) * m_ow >= PER_SAMPLE_MIN_POSITIONS;
+}
+
+const float*
+Conv2d::PaddedSample(int n, GroupBuffers& tb) const
+{
+    const float* x = m_x + static_cast<size_t>(n) * m_c * m_h * m_w;
+    if (m_pad == 0)
+    {
+        return x;
+    }
+    float* dst = Reserve(tb.cols, static_cast<size_t>(m_c) * (m_h + 2 * m_pad) * (m_w + 2 * m_pad));
+    PadPlanes(x, m_c, m_h, m_w, m_pad, dst);
+    return dst;
+}
+
+void
+Conv2d::ForwardSamples(int begin, int end, GroupBuffers& tb)
+{
+    const size_t p = static_cast<size_t>(m_oh) * m_ow;
+    for (int n = begin; n < end; ++n)
+    {
+        // out_n (P x O, ld P: the sample's NCHW planes) = b + Cols_n W^T, Cols_n read in place
+        const GatherMatrix cols{PaddedSample(n, tb), m_rowOffset.data(), m_colOffset.data()};
+        float* dst = m_out.data() + static_cast<size_t>(n) * m_o * p;
+        for (int o = 0; o < m_o; ++o)
+        {
+            std::fill(dst + o * p, dst + (o + 1) * p, m_bias ? m_b[o] : 0.0f);
+        }
+        m_packedW.MultiplyAdd(cols, dst, static_cast<int64_t>(p));
+    }
+    tb.colsValid = false;
+}
+
+void
+Conv2d::BackwardSamples(int begin, int end, GroupBuffers& tb, const float* gradOutput,
+                        float* gradIn, float* gradWeight, float* gradBias)
+{
+    const int64_t ckk = static_cast<int64_t>(m_c) * m_k * m_k;
+    const size_t p = static_cast<size_t>(m_oh) * m_ow;
+    const auto ip = static_cast<int64_t>(p);
+    float* dCols
+        = gradIn && m_gradRowOffset.empty() ? Reserve(tb.y, p * static_cast<size_t>(ckk)) : nullptr;
+    float* dW = Reserve(tb.dW, static_cast<size_t>(ckk) * m_o);
+    for (int o = 0; gradBias && o < m_o; ++o)
+    {
+        gradBias[o] = 0.0f;
+    }
+    for (int n = begin; n < end; ++n)
+    {
+        const GatherMatrix cols{PaddedSample(n, tb), m_rowOffset.data(), m_colOffset.data()};
+        // G_n (P x O, ld P) is the sample's NCHW output gradient, read in place
+        const float* gn = gradOutput + static_cast<size_t>(n) * m_o * p;
+        // dW (O x CKK) (+)= G_n^T Cols_n (the gathered Cols_n is the GEMM's packed right side)
+        GemmGatheredRhs(true, m_o, ckk, ip, gn, ip, cols, dW, m_o, n > begin);
+        for (int o = 0; gradBias && o < m_o; ++o)
+        {
+            gradBias[o] += SumFixedOrder(gn + o * p, p); // db = sum_(n,p) G
+        }
+        if (gradIn && !m_gradRowOffset.empty())
+        {
+            // dX_n (HW x C, ld HW: the sample's NCHW planes) = Gcols_n Wflip, implicit GEMM
+            const int q = m_k - 1 - m_pad;
+            const float* gp = gn;
+            if (q > 0)
+            {
+                float* buf
+                    = Reserve(tb.y, static_cast<size_t>(m_o) * (m_oh + 2 * q) * (m_ow + 2 * q));
+                PadPlanes(gn, m_o, m_oh, m_ow, q, buf);
+                gp = buf;
+            }
+            const GatherMatrix gcols{gp, m_gradRowOffset.data(), m_gradColOffset.data()};
+            const size_t hw = static_cast<size_t>(m_h) * m_w;
+            float* dx = gradIn + static_cast<size_t>(n) * m_c * hw;
+            std::fill(dx, dx + m_c * hw, 0.0f);
+            m_packedW.MultiplyAdd(gcols, dx, static_cast<int64_t>(hw));
+        }
+        else if (gradIn)
+        {
+            std::fill(dCols, dCols + p * static_cast<size_t>(ckk), 0.0f);
+            m_packedW.MultiplyAdd(false, gn, ip, dCols, ip); // dCols_n = G_n W
+            Col2Im(dCols, n, 1, gradIn);
+        }
+    }
+    for (int64_t j = 0; j < ckk; ++j)
+    {
+        for (int o = 0; o < m_o; ++o)
+        {
+            gradWeight[j + o * ckk] = dW[o + j * m_o]; // OIHW = dW^T, col-major CKK x O
+        }
+    }
+}
+
 void
 Conv2d::ForwardRange(int begin, int end, GroupBuffers& tb)
 {
     const int ckk = m_c * m_k * m_k;
     const size_t p = static_cast<size_t>(m_oh) * m_ow;
     const int chunk = ChunkSize(end - begin);
+    if (PerSample())
+    {
+        ForwardSamples(begin, end, tb);
+        return;
+    }
     float* cols = Reserve(tb.cols, static_cast<size_t>(chunk) * p * ckk);
     float* y = Reserve(tb.y, static_cast<size_t>(chunk) * p * m_o);
     float* out = m_out.data();
@@ -285,6 +450,12 @@ Conv2d::Forward(const float* input, int batch, bool)
         m_groupBuffers.resize(static_cast<size_t>(groups));
     }
     PrepareGemmThreads(groups); // one GEMM workspace per group (task)
+    if (PerSample())
+    {
+        // W^T (C*K*K x O, col-major: the OIHW buffer) packed once for all samples
+        const int64_t ckk = static_cast<int64_t>(m_c) * m_k * m_k;
+        m_packedW.Pack(false, static_cast<int64_t>(m_oh) * m_ow, m_o, ckk, m_weight, ckk);
+    }
     RunTasks(groups, [&](int64_t g, int) {
         const auto begin = static_cast<int>(batch * g / groups);
         const auto end = static_cast<int>(batch * (g + 1) / groups);
@@ -300,6 +471,11 @@ Conv2d::BackwardRange(int begin, int end, GroupBuffers& tb, const float* gradOut
     const int ckk = m_c * m_k * m_k;
     const size_t p = static_cast<size_t>(m_oh) * m_ow;
     const int chunk = ChunkSize(end - begin);
+    if (PerSample())
+    {
+        BackwardSamples(begin, end, tb, gradOutput, gradIn, gradWeight, gradBias);
+        return;
+    }
     float* cols = Reserve(tb.cols, static_cast<size_t>(chunk) * p * ckk);
     float* g = Reserve(tb.y, static_cast<size_t>(chunk) * p * m_o);
     for (int o = 0; gradBias && o < m_o; ++o)
@@ -310,6 +486,10 @@ Conv2d::BackwardRange(int begin, int end, GroupBuffers& tb, const float* gradOut
     {
         const int cnt = std::min(chunk, end - first);
         const auto rows = static_cast<int64_t>(cnt * p);
+        if (!tb.colsValid)
+        {
+            Im2Col(m_x, first, cnt, cols);
+        }
         for (int n = 0; n < cnt; ++n)
         {
             for (int o = 0; o < m_o; ++o)
@@ -318,10 +498,6 @@ Conv2d::BackwardRange(int begin, int end, GroupBuffers& tb, const float* gradOut
                             gradOutput + (static_cast<size_t>(first + n) * m_o + o) * p,
                             sizeof(float) * p); // G[(n, p), o] = dL/dout[n, o, p]
             }
-        }
-        if (!tb.colsValid)
-        {
-            Im2Col(m_x, first, cnt, cols);
         }
         // dW^T (+)= Cols^T G
         Gemm(true, false, ckk, m_o, rows, cols, rows, g, rows, gradWeight, ckk, first > begin);
@@ -354,6 +530,30 @@ Conv2d::Backward(const float* gradOutput, bool needInputGradient)
     // group order.
     float* scratch = Reserve(GroupGradients(), static_cast<size_t>(groups - 1) * stride);
     PrepareGemmThreads(groups); // one GEMM workspace per group (task)
+    const int64_t ckk = static_cast<int64_t>(m_c) * m_k * m_k;
+    if (PerSample() && gradIn && !m_gradRowOffset.empty())
+    {
+        // Wflip (O*K*K x C): Wflip[(o, kh, kw), c] = W[o][c][K-1-kh][K-1-kw], packed once
+        const int64_t okk = static_cast<int64_t>(m_o) * m_k * m_k;
+        float* wf = Reserve(m_weightFlip, static_cast<size_t>(okk) * m_c);
+        const int kk = m_k * m_k;
+        for (int o = 0; o < m_o; ++o)
+        {
+            for (int c = 0; c < m_c; ++c)
+            {
+                for (int t = 0; t < kk; ++t)
+                {
+                    wf[o * kk + t + c * okk] = m_weight[(o * m_c + c) * kk + (kk - 1 - t)];
+                }
+            }
+        }
+        m_packedW.Pack(false, static_cast<int64_t>(m_h) * m_w, m_c, okk, wf, okk);
+    }
+    else if (PerSample() && gradIn)
+    {
+        // W (O x C*K*K) = the transpose of the col-major C*K*K x O OIHW buffer, packed once
+        m_packedW.Pack(true, static_cast<int64_t>(m_oh) * m_ow, ckk, m_o, m_weight, ckk);
+    }
     RunTasks(groups, [&](int64_t g, int) {
         float* gw = g == 0 ? m_gWeight : scratch + static_cast<size_t>(g - 1) * stride;
         float* gb = m_bias ? (g == 0 ? m_gb : gw + nw) : nullptr;

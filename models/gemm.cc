@@ -17,6 +17,20 @@ namespace
 
 using Eigen::Index;
 
+/// Eigen sizes its blocks from the caches it detects, and the blocking decides the order in which
+/// a result element's products are summed: fixed sizes (those of the development machine, AMD
+/// EPYC Zen 4, as Eigen reports them) make the results the same on every machine with the same
+/// vector width.
+void
+FixCacheSizes()
+{
+    static const bool fixedCaches = [] {
+        Eigen::setCpuCacheSizes(32768, 524288, 268435456);
+        return true;
+    }();
+    (void)fixedCaches;
+}
+
 /// Eigen's blocking sizes with packing buffers we own (Eigen's own product allocates them per
 /// call when they exceed its stack limit, and its OpenMP path always does).
 class Workspace : public Eigen::internal::level3_blocking<float, float>
@@ -24,21 +38,19 @@ class Workspace : public Eigen::internal::level3_blocking<float, float>
   public:
     void Prepare(Index m, Index n, Index k)
     {
-        // Eigen sizes its blocks from the caches it detects, and the blocking decides the
-        // order in which a result element's products are summed: fixed sizes (those of the
-        // development machine, AMD EPYC Zen 4, as Eigen reports them) make the results the same
-        // on every machine with the same vector width.
-        static const bool fixedCaches = [] {
-            Eigen::setCpuCacheSizes(32768, 524288, 268435456);
-            return true;
-        }();
-        (void)fixedCaches;
+        FixCacheSizes();
         m_kc = k;
         m_mc = m;
         m_nc = n;
         Eigen::internal::computeProductBlockingSizes<float, float, 1>(m_kc, m_mc, m_nc, Index{1});
         m_blockA = Reserve(m_a, static_cast<size_t>(m_kc * m_mc));
         m_blockB = Reserve(m_b, static_cast<size_t>(m_kc * m_nc));
+    }
+
+    /// The packing buffer of A, at least n floats (PackedRhs).
+    float* Lhs(size_t n)
+    {
+        return Reserve(m_a, n);
     }
 
   private:
@@ -81,6 +93,121 @@ Dispatch(bool transA, bool transB, Index m, Index n, Index k, const float* a, In
         Run<Eigen::RowMajor, Eigen::RowMajor>(m, n, k, a, lda, b, ldb, c, ldc, ws);
 }
 
+/// Eigen's blocking sizes for an m x n x k product (fixed cache sizes, see Workspace::Prepare).
+void
+Blocking(Index m, Index n, Index k, Index& kc, Index& mc, Index& nc)
+{
+    FixCacheSizes();
+    kc = k;
+    mc = m;
+    nc = n;
+    Eigen::internal::computeProductBlockingSizes<float, float, 1>(kc, mc, nc, Index{1});
+}
+
+using Traits = Eigen::internal::gebp_traits<float, float>;
+using ResMapper
+    = Eigen::internal::blas_data_mapper<float, Index, Eigen::ColMajor, Eigen::Unaligned, 1>;
+using Kernel = Eigen::internal::gebp_kernel<float, float, Index, ResMapper, Traits::mr, Traits::nr,
+                                            false, false>;
+
+template <int Order>
+void
+PackRhs(float* dst, const float* b, Index ldb, Index k2, Index j2, Index kc, Index nc)
+{
+    using Mapper = Eigen::internal::const_blas_data_mapper<float, Index, Order>;
+    Eigen::internal::gemm_pack_rhs<float, Index, Mapper, Traits::nr, Order> pack;
+    pack(dst, Mapper(b, ldb).getSubMapper(k2, j2), kc, nc);
+}
+
+template <int Order>
+void
+PackLhs(float* dst, const float* a, Index lda, Index i2, Index k2, Index kc, Index mc)
+{
+    using Mapper = Eigen::internal::const_blas_data_mapper<float, Index, Order>;
+    Eigen::internal::gemm_pack_lhs<float, Index, Mapper, Traits::mr, Traits::LhsProgress,
+                                   typename Traits::LhsPacket4Packing, Order>
+        pack;
+    pack(dst, Mapper(a, lda).getSubMapper(i2, k2), kc, mc);
+}
+
+/// Eigen's data-mapper interface over a GatherMatrix (what gemm_pack_lhs / gemm_pack_rhs read):
+/// a packet of rows that are adjacent in memory is one unaligned load, others are gathered.
+class GatherMapper
+{
+  public:
+    class LinearMapper
+    {
+      public:
+        LinearMapper(const GatherMapper& m, Index i, Index j)
+            : m_m(m),
+              m_i(i),
+              m_j(j)
+        {
+        }
+
+        template <typename PacketT>
+        PacketT loadPacket(Index k) const
+        {
+            return m_m.loadPacket<PacketT>(m_i + k, m_j);
+        }
+
+        float operator()(Index k) const
+        {
+            return m_m(m_i + k, m_j);
+        }
+
+      private:
+        const GatherMapper& m_m;
+        Index m_i;
+        Index m_j;
+    };
+
+    GatherMapper(const GatherMatrix& g, Index i0, Index j0)
+        : m_g(g),
+          m_i0(i0),
+          m_j0(j0)
+    {
+    }
+
+    template <typename PacketT>
+    PacketT loadPacket(Index i, Index j) const
+    {
+        constexpr int n = Eigen::internal::unpacket_traits<PacketT>::size;
+        const int64_t* r = m_g.rowOffset + m_i0 + i;
+        const float* col = m_g.base + m_g.colOffset[m_j0 + j];
+        if (r[n - 1] - r[0] == n - 1) // strictly increasing: the n rows are adjacent
+        {
+            return Eigen::internal::ploadu<PacketT>(col + r[0]);
+        }
+        alignas(64) float v[n];
+        for (int t = 0; t < n; ++t)
+        {
+            v[t] = col[r[t]];
+        }
+        return Eigen::internal::pload<PacketT>(v);
+    }
+
+    float operator()(Index i, Index j) const
+    {
+        return m_g.base[m_g.rowOffset[m_i0 + i] + m_g.colOffset[m_j0 + j]];
+    }
+
+    GatherMapper getSubMapper(Index i, Index j) const
+    {
+        return GatherMapper(m_g, m_i0 + i, m_j0 + j);
+    }
+
+    LinearMapper getLinearMapper(Index i, Index j) const
+    {
+        return LinearMapper(*this, i, j);
+    }
+
+  private:
+    const GatherMatrix& m_g;
+    Index m_i0;
+    Index m_j0;
+};
+
 // Below this many multiply-adds a GEMM is one tile (waking threads would cost more).
 constexpr double PARALLEL_MIN_MACS = 1 << 19;
 // Tiles of a larger GEMM: a fixed count (never the thread count, so that every result element is
@@ -88,6 +215,137 @@ constexpr double PARALLEL_MIN_MACS = 1 << 19;
 constexpr int64_t GEMM_TILES = 8;
 
 } // namespace
+
+void
+PackedRhs::Pack(bool transB, int64_t m, int64_t n, int64_t k, const float* b, int64_t ldb)
+{
+    m_m = m;
+    m_n = n;
+    m_k = k;
+    Blocking(m, n, k, m_kc, m_mc, m_nc);
+    if (m_packed.size() < static_cast<size_t>(n * k))
+    {
+        m_packed.resize(static_cast<size_t>(n * k));
+    }
+    // block (k2, j2) of kc x nc at k2 n + j2 kc: blocks of one k-panel side by side
+    for (Index k2 = 0; k2 < k; k2 += m_kc)
+    {
+        const Index kc = std::min(k2 + m_kc, k) - k2;
+        for (Index j2 = 0; j2 < n; j2 += m_nc)
+        {
+            const Index nc = std::min(j2 + m_nc, n) - j2;
+            float* dst = m_packed.data() + k2 * n + j2 * kc;
+            if (transB)
+                PackRhs<Eigen::RowMajor>(dst, b, ldb, k2, j2, kc, nc);
+            else
+                PackRhs<Eigen::ColMajor>(dst, b, ldb, k2, j2, kc, nc);
+        }
+    }
+}
+
+template <class PackA>
+void
+PackedRhs::Run(PackA&& pack, float* c, int64_t ldc) const
+{
+    if (m_m <= 0 || m_n <= 0 || m_k <= 0)
+    {
+        return;
+    }
+    float* blockA
+        = Workspaces()[static_cast<size_t>(PoolTask())]->Lhs(static_cast<size_t>(m_kc * m_mc));
+    const ResMapper res(c, ldc);
+    Kernel gebp;
+    // Eigen's sequential GEMM loop (GeneralMatrixMatrix.h) with B already packed
+    for (Index i2 = 0; i2 < m_m; i2 += m_mc)
+    {
+        const Index mc = std::min(i2 + m_mc, m_m) - i2;
+        for (Index k2 = 0; k2 < m_k; k2 += m_kc)
+        {
+            const Index kc = std::min(k2 + m_kc, m_k) - k2;
+            pack(blockA, i2, k2, kc, mc);
+            for (Index j2 = 0; j2 < m_n; j2 += m_nc)
+            {
+                const Index nc = std::min(j2 + m_nc, m_n) - j2;
+                gebp(res.getSubMapper(i2, j2), blockA, m_packed.data() + k2 * m_n + j2 * kc, mc, kc,
+                     nc, 1.0f);
+            }
+        }
+    }
+}
+
+void
+PackedRhs::MultiplyAdd(bool transA, const float* a, int64_t lda, float* c, int64_t ldc) const
+{
+    Run(
+        [&](float* blockA, Index i2, Index k2, Index kc, Index mc) {
+            if (transA)
+                PackLhs<Eigen::RowMajor>(blockA, a, lda, i2, k2, kc, mc);
+            else
+                PackLhs<Eigen::ColMajor>(blockA, a, lda, i2, k2, kc, mc);
+        },
+        c, ldc);
+}
+
+void
+PackedRhs::MultiplyAdd(const GatherMatrix& a, float* c, int64_t ldc) const
+{
+    Run(
+        [&](float* blockA, Index i2, Index k2, Index kc, Index mc) {
+            Eigen::internal::gemm_pack_lhs<float, Index, GatherMapper, Traits::mr,
+                                           Traits::LhsProgress, typename Traits::LhsPacket4Packing,
+                                           Eigen::ColMajor>
+                pack;
+            pack(blockA, GatherMapper(a, i2, k2), kc, mc);
+        },
+        c, ldc);
+}
+
+void
+GemmGatheredRhs(bool transA, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+                const GatherMatrix& b, float* c, int64_t ldc, bool accumulate)
+{
+    if (m <= 0 || n <= 0)
+    {
+        return;
+    }
+    if (!accumulate)
+    {
+        for (int64_t j = 0; j < n; ++j)
+        {
+            std::memset(c + j * ldc, 0, sizeof(float) * static_cast<size_t>(m));
+        }
+    }
+    if (k <= 0)
+    {
+        return;
+    }
+    Workspace& ws = *Workspaces()[static_cast<size_t>(PoolTask())];
+    ws.Prepare(m, n, k);
+    const Index kcMax = ws.kc();
+    const Index mcMax = std::min<Index>(m, ws.mc());
+    const Index ncMax = std::min<Index>(n, ws.nc());
+    const ResMapper res(c, ldc);
+    Kernel gebp;
+    Eigen::internal::gemm_pack_rhs<float, Index, GatherMapper, Traits::nr, Eigen::ColMajor> packB;
+    for (Index i2 = 0; i2 < m; i2 += mcMax)
+    {
+        const Index mc = std::min<Index>(i2 + mcMax, m) - i2;
+        for (Index k2 = 0; k2 < k; k2 += kcMax)
+        {
+            const Index kc = std::min<Index>(k2 + kcMax, k) - k2;
+            if (transA)
+                PackLhs<Eigen::RowMajor>(ws.blockA(), a, lda, i2, k2, kc, mc);
+            else
+                PackLhs<Eigen::ColMajor>(ws.blockA(), a, lda, i2, k2, kc, mc);
+            for (Index j2 = 0; j2 < n; j2 += ncMax)
+            {
+                const Index nc = std::min<Index>(j2 + ncMax, n) - j2;
+                packB(ws.blockB(), GatherMapper(b, k2, j2), kc, nc);
+                gebp(res.getSubMapper(i2, j2), ws.blockA(), ws.blockB(), mc, kc, nc, 1.0f);
+            }
+        }
+    }
+}
 
 void
 PrepareGemmThreads(int threads)

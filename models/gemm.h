@@ -5,7 +5,9 @@
 #ifndef SLSIM_MODELS_GEMM_H
 #define SLSIM_MODELS_GEMM_H
 
+#include <Eigen/Core>
 #include <cstdint>
+#include <vector>
 
 namespace slsim
 {
@@ -22,6 +24,49 @@ void Gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const float
 /// task it runs in), so their sizes do not depend on which thread ran what. Call before RunTasks
 /// whose tasks call Gemm (Gemm itself prepares its own tiles).
 void PrepareGemmThreads(int threads);
+
+/// A matrix read in place through offset tables: element (i, j) = base[rowOffset[i] +
+/// colOffset[j]], rowOffset strictly increasing. The im2col matrix of a (padded) input sample is
+/// one (row = output position, column = kernel tap), so a GEMM can pack it straight from the
+/// input ("implicit GEMM": no im2col pass, no im2col buffer).
+struct GatherMatrix
+{
+    const float* base;
+    const int64_t* rowOffset;
+    const int64_t* colOffset;
+};
+
+/// C (m x n, col-major, ldc) = op(A) B, or += with accumulate; op(A) as in Gemm, B the k x n
+/// gathered matrix. Single-threaded, on the GEMM workspace of PoolTask().
+void GemmGatheredRhs(bool transA, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+                     const GatherMatrix& b, float* c, int64_t ldc, bool accumulate);
+
+/// op(B) (k x n) packed once in the GEMM kernel's panel format, for many products
+/// C += op(A) op(B) with different A of the same m x k shape: a convolution multiplies its weights
+/// with every sample's im2col matrix and writes each product straight into the sample's NCHW
+/// output, so B is packed once per layer call instead of once per sample. Deterministic: the
+/// blocking depends on (m, n, k) only.
+class PackedRhs
+{
+  public:
+    /// Packs op(B): B itself (k x n, ldb >= k) or, with transB, the transpose of the stored
+    /// n x k matrix (ldb >= n); all col-major. m: the rows of the A's to come (sets the blocking).
+    void Pack(bool transB, int64_t m, int64_t n, int64_t k, const float* b, int64_t ldb);
+
+    /// C (m x n, col-major, ldc >= m) += op(A) op(B), op(A) m x k as in Gemm. Single-threaded, on
+    /// the GEMM workspace of PoolTask() (see PrepareGemmThreads).
+    void MultiplyAdd(bool transA, const float* a, int64_t lda, float* c, int64_t ldc) const;
+    /// C += A op(B) with A the m x k gathered matrix.
+    void MultiplyAdd(const GatherMatrix& a, float* c, int64_t ldc) const;
+
+  private:
+    template <class PackA>
+    void Run(PackA&& pack, float* c, int64_t ldc) const;
+
+    int64_t m_m = 0, m_n = 0, m_k = 0;    // the product's sizes
+    int64_t m_kc = 0, m_mc = 0, m_nc = 0; // Eigen's blocking for them
+    std::vector<float, Eigen::aligned_allocator<float>> m_packed;
+};
 
 } // namespace slsim
 

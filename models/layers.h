@@ -7,6 +7,7 @@
 #ifndef SLSIM_MODELS_LAYERS_H
 #define SLSIM_MODELS_LAYERS_H
 
+#include "models/gemm.h"
 #include "models/layer.h"
 
 #include <cstdint>
@@ -75,12 +76,18 @@ class Conv2d : public Layer
     {
         Buffer cols;            // im2col of a chunk of this group's samples
         Buffer y;               // chunk*P x O: GEMM output, or the gathered output gradient
+        Buffer dW;              // per-sample path: the group's O x C*K*K weight gradient
         bool colsValid = false; // cols holds the whole group of the last forward
     };
 
     void Im2Col(const float* input, int first, int count, float* cols) const;
     void Col2Im(const float* cols, int first, int count, float* gradInput) const;
     int ChunkSize(int batch) const;
+    bool PerSample() const;
+    const float* PaddedSample(int n, GroupBuffers& tb) const;
+    void ForwardSamples(int begin, int end, GroupBuffers& tb);
+    void BackwardSamples(int begin, int end, GroupBuffers& tb, const float* gradOutput,
+                         float* gradIn, float* gradWeight, float* gradBias);
     int GroupsFor(int batch) const;
     void ForwardRange(int begin, int end, GroupBuffers& tb);
     void BackwardRange(int begin, int end, GroupBuffers& tb, const float* gradOutput, float* gradIn,
@@ -97,6 +104,13 @@ class Conv2d : public Layer
     int m_batch = 0;
     int m_groups = 1; // sample groups of the last forward (the backward splits the same way)
     std::vector<GroupBuffers> m_groupBuffers;
+    PackedRhs m_packedW; // the weights in the GEMM kernel's format (per-sample products)
+    std::vector<int64_t> m_rowOffset; // per output position: offset in the padded sample
+    std::vector<int64_t> m_colOffset; // per kernel tap (c, kh, kw): offset in the padded sample
+    // stride 1: dX as an implicit GEMM over the padded output gradient (empty otherwise)
+    std::vector<int64_t> m_gradRowOffset; // per input position
+    std::vector<int64_t> m_gradColOffset; // per flipped tap (o, kh, kw)
+    Buffer m_weightFlip;                  // O*K*K x C, col-major
     Buffer m_out;
     Buffer m_gradIn;
 };
@@ -140,11 +154,18 @@ class BatchNorm2d : public Layer
     float* m_tracked = nullptr;
     int m_batch = 0;
     bool m_training = false;
-    Buffer m_xhat;   // normalised input of the last forward
-    Buffer m_invStd; // per channel
+    const float* m_x = nullptr; // input of the last forward (xhat is recomputed from it)
+    Buffer m_mean;              // per channel: the mean used to normalise (batch or running)
+    Buffer m_invStd;            // per channel
     Buffer m_out;
     Buffer m_gradIn;
 };
+
+/// y[i] = max(x[i], 0) (NaN propagates), vectorised; the buffers must not overlap.
+void ReluForward(float* __restrict y, const float* __restrict x, int64_t n);
+/// dx[i] = g[i] if y[i] > 0 else 0 (y: the ReLU's output), vectorised, branch-free.
+void ReluBackward(float* __restrict dx, const float* __restrict g, const float* __restrict y,
+                  int64_t n);
 
 class ReLU : public Layer
 {

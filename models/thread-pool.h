@@ -94,6 +94,27 @@ ParallelFor(int64_t begin, int64_t end, size_t work, F&& body)
     });
 }
 
+/// body(lo, hi) over contiguous blocks covering [0, n), split like ParallelFor. For element-wise
+/// kernels written over raw __restrict pointers (a per-element lambda would reload its captured
+/// pointers after every store and not vectorise).
+template <class F>
+void
+ParallelBlocks(int64_t n, size_t work, F&& body)
+{
+    if (n <= 0)
+    {
+        return;
+    }
+    const int64_t blocks
+        = work >= PARALLEL_MIN_WORK && !InPoolTask() ? std::min<int64_t>(n, 4 * PoolThreads()) : 1;
+    if (blocks == 1)
+    {
+        body(int64_t{0}, n);
+        return;
+    }
+    RunTasks(blocks, [&](int64_t b, int) { body(n * b / blocks, n * (b + 1) / blocks); });
+}
+
 } // namespace slsim
 
 #endif

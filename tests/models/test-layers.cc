@@ -58,7 +58,10 @@ TEST_CASE("Conv2d gradient check (stride, padding, kernel sizes)", "[models][gra
                           {3, 6, 7, 2, 3, 2, 1, false},
                           {2, 4, 4, 3, 1, 1, 0, true},
                           {1, 7, 7, 2, 5, 2, 2, true},
-                          {2, 5, 6, 2, 2, 2, 0, true}};
+                          {2, 5, 6, 2, 2, 2, 0, true},
+                          // >= 32 output positions: per-sample products on packed weights
+                          {2, 8, 8, 3, 3, 1, 1, true},
+                          {2, 12, 11, 2, 3, 2, 1, false}};
     Rng rng(2, "test");
     for (const Case& c : cases)
     {
