@@ -1,7 +1,9 @@
 #include "sim/metrics-collector.h"
 
 #include "common/csv-writer.h"
+#include "common/error.h"
 #include "sim/device-app.h"
+#include "sim/energy.h"
 #include "sim/network-stats.h"
 #include "sim/server-app.h"
 
@@ -156,8 +158,11 @@ MetricsCollector::Event(int device, const std::string& what)
 
 void
 MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targetAccuracy,
-                        const NetworkStats* net) const
+                        const NetworkStats* net, const EnergyRecorder* energy) const
 {
+    // The energy recorder keeps one row per StepCompleted, as this collector does.
+    SLSIM_ASSERT(!energy || energy->Steps().size() == m_steps.size());
+
     // Per device: its steps' time split (as steps.csv's columns) summed over the run.
     struct DeviceTime
     {
@@ -168,11 +173,13 @@ MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targ
     CsvWriter steps(dir + "/steps.csv",
                     {"sim_time_s", "round", "phase", "step", "device", "batch", "loss",
                      "batch_accuracy", "bytes_up", "bytes_down", "cum_bytes_up", "cum_bytes_down",
-                     "device_compute_s", "server_compute_s", "queue_s", "comm_s",
-                     "codec_rel_error"});
+                     "device_compute_s", "server_compute_s", "queue_s", "comm_s", "codec_rel_error",
+                     "compute_j", "radio_j"});
     uint64_t cumUp = 0, cumDown = 0;
-    for (const StepRecord& s : m_steps)
+    for (size_t i = 0; i < m_steps.size(); ++i)
     {
+        const StepRecord& s = m_steps[i];
+        const StepEnergy stepEnergy = energy ? energy->Steps()[i] : StepEnergy();
         cumUp += s.bytesUp;
         cumDown += s.bytesDown;
         const double total = s.endS - s.startS;
@@ -198,7 +205,9 @@ MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targ
             .Add(s.serverComputeS)
             .Add(s.queueS)
             .Add(comm)
-            .Add(s.codecRelError);
+            .Add(s.codecRelError)
+            .Add(stepEnergy.computeJ)
+            .Add(stepEnergy.radioJ);
         steps.EndRow();
     }
 
@@ -259,10 +268,26 @@ MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targ
         }
     }
 
-    CsvWriter devices(dir + "/devices.csv",
-                      {"device", "bytes_up", "bytes_down", "bytes_sync", "tcp_retransmissions",
-                       "tcp_timeouts", "bytes_retransmitted", "queue_drops", "wire_losses",
-                       "device_compute_s", "server_compute_s", "queue_s", "comm_s"});
+    CsvWriter devices(dir + "/devices.csv", {"device",
+                                             "bytes_up",
+                                             "bytes_down",
+                                             "bytes_sync",
+                                             "tcp_retransmissions",
+                                             "tcp_timeouts",
+                                             "bytes_retransmitted",
+                                             "queue_drops",
+                                             "wire_losses",
+                                             "device_compute_s",
+                                             "server_compute_s",
+                                             "queue_s",
+                                             "comm_s",
+                                             "wire_bytes_up",
+                                             "wire_bytes_down",
+                                             "compute_j",
+                                             "radio_j",
+                                             "radio_tx_s",
+                                             "radio_rx_s",
+                                             "battery_empty_s"});
     for (size_t d = 0; d < deviceTime.size(); ++d)
     {
         const int device = static_cast<int>(d);
@@ -271,6 +296,7 @@ MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targ
         const LinkCounts linkUp = net ? net->AccessUp(device) : LinkCounts();
         const LinkCounts linkDown = net ? net->AccessDown(device) : LinkCounts();
         const DeviceTime& t = deviceTime[d];
+        const DeviceEnergy e = energy ? energy->Device(device) : DeviceEnergy();
         devices.Add(device)
             .Add(m_deviceUp[d])
             .Add(m_deviceDown[d])
@@ -283,7 +309,14 @@ MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targ
             .Add(t.deviceCompute)
             .Add(t.serverCompute)
             .Add(t.queue)
-            .Add(t.comm);
+            .Add(t.comm)
+            .Add(linkUp.bytesSent)
+            .Add(linkDown.bytesSent)
+            .Add(e.computeJ)
+            .Add(e.radioJ)
+            .Add(e.txS)
+            .Add(e.rxS)
+            .Add(std::isnan(e.emptyAtS) ? std::string() : FormatDouble(e.emptyAtS));
         devices.EndRow();
     }
 
@@ -296,13 +329,19 @@ MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targ
     summary.bytesDown = m_bytesDown;
     summary.bytesSync = m_bytesSync;
     summary.steps = Steps();
+    const DeviceEnergy totalEnergy = energy ? energy->Total() : DeviceEnergy();
+    summary.computeJ = totalEnergy.computeJ;
+    summary.radioJ = totalEnergy.radioJ;
+    summary.batteryDropouts = energy ? energy->Emptied() : 0;
 
-    CsvWriter sum(dir + "/summary.csv",
-                  {"final_accuracy",      "best_accuracy",   "final_loss",  "time_to_target_s",
-                   "bytes_up_to_target",  "bytes_up",        "bytes_down",  "bytes_sync",
-                   "sim_time_s",          "steps",           "rounds",      "dropouts",
-                   "wall_time_s",         "training_wall_s", "ns3_wall_s",  "diverged",
-                   "tcp_retransmissions", "tcp_timeouts",    "queue_drops", "bytes_retransmitted"});
+    CsvWriter sum(
+        dir + "/summary.csv",
+        {"final_accuracy",      "best_accuracy",   "final_loss",      "time_to_target_s",
+         "bytes_up_to_target",  "bytes_up",        "bytes_down",      "bytes_sync",
+         "sim_time_s",          "steps",           "rounds",          "dropouts",
+         "wall_time_s",         "training_wall_s", "ns3_wall_s",      "diverged",
+         "tcp_retransmissions", "tcp_timeouts",    "queue_drops",     "bytes_retransmitted",
+         "compute_j",           "radio_j",         "battery_dropouts"});
     // No evaluation (diverged before the first): empty cells, not numbers.
     const auto measured = [](double v) { return std::isnan(v) ? std::string() : FormatDouble(v); };
     sum.Add(measured(summary.finalAccuracy))
@@ -324,7 +363,10 @@ MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targ
         .Add(summary.tcpRetransmissions)
         .Add(summary.tcpTimeouts)
         .Add(summary.queueDrops)
-        .Add(summary.bytesRetransmitted);
+        .Add(summary.bytesRetransmitted)
+        .Add(summary.computeJ)
+        .Add(summary.radioJ)
+        .Add(summary.batteryDropouts);
     sum.EndRow();
 
     // Commit only once every file is complete: a failed run leaves no result files.

@@ -18,6 +18,26 @@ struct DeviceProfile
     double delayMs = 5.0;       // one-way propagation delay
     double loss = 0.0;          // packet loss probability on the access link, each direction
     double gflops = 10.0;       // device compute speed, GFLOP/s
+    // Energy (sim/energy.h). All 0 by default: energy is not modelled unless a profile says so.
+    double computeW = 0;       // power drawn while computing (forward/backward), W
+    double joulesPerGflop = 0; // or energy per GFLOP computed, J (= W / (GFLOP/s))
+    double radioTxW = 0;       // access radio power while transmitting, W
+    double radioRxW = 0;       // ... while receiving, W
+    double radioIdleW = 0;     // ... while neither (powered on), W
+    double batteryJ = 0;       // battery capacity, J; 0 = unlimited (mains power)
+    double batteryWh = 0;      // or in Wh (1 Wh = 3600 J); at most one of the two is non-zero
+
+    /// Power while computing, W: computeW, or joulesPerGflop * gflops (J/GFLOP * GFLOP/s).
+    double ComputePowerW() const
+    {
+        return computeW + joulesPerGflop * gflops;
+    }
+
+    /// Battery capacity in J; 0 = unlimited.
+    double BatteryCapacityJ() const
+    {
+        return batteryJ + 3600 * batteryWh;
+    }
 };
 
 /// Transport settings. `profile` picks the defaults of every other field (app/ applies it before
