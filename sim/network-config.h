@@ -97,6 +97,27 @@ TcpProfile(const std::string& name)
     return t;
 }
 
+/// A time series of an access link's capacity (sim/link-trace.h says how it is replayed): rate
+/// mbps[i] holds from timesS[i] until timesS[i + 1]; after the last, the trace repeats with
+/// periodS (> 0) or the last rate holds (0).
+struct RateTrace
+{
+    std::vector<double> timesS; // ascending, >= 0
+    std::vector<double> mbps;   // > 0
+    double periodS = 0;
+};
+
+/// A capacity trace for the access links of one device or of every device (`network.link_traces`).
+struct LinkTraceConfig
+{
+    int device = -1;                // -1: every device
+    std::string direction = "both"; // uplink, downlink or both
+    std::string file;               // as given (relative to the scenario file)
+    std::string format = "csv";     // csv or mahimahi
+    double windowMs = 100;          // mahimahi: rates are averaged over windows this long
+    RateTrace trace;                // the file's contents, read by app/
+};
+
 struct NetworkConfig
 {
     std::vector<DeviceProfile> devices; // one per device, resolved (constants, draws, or trace)
@@ -108,6 +129,8 @@ struct NetworkConfig
     /// same instant overflow the hub's queue and back off for tens of seconds.
     double startJitterS = 0.1;
     TcpConfig tcp;
+    /// Time-varying access capacities; a later entry wins for a device and direction.
+    std::vector<LinkTraceConfig> linkTraces;
 };
 
 } // namespace slsim
