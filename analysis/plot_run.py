@@ -8,6 +8,7 @@ server, communication in steps, connection set-up, synchronisation, idle; they a
 simulated time; plus the run's mean over devices), codec_error.png, and summary.md (time and
 traffic to the target accuracy). Every figure names the run's codecs; accuracy plots mark the
 target (--target, else the scenario's training.target_accuracy, else 90 % of the best accuracy).
+energy_per_device.png: compute and radio energy per device (devices.csv), when the run has any.
 """
 import argparse
 import os
@@ -18,6 +19,7 @@ import pandas as pd
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from matplotlib.ticker import MaxNLocator  # noqa: E402
@@ -86,6 +88,38 @@ def plot_time_breakdown(per, present, source, sim_time, title):
     axr.legend(handles, labels, fontsize=7, loc="upper left", bbox_to_anchor=(1.05, 1.0),
                frameon=False)
     return fig
+
+
+def plot_energy(run_dir, out, name):
+    """energy_per_device.png: each device's compute and radio energy (devices.csv's compute_j and
+    radio_j) as stacked bars, devices whose battery ran out marked. Returns the file name written,
+    or None when the run recorded no energy (no profile gave any power)."""
+    fname = "energy_per_device.png"
+    path = os.path.join(out, fname)
+    if os.path.exists(path):  # stale result of an earlier run
+        os.remove(path)
+    csv = os.path.join(run_dir, "devices.csv")
+    if not os.path.exists(csv):
+        return None
+    dev = pd.read_csv(csv)
+    if not {"compute_j", "radio_j"} <= set(dev) or not (dev["compute_j"] + dev["radio_j"]).any():
+        return None
+    fig, ax = plt.subplots(figsize=(max(6, 0.25 * len(dev) + 3), 4))
+    ax.bar(dev["device"], dev["compute_j"], label="compute")
+    ax.bar(dev["device"], dev["radio_j"], bottom=dev["compute_j"], label="radio (tx, rx, idle)")
+    if "battery_empty_s" in dev:
+        empty = dev[dev["battery_empty_s"].notna()]
+        if len(empty):
+            ax.scatter(empty["device"], empty["compute_j"] + empty["radio_j"], marker="v",
+                       color="black", zorder=3, label="battery ran out")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set(xlabel="device", ylabel="energy (J)")
+    ax.set_title(f"{name}: energy per device", fontsize=9)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return fname
 
 
 def main():
@@ -174,6 +208,10 @@ def main():
         ax.set_title(f"{name}: codec error", fontsize=9)
         ax.grid(alpha=0.3)
         save(fig, "codec_error.png")
+
+    energy = plot_energy(a.run_dir, out, name)
+    if energy:
+        written.append(energy)
 
     def reach(column, scale):
         v = first_reaching(ev, target, column)

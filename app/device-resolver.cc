@@ -12,6 +12,7 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <utility>
 
 namespace slsim
 {
@@ -21,6 +22,10 @@ namespace
 
 constexpr double INF = std::numeric_limits<double>::infinity();
 constexpr int MAX_DEVICES = 100000;
+constexpr size_t QUANTITIES = 12;
+constexpr double POWER_W_MAX = 1e6;
+constexpr double ENERGY_J_MAX = 1e12;
+constexpr double ENERGY_WH_MAX = 1e8; // 3.6e11 J
 
 /// A per-device quantity: key, valid range (what the simulator represents, see
 /// app/scenario-keys.h), where it lives in a DeviceProfile, unit and doc.
@@ -37,10 +42,10 @@ struct Quantity
     bool clampNeeded;
 };
 
-const std::array<Quantity, 5>&
+const std::array<Quantity, QUANTITIES>&
 Quantities()
 {
-    static const std::array<Quantity, 5> q{{
+    static const std::array<Quantity, QUANTITIES> q{{
         {"uplink_mbps", RATE_MBPS.min, RATE_MBPS.max, false, false, &DeviceProfile::uplinkMbps,
          "Mbps", "device -> hub link rate", false},
         {"downlink_mbps", RATE_MBPS.min, RATE_MBPS.max, false, false, &DeviceProfile::downlinkMbps,
@@ -51,8 +56,36 @@ Quantities()
          "packet loss probability on the access link, each direction", true},
         {"gflops", SPEED_GFLOPS.min, SPEED_GFLOPS.max, false, false, &DeviceProfile::gflops,
          "GFLOP/s", "device compute speed", false},
+        // Energy (sim/energy.h; typical values and their sources in scenarios/README.md). Up to
+        // 1 MW / 1 TJ: far beyond any device, small enough that products stay finite.
+        {"compute_w", 0, POWER_W_MAX, false, false, &DeviceProfile::computeW, "W",
+         "power drawn while computing (forward/backward passes)", false},
+        {"joules_per_gflop", 0, POWER_W_MAX, false, false, &DeviceProfile::joulesPerGflop, "J",
+         "or energy per GFLOP computed (not with compute_w)", false},
+        {"radio_tx_w", 0, POWER_W_MAX, false, false, &DeviceProfile::radioTxW, "W",
+         "access radio power while transmitting", false},
+        {"radio_rx_w", 0, POWER_W_MAX, false, false, &DeviceProfile::radioRxW, "W",
+         "access radio power while receiving", false},
+        {"radio_idle_w", 0, POWER_W_MAX, false, false, &DeviceProfile::radioIdleW, "W",
+         "access radio power while powered on and neither sending nor receiving", false},
+        {"battery_j", 0, ENERGY_J_MAX, false, false, &DeviceProfile::batteryJ, "J",
+         "battery capacity: the device drops out when it is spent (0 = unlimited)", false},
+        {"battery_wh", 0, ENERGY_WH_MAX, false, false, &DeviceProfile::batteryWh, "Wh",
+         "or the capacity in Wh (not with battery_j)", false},
     }};
     return q;
+}
+
+/// ", uplink_mbps, downlink_mbps, ...": every quantity key.
+std::string
+QuantityKeys()
+{
+    std::string keys;
+    for (const Quantity& q : Quantities())
+    {
+        keys += std::string(", ") + q.key;
+    }
+    return keys;
 }
 
 /// A value spec: a constant or a distribution, checked once, drawn per device.
@@ -253,7 +286,7 @@ Draw(const Spec& s, Rng& rng)
     return s.a;
 }
 
-using SpecSet = std::array<std::optional<Spec>, 5>;
+using SpecSet = std::array<std::optional<Spec>, QUANTITIES>;
 
 /// Reads the quantity keys present in an object into specs.
 void
@@ -270,7 +303,7 @@ ReadQuantities(ObjectReader& r, SpecSet& specs)
 
 /// Constant-only quantities of one device (a list entry).
 void
-ReadConstants(ObjectReader& r, std::array<std::optional<double>, 5>& values)
+ReadConstants(ObjectReader& r, std::array<std::optional<double>, QUANTITIES>& values)
 {
     for (size_t k = 0; k < Quantities().size(); ++k)
     {
@@ -285,7 +318,7 @@ ReadConstants(ObjectReader& r, std::array<std::optional<double>, 5>& values)
 }
 
 /// One device's explicit values; an empty optional falls back to the other sources.
-using ExplicitValues = std::array<std::optional<double>, 5>;
+using ExplicitValues = std::array<std::optional<double>, QUANTITIES>;
 
 /// A device trace: the rows by device id, and the line of each (for errors found later).
 struct Trace
@@ -330,9 +363,7 @@ ReadTrace(const std::string& file)
         if (idx == -2)
         {
             throw CsvError(file, header.line,
-                           "unknown column \"" + name
-                               + "\" (device_id, uplink_mbps, downlink_mbps, delay_ms, loss, "
-                                 "gflops)");
+                           "unknown column \"" + name + "\" (device_id" + QuantityKeys() + ")");
         }
         for (size_t prev = 0; prev < c; ++prev)
         {
@@ -632,6 +663,27 @@ ResolveDevices(const Json& devices, const std::string& path, uint64_t seed,
             }
             d.*q.field = v;
         }
+        // Two ways to give one quantity: one of each pair only.
+        for (const auto& [a, b] :
+             {std::pair<const char*, const char*>{"compute_w", "joules_per_gflop"},
+              {"battery_j", "battery_wh"}})
+        {
+            const auto value = [&d](const char* key) {
+                for (const Quantity& q : Quantities())
+                {
+                    if (std::string(q.key) == key)
+                    {
+                        return d.*q.field;
+                    }
+                }
+                return 0.0;
+            };
+            if (value(a) > 0 && value(b) > 0)
+            {
+                Fail(r.PathOf(b), std::string("give ") + a + " or " + b + ", not both (device "
+                                      + std::to_string(i) + " has both)");
+            }
+        }
         out.push_back(d);
     }
     return out;
@@ -731,14 +783,9 @@ DevicesSchema()
                 {"values", {{"type", "array"}, {"items", {{"type", "string"}}}, {"minItems", 1}}},
                 {"weights",
                  {{"type", "array"}, {"items", {{"type", "number"}, {"minimum", 0}}}}}}}}}}};
-    std::string columns;
-    for (const Quantity& q : Quantities())
-    {
-        columns += std::string(", ") + q.key;
-    }
     props["trace"]
         = {{"type", "string"},
-           {"description", "CSV file (relative to the scenario file): device_id" + columns}};
+           {"description", "CSV file (relative to the scenario file): device_id" + QuantityKeys()}};
     props["list"]
         = {{"type", "array"},
            {"description", "explicit per-device values (what the manifest writes)"},

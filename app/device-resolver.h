@@ -1,13 +1,14 @@
 // Devices of a scenario -> one DeviceProfile per device.
 //
 // The "devices" object gives each per-device quantity (uplink_mbps, downlink_mbps, delay_ms, loss,
-// gflops) as a constant, a distribution drawn with the run's seed, a named profile (itself of
-// constants or distributions) chosen per device, a CSV trace, or an explicit list. For device i
-// and a quantity, the value comes from the first of: its trace row or list entry; the "devices"
-// object's own entry for the quantity; the device's profile; DeviceProfile's default (a trace
-// without a row for device i, or with an empty cell, gives nothing there). Draws use
-// Rng(seed, "devices", i): the profile choice first, then the quantities in the order above, so
-// device i's values do not depend on how many devices there are.
+// gflops, and the energy profile: compute_w or joules_per_gflop, radio_tx_w, radio_rx_w,
+// radio_idle_w, battery_j or battery_wh) as a constant, a distribution drawn with the run's seed, a
+// named profile (itself of constants or distributions) chosen per device, a CSV trace, or an
+// explicit list. For device i and a quantity, the value comes from the first of: its trace row or
+// list entry; the "devices" object's own entry for the quantity; the device's profile;
+// DeviceProfile's default (a trace without a row for device i, or with an empty cell, gives nothing
+// there). Draws use Rng(seed, "devices", i): the profile choice first, then the quantities in the
+// order above, so device i's values do not depend on how many devices there are.
 #ifndef SLSIM_APP_DEVICE_RESOLVER_H
 #define SLSIM_APP_DEVICE_RESOLVER_H
 
@@ -26,7 +27,7 @@ namespace slsim
 std::vector<DeviceProfile> ResolveDevices(const Json& devices, const std::string& path,
                                           uint64_t seed, const std::string& baseDir);
 
-/// One device as a JSON object of the five quantities.
+/// One device as a JSON object of its quantities.
 Json DeviceToJson(const DeviceProfile& d);
 
 /// The JSON Schema of the "devices" object (quantities, distributions, profiles, trace, list).

@@ -7,6 +7,7 @@
 #include "compression/codec.h"
 #include "models/data/dataset.h"
 #include "models/split-model.h"
+#include "sim/link-trace.h"
 #include "sim/schedule.h"
 
 #include <algorithm>
@@ -680,6 +681,44 @@ TcpTable()
     return table;
 }
 
+const Table<LinkTraceConfig>&
+LinkTraceTable()
+{
+    static const Table<LinkTraceConfig> table = [] {
+        Table<LinkTraceConfig> t;
+        t.fields.push_back(IntegerField("device", &LinkTraceConfig::device, -1, INT_MAX64, "",
+                                        "the device whose access link it drives; -1: every one"));
+        t.fields.push_back(ChoiceField("direction", &LinkTraceConfig::direction,
+                                       {"uplink", "downlink", "both"},
+                                       "which way of the access link it drives"));
+        t.fields.push_back(StringField(
+            "file", &LinkTraceConfig::file,
+            "the trace, relative to the scenario file (csv: time_s,mbps rows; mahimahi: one ms "
+            "timestamp per 1500-byte delivery opportunity)"));
+        t.fields.back().required = true;
+        t.fields.back().missing = "missing (a trace file)";
+        t.fields.push_back(ChoiceField("format", &LinkTraceConfig::format, {"csv", "mahimahi"},
+                                       "the file's format (sim/link-trace.h)"));
+        t.fields.push_back(NumberField("window_ms", &LinkTraceConfig::windowMs, Range{1, 1e6}, "ms",
+                                       "mahimahi: the replayed rate is the mean over windows this "
+                                       "long (mm-link delivers per ms; 100 ms keeps events few)"));
+        t.finish = [](LinkTraceConfig& lt, const std::string& path, const ReadContext& ctx) {
+            if (lt.file.empty())
+            {
+                Fail(JoinPath(path, "file"), "must be a file name");
+            }
+            if (lt.file[0] != '/' && !ctx.baseDir.empty())
+            {
+                lt.file = ctx.baseDir + "/" + lt.file; // the manifest names the file read
+            }
+            lt.trace = lt.format == "csv" ? ReadCsvRateTrace(lt.file)
+                                          : ReadMahimahiTrace(lt.file, lt.windowMs);
+        };
+        return t;
+    }();
+    return table;
+}
+
 const Table<NetworkConfig>&
 NetworkTable()
 {
@@ -698,6 +737,9 @@ NetworkTable()
             "connections one server node terminates; more devices are spread over front-end "
             "nodes behind the bottleneck (a load balancer), each taking this many; 0: never"));
         t.fields.push_back(ObjectField("tcp", &NetworkConfig::tcp, TcpTable(), "TCP settings"));
+        t.fields.push_back(ArrayField("link_traces", &NetworkConfig::linkTraces, LinkTraceTable(),
+                                      "time-varying access link capacities (a later entry wins "
+                                      "for a device and direction)"));
         return t;
     }();
     return table;
@@ -886,6 +928,15 @@ FinishScenario(ScenarioConfig& c, const ReadContext& ctx)
         if (d >= devices)
         {
             Fail(IndexPath("faults.outages", i) + ".device",
+                 "no device " + std::to_string(d) + " (there are " + std::to_string(devices) + ")");
+        }
+    }
+    for (size_t i = 0; i < c.network.linkTraces.size(); ++i)
+    {
+        const int d = c.network.linkTraces[i].device;
+        if (d >= devices)
+        {
+            Fail(IndexPath("network.link_traces", i) + ".device",
                  "no device " + std::to_string(d) + " (there are " + std::to_string(devices) + ")");
         }
     }

@@ -1,7 +1,9 @@
 #include "sim/metrics-collector.h"
 
 #include "common/csv-writer.h"
+#include "common/error.h"
 #include "sim/device-app.h"
+#include "sim/energy.h"
 #include "sim/network-stats.h"
 #include "sim/server-app.h"
 
@@ -318,16 +320,21 @@ MetricsCollector::Event(int device, const std::string& what)
 
 void
 MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targetAccuracy,
-                        const NetworkStats* net) const
+                        const NetworkStats* net, const EnergyRecorder* energy) const
 {
+    // The energy recorder keeps one row per StepCompleted, as this collector does.
+    SLSIM_ASSERT(!energy || energy->Steps().size() == m_steps.size());
+
     CsvWriter steps(dir + "/steps.csv",
                     {"sim_time_s", "round", "phase", "step", "device", "batch", "loss",
                      "batch_accuracy", "bytes_up", "bytes_down", "cum_bytes_up", "cum_bytes_down",
-                     "device_compute_s", "server_compute_s", "queue_s", "comm_s",
-                     "codec_rel_error"});
+                     "device_compute_s", "server_compute_s", "queue_s", "comm_s", "codec_rel_error",
+                     "compute_j", "radio_j"});
     uint64_t cumUp = 0, cumDown = 0;
-    for (const StepRecord& s : m_steps)
+    for (size_t i = 0; i < m_steps.size(); ++i)
     {
+        const StepRecord& s = m_steps[i];
+        const StepEnergy stepEnergy = energy ? energy->Steps()[i] : StepEnergy();
         cumUp += s.bytesUp;
         cumDown += s.bytesDown;
         const double total = s.endS - s.startS;
@@ -348,7 +355,9 @@ MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targ
             .Add(s.serverComputeS)
             .Add(s.queueS)
             .Add(comm)
-            .Add(s.codecRelError);
+            .Add(s.codecRelError)
+            .Add(stepEnergy.computeJ)
+            .Add(stepEnergy.radioJ);
         steps.EndRow();
     }
 
@@ -409,11 +418,30 @@ MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targ
         }
     }
 
-    CsvWriter devices(dir + "/devices.csv",
-                      {"device", "bytes_up", "bytes_down", "bytes_sync", "tcp_retransmissions",
-                       "tcp_timeouts", "bytes_retransmitted", "queue_drops", "wire_losses",
-                       "device_compute_s", "server_compute_s", "queue_s", "comm_s", "connect_s",
-                       "sync_s", "idle_s", "rto_wait_s"});
+    CsvWriter devices(dir + "/devices.csv", {"device",
+                                             "bytes_up",
+                                             "bytes_down",
+                                             "bytes_sync",
+                                             "tcp_retransmissions",
+                                             "tcp_timeouts",
+                                             "bytes_retransmitted",
+                                             "queue_drops",
+                                             "wire_losses",
+                                             "device_compute_s",
+                                             "server_compute_s",
+                                             "queue_s",
+                                             "comm_s",
+                                             "connect_s",
+                                             "sync_s",
+                                             "idle_s",
+                                             "rto_wait_s",
+                                             "wire_bytes_up",
+                                             "wire_bytes_down",
+                                             "compute_j",
+                                             "radio_j",
+                                             "radio_tx_s",
+                                             "radio_rx_s",
+                                             "battery_empty_s"});
     DeviceTime mean; // over the devices
     const double n = static_cast<double>(m_timelines.size());
     for (size_t d = 0; d < m_timelines.size(); ++d)
@@ -431,6 +459,7 @@ MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targ
         mean.connect += t.connect / n;
         mean.sync += t.sync / n;
         mean.idle += t.idle / n;
+        const DeviceEnergy e = energy ? energy->Device(device) : DeviceEnergy();
         devices.Add(device)
             .Add(m_deviceUp[d])
             .Add(m_deviceDown[d])
@@ -447,7 +476,14 @@ MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targ
             .Add(t.connect)
             .Add(t.sync)
             .Add(t.idle)
-            .Add(up.rtoWaitS + down.rtoWaitS);
+            .Add(up.rtoWaitS + down.rtoWaitS)
+            .Add(linkUp.bytesSent)
+            .Add(linkDown.bytesSent)
+            .Add(e.computeJ)
+            .Add(e.radioJ)
+            .Add(e.txS)
+            .Add(e.rxS)
+            .Add(std::isnan(e.emptyAtS) ? std::string() : FormatDouble(e.emptyAtS));
         devices.EndRow();
     }
 
@@ -460,6 +496,10 @@ MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targ
     summary.bytesDown = m_bytesDown;
     summary.bytesSync = m_bytesSync;
     summary.steps = Steps();
+    const DeviceEnergy totalEnergy = energy ? energy->Total() : DeviceEnergy();
+    summary.computeJ = totalEnergy.computeJ;
+    summary.radioJ = totalEnergy.radioJ;
+    summary.batteryDropouts = energy ? energy->Emptied() : 0;
 
     CsvWriter sum(dir + "/summary.csv", {"final_accuracy",
                                          "best_accuracy",
@@ -488,7 +528,10 @@ MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targ
                                          "mean_connect_s",
                                          "mean_sync_s",
                                          "mean_idle_s",
-                                         "rto_stall_s"});
+                                         "rto_stall_s",
+                                         "compute_j",
+                                         "radio_j",
+                                         "battery_dropouts"});
     // No evaluation (diverged before the first): empty cells, not numbers.
     const auto measured = [](double v) { return std::isnan(v) ? std::string() : FormatDouble(v); };
     sum.Add(measured(summary.finalAccuracy))
@@ -518,7 +561,10 @@ MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targ
         .Add(mean.connect)
         .Add(mean.sync)
         .Add(mean.idle)
-        .Add(Rto().stallS);
+        .Add(Rto().stallS)
+        .Add(summary.computeJ)
+        .Add(summary.radioJ)
+        .Add(summary.batteryDropouts);
     sum.EndRow();
 
     // Commit only once every file is complete: a failed run leaves no result files.

@@ -35,6 +35,8 @@ namespace slsim
 {
 
 class DeviceApp;
+class EnergyRecorder;
+class NetworkStats;
 class ServerApp;
 
 /// One training step of one device, built from the signals of its device and of the server.
@@ -147,9 +149,10 @@ class MetricsCollector
     }
 
     /// Writes steps.csv, eval.csv, events.csv, devices.csv (+ frames.csv) into dir and fills the
-    /// summary; the TCP and queue columns come from `net` (null: no network, they are 0).
+    /// summary; the TCP and queue columns come from `net`, the energy columns from `energy`
+    /// (null: not recorded, they are 0).
     void Write(const std::string& dir, RunSummary& summary, double targetAccuracy,
-               const NetworkStats* net) const;
+               const NetworkStats* net, const EnergyRecorder* energy = nullptr) const;
 
   private:
     struct EvalRow

@@ -18,6 +18,26 @@ struct DeviceProfile
     double delayMs = 5.0;       // one-way propagation delay
     double loss = 0.0;          // packet loss probability on the access link, each direction
     double gflops = 10.0;       // device compute speed, GFLOP/s
+    // Energy (sim/energy.h). All 0 by default: energy is not modelled unless a profile says so.
+    double computeW = 0;       // power drawn while computing (forward/backward), W
+    double joulesPerGflop = 0; // or energy per GFLOP computed, J (= W / (GFLOP/s))
+    double radioTxW = 0;       // access radio power while transmitting, W
+    double radioRxW = 0;       // ... while receiving, W
+    double radioIdleW = 0;     // ... while neither (powered on), W
+    double batteryJ = 0;       // battery capacity, J; 0 = unlimited (mains power)
+    double batteryWh = 0;      // or in Wh (1 Wh = 3600 J); at most one of the two is non-zero
+
+    /// Power while computing, W: computeW, or joulesPerGflop * gflops (J/GFLOP * GFLOP/s).
+    double ComputePowerW() const
+    {
+        return computeW + joulesPerGflop * gflops;
+    }
+
+    /// Battery capacity in J; 0 = unlimited.
+    double BatteryCapacityJ() const
+    {
+        return batteryJ + 3600 * batteryWh;
+    }
 };
 
 /// Transport settings. `profile` picks the defaults of every other field (app/ applies it before
@@ -77,6 +97,27 @@ TcpProfile(const std::string& name)
     return t;
 }
 
+/// A time series of an access link's capacity (sim/link-trace.h says how it is replayed): rate
+/// mbps[i] holds from timesS[i] until timesS[i + 1]; after the last, the trace repeats with
+/// periodS (> 0) or the last rate holds (0).
+struct RateTrace
+{
+    std::vector<double> timesS; // ascending, >= 0
+    std::vector<double> mbps;   // > 0
+    double periodS = 0;
+};
+
+/// A capacity trace for the access links of one device or of every device (`network.link_traces`).
+struct LinkTraceConfig
+{
+    int device = -1;                // -1: every device
+    std::string direction = "both"; // uplink, downlink or both
+    std::string file;               // as given (relative to the scenario file)
+    std::string format = "csv";     // csv or mahimahi
+    double windowMs = 100;          // mahimahi: rates are averaged over windows this long
+    RateTrace trace;                // the file's contents, read by app/
+};
+
 struct NetworkConfig
 {
     std::vector<DeviceProfile> devices; // one per device, resolved (constants, draws, or trace)
@@ -92,6 +133,8 @@ struct NetworkConfig
     /// 0: never. ns-3 finds a received segment's socket by scanning every socket of the node.
     uint32_t serverNodeConnections = 1000;
     TcpConfig tcp;
+    /// Time-varying access capacities; a later entry wins for a device and direction.
+    std::vector<LinkTraceConfig> linkTraces;
 };
 
 } // namespace slsim

@@ -2,7 +2,9 @@
 
 #include "common/error.h"
 #include "common/rng.h"
+#include "sim/churn.h"
 #include "sim/device-app.h"
+#include "sim/energy.h"
 #include "sim/metrics-collector.h"
 #include "sim/network-stats.h"
 #include "sim/progress.h"
@@ -25,13 +27,6 @@ namespace
 {
 
 constexpr uint16_t SERVER_PORT = 7000;
-
-void
-SetLinkLoss(Network* net, int device, double loss)
-{
-    net->errorModels[2 * static_cast<size_t>(device)]->SetRate(loss);
-    net->errorModels[2 * static_cast<size_t>(device) + 1]->SetRate(loss);
-}
 
 /// A line on stderr when retransmission-timer waits cover more than `share` of the simulated
 /// time: each stalls a connection for at least the minimum RTO, which the simulated time then
@@ -89,6 +84,18 @@ RunScenario(const ScenarioConfig& config, const std::string& outDir)
     Network net = BuildNetwork(config.network, config.seed);
     NetworkStats netStats(net);
     netStats.OnRtoExpired([&metrics](const RtoRecord& r) { metrics.OnRto(r); });
+    std::vector<double> loss, delaysS;
+    for (const DeviceProfile& p : config.network.devices)
+    {
+        loss.push_back(p.loss);
+        delaysS.push_back(p.delayMs / 1e3);
+    }
+    Availability* availability = nullptr; // set below; the recorder calls back into it
+    EnergyRecorder energy(config.network.devices,
+                          [&availability](int d) { availability->BatteryEmpty(d); });
+    energy.WatchLinks(net, delaysS);
+    Availability online(&net, loss, &metrics, &energy);
+    availability = &online;
     auto server = ns3::CreateObject<ServerApp>();
     server->SetAttribute("Port", ns3::UintegerValue(SERVER_PORT));
     server->SetAttribute("Devices", ns3::IntegerValue(devices));
@@ -140,23 +147,21 @@ RunScenario(const ScenarioConfig& config, const std::string& outDir)
         app->SetAttribute("TimeBudgetS", ns3::DoubleValue(config.training.timeBudgetS));
         app->SetSide(sides.devices[static_cast<size_t>(d)].get());
         metrics.Watch(app);
+        energy.Watch(app);
         progress.Watch(app);
         net.devices.Get(static_cast<uint32_t>(d))->AddApplication(app);
-        app->SetStartTime(ns3::Seconds(jitter.Uniform() * config.network.startJitterS));
+        const ns3::Time start = ns3::Seconds(jitter.Uniform() * config.network.startJitterS);
+        app->SetStartTime(start);
+        ns3::Simulator::Schedule(start, [&online, d] { online.Start(d); });
     }
     for (const OutageConfig& o : config.faults.outages)
     {
-        const double loss = config.network.devices[static_cast<size_t>(o.device)].loss;
-        ns3::Simulator::Schedule(ns3::Seconds(o.fromS), [&net, &metrics, o] {
-            SetLinkLoss(&net, o.device, 1.0);
-            metrics.Event(o.device, "offline");
-        });
+        ns3::Simulator::Schedule(ns3::Seconds(o.fromS),
+                                 [&online, o] { online.OutageBegin(o.device); });
         if (std::isfinite(o.untilS))
         {
-            ns3::Simulator::Schedule(ns3::Seconds(o.untilS), [&net, &metrics, o, loss] {
-                SetLinkLoss(&net, o.device, loss);
-                metrics.Event(o.device, "online");
-            });
+            ns3::Simulator::Schedule(ns3::Seconds(o.untilS),
+                                     [&online, o] { online.OutageEnd(o.device); });
         }
     }
 
@@ -182,6 +187,7 @@ RunScenario(const ScenarioConfig& config, const std::string& outDir)
     }
     const std::chrono::duration<double> loop = std::chrono::steady_clock::now() - loopStart;
 
+    energy.Finish();
     summary.simTimeS = ns3::Simulator::Now().GetSeconds();
     summary.rounds = server->Rounds();
     summary.dropouts = server->Dropouts();
@@ -195,7 +201,7 @@ RunScenario(const ScenarioConfig& config, const std::string& outDir)
     ns3::Simulator::Destroy();
     summary.wallTimeS
         = std::chrono::duration<double>(std::chrono::steady_clock::now() - wallStart).count();
-    metrics.Write(outDir, summary, config.training.targetAccuracy, &netStats);
+    metrics.Write(outDir, summary, config.training.targetAccuracy, &netStats, &energy);
     WarnTimeouts(metrics, summary.simTimeS, config.diagnostics.rtoWarningShare);
     return summary;
 }

@@ -38,6 +38,10 @@ struct RunSummary
     uint64_t tcpTimeouts = 0;        // retransmission-timer expiries
     uint64_t queueDrops = 0;         // packets dropped by a device queue or queue disc, all links
     uint64_t bytesRetransmitted = 0; // TCP payload bytes sent again
+    // Energy (sim/energy.h), every device:
+    double computeJ = 0;                              // compute (forward and backward passes)
+    double radioJ = 0;                                // access radio (transmit, receive, idle)
+    int batteryDropouts = 0;                          // devices whose battery was spent
     std::vector<std::vector<size_t>> labelHistograms; // [device][label], for the manifest
 };
 

@@ -3,6 +3,7 @@
 #include "common/error.h"
 #include "sim/hub-routing.h"
 #include "sim/ideal-link.h"
+#include "sim/link-trace.h"
 
 #include "ns3/core-module.h"
 #include "ns3/point-to-point-module.h"
@@ -323,6 +324,15 @@ BuildNetwork(const NetworkConfig& config, uint64_t seed)
         NetDeviceContainer link = p2p.Install(net.devices.Get(i), net.hub);
         link.Get(0)->SetAttribute("DataRate", StringValue(Rate(d.uplinkMbps)));
         link.Get(1)->SetAttribute("DataRate", StringValue(Rate(d.downlinkMbps)));
+        // Time-varying capacities (sim/link-trace.h) take over from the constant rates.
+        if (const RateTrace* up = AccessTrace(config, static_cast<int>(i), true))
+        {
+            PlayRateTrace(link.Get(0), *up);
+        }
+        if (const RateTrace* down = AccessTrace(config, static_cast<int>(i), false))
+        {
+            PlayRateTrace(link.Get(1), *down);
+        }
         const double rttMs = 2 * (d.delayMs + config.bottleneckDelayMs);
         // The device's side is an end host's own queue (one socket); the hub's is a router's.
         link.Get(0)->GetObject<PointToPointNetDevice>()->GetQueue()->SetMaxSize(

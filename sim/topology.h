@@ -1,6 +1,7 @@
 // The simulated network: N devices, a hub, a server (a star with a shared bottleneck).
 //
-//   device_i --(access link: uplink/downlink rate, delay, loss)--> hub --(bottleneck)--> server
+//   device_i --(access link: uplink/downlink rate or capacity trace, delay, loss)--> hub
+//            --(bottleneck)--> server
 //
 // Each point-to-point link has its own rate per direction (the device-side NetDevice transmits at
 // the uplink rate, the hub-side one at the downlink rate). Static default routes only: a star
@@ -56,7 +57,9 @@ struct Network
 };
 
 /// Sets TCP defaults (must run before any socket exists) and builds the topology. `seed` feeds
-/// ns-3's RngSeedManager and the loss models' streams, so runs are reproducible.
+/// ns-3's RngSeedManager and the loss models' streams, so runs are reproducible. Access links
+/// with a capacity trace (config.linkTraces) replay it from time 0 (sim/link-trace.h): `config`
+/// must then outlive the run.
 Network BuildNetwork(const NetworkConfig& config, uint64_t seed);
 
 } // namespace slsim

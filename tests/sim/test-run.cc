@@ -1,6 +1,7 @@
 // End-to-end runs of small scenarios through ns-3: bytes accounting, determinism, schedules.
 #include "common/csv-writer.h"
 #include "sim/run.h"
+#include "tests/sim/run-output.h"
 #include "tests/sim/tiny-scenario.h"
 
 #include <catch2/catch.hpp>
@@ -13,55 +14,6 @@
 #include <sstream>
 
 using namespace slsim;
-
-namespace
-{
-
-std::string
-Slurp(const std::string& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-std::vector<std::map<std::string, std::string>>
-ReadCsv(const std::string& path)
-{
-    std::ifstream in(path);
-    std::string line;
-    std::getline(in, line);
-    std::vector<std::string> cols;
-    std::stringstream hs(line);
-    for (std::string c; std::getline(hs, c, ',');)
-    {
-        cols.push_back(c);
-    }
-    std::vector<std::map<std::string, std::string>> rows;
-    while (std::getline(in, line))
-    {
-        std::stringstream ls(line);
-        std::map<std::string, std::string> row;
-        size_t i = 0;
-        for (std::string v; std::getline(ls, v, ',');)
-        {
-            row[cols.at(i++)] = v;
-        }
-        rows.push_back(row);
-    }
-    return rows;
-}
-
-std::string
-TempDir(const std::string& name)
-{
-    auto dir = std::filesystem::temp_directory_path() / ("slsim-test-" + name);
-    std::filesystem::remove_all(dir);
-    return dir.string();
-}
-
-} // namespace
 
 TEST_CASE("Bytes up equal what the sockets carried, frame by frame", "[sim][run]")
 {
