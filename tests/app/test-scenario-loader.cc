@@ -405,14 +405,15 @@ TEST_CASE("shipped scenarios and sweeps validate and the schema covers every res
     {
         INFO(name);
         Json doc;
-        // Validation checks that the data folder exists; where the data was not fetched, point
-        // it at an existing folder (the files themselves are read only when running).
-        std::vector<std::string> set;
-        if (std::string(name) == "paper-vgg-cifar10" && !PathExists("data/cifar10"))
+        // Validation reads the dataset files' headers against the model: a scenario whose data
+        // was not fetched (CI fetches no CIFAR-10) cannot be validated here.
+        if (std::string(name) == "paper-vgg-cifar10"
+            && !PathExists(SLSIM_SOURCE_DIR "/data/cifar10"))
         {
-            set.push_back("dataset.path=.");
+            WARN("skipped " << name << ": its data is not fetched (scripts/fetch-data cifar10)");
+            continue;
         }
-        const ScenarioConfig c = LoadScenarioFile(dir + name + ".json", set, &doc);
+        const ScenarioConfig c = LoadScenarioFile(dir + name + ".json", {}, &doc);
         CHECK(UncoveredKey(doc, schema, "") == "");
         CHECK(UncoveredKey(ScenarioToJson(c), schema, "") == "");
     }
