@@ -23,7 +23,8 @@ import pandas as pd  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from matplotlib.ticker import MaxNLocator  # noqa: E402
-from slsim_results import add_total_bytes, codec_name, first_reaching, read_run  # noqa: E402
+from slsim_results import (add_epochs, add_total_bytes, codec_name, first_reaching,  # noqa: E402
+                           read_run)
 
 MB = 1e6
 OUTPUTS = ("accuracy_vs_time.png", "accuracy_vs_bytes.png", "loss_vs_epoch.png",
@@ -143,8 +144,8 @@ def main():
     if codecs.get("downlink", {}).get("method", "none") != "none":
         name += ", down: " + codec_name(codecs["downlink"])
     name += ")"
-    ev = add_total_bytes(run["eval"])
     steps = run["steps"]
+    ev = add_epochs(add_total_bytes(run["eval"]), steps, run["summary"])
     written = []
     target = a.target
     if target is None:
@@ -186,8 +187,8 @@ def main():
     if not steps.empty:
         train = steps.groupby("round")["loss"].mean()
         ax.plot(train.index + 1, train.values, marker="o", label="training loss (mean of steps)")
-    ax.plot(ev["round"], ev["test_loss"], marker="s", label="test loss")
-    ax.set(xlabel="epoch (round)", ylabel="loss")
+    ax.plot(ev["epoch"], ev["test_loss"], marker="s", label="test loss")
+    ax.set(xlabel="epoch (steps served / steps per round)", ylabel="loss")
     ax.set_title(f"{name}: loss vs epoch", fontsize=9)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(fontsize=7)
