@@ -7,6 +7,8 @@ every part from devices.csv, that each device's parts and the run bar add up to 
 that time_breakdown.png is written, and that an older folder (devices.csv without the parts) falls
 back to the steps' parts from steps.csv. Evaluations at t=0 and on a clock are placed at
 fractional epochs from their steps served (steps.csv's steps per round, else the summary's mean).
+The run bar labels only parts of at least BAR_LABEL_MIN_SHARE (small ones touched at 100 devices);
+the legend gives every part's share.
 """
 import os
 import subprocess
@@ -55,6 +57,20 @@ out = subprocess.run([sys.executable, os.path.join(source, "analysis", "plot_run
                      capture_output=True, text=True)
 assert out.returncode == 0, out.stderr
 assert os.path.getsize(os.path.join(run, "plots", "time_breakdown.png")) > 0
+
+# The run bar's labels: only parts of at least BAR_LABEL_MIN_SHARE of the run; every share in the
+# legend. 100 devices, most of their time idle, the other parts 0-9 % (their labels touched).
+many = pd.DataFrame({"device_compute_s": 0.05, "server_compute_s": 0.0005, "queue_s": 0.0,
+                     "comm_s": 1.5, "connect_s": 0.3, "sync_s": 0.9}, index=range(100))
+many["idle_s"] = SIM_TIME - many.sum(axis=1)
+fig = plot_run.plot_time_breakdown(many, list(plot_run.PARTS), "devices.csv", SIM_TIME, "t")
+bar_labels = [t.get_text() for t in fig.axes[1].texts]
+assert bar_labels == ["15 %", "72 %"], bar_labels  # comm_s and idle_s; 9 % and less: none
+legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+assert legend == ["device compute (0.5 %)", "server compute (< 0.1 %)",
+                  "queueing for a server worker (0 %)", "communication in steps (15 %)",
+                  "connection set-up (3 %)", "synchronisation (START, weights up) (9 %)",
+                  "idle (barrier, turn, done) (72 %)"], legend
 
 # An older run folder: devices.csv without the time parts -> the steps' parts from steps.csv.
 dev[["device"]].to_csv(os.path.join(run, "devices.csv"), index=False)
