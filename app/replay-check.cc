@@ -185,6 +185,10 @@ CheckReplaySource(ScenarioConfig& c)
     {
         const Json mine = ValueAt(here, key);
         Json theirs = ValueAt(there, key);
+        if (mine.is_null() && theirs.is_null())
+        {
+            continue;
+        }
         if (theirs.is_null() && mine.is_object())
         {
             theirs = Json::object(); // a whole section added since: each key at its default
