@@ -90,7 +90,7 @@ def main():
     panels = [("sim_time_s", "simulated time (s)", 1, False),
               ("cum_bytes_up", "cumulative uplink traffic (MB)", MB, True),
               ("cum_bytes_total", "cumulative traffic, all directions (MB)", MB, True),
-              ("round", "epoch (round)", 1, False)]
+              ("epoch", "epoch (steps served / steps per round)", 1, False)]
     fig, axes = plt.subplots(2, 2, figsize=(11, 8))
     for ax, (x, xlabel, scale, logx) in zip(axes.flat, panels):
         for k, lab, (colour, marker) in zip(keys, labels, style):
@@ -108,7 +108,7 @@ def main():
         ax.set(xlabel=xlabel, ylabel="test accuracy")
         if logx:
             log_axis(ax.xaxis)
-        if x == "round":
+        if x == "epoch":
             ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
     h, lab = axes[0][0].get_legend_handles_labels()

@@ -23,7 +23,8 @@ import pandas as pd  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from matplotlib.ticker import MaxNLocator  # noqa: E402
-from slsim_results import add_total_bytes, codec_name, first_reaching, read_run  # noqa: E402
+from slsim_results import (add_epochs, add_total_bytes, codec_name, first_reaching,  # noqa: E402
+                           read_run)
 
 MB = 1e6
 OUTPUTS = ("accuracy_vs_time.png", "accuracy_vs_bytes.png", "loss_vs_epoch.png",
@@ -54,8 +55,15 @@ def time_breakdown(run_dir, steps):
     return None, [], ""
 
 
+# The run bar names a part's share on the bar only from this share of the run's time on: smaller
+# parts leave too little height for a 7-point label (they touched at 100 devices); the legend
+# gives every part's share.
+BAR_LABEL_MIN_SHARE = 0.10
+
+
 def plot_time_breakdown(per, present, source, sim_time, title):
-    """Stacked bars: one per device and one for the run (mean over devices)."""
+    """Stacked bars: one per device and one for the run (mean over devices). The legend gives each
+    part's share of the run's simulated time; the run bar repeats the large ones."""
     n = len(per)
     fig, (ax, axr) = plt.subplots(1, 2, sharey=True, figsize=(min(16, max(6, 0.25 * n + 4)), 4.5),
                                   gridspec_kw={"width_ratios": [max(3, min(n, 40)), 1]})
@@ -64,12 +72,16 @@ def plot_time_breakdown(per, present, source, sim_time, title):
     mean_bottom = 0.0
     for p in present:
         label, colour = PARTS[p]
+        m = float(per[p].mean())
+        if sim_time:
+            share = m / sim_time
+            label += (" (< 0.1 %)" if 0 < share < 0.001 else f" ({100 * share:.1f} %)"
+                      if 0 < share < 0.01 else f" ({100 * share:.0f} %)")
         ax.bar(per.index, per[p], bottom=bottom, width=width, color=colour, label=label,
                linewidth=0)
         bottom = bottom + per[p]
-        m = float(per[p].mean())
         axr.bar([0], [m], bottom=mean_bottom, width=0.6, color=colour)
-        if sim_time and m >= 0.04 * sim_time:
+        if sim_time and m >= BAR_LABEL_MIN_SHARE * sim_time:
             axr.text(0, mean_bottom + m / 2, f"{100 * m / sim_time:.0f} %", ha="center",
                      va="center", fontsize=7)
         mean_bottom += m
@@ -86,7 +98,8 @@ def plot_time_breakdown(per, present, source, sim_time, title):
     axr.set_xlim(-0.6, 0.6)
     handles, labels = ax.get_legend_handles_labels()
     axr.legend(handles, labels, fontsize=7, loc="upper left", bbox_to_anchor=(1.05, 1.0),
-               frameon=False)
+               frameon=False, title="(share of the run's time)" if sim_time else None,
+               title_fontsize=7)
     return fig
 
 
@@ -143,8 +156,8 @@ def main():
     if codecs.get("downlink", {}).get("method", "none") != "none":
         name += ", down: " + codec_name(codecs["downlink"])
     name += ")"
-    ev = add_total_bytes(run["eval"])
     steps = run["steps"]
+    ev = add_epochs(add_total_bytes(run["eval"]), steps, run["summary"])
     written = []
     target = a.target
     if target is None:
@@ -186,8 +199,8 @@ def main():
     if not steps.empty:
         train = steps.groupby("round")["loss"].mean()
         ax.plot(train.index + 1, train.values, marker="o", label="training loss (mean of steps)")
-    ax.plot(ev["round"], ev["test_loss"], marker="s", label="test loss")
-    ax.set(xlabel="epoch (round)", ylabel="loss")
+    ax.plot(ev["epoch"], ev["test_loss"], marker="s", label="test loss")
+    ax.set(xlabel="epoch (steps served / steps per round)", ylabel="loss")
     ax.set_title(f"{name}: loss vs epoch", fontsize=9)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(fontsize=7)

@@ -60,7 +60,9 @@ def read_runs(root):
             sc = m["scenario"]
             ev = pd.read_csv(os.path.join(point, "eval.csv"))
             # Per-epoch curves: the round ends only (not the t=0 row nor evaluations on a clock,
-            # which carry the round under way; the first row of a round number is its end).
+            # which carry the round under way; the first row of a round number is its end). This
+            # holds because scenarios/reproduce/ evaluates every round (eval_every_rounds 1): with
+            # a larger period the first row of an unevaluated round would be a clock row.
             ev = ev[ev["round"] > 0].drop_duplicates("round", keep="first").reset_index(drop=True)
             steps = pd.read_csv(os.path.join(point, "steps.csv"),
                                 usecols=["sim_time_s", "round", "loss", "batch", "codec_rel_error",

@@ -6,6 +6,7 @@ import json
 import math
 import os
 
+import numpy as np
 import pandas as pd
 
 WALL_COLUMNS = ("wall_time_s", "training_wall_s", "ns3_wall_s")
@@ -27,6 +28,30 @@ def add_total_bytes(ev):
     ev = ev.copy()
     cols = [c for c in ("cum_bytes_up", "cum_bytes_down", "cum_bytes_sync") if c in ev]
     ev["cum_bytes_total"] = ev[cols].sum(axis=1)
+    return ev
+
+
+def add_epochs(ev, steps=None, summary=None):
+    """ev with an `epoch` column: the fractional epoch (round) of each evaluation, from its `steps`
+    (device steps served so far), so that the t=0 row and the clock rows of a round spread out
+    instead of stacking at the round's number (`round` counts rounds completed).
+
+    Each round's length in steps comes from steps.csv (its rows per round; rounds differ when
+    devices drop out or the time budget cuts the last one), else the summary's steps / rounds,
+    else the epoch is `round`."""
+    ev = ev.copy()
+    if "steps" in ev and steps is not None and not steps.empty and "round" in steps:
+        per_round = steps.groupby("round").size().sort_index()  # steps.csv's rounds start at 0
+        xp = np.concatenate([[0.0], per_round.cumsum().to_numpy(float)])
+        fp = np.concatenate([[0.0], per_round.index.to_numpy(float) + 1])
+        ev["epoch"] = np.interp(ev["steps"].to_numpy(float), xp, fp)
+    elif ("steps" in ev and summary is not None and not summary.empty
+          and {"steps", "rounds"} <= set(summary) and float(summary["rounds"].iloc[0]) > 0
+          and float(summary["steps"].iloc[0]) > 0):
+        per = float(summary["steps"].iloc[0]) / float(summary["rounds"].iloc[0])
+        ev["epoch"] = ev["steps"].to_numpy(float) / per
+    else:
+        ev["epoch"] = ev["round"].astype(float)
     return ev
 
 
@@ -102,7 +127,9 @@ def run_info(run_dir):
         wire = 8.0 * float(steps["bytes_up"].sum()) / sent if sent else math.nan
     err = (float(steps["codec_rel_error"].mean())
            if not steps.empty and "codec_rel_error" in steps else math.nan)
-    ev = add_total_bytes(run["eval"]) if not run["eval"].empty else run["eval"]
+    ev = run["eval"]
+    if not ev.empty:
+        ev = add_epochs(add_total_bytes(ev), steps, run["summary"])
     feats = features(sc) if sc else {}
     point = os.path.join(run_dir, "point.json")
     if os.path.exists(point):  # a sweep point: its grid values name device settings exactly

@@ -215,3 +215,69 @@ TEST_CASE("replay: a device time-out during the replay fails the run", "[replay]
     // A failed run leaves no result files.
     CHECK_FALSE(std::filesystem::exists(ROOT + "/v1-to-replay/steps.csv"));
 }
+
+TEST_CASE("replay: a reference made before newer keys existed replays at their defaults",
+          "[replay]")
+{
+    const Json a = Base("splitfed_v1");
+    Run(a, "v1-old");
+    // Make the reference look like one written before the evaluation clocks, the energy model
+    // and the RTO warning existed: their keys gone from the manifest, no evaluation at t=0.
+    const std::string ref = ROOT + "/v1-old";
+    Json m = ParseJsonText(Slurp(ref + "/manifest.json"), "manifest");
+    Json& s = m["scenario"];
+    REQUIRE(s["training"].contains("eval_every_steps"));
+    REQUIRE(s["training"].contains("eval_at_start"));
+    REQUIRE(s["diagnostics"].contains("rto_warning_share"));
+    s["training"].erase("eval_every_steps");
+    s["training"].erase("eval_every_s");
+    s["training"].erase("eval_at_start");
+    s["diagnostics"].erase("rto_warning_share");
+    size_t energyKeys = 0;
+    for (Json& device : s["devices"]["list"])
+    {
+        for (const char* key : {"radio_tx_w", "radio_rx_w", "radio_idle_w"})
+        {
+            energyKeys += device.erase(key);
+        }
+    }
+    CHECK(energyKeys == 9);
+    std::ofstream(ref + "/manifest.json") << m.dump(2);
+    std::istringstream eval(Slurp(ref + "/eval.csv"));
+    std::string header, line, kept;
+    std::getline(eval, header);
+    REQUIRE(header.rfind("sim_time_s,round,steps,", 0) == 0); // steps is the third column
+    size_t dropped = 0;
+    while (std::getline(eval, line))
+    {
+        const size_t first = line.find(',');
+        const size_t second = line.find(',', first + 1);
+        if (line.substr(second + 1, line.find(',', second + 1) - second - 1) == "0")
+        {
+            ++dropped;
+            continue;
+        }
+        kept += line + "\n";
+    }
+    REQUIRE(dropped == 1);
+    std::ofstream(ref + "/eval.csv") << header << "\n" << kept;
+
+    // The scenario leaves the new keys at their defaults (eval_at_start: true): it replays, and
+    // evaluates where the reference did, so not at t=0 (a missing eval_at_start is false).
+    Run(ReplayOf(a, "v1-old"), "v1-old-replay");
+    for (const char* file : {"steps.csv", "eval.csv"})
+    {
+        INFO(file);
+        REQUIRE(Slurp(ref + "/" + file) == Slurp(ROOT + "/v1-old-replay/" + file));
+    }
+    const Json replayed = ParseJsonText(Slurp(ROOT + "/v1-old-replay/manifest.json"), "manifest");
+    CHECK(replayed["scenario"]["training"]["eval_at_start"] == false);
+
+    // A new key set away from its default still differs, named with the default it stands for.
+    Json clock = ReplayOf(a, "v1-old");
+    SetPath(clock, "training.eval_every_steps", 2);
+    CHECK(ErrorOf(clock)
+          == "training.replay: training.eval_every_steps differs from the reference's (absent, so "
+             "0 in "
+                 + ref + "/manifest.json, 2 here); a replay needs the same training");
+}
