@@ -199,24 +199,31 @@ PackCodes(const uint8_t* c, size_t count, unsigned bits, uint8_t* dst)
         std::memcpy(dst, c, count);
         return;
     case 4:
+        // Two codes (bytes c0, c1 of a 16-bit load) -> c0 | c1 << 4: vectorises.
         for (size_t j = 0; j < bytes; ++j)
         {
-            dst[j] = static_cast<uint8_t>(c[2 * j] | (c[2 * j + 1] << 4));
+            uint16_t w;
+            std::memcpy(&w, c + 2 * j, 2);
+            dst[j] = static_cast<uint8_t>(w | (w >> 4));
         }
         return;
     case 2:
+        // Four codes c0..c3 (bytes of a 32-bit load) -> c0 | c1 << 2 | c2 << 4 | c3 << 6.
         for (size_t j = 0; j < bytes; ++j)
         {
-            const uint8_t* q = c + 4 * j;
-            dst[j] = static_cast<uint8_t>(q[0] | (q[1] << 2) | (q[2] << 4) | (q[3] << 6));
+            uint32_t w;
+            std::memcpy(&w, c + 4 * j, 4);
+            dst[j] = static_cast<uint8_t>(w | (w >> 6) | (w >> 12) | (w >> 18));
         }
         return;
     case 1:
+        // Eight 0/1 bytes (a 64-bit load) -> one byte, bit e = byte e: the multiply moves byte e
+        // to bit 56 + e without carries.
         for (size_t j = 0; j < bytes; ++j)
         {
-            const uint8_t* q = c + 8 * j;
-            dst[j] = static_cast<uint8_t>(q[0] | (q[1] << 1) | (q[2] << 2) | (q[3] << 3)
-                                          | (q[4] << 4) | (q[5] << 5) | (q[6] << 6) | (q[7] << 7));
+            uint64_t w;
+            std::memcpy(&w, c + 8 * j, 8);
+            dst[j] = static_cast<uint8_t>((w * 0x0102040810204080ull) >> 56);
         }
         return;
     default:
