@@ -333,24 +333,22 @@ MsCodec::Encode(const float* x, const Shape& shape, std::vector<uint8_t>& out, R
         // Values in index order; ties beyond the quota keep their ordinary code.
         if (allTies)
         {
-            // Fast path: skip runs of 16 codes without a reserved one (vectorised test).
-            for (size_t j0 = 0; j0 < m; j0 += 16)
+            // Eight codes per 64-bit word: the bytes equal to L are found without a branch per
+            // element (exact zero-byte test of w ^ L..L; the padding codes are 0 != L), then
+            // visited in index order.
+            const uint64_t pattern = 0x0101010101010101ull * L;
+            const uint64_t low7 = 0x7f7f7f7f7f7f7f7full;
+            for (size_t j0 = 0; j0 < m; j0 += 8)
             {
-                const size_t j1 = std::min(m, j0 + 16);
-                uint8_t any = 0;
-                for (size_t j = j0; j < j1; ++j)
+                uint64_t w;
+                std::memcpy(&w, codes + j0, 8);
+                const uint64_t d = w ^ pattern;
+                uint64_t hit = ~(((d & low7) + low7) | d | low7); // bit 8e+7: byte e == L
+                while (hit != 0)
                 {
-                    any |= static_cast<uint8_t>(codes[j] == L);
-                }
-                if (any)
-                {
-                    for (size_t j = j0; j < j1; ++j)
-                    {
-                        if (codes[j] == L)
-                        {
-                            std::memcpy(vals + 4 * written++, xb + j, 4);
-                        }
-                    }
+                    const auto e = static_cast<size_t>(__builtin_ctzll(hit)) >> 3;
+                    hit &= hit - 1;
+                    std::memcpy(vals + 4 * written++, xb + j0 + e, 4);
                 }
             }
         }
