@@ -213,10 +213,13 @@ void
 CastCodec::Encode(const float* x, const Shape& shape, std::vector<uint8_t>& out, Rng& /* rng */)
 {
     const WireHeader h = MakeHeader(m_id, shape, 0, 0);
-    out.clear();
-    WriteHeader(out, h);
-    const size_t at = out.size();
+    // Every payload byte is written below: resize without clear() so that a reused buffer of the
+    // same size is not zero-filled first (a second pass over 2-4 bytes per element).
+    std::vector<uint8_t> head;
+    WriteHeader(head, h);
+    const size_t at = head.size();
     out.resize(at + PayloadSize(h));
+    std::memcpy(out.data(), head.data(), at);
     uint8_t* p = out.data() + at;
     if (m_id == CodecId::NONE)
     {
