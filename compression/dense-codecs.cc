@@ -119,29 +119,46 @@ MakeHeader(CodecId id, const Shape& shape, uint8_t bits, uint8_t flags)
 
 } // namespace
 
+namespace
+{
+
+/// c ? a : b without a branch (the vectoriser gives up on the ternaries of these conversions).
+inline uint32_t
+Pick(bool c, uint32_t a, uint32_t b)
+{
+    return b ^ ((a ^ b) & (0u - static_cast<uint32_t>(c)));
+}
+
+/// FloatToHalf on the bits of a float.
+inline uint16_t
+HalfFromBits(uint32_t x)
+{
+    const uint32_t sign = (x >> 16) & 0x8000u;
+    const uint32_t ax = x & 0x7fffffffu;
+    // NaN: keep the top payload bits, force quiet.
+    const uint32_t nan = sign | 0x7e00u | ((ax >> 13) & 0x3ffu);
+    // >= 65520 rounds to infinity (65504 is the largest half).
+    const uint32_t inf = sign | 0x7c00u;
+    // Below 2^-14: a half subnormal (or zero); v = |f| * 2^24 < 1024 is exact, and adding 2^23
+    // rounds it to an integer half to even (the default rounding mode, as std::nearbyint).
+    const float v = FromBits(Pick(ax < 0x38800000u, ax, 0u)) * 16777216.0f;
+    const uint32_t sub = sign | (Bits((v + 8388608.0f)) - 0x4b000000u);
+    // Normal: rebias the exponent (127 - 15 = 112) and round 23 -> 10 mantissa bits to even.
+    const uint32_t t = ax - 0x38000000u;
+    const uint32_t normal = sign | ((t + 0xfffu + ((t >> 13) & 1u)) >> 13);
+    const uint32_t r = Pick(ax > 0x7f800000u, nan,
+                            Pick(ax >= 0x477ff000u, inf, Pick(ax < 0x38800000u, sub, normal)));
+    return static_cast<uint16_t>(r);
+}
+
+} // namespace
+
+// The conversions below compute every case and select (no branch, no call), so that the codec
+// loops vectorise; results are those of IEEE round-to-nearest-even conversion.
 uint16_t
 FloatToHalf(float f)
 {
-    const uint32_t x = Bits(f);
-    const uint16_t sign = static_cast<uint16_t>((x >> 16) & 0x8000u);
-    const uint32_t ax = x & 0x7fffffffu;
-    if (ax > 0x7f800000u) // NaN: keep the top payload bits, force quiet
-    {
-        return static_cast<uint16_t>(sign | 0x7e00u | ((ax >> 13) & 0x3ffu));
-    }
-    if (ax >= 0x477ff000u) // >= 65520 rounds to infinity (65504 is the largest half)
-    {
-        return static_cast<uint16_t>(sign | 0x7c00u);
-    }
-    if (ax < 0x38800000u) // below 2^-14: a half subnormal (or zero); v * 2^24 is exact
-    {
-        const float v = FromBits(ax) * 16777216.0f;
-        return static_cast<uint16_t>(sign | static_cast<uint16_t>(std::nearbyint(v)));
-    }
-    // Normal: rebias the exponent (127 - 15 = 112) and round 23 -> 10 mantissa bits to even.
-    const uint32_t t = ax - 0x38000000u;
-    const uint32_t r = t + 0xfffu + ((t >> 13) & 1u);
-    return static_cast<uint16_t>(sign | (r >> 13));
+    return HalfFromBits(Bits(f));
 }
 
 float
@@ -150,27 +167,19 @@ HalfToFloat(uint16_t h)
     const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
     const uint32_t e = (h >> 10) & 0x1fu;
     const uint32_t m = h & 0x3ffu;
-    if (e == 0)
-    {
-        const float v = static_cast<float>(m) * 5.9604644775390625e-8f; // m * 2^-24, exact
-        return FromBits(Bits(v) | sign);
-    }
-    if (e == 31)
-    {
-        return FromBits(sign | 0x7f800000u | (m << 13));
-    }
-    return FromBits(sign | ((e + 112) << 23) | (m << 13));
+    const uint32_t sub = Bits(static_cast<float>(m) * 5.9604644775390625e-8f); // m * 2^-24, exact
+    const uint32_t special = 0x7f800000u | (m << 13);
+    const uint32_t normal = ((e + 112) << 23) | (m << 13);
+    return FromBits(sign | Pick(e == 0, sub, Pick(e == 31, special, normal)));
 }
 
 uint16_t
 FloatToBf16(float f)
 {
     const uint32_t x = Bits(f);
-    if ((x & 0x7fffffffu) > 0x7f800000u)
-    {
-        return static_cast<uint16_t>((x >> 16) | 0x40u); // quiet NaN
-    }
-    return static_cast<uint16_t>((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);
+    const uint32_t nan = (x >> 16) | 0x40u; // quiet NaN
+    const uint32_t rounded = (x + 0x7fffu + ((x >> 16) & 1u)) >> 16;
+    return static_cast<uint16_t>(Pick((x & 0x7fffffffu) > 0x7f800000u, nan, rounded));
 }
 
 float
@@ -204,10 +213,13 @@ void
 CastCodec::Encode(const float* x, const Shape& shape, std::vector<uint8_t>& out, Rng& /* rng */)
 {
     const WireHeader h = MakeHeader(m_id, shape, 0, 0);
-    out.clear();
-    WriteHeader(out, h);
-    const size_t at = out.size();
+    // Every payload byte is written below: resize without clear() so that a reused buffer of the
+    // same size is not zero-filled first (a second pass over 2-4 bytes per element).
+    std::vector<uint8_t> head;
+    WriteHeader(head, h);
+    const size_t at = head.size();
     out.resize(at + PayloadSize(h));
+    std::memcpy(out.data(), head.data(), at);
     uint8_t* p = out.data() + at;
     if (m_id == CodecId::NONE)
     {
@@ -217,12 +229,25 @@ CastCodec::Encode(const float* x, const Shape& shape, std::vector<uint8_t>& out,
         }
         return;
     }
-    const bool half = m_id == CodecId::FP16;
-    for (uint64_t i = 0; i < h.n; ++i)
+    // Separate loops (no per-element branch) so that each vectorises; x86 is little-endian.
+    const uint64_t n = h.n; // a local: the stores through p could alias h.n
+    if (m_id == CodecId::FP16)
     {
-        const uint16_t v = half ? FloatToHalf(x[i]) : FloatToBf16(x[i]);
-        p[2 * i] = static_cast<uint8_t>(v);
-        p[2 * i + 1] = static_cast<uint8_t>(v >> 8);
+        for (uint64_t i = 0; i < n; ++i)
+        {
+            uint32_t u;
+            std::memcpy(&u, x + i, 4);
+            const uint16_t v = HalfFromBits(u);
+            std::memcpy(p + 2 * i, &v, 2);
+        }
+    }
+    else
+    {
+        for (uint64_t i = 0; i < n; ++i)
+        {
+            const uint16_t v = FloatToBf16(x[i]);
+            std::memcpy(p + 2 * i, &v, 2);
+        }
     }
 }
 
@@ -243,11 +268,23 @@ DecodeCastPayload(const WireHeader& h, const uint8_t* p, float* out)
         }
         return;
     }
-    const bool half = h.codec == CodecId::FP16;
-    for (uint64_t i = 0; i < h.n; ++i)
+    if (h.codec == CodecId::FP16)
     {
-        const uint16_t v = static_cast<uint16_t>(p[2 * i] | (p[2 * i + 1] << 8));
-        out[i] = half ? HalfToFloat(v) : Bf16ToFloat(v);
+        for (uint64_t i = 0; i < h.n; ++i)
+        {
+            uint16_t v;
+            std::memcpy(&v, p + 2 * i, 2);
+            out[i] = HalfToFloat(v);
+        }
+    }
+    else
+    {
+        for (uint64_t i = 0; i < h.n; ++i)
+        {
+            uint16_t v;
+            std::memcpy(&v, p + 2 * i, 2);
+            out[i] = Bf16ToFloat(v);
+        }
     }
 }
 

@@ -199,24 +199,31 @@ PackCodes(const uint8_t* c, size_t count, unsigned bits, uint8_t* dst)
         std::memcpy(dst, c, count);
         return;
     case 4:
+        // Two codes (bytes c0, c1 of a 16-bit load) -> c0 | c1 << 4: vectorises.
         for (size_t j = 0; j < bytes; ++j)
         {
-            dst[j] = static_cast<uint8_t>(c[2 * j] | (c[2 * j + 1] << 4));
+            uint16_t w;
+            std::memcpy(&w, c + 2 * j, 2);
+            dst[j] = static_cast<uint8_t>(w | (w >> 4));
         }
         return;
     case 2:
+        // Four codes c0..c3 (bytes of a 32-bit load) -> c0 | c1 << 2 | c2 << 4 | c3 << 6.
         for (size_t j = 0; j < bytes; ++j)
         {
-            const uint8_t* q = c + 4 * j;
-            dst[j] = static_cast<uint8_t>(q[0] | (q[1] << 2) | (q[2] << 4) | (q[3] << 6));
+            uint32_t w;
+            std::memcpy(&w, c + 4 * j, 4);
+            dst[j] = static_cast<uint8_t>(w | (w >> 6) | (w >> 12) | (w >> 18));
         }
         return;
     case 1:
+        // Eight 0/1 bytes (a 64-bit load) -> one byte, bit e = byte e: the multiply moves byte e
+        // to bit 56 + e without carries.
         for (size_t j = 0; j < bytes; ++j)
         {
-            const uint8_t* q = c + 8 * j;
-            dst[j] = static_cast<uint8_t>(q[0] | (q[1] << 1) | (q[2] << 2) | (q[3] << 3)
-                                          | (q[4] << 4) | (q[5] << 5) | (q[6] << 6) | (q[7] << 7));
+            uint64_t w;
+            std::memcpy(&w, c + 8 * j, 8);
+            dst[j] = static_cast<uint8_t>((w * 0x0102040810204080ull) >> 56);
         }
         return;
     default:
@@ -326,24 +333,22 @@ MsCodec::Encode(const float* x, const Shape& shape, std::vector<uint8_t>& out, R
         // Values in index order; ties beyond the quota keep their ordinary code.
         if (allTies)
         {
-            // Fast path: skip runs of 16 codes without a reserved one (vectorised test).
-            for (size_t j0 = 0; j0 < m; j0 += 16)
+            // Eight codes per 64-bit word: the bytes equal to L are found without a branch per
+            // element (exact zero-byte test of w ^ L..L; the padding codes are 0 != L), then
+            // visited in index order.
+            const uint64_t pattern = 0x0101010101010101ull * L;
+            const uint64_t low7 = 0x7f7f7f7f7f7f7f7full;
+            for (size_t j0 = 0; j0 < m; j0 += 8)
             {
-                const size_t j1 = std::min(m, j0 + 16);
-                uint8_t any = 0;
-                for (size_t j = j0; j < j1; ++j)
+                uint64_t w;
+                std::memcpy(&w, codes + j0, 8);
+                const uint64_t d = w ^ pattern;
+                uint64_t hit = ~(((d & low7) + low7) | d | low7); // bit 8e+7: byte e == L
+                while (hit != 0)
                 {
-                    any |= static_cast<uint8_t>(codes[j] == L);
-                }
-                if (any)
-                {
-                    for (size_t j = j0; j < j1; ++j)
-                    {
-                        if (codes[j] == L)
-                        {
-                            std::memcpy(vals + 4 * written++, xb + j, 4);
-                        }
-                    }
+                    const auto e = static_cast<size_t>(__builtin_ctzll(hit)) >> 3;
+                    hit &= hit - 1;
+                    std::memcpy(vals + 4 * written++, xb + j0 + e, 4);
                 }
             }
         }

@@ -214,9 +214,9 @@ DecodeTopKPayload(const WireHeader& h, const uint8_t* p, float* out)
                               + " is not finite");
         }
     }
-    std::fill(out, out + h.n, 0.0f);
     if (h.flags & FLAG_U32_INDEX)
     {
+        std::fill(out, out + h.n, 0.0f);
         uint64_t prev = 0;
         for (uint64_t j = 0; j < h.k; ++j)
         {
@@ -257,10 +257,14 @@ DecodeTopKPayload(const WireHeader& h, const uint8_t* p, float* out)
         throw DecodeError(std::string(name) + ": bitmap has " + std::to_string(set)
                           + " bits set, expected k = " + std::to_string(h.k));
     }
+    // One pass over out: each 64-element block is zeroed and then gets its values, while it is
+    // in cache.
     uint64_t j = 0;
     for (size_t b = 0; b < bytes; b += 8)
     {
         const size_t len = std::min<size_t>(8, bytes - b);
+        const uint64_t first = 8 * static_cast<uint64_t>(b);
+        std::fill(out + first, out + std::min<uint64_t>(h.n, first + 64), 0.0f);
         uint64_t word = 0;
         for (size_t t = 0; t < len; ++t)
         {

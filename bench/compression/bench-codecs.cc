@@ -2,11 +2,13 @@
 // 256), next to a plain memcpy of the same tensor measured in the same run.
 //
 //   scripts/bench-codecs            (builds build-bench-codecs/ and runs this)
-//   bench_codecs [--reps N] [--shape 256x64x16x16]
+//   bench_codecs [--reps N] [--shape 256x64x16x16] [--csv]
+//
+// --csv prints one line per codec (key,encode_s,decode_s,bytes) for scripts/bench-codecs, which
+// runs this alternately with the authors'-style PyTorch code (torch-codecs.py) and prints ratios.
 //
 // GB/s = uncompressed fp32 bytes / median time per call. The tensor is ReLU(N(0,1)) from a
-// fixed seed. Prints a table and the MS encode speed relative to the authors' PyTorch
-// implementation (0.11 GB/s for this tensor on the reference machine).
+// fixed seed. Prints a table and the MS encode time relative to memcpy's.
 #include "compression/codec.h"
 
 #include <algorithm>
@@ -65,15 +67,25 @@ main(int argc, char** argv)
 {
     int reps = 15;
     Shape shape{256, 64, 16, 16};
-    for (int i = 1; i + 1 < argc; i += 2)
+    bool csv = false;
+    for (int i = 1; i < argc; ++i)
     {
+        if (std::strcmp(argv[i], "--csv") == 0)
+        {
+            csv = true;
+            continue;
+        }
+        if (i + 1 >= argc)
+        {
+            break;
+        }
         if (std::strcmp(argv[i], "--reps") == 0)
         {
-            reps = std::max(1, std::atoi(argv[i + 1]));
+            reps = std::max(1, std::atoi(argv[++i]));
         }
         else if (std::strcmp(argv[i], "--shape") == 0)
         {
-            shape = ParseShape(argv[i + 1]);
+            shape = ParseShape(argv[++i]);
         }
     }
     const size_t n = static_cast<size_t>(shape.Numel());
@@ -86,46 +98,54 @@ main(int argc, char** argv)
     }
     std::vector<float> copy(n);
     const double memcpyS = MedianSeconds(reps, [&] { std::memcpy(copy.data(), x.data(), 4 * n); });
-    std::printf("tensor %s (%.1f MB fp32), median of %d calls\n", shape.ToString().c_str(),
-                gb * 1e3, reps);
-    std::printf("%-34s %9s %9s %10s %10s %8s\n", "codec", "bytes", "bits/el", "enc GB/s",
-                "dec GB/s", "rel_l2");
-    std::printf("%-34s %9zu %9.3f %10.2f %10.2f %8s\n", "memcpy (reference)", 4 * n, 32.0,
-                gb / memcpyS, gb / memcpyS, "0");
+    if (csv)
+    {
+        std::printf("memcpy,%.9g,%.9g,%zu\n", memcpyS, memcpyS, 4 * n);
+    }
+    else
+    {
+        std::printf("tensor %s (%.1f MB fp32), median of %d calls\n", shape.ToString().c_str(),
+                    gb * 1e3, reps);
+        std::printf("%-34s %9s %9s %10s %10s %8s\n", "codec", "bytes", "bits/el", "enc GB/s",
+                    "dec GB/s", "rel_l2");
+        std::printf("%-34s %9zu %9.3f %10.2f %10.2f %8s\n", "memcpy (reference)", 4 * n, 32.0,
+                    gb / memcpyS, gb / memcpyS, "0");
+    }
 
     struct Case
     {
+        const char* key; // the same operation's key in torch-codecs.py
         const char* label;
         CodecConfig config;
     };
 
     std::vector<Case> cases;
-    auto add = [&](const char* label, const char* method, double sparsity, int bits,
-                   const char* index = "auto") {
+    auto add = [&](const char* key, const char* label, const char* method, double sparsity,
+                   int bits, const char* index = "auto") {
         CodecConfig c;
         c.method = method;
         c.sparsity = sparsity;
         c.bits = bits;
         c.index = index;
-        cases.push_back({label, c});
+        cases.push_back({key, label, c});
     };
-    add("none", "none", 0, 2);
-    add("fp16", "fp16", 0, 2);
-    add("bf16", "bf16", 0, 2);
-    add("quantize 3 bits (QU)", "quantize", 0, 3);
-    add("topk 4.125% bitmap (SP)", "topk", 0.95875, 2, "bitmap");
-    add("randtopk 4.125% a=0.1 (RT)", "randtopk", 0.95875, 2, "bitmap");
-    add("ms r=0.99 b=2 (MS)", "ms", 0.99, 2);
-    add("ms r=0.99 b=3", "ms", 0.99, 3);
+    add("none", "none", "none", 0, 2);
+    add("fp16", "fp16", "fp16", 0, 2);
+    add("bf16", "bf16", "bf16", 0, 2);
+    add("quantize3", "quantize 3 bits (QU)", "quantize", 0, 3);
+    add("topk", "topk 4.125% bitmap (SP)", "topk", 0.95875, 2, "bitmap");
+    add("randtopk", "randtopk 4.125% a=0.1 (RT)", "randtopk", 0.95875, 2, "bitmap");
+    add("ms2", "ms r=0.99 b=2 (MS)", "ms", 0.99, 2);
+    add("ms3", "ms r=0.99 b=3", "ms", 0.99, 3);
     CodecConfig signedMs;
     signedMs.method = "ms";
     signedMs.signedValues = true;
-    cases.push_back({"ms r=0.99 b=2 signed", signedMs});
+    cases.push_back({"ms2signed", "ms r=0.99 b=2 signed", signedMs});
     CodecConfig sq;
     sq.method = "quantize";
     sq.bits = 3;
     sq.stochastic = true;
-    cases.push_back({"quantize 3 bits stochastic", sq});
+    cases.push_back({"quantize3stochastic", "quantize 3 bits stochastic", sq});
 
     double msEncode = 0;
     for (const Case& c : cases)
@@ -140,11 +160,20 @@ main(int argc, char** argv)
         {
             msEncode = gb / enc;
         }
+        if (csv)
+        {
+            std::printf("%s,%.9g,%.9g,%zu\n", c.key, enc, dec, blob.size());
+            continue;
+        }
         std::printf("%-34s %9zu %9.3f %10.2f %10.2f %8.4f\n", c.label, blob.size(),
                     8.0 * static_cast<double>(blob.size()) / static_cast<double>(n), gb / enc,
                     gb / dec, RelativeL2Error(x.data(), y.data(), n));
     }
-    std::printf("ms encode: %.2fx memcpy time, %.0fx the authors' PyTorch (0.11 GB/s)\n",
-                (gb / memcpyS) / msEncode, msEncode / 0.11);
+    if (csv)
+    {
+        return 0;
+    }
+    std::printf("ms encode: %.2fx memcpy time (the PyTorch ratios: scripts/bench-codecs)\n",
+                (gb / memcpyS) / msEncode);
     return 0;
 }
