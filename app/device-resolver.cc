@@ -333,15 +333,7 @@ struct Trace
 Trace
 ReadTrace(const std::string& file)
 {
-    CsvOptions options;
-    options.comments = true;
-    options.skipBlankLines = true;
-    options.trimSpaces = true;
-    const std::vector<CsvRow> rows = ReadCsvFile(file, options);
-    if (rows.empty())
-    {
-        throw InputError(file + ": device trace has no header");
-    }
+    const std::vector<CsvRow> rows = ReadHandWrittenCsv(file, "device trace");
     const CsvRow& header = rows.front();
     std::vector<int> columnOf; // column -> quantity index, -1 = device_id
     int idColumn = -1;

@@ -3,10 +3,12 @@
 #include "app/data-folder.h"
 #include "app/device-resolver.h"
 #include "app/fs-util.h"
+#include "common/csv-reader.h"
 #include "common/error.h"
 #include "compression/codec.h"
 #include "models/data/dataset.h"
 #include "models/split-model.h"
+#include "sim/churn.h"
 #include "sim/link-trace.h"
 #include "sim/schedule.h"
 
@@ -801,6 +803,61 @@ OutageTable()
     return table;
 }
 
+const Table<ChurnConfig>&
+ChurnTable()
+{
+    // 1e7 s: an exponential draw is at most 36.7 means (-ln 2^-53), within the 1e9 s the
+    // simulator represents; 1 ms: shorter on/off times are below a round trip and only add
+    // events.
+    static const Range MEAN_S{0, 1e7};
+    static const Table<ChurnConfig> table = [] {
+        Table<ChurnConfig> t;
+        t.fields.push_back(StringField(
+            "file", &ChurnConfig::file,
+            "off intervals, relative to the scenario file: a CSV \"device,off_s,on_s\" (on_s "
+            "empty: off for good; sim/churn.h); \"\": none"));
+        t.fields.push_back(NumberField("mean_on_s", &ChurnConfig::meanOnS, MEAN_S, "s",
+                                       "exponential on/off model: mean time a device stays on "
+                                       "(0: no model; >= 0.001 otherwise)"));
+        t.fields.push_back(NumberField("mean_off_s", &ChurnConfig::meanOffS, MEAN_S, "s",
+                                       "and mean time it stays off (given with mean_on_s)"));
+        t.fields.push_back(NumberField("horizon_s", &ChurnConfig::horizonS, TIME_S, "s",
+                                       "the model switches no device off from this simulated "
+                                       "time on (0: the whole run)"));
+        t.finish = [](ChurnConfig& c, const std::string& path, const ReadContext& ctx) {
+            if ((c.meanOnS > 0) != (c.meanOffS > 0))
+            {
+                Fail(JoinPath(path, c.meanOnS > 0 ? "mean_off_s" : "mean_on_s"),
+                     "give mean_on_s and mean_off_s together (> 0 both, or neither)");
+            }
+            for (const char* key : {"mean_on_s", "mean_off_s"})
+            {
+                const double v = std::string(key) == "mean_on_s" ? c.meanOnS : c.meanOffS;
+                if (v > 0 && v < 1e-3)
+                {
+                    Fail(JoinPath(path, key),
+                         "must be >= 0.001 s (or 0: no model), got " + NumberText(v));
+                }
+            }
+            if (c.horizonS > 0 && c.meanOnS <= 0)
+            {
+                Fail(JoinPath(path, "horizon_s"), "applies to the model (mean_on_s, mean_off_s)");
+            }
+            if (c.file.empty())
+            {
+                return;
+            }
+            if (c.file[0] != '/' && !ctx.baseDir.empty())
+            {
+                c.file = ctx.baseDir + "/" + c.file; // the manifest names the file read
+            }
+            c.intervals = ReadChurnIntervals(c.file);
+        };
+        return t;
+    }();
+    return table;
+}
+
 const Table<FaultConfig>&
 FaultTable()
 {
@@ -812,6 +869,9 @@ FaultTable()
         t.fields.push_back(ArrayField("outages", &FaultConfig::outages, OutageTable(),
                                       "devices unreachable for a while: the access link drops "
                                       "everything meanwhile"));
+        t.fields.push_back(ObjectField("churn", &FaultConfig::churn, ChurnTable(),
+                                       "devices switched off and on (listed intervals and an "
+                                       "exponential on/off model); none by default"));
         return t;
     }();
     return table;
@@ -929,6 +989,15 @@ FinishScenario(ScenarioConfig& c, const ReadContext& ctx)
         {
             Fail(IndexPath("faults.outages", i) + ".device",
                  "no device " + std::to_string(d) + " (there are " + std::to_string(devices) + ")");
+        }
+    }
+    for (const ChurnInterval& ci : c.faults.churn.intervals)
+    {
+        if (ci.device >= devices)
+        {
+            throw CsvError(c.faults.churn.file, ci.line,
+                           "no device " + std::to_string(ci.device) + " (there are "
+                               + std::to_string(devices) + ")");
         }
     }
     for (size_t i = 0; i < c.network.linkTraces.size(); ++i)

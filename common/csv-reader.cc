@@ -239,6 +239,22 @@ ReadCsvFile(const std::string& path, const CsvOptions& options)
     return ReadCsv(text.str(), path, options);
 }
 
+std::vector<CsvRow>
+ReadHandWrittenCsv(const std::string& path, const std::string& what, const std::string& header)
+{
+    CsvOptions options;
+    options.comments = true;
+    options.skipBlankLines = true;
+    options.trimSpaces = true;
+    std::vector<CsvRow> rows = ReadCsvFile(path, options);
+    if (rows.empty())
+    {
+        throw InputError(path + ": " + what + " has no header"
+                         + (header.empty() ? "" : " (" + header + ")"));
+    }
+    return rows;
+}
+
 std::vector<std::vector<std::string>>
 ParseCsv(const std::string& text)
 {

@@ -68,6 +68,12 @@ std::vector<CsvRow> ReadCsv(const std::string& text, const std::string& file,
 /// Reads the file at `path` and parses it (InputError naming the file when it cannot be read).
 std::vector<CsvRow> ReadCsvFile(const std::string& path, const CsvOptions& options = CsvOptions());
 
+/// A hand-written file (traces, interval lists): ReadCsvFile with '#' comments, blank lines
+/// skipped and spaces trimmed; InputError "<path>: <what> has no header[ (<header>)]" when it
+/// holds no row.
+std::vector<CsvRow> ReadHandWrittenCsv(const std::string& path, const std::string& what,
+                                       const std::string& header = "");
+
 /// The fields of ReadCsv(text, "<csv>") with default options (kept for the callers that need no
 /// line numbers).
 std::vector<std::vector<std::string>> ParseCsv(const std::string& text);

@@ -26,15 +26,7 @@ constexpr double MAX_MBPS = 1e13;
 RateTrace
 ReadCsvRateTrace(const std::string& file)
 {
-    CsvOptions options;
-    options.comments = true;
-    options.skipBlankLines = true;
-    options.trimSpaces = true;
-    const std::vector<CsvRow> rows = ReadCsvFile(file, options);
-    if (rows.empty())
-    {
-        throw InputError(file + ": rate trace has no header (time_s,mbps)");
-    }
+    const std::vector<CsvRow> rows = ReadHandWrittenCsv(file, "rate trace", "time_s,mbps");
     const CsvRow& header = rows.front();
     if (header.fields != std::vector<std::string>{"time_s", "mbps"})
     {

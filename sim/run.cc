@@ -165,6 +165,9 @@ RunScenario(const ScenarioConfig& config, const std::string& outDir)
         }
     }
 
+    // Churn on top of the outages: listed off intervals and the on/off model (sim/churn.h).
+    ChurnSchedule churn(config.faults.churn, devices, config.seed, &online);
+
     const double trainingBefore = sides.wall->Seconds();
     const auto loopStart = std::chrono::steady_clock::now();
     RunSummary summary;

@@ -56,9 +56,30 @@ struct OutageConfig
     double untilS = std::numeric_limits<double>::infinity();
 };
 
+/// One off interval of a device's availability: switched off at `offS`, back at `onS`
+/// (simulated seconds; infinity = for good). `line`: the row of the file it came from.
+struct ChurnInterval
+{
+    int device = 0;
+    double offS = 0;
+    double onS = std::numeric_limits<double>::infinity();
+    size_t line = 0;
+};
+
+/// Device churn (sim/churn.h): listed off intervals, and/or an exponential on/off model.
+struct ChurnConfig
+{
+    std::string file;                     // CSV "device,off_s,on_s" ("" = none), as given
+    std::vector<ChurnInterval> intervals; // the file's rows, read by app/
+    double meanOnS = 0;                   // exponential model: mean on time (0: no model)
+    double meanOffS = 0;                  // and mean off time
+    double horizonS = 0;                  // no model switch-off from then on (0: the whole run)
+};
+
 struct FaultConfig
 {
     std::vector<OutageConfig> outages;
+    ChurnConfig churn;
     double timeoutS = 30; // the server waits this long for a device's message in a round
 };
 

@@ -2,8 +2,11 @@
 #ifndef SLSIM_TESTS_SIM_RUN_OUTPUT_H
 #define SLSIM_TESTS_SIM_RUN_OUTPUT_H
 
+#include "common/error.h"
+
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <sstream>
 #include <string>
@@ -60,6 +63,30 @@ ReadCsv(const std::string& path)
         rows.push_back(row);
     }
     return rows;
+}
+
+/// Writes `text` to a scratch file named after `name`; returns its path.
+inline std::string
+WriteTempFile(const std::string& name, const std::string& text)
+{
+    const auto path = std::filesystem::temp_directory_path() / ("slsim-test-" + name);
+    std::ofstream(path) << text;
+    return path.string();
+}
+
+/// The message of the InputError `f` throws ("" when it throws none).
+inline std::string
+InputErrorOf(const std::function<void()>& f)
+{
+    try
+    {
+        f();
+    }
+    catch (const InputError& e)
+    {
+        return e.what();
+    }
+    return "";
 }
 
 inline std::string

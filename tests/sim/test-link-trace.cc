@@ -4,6 +4,7 @@
 #include "sim/frame-transport.h"
 #include "sim/link-trace.h"
 #include "sim/topology.h"
+#include "tests/sim/run-output.h"
 
 #include "ns3/core-module.h"
 #include "ns3/internet-module.h"
@@ -16,28 +17,6 @@ using namespace slsim;
 
 namespace
 {
-
-std::string
-WriteFile(const std::string& name, const std::string& text)
-{
-    const auto path = std::filesystem::temp_directory_path() / ("slsim-test-trace-" + name);
-    std::ofstream(path) << text;
-    return path.string();
-}
-
-std::string
-ErrorOf(const std::function<void()>& f)
-{
-    try
-    {
-        f();
-    }
-    catch (const InputError& e)
-    {
-        return e.what();
-    }
-    return "";
-}
 
 NetworkConfig
 OneLink(double mbps)
@@ -112,21 +91,21 @@ TimeToOffer(const RateTrace& t, double bits)
 
 TEST_CASE("A csv rate trace is read, and its mistakes name the file and line", "[sim][trace]")
 {
-    const RateTrace t
-        = ReadCsvRateTrace(WriteFile("ok.csv", "# a step\ntime_s,mbps\n0,20\n\n0.4, 5\n"));
+    const RateTrace t = ReadCsvRateTrace(
+        WriteTempFile("trace-ok.csv", "# a step\ntime_s,mbps\n0,20\n\n0.4, 5\n"));
     CHECK(t.timesS == std::vector<double>{0, 0.4});
     CHECK(t.mbps == std::vector<double>{20, 5});
     CHECK(t.periodS == 0);
-    const std::string header = WriteFile("header.csv", "t,rate\n0,1\n");
-    CHECK(ErrorOf([&] { ReadCsvRateTrace(header); })
+    const std::string header = WriteTempFile("trace-header.csv", "t,rate\n0,1\n");
+    CHECK(InputErrorOf([&] { ReadCsvRateTrace(header); })
           == header + ":1: header must be \"time_s,mbps\"");
-    const std::string order = WriteFile("order.csv", "time_s,mbps\n0,1\n2,1\n1,1\n");
-    CHECK(ErrorOf([&] { ReadCsvRateTrace(order); })
+    const std::string order = WriteTempFile("trace-order.csv", "time_s,mbps\n0,1\n2,1\n1,1\n");
+    CHECK(InputErrorOf([&] { ReadCsvRateTrace(order); })
           == order + ":4: time_s must increase from row to row");
-    const std::string zero = WriteFile("zero.csv", "time_s,mbps\n0,0\n");
-    CHECK(ErrorOf([&] { ReadCsvRateTrace(zero); }).find(zero + ":2: mbps must be in") == 0);
-    const std::string empty = WriteFile("empty.csv", "time_s,mbps\n");
-    CHECK(ErrorOf([&] { ReadCsvRateTrace(empty); }) == empty + ": rate trace has no rows");
+    const std::string zero = WriteTempFile("trace-zero.csv", "time_s,mbps\n0,0\n");
+    CHECK(InputErrorOf([&] { ReadCsvRateTrace(zero); }).find(zero + ":2: mbps must be in") == 0);
+    const std::string empty = WriteTempFile("trace-empty.csv", "time_s,mbps\n");
+    CHECK(InputErrorOf([&] { ReadCsvRateTrace(empty); }) == empty + ": rate trace has no rows");
 }
 
 TEST_CASE("A Mahimahi trace becomes window rates that repeat with its last timestamp",
@@ -134,23 +113,23 @@ TEST_CASE("A Mahimahi trace becomes window rates that repeat with its last times
 {
     // Opportunities at 0, 1, 1 ms (window 0..2 ms: 3 x 1500 B / 2 ms = 18 Mbit/s) and 3, 4 ms
     // (window 2..4 ms, the period's own stamp included: 12 Mbit/s); period 4 ms.
-    const RateTrace t = ReadMahimahiTrace(WriteFile("m.txt", "0\n1\n1\n3\n4\n"), 2);
+    const RateTrace t = ReadMahimahiTrace(WriteTempFile("trace-m.txt", "0\n1\n1\n3\n4\n"), 2);
     CHECK(t.timesS == std::vector<double>{0, 0.002});
     CHECK(t.mbps[0] == Approx(18));
     CHECK(t.mbps[1] == Approx(12));
     CHECK(t.periodS == Approx(0.004));
     // Windows 0..5, 5..10, 10..15 ms (period 15: its own stamp counts in the last). One with no
     // opportunity gets one opportunity's rate, 1500 B / 5 ms = 2.4 Mbit/s; the last has two.
-    const RateTrace gap = ReadMahimahiTrace(WriteFile("gap.txt", "12\n15\n"), 5);
+    const RateTrace gap = ReadMahimahiTrace(WriteTempFile("trace-gap.txt", "12\n15\n"), 5);
     REQUIRE(gap.mbps.size() == 3);
     CHECK(gap.mbps[0] == Approx(2.4));
     CHECK(gap.mbps[1] == Approx(2.4));
     CHECK(gap.mbps[2] == Approx(4.8));
-    const std::string bad = WriteFile("bad.txt", "0\n5\nx\n");
-    CHECK(ErrorOf([&] { ReadMahimahiTrace(bad, 10); })
+    const std::string bad = WriteTempFile("trace-bad.txt", "0\n5\nx\n");
+    CHECK(InputErrorOf([&] { ReadMahimahiTrace(bad, 10); })
           == bad + ":3: expected a millisecond timestamp (an integer >= 0)");
-    const std::string back = WriteFile("back.txt", "5\n4\n");
-    CHECK(ErrorOf([&] { ReadMahimahiTrace(back, 10); })
+    const std::string back = WriteTempFile("trace-back.txt", "5\n4\n");
+    CHECK(InputErrorOf([&] { ReadMahimahiTrace(back, 10); })
           == back + ":2: timestamps must not decrease");
 }
 
