@@ -64,10 +64,12 @@ struct TcpConfig
     double queueBdpFactor = 1.0;
     /// Legacy switch: true is aqm = "fq_codel" (ns-3's default queue disc).
     bool queueDisc = false;
-    /// Queue disc above each device queue: "none" (packets go straight to the DropTail device
-    /// queue, as on a plain router), "fq_codel" (RFC 8290, Linux's default qdisc since systemd
-    /// 217), "codel" (RFC 8289), "pie" (RFC 8033).
-    std::string aqm = "none";
+    /// Queue disc above each device queue: "fq_codel" (RFC 8290; Linux's default qdisc since
+    /// systemd 217 sets net.core.default_qdisc; RFC 7567 recommends AQM over static buffers; and
+    /// ns-3.37 has no tail-loss probe, RFC 8985, so a tail drop of a frame's last segment costs a
+    /// 200 ms RTO that Linux would not pay), "none" (packets go straight to the DropTail device
+    /// queue, as on a plain router; legacy), "codel" (RFC 8289), "pie" (RFC 8033).
+    std::string aqm = "fq_codel";
     uint32_t delayedAckCount = 2; // segments per delayed ACK: RFC 1122 / RFC 5681 section 4.2
     /// Delayed-ACK timer: Linux's TCP_DELACK_MIN is 40 ms (ns-3's default 200 ms is RFC 1122's
     /// upper bound).
@@ -93,6 +95,7 @@ TcpProfile(const std::string& name)
         t.queuePackets = 100;
         t.delayedAckTimeoutMs = 200;
         t.minRtoMs = 1000;
+        t.aqm = "none";
     }
     return t;
 }
