@@ -23,12 +23,21 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 CUTS = ["shallow", "medium", "deep"]
-METHODS = ["none", "ms", "topk", "randtopk", "quantize"]
+# Two budget conventions side by side: the paper's (MS, SP, RT at 2.32 bits per element, QU at 3
+# bits: "quantize") and a truly equal one (QU through its budget mode at 2.32 bits per element,
+# which gives 2 bits: "qu_eq"; the others are the same runs in both).
+METHODS = ["none", "ms", "topk", "randtopk", "quantize", "qu_eq"]
 LABEL = {"none": "uncompressed", "ms": "MS", "topk": "top-k (SP)", "randtopk": "rand top-k (RT)",
-         "quantize": "QU"}
+         "quantize": "QU 3 b (paper's budget)", "qu_eq": "QU 2 b (equal budget)"}
+NAME = {"none": "uncompressed", "ms": "MS", "topk": "SP", "randtopk": "RT", "quantize": "QU3",
+        "qu_eq": "QU2"}
 PAPER = {"none": "Baseline", "ms": "MS", "topk": "SP", "randtopk": "RT", "quantize": "QU"}
 STYLE = {"none": ("black", "-"), "ms": ("tab:red", "-"), "topk": ("tab:green", "--"),
-         "randtopk": ("tab:purple", "-."), "quantize": ("tab:blue", ":")}
+         "randtopk": ("tab:purple", "-."), "quantize": ("tab:blue", ":"),
+         "qu_eq": ("tab:cyan", (0, (1, 3)))}
+# The methods of each convention's ranking.
+CONVENTIONS = {"paper's budgets (QU 3 b)": ["none", "ms", "topk", "randtopk", "quantize"],
+               "equal budget (QU 2 b)": ["none", "ms", "topk", "randtopk", "qu_eq"]}
 DATASETS = {"cifar10": "VGG19-BN / CIFAR-10", "fashion": "LeNet-5 / Fashion-MNIST"}
 NETWORKS = {"wireless": "100 Mbps wireless", "edge": "heterogeneous edge"}
 TARGETS = (0.99, 0.95)  # fractions of the uncompressed run's best accuracy at the same cut
@@ -84,7 +93,8 @@ def read_runs(root):
             rows.append({
                 "diverged_epoch": int(div["round"].iloc[0]) + 1 if len(div) else 0,
                 "dataset": dataset, "network": network, "cut": sc["model"]["cut"],
-                "method": sc["codec"]["uplink"]["method"], "seed": sc["seed"], "dir": point,
+                "method": method_key(sc["codec"]["uplink"]), "seed": sc["seed"], "dir": point,
+                "chance": 1.0 / m["derived"]["model_classes"],
                 "manifest": m, "eval": ev, "codec_rel_error": float(steps["codec_rel_error"].mean()),
                 "comm_share": float(steps["comm_s"].sum() / steps[
                     ["comm_s", "device_compute_s", "server_compute_s", "queue_s"]].sum().sum()),
@@ -92,6 +102,14 @@ def read_runs(root):
     if not rows:
         sys.exit(f"reproduction: no finished runs under {root}/*-*/points/")
     return pd.DataFrame(rows)
+
+
+def method_key(codec):
+    """The METHODS key of an uplink codec: quantisation through its budget mode is the truly
+    equal-budget QU ("qu_eq"), any other quantiser the paper's ("quantize")."""
+    if codec["method"] == "quantize" and codec.get("budget_bits_per_element", 0) > 0:
+        return "qu_eq"
+    return codec["method"]
 
 
 def mean_curve(runs, column):
@@ -113,6 +131,8 @@ def read_paper(paper_dir):
 
 
 def paper_acc(curves, method, cut, epoch):
+    if method not in PAPER:
+        return math.nan  # the paper ran no such configuration
     c = curves[(curves["panel"] == "d_acc_VGG19_CIFAR10") & (curves["method"] == PAPER[method])]
     if method != "none":
         c = c[c["cut"] == cut]
@@ -135,7 +155,7 @@ def paper_multipliers(curves):
 
     base = epoch_to("none", None)
     return {(cut, m): base * 32 / (epoch_to(m, cut) * bits[m])
-            for cut in CUTS for m in METHODS if m != "none"}, base
+            for cut in CUTS for m in PAPER if m != "none"}, base
 
 
 # ---------------------------------------------------------------- uncertainty
@@ -151,9 +171,11 @@ def test_size(scenario):
 class Acc:
     """Mean final accuracy of the runs of one configuration with its standard error: the seeds'
     spread where there are two or more seeds (never below the test-set sampling noise), else the
-    test-set sampling noise of one run, sqrt(p (1 - p) / n_test) (binomial)."""
+    test-set sampling noise of one run, sqrt(p (1 - p) / n_test) (binomial). `chance` (1 / classes)
+    marks an accuracy not above guessing by more than Z standard errors."""
 
-    def __init__(self, values, n_test):
+    def __init__(self, values, n_test, chance=None):
+        self.chance = chance
         self.values = [v for v in values if not math.isnan(v)]
         self.n = len(self.values)
         self.mean = sum(self.values) / self.n if self.n else math.nan
@@ -167,8 +189,13 @@ class Acc:
             self.source = "test-set sampling"
             self.se = binomial
 
+    def at_chance(self):
+        return (self.chance is not None and self.n > 0
+                and self.mean - self.chance <= Z * (self.se if self.se == self.se else 0))
+
     def text(self):
-        return f"{100 * self.mean:.1f} ± {100 * self.se:.1f}"
+        return f"{100 * self.mean:.1f} ± {100 * self.se:.1f}" + (" (chance)" if self.at_chance()
+                                                                  else "")
 
 
 def compare_acc(a, b):
@@ -176,8 +203,8 @@ def compare_acc(a, b):
     the difference, or b ahead."""
     d = a.mean - b.mean
     se = (a.se ** 2 + b.se ** 2) ** 0.5
-    if math.isnan(d) or math.isnan(se):
-        return 0, d, se
+    if math.isnan(d) or math.isnan(se) or (a.at_chance() and b.at_chance()):
+        return 0, d, se  # two accuracies at guessing level are a tie, whatever their digits
     return (0 if abs(d) <= Z * se else (1 if d > 0 else -1)), d, se
 
 
@@ -252,7 +279,7 @@ def plot_paper_curves(curves, path):
     acc = curves[curves["panel"] == "d_acc_VGG19_CIFAR10"]
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), sharey=True)
     for j, cut in enumerate(CUTS):
-        for m in METHODS:
+        for m in PAPER:
             c = acc[acc["method"] == PAPER[m]]
             if m != "none":
                 c = c[c["cut"] == cut]
@@ -437,10 +464,11 @@ def accuracy_section(runs, curves, dataset):
         header += [f"paper @ epoch {epochs}", "paper @ 200", "paper Δ @ 200"]
     rows = []
     n_test = test_size(sel.iloc[0]["manifest"]["scenario"])
+    chance = sel.iloc[0]["chance"]
     for cut in CUTS:
         base = sel[(sel.cut == cut) & (sel.method == "none") & (sel.network == "wireless")]
         bacc = Acc([r["eval"]["test_accuracy"].iloc[-1] for _, r in base.iterrows()
-                    if not r["diverged_epoch"]], n_test)
+                    if not r["diverged_epoch"]], n_test, chance)
         for m in METHODS:
             w = sel[(sel.cut == cut) & (sel.method == m) & (sel.network == "wireless")]
             e = sel[(sel.cut == cut) & (sel.method == m) & (sel.network == "edge")]
@@ -451,7 +479,7 @@ def accuracy_section(runs, curves, dataset):
             bests = [r["eval"]["test_accuracy"].max() for _, r in w.iterrows()]
             delta = ""
             if finals and bacc.n and m != "none":
-                sign, d, se = compare_acc(Acc(finals, n_test), bacc)
+                sign, d, se = compare_acc(Acc(finals, n_test, chance), bacc)
                 delta = f"{100 * d:+.1f} ± {100 * Z * se:.1f}" + ("" if sign else " (tie)")
             row = [cut, LABEL[m], mean_std(finals) + diverged_note(w), mean_std(bests), delta,
                    mean_std([r["eval"]["test_accuracy"].iloc[-1] for _, r in e.iterrows()
@@ -459,7 +487,8 @@ def accuracy_section(runs, curves, dataset):
             if paper:
                 p200 = paper_acc(curves, m, cut, 200)
                 row += [pct(paper_acc(curves, m, cut, epochs)), pct(p200, 2),
-                        "" if m == "none" else f"{100 * (p200 - paper_acc(curves, 'none', cut, 200)):+.2f}"]
+                        "" if m == "none" or m not in PAPER
+                        else f"{100 * (p200 - paper_acc(curves, 'none', cut, 200)):+.2f}"]
             rows.append(row)
     out.append(md_table(header, rows))
     if n_test:
@@ -526,7 +555,7 @@ def traffic_section(runs, curves, dataset):
                 bb = [x for x in base_bytes[t] if not math.isnan(x)]
                 row += [f"{mb / 1e6:.1f}", mult(sum(bb) / len(bb) / mb) if bb else "–"]
             if paper:
-                row.append("" if m == "none" else mult(pm[(cut, m)]))
+                row.append("" if (cut, m) not in pm else mult(pm[(cut, m)]))
             rows.append(row)
     out.append(md_table(header, rows))
     return out + [""]
@@ -645,6 +674,7 @@ def total_bytes(r):
     return ev["cum_bytes_up"] + ev["cum_bytes_down"] + ev["cum_bytes_sync"]
 
 
+# (The paper has no equal-budget QU, so "qu_eq" is compared in the rankings, not here.)
 PAIRS = [("ms", "none"), ("topk", "none"), ("randtopk", "none"), ("quantize", "none"),
          ("ms", "topk"), ("ms", "randtopk"), ("ms", "quantize")]
 VERDICT = {(1, 1): "agrees", (-1, -1): "agrees", (0, 0): "agrees (level in both)",
@@ -664,10 +694,12 @@ def paper_claims(runs, curves):
     if not len(sel):
         return [], {}
     n_test = test_size(sel.iloc[0]["manifest"]["scenario"])
+    chance = sel.iloc[0]["chance"]
     rows, counts = [], {}
     for cut in CUTS:
         ours = {m: Acc([r["eval"]["test_accuracy"].iloc[-1]
-                        for _, r in sel[(sel.cut == cut) & (sel.method == m)].iterrows()], n_test)
+                        for _, r in sel[(sel.cut == cut) & (sel.method == m)].iterrows()], n_test,
+                       chance)
                 for m in METHODS}
         paper = {m: Acc([paper_acc(curves, m, cut, 200)], PAPER_TEST_SIZE) for m in METHODS}
         for a, b in PAIRS:
@@ -723,24 +755,32 @@ def agreement_section(runs, curves, paper_errors, errors, bias, quick):
         if not len(sel):
             continue
         n_test = test_size(sel.iloc[0]["manifest"]["scenario"])
+        chance = sel.iloc[0]["chance"]
         for cut in CUTS:
-            stats = {m: Acc(list(sel[(sel.cut == cut) & (sel.method == m)]["final"]), n_test)
+            stats = {m: Acc(list(sel[(sel.cut == cut) & (sel.method == m)]["final"]), n_test,
+                            chance)
                      for m in METHODS}
             stats = {m: a for m, a in stats.items() if a.n}
             if "none" not in stats or len(stats) < 2:
                 continue
-            line = (f"- {DATASETS[d]}, {cut} cut, final accuracy (mean ± standard error; "
-                    f"'≈' = a tie): " + ranking(stats, dict(PAPER, none="uncompressed")) + ".")
-            if d == "cifar10":
-                p = {m: Acc([paper_acc(curves, m, cut, 200)], PAPER_TEST_SIZE) for m in stats}
-                line += (" Paper at 200 epochs: " + ranking(p, dict(PAPER, none="uncompressed"))
-                         + ".")
-            out.append(line)
+            # Both budget conventions side by side where the equal-budget QU ran; one line else.
+            conventions = ({k: [m for m in v if m in stats] for k, v in CONVENTIONS.items()}
+                           if "qu_eq" in stats else {"": list(stats)})
+            for conv, members in conventions.items():
+                line = (f"- {DATASETS[d]}, {cut} cut" + (f", {conv}" if conv else "")
+                        + ", final accuracy (mean ± standard error; '≈' = a tie; '(chance)' = not "
+                        "above guessing): " + ranking({m: stats[m] for m in members}, NAME) + ".")
+                p = {m: Acc([paper_acc(curves, m, cut, 200)], PAPER_TEST_SIZE)
+                     for m in members if m in PAPER}
+                if d == "cifar10" and len(p) > 1:
+                    line += (" Paper at 200 epochs" + (" (its QU: 3 b)" if "qu_eq" in members
+                                                       else "") + ": " + ranking(p, NAME) + ".")
+                out.append(line)
     div = runs[runs.diverged_epoch > 0]
     if len(div):
         out.append("- Diverged (non-finite activations or loss; the run stops there and is left "
                    "out of the rankings): " + ", ".join(
-                       f"{r['dataset']} {r['network']} {r['cut']} {PAPER[r['method']]} seed "
+                       f"{r['dataset']} {r['network']} {r['cut']} {NAME[r['method']]} seed "
                        f"{r['seed']} in epoch {r['diverged_epoch']}" for _, r in div.iterrows()) + ".")
     # Run-to-run variation: the same configuration trained twice (the edge network's arrival
     # order, or a second seed).
