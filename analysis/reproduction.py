@@ -888,6 +888,69 @@ def runs_scale(runs):
     return f"{100 * ours / (50000 * 200):.1f} %"
 
 
+# ---------------------------------------------------------------- CIFAR-10 near convergence
+def read_plan_points(folder):
+    """The plan of scripts/reproduce-cifar10 (folder/plan.json) and its finished points: one row
+    per point folder with point.json (settings, fingerprint, hours), eval.csv and summary."""
+    plan = json.load(open(os.path.join(folder, "plan.json")))
+    ids = [f"{c}-{m}-s{s}" for c, m, s in plan["points"]]
+    rows = []
+    for pid in ids:
+        info_path = os.path.join(folder, pid, "point.json")
+        if not os.path.exists(info_path):
+            continue
+        info = json.load(open(info_path))
+        m = json.load(open(os.path.join(folder, pid, "manifest.json")))
+        ev = pd.read_csv(os.path.join(folder, pid, "eval.csv"))
+        ev = ev[ev["round"] > 0].drop_duplicates("round", keep="first")
+        rows.append({"id": pid, "cut": info["cut"], "method": method_key(m["scenario"]["codec"]
+                                                                          ["uplink"]),
+                     "seed": info["seed"], "final": float(ev["test_accuracy"].iloc[-1]),
+                     "best": float(ev["test_accuracy"].max()), "epochs": int(ev["round"].max()),
+                     "wall_h": info["wall_s"] / 3600, "cpu_h": info["cpu_s"] / 3600,
+                     "cpu_model": info.get("cpu_model", ""), "n_test": test_size(m["scenario"]),
+                     "chance": 1.0 / m["derived"]["model_classes"], "plan_epochs":
+                     m["scenario"]["training"]["epochs"]})
+    return plan, ids, pd.DataFrame(rows)
+
+
+def full_run_section(folder):
+    """Which points of the resumable CIFAR-10 plan exist, their hours, and what they say."""
+    if not os.path.exists(os.path.join(folder, "plan.json")):
+        return []
+    plan, ids, done = read_plan_points(folder)
+    name = os.path.relpath(folder, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    out = ["## CIFAR-10 near convergence (the resumable plan)", "",
+           f"`scripts/reproduce-cifar10` runs the points of `{name}/plan.json` (the paper's "
+           "methods at the three cuts, 2 seeds at the shallow cut, QU under both budget "
+           "conventions; all 50,000 training images with crop+flip augmentation, the whole "
+           "test set) and commits each finished point's small results there. "
+           f"**{len(done)} of {len(ids)} points done.**"]
+    missing = [i for i in ids if not len(done) or i not in set(done["id"])]
+    if missing:
+        out[-1] += " Missing: " + ", ".join(f"`{i}`" for i in missing) + "."
+    out.append("")
+    if len(done):
+        out += [md_table(["point", "epochs", "final %", "best %", "hours (wall)", "hours (CPU)",
+                          "CPU"],
+                         [[r["id"], r["epochs"], pct(r["final"], 2), pct(r["best"], 2),
+                           f"{r['wall_h']:.2f}", f"{r['cpu_h']:.2f}", r["cpu_model"]]
+                          for _, r in done.iterrows()]), ""]
+        for cut in CUTS:
+            sel = done[done.cut == cut]
+            stats = {m: Acc(list(sel[sel.method == m]["final"]), sel.iloc[0]["n_test"],
+                            sel.iloc[0]["chance"]) for m in METHODS if len(sel[sel.method == m])}
+            if len(stats) < 2:
+                continue
+            for conv, members in CONVENTIONS.items():
+                members = [m for m in members if m in stats]
+                if len(members) > 1:
+                    out.append(f"- {cut} cut, {conv}: " + ranking({m: stats[m] for m in members},
+                                                                 NAME) + ".")
+        out.append("")
+    return out
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -900,6 +963,9 @@ def main():
     ap.add_argument("--quick", action="store_true",
                     help="the runs are scripts/reproduce --quick's: the report says in a banner "
                          "that its numbers only check the pipeline")
+    ap.add_argument("--cifar10", default=os.path.join(here, "..", "results", "cifar10"),
+                    help="the resumable CIFAR-10 plan's folder (scripts/reproduce-cifar10; "
+                         "default results/cifar10): its finished points get their own section")
     a = ap.parse_args()
     if not os.path.isdir(a.paper):
         sys.exit(f"reproduction: {a.paper}: the paper's CSV folder is missing (use --paper)")
@@ -952,6 +1018,8 @@ def main():
         lines += time_section(runs, d)
     lines += probe_sections(errors, bias, paper_errors, a.figures, rel)
     lines += agreement_section(runs, curves, paper_errors, errors, bias, a.quick)
+    if not a.quick:
+        lines += full_run_section(a.cifar10)
     table = runs.drop(columns=["eval", "manifest"]).assign(
         final_accuracy=[r["eval"]["test_accuracy"].iloc[-1] for _, r in runs.iterrows()],
         best_accuracy=[r["eval"]["test_accuracy"].max() for _, r in runs.iterrows()],

@@ -85,6 +85,17 @@ out = run("run", "--plan", plan_path)
 assert "1 point(s) to run, 1 at a time: shallow-none-s2" in out, out
 first = open(os.path.join(results, "shallow-none-s1", "point.json")).read()
 
+# The report's section on the plan (analysis/reproduction.py): every point done, its accuracy.
+sys.path.insert(0, os.path.join(source, "analysis"))
+import reproduction  # noqa: E402
+
+text = "\n".join(reproduction.full_run_section(results))
+assert "**3 of 3 points done.**" in text and "Missing" not in text, text
+for pid in ("shallow-none-s1", "deep-qu-eq-s1", "shallow-none-s2"):
+    final = list(csv.DictReader(open(os.path.join(results, pid, "eval.csv"))))[-1]
+    row = [ln for ln in text.splitlines() if ln.startswith(f"| {pid} | 2 | ")]
+    assert row and f"| {100 * float(final['test_accuracy']):.2f} |" in row[0], (pid, row)
+
 # A description change keeps the points; a settings change makes them stale, and they run again.
 b = json.load(open(base))
 b["description"] = "changed"

@@ -5,8 +5,10 @@ test_reproduction.py SLSIM_BINARY SOURCE_DIR: runs two small sweeps (named like 
 and a probe with the slsim binary, writes a small stand-in for the paper's CSV, builds the report
 and checks that its numbers are the ones in the emitted CSV.
 """
+import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -177,6 +179,27 @@ assert "> **Quick mode (`scripts/reproduce --quick`): these numbers only check t
     "runs.**" in quick
 assert "the paper's numbers are read from `analysis/paper/`" in quick
 assert "MS lowest at 17 of 18 (dataset, budget) points" in quick  # the committed Fig. 2 data
+
+# Self-contained: the report step runs from a clone-like folder holding only analysis/ (the
+# committed paper CSV come with it, checked against the sha256 in its README), from that folder,
+# and no tracked code names a path outside the repository.
+clone = os.path.join(tmp, "clone")
+shutil.copytree(os.path.join(source, "analysis"), os.path.join(clone, "analysis"),
+                ignore=shutil.ignore_patterns("__pycache__"))
+readme = open(os.path.join(clone, "analysis", "paper", "README.md")).read()
+for name in ("fig2_errors.csv", "fig3_curves.csv"):
+    digest = hashlib.sha256(open(os.path.join(clone, "analysis", "paper", name), "rb").read())
+    assert f"{digest.hexdigest()}  {name}" in readme, name
+r = subprocess.run([sys.executable, os.path.join("analysis", "reproduction.py"), root, "--md",
+                    os.path.join("results", "R.md"), "--figures", os.path.join("results", "fig"),
+                    "--quick"], cwd=clone, capture_output=True, text=True)
+assert r.returncode == 0, r.stderr
+assert open(os.path.join(clone, "results", "R.md")).read() == quick.replace("](figures/",
+                                                                           "](fig/")
+tracked = subprocess.run(["git", "-C", source, "grep", "-l", "-e", "work/shared", "-e",
+                          "../shared", "--", "analysis/*.py", "scripts", "app", "sim", "models",
+                          "common", "compression"], capture_output=True, text=True).stdout
+assert not tracked.strip(), f"code naming a folder outside the repository: {tracked}"
 
 # Deterministic: a second report is byte-identical.
 run(sys.executable, os.path.join(source, "analysis", "reproduction.py"), root, "--md", md + "2",
