@@ -134,4 +134,22 @@ r = subprocess.run([sys.executable, os.path.join(clone, "scripts", "reproduce-ci
                    env=dict(os.environ, SLSIM_DATA_DIR=os.path.join(tmp, "empty")))
 assert r.returncode == 0 and "WARN: CIFAR-10 not found" in r.stdout, (r.stdout, r.stderr)
 assert os.listdir(nodata) == ["plan.json"], os.listdir(nodata)
+# --commit in a clone: each finished point is committed alone (its folder, nothing else staged).
+subprocess.run(["git", "init", "-q", clone], check=True)
+os.makedirs(os.path.join(clone, "results", "cifar10"))
+write(os.path.join(clone, "results", "base.json"), json.load(open(base)))
+write(os.path.join(clone, "results", "cifar10", "plan.json"), dict(plan, base="../base.json"))
+open(os.path.join(clone, "other.txt"), "w").write("not part of a point\n")
+git_env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t",
+               GIT_COMMITTER_EMAIL="t@t")
+subprocess.run(["git", "-C", clone, "add", "other.txt"], check=True)
+r = subprocess.run([sys.executable, os.path.join(clone, "scripts", "reproduce-cifar10"), "run",
+                    "--commit", "--max-points", "2", "--work", work, "--slsim", slsim],
+                   capture_output=True, text=True, env=git_env)
+assert r.returncode == 0 and "WARN" not in r.stdout, (r.stdout, r.stderr)
+log = subprocess.run(["git", "-C", clone, "log", "--name-only", "--format=%s"],
+                     capture_output=True, text=True).stdout
+assert log.count("results/cifar10: point ") == 2, log
+assert "results/cifar10/shallow-none-s1/point.json" in log and "other.txt" not in log, log
+assert "results/cifar10/deep-qu-eq-s1/rounds.csv" in log, log
 print("ok")
