@@ -80,9 +80,11 @@ out = run("list", "--plan", plan_path)
 assert "2 done, 0 stale, 0 running, 1 missing of 3 points" in out, out
 assert "h wall" in out
 
-# Resumes: only the missing point runs.
-out = run("run", "--plan", plan_path)
+# Resumes: only the missing point runs (two threads: not part of the settings' fingerprint).
+out = run("run", "--plan", plan_path, "--threads", "2")
 assert "1 point(s) to run, 1 at a time: shallow-none-s2" in out, out
+assert json.load(open(os.path.join(results, "shallow-none-s2", "point.json")))["threads"] == 2
+assert "3 done" in run("list", "--plan", plan_path)
 first = open(os.path.join(results, "shallow-none-s1", "point.json")).read()
 
 # The report's section on the plan (analysis/reproduction.py): every point done, its accuracy.
