@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 
 slsim, source = sys.argv[1], sys.argv[2]
 script = os.path.join(source, "scripts", "reproduce-cifar10")
@@ -112,6 +113,16 @@ assert "1 point(s) to run" in out, out
 assert open(os.path.join(results, "shallow-none-s1", "point.json")).read() != first
 rounds = list(csv.DictReader(open(os.path.join(results, "shallow-none-s1", "rounds.csv"))))
 assert len(rounds) == 1, rounds
+
+# --stop-after: a point that cannot finish in time is stopped and stays missing, nothing kept.
+long_plan = write(os.path.join(tmp, "long", "plan.json") if os.makedirs(os.path.join(tmp, "long"))
+                  is None else "", dict(plan, base="../base.json", points=[["shallow", "none", 9]],
+                                        set={"training.epochs": 100000}))
+started = time.time()
+out = run("run", "--plan", long_plan, "--stop-after", "1")
+assert "shallow-none-s9 stopped; it stays missing" in out and time.time() - started < 30, out
+assert os.listdir(os.path.join(tmp, "long")) == ["plan.json"]
+assert "1 missing of 1 points" in run("list", "--plan", long_plan)
 
 # Bad plan input: exit 2 and one line naming the file.
 bad = write(os.path.join(results, "bad.json"), dict(plan, points=[["shallow", "nope", 1]]))
