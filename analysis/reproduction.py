@@ -857,17 +857,43 @@ def agreement_section(runs, curves, paper_errors, errors, bias, quick):
     sel = runs[runs.dataset == "cifar10"]
     if len(sel):
         sc = sel.iloc[0]["manifest"]["scenario"]
+        epochs = int(sc["training"]["epochs"])
         out += ["", "Known reasons for the differences: the runs are about "
                 f"{runs_scale(runs)} of the paper's training (sample passes), so accuracies sit "
-                "where the paper's own curves are in their first epochs, where its methods are "
-                "within a few points of each other and in no fixed order (the `paper @ epoch` "
-                "column); the paper's gaps at the shallow cut open in the second half of its 200 "
-                f"epochs. The model is {sc['model']['width']:g} as wide (the cut tensors have that "
+                "where the paper's own curves are in their first epochs: "
+                + paper_early_note(curves, epochs) + f". The model is {sc['model']['width']:g} as wide (the cut tensors have that "
                 f"fraction of the channels). {len(sc['devices']['list'])} devices train in "
                 f"{sc['schedule']['kind']} (device halves averaged once per epoch), which slows "
                 "the deeper cuts (more layers averaged), where the paper trained one client; the "
                 f"batch is {sc['training']['batch_size']} per device instead of 256.", ""]
     return out
+
+
+def paper_order(curves, cut, epoch):
+    """The paper's five methods at `cut`, best first, at `epoch` (Fig. 3d)."""
+    acc = {m: paper_acc(curves, m, cut, epoch) for m in PAPER}
+    return sorted(acc, key=acc.get, reverse=True), acc
+
+
+def paper_early_note(curves, epoch):
+    """What the paper's own curves say at our epoch count, computed: how far apart its methods
+    are, whether their order is already the final one, and from which epoch on the shallow cut's
+    final order holds."""
+    spreads, same = [], 0
+    for cut in CUTS:
+        order, acc = paper_order(curves, cut, epoch)
+        spreads.append(100 * (acc[order[0]] - acc[order[-1]]))
+        same += order == paper_order(curves, cut, 200)[0]
+    final = paper_order(curves, "shallow", 200)[0]
+    holds = next((e for e in range(1, 201)
+                  if all(paper_order(curves, "shallow", f)[0] == final for f in range(e, 201))),
+                 None)
+    text = (f"at epoch {epoch} its five methods span {min(spreads):.1f}-{max(spreads):.1f} points "
+            f"(per cut) and are in their 200-epoch order at {same} of {len(CUTS)} cuts")
+    if holds is not None:
+        text += (f"; at the shallow cut its final order ({' > '.join(NAME[m] for m in final)}) "
+                 f"holds from epoch {holds} on")
+    return text
 
 
 def downlink_note(sel):

@@ -168,6 +168,19 @@ low, high = reproduction.Acc([0.06], 1000, 0.1), reproduction.Acc([0.11], 1000, 
 assert low.at_chance() and high.at_chance() and reproduction.compare_acc(high, low)[0] == 0
 assert " ≈ " in reproduction.ranking({"a": high, "b": low}, {"a": "A", "b": "B"})
 assert "(chance)" in high.text()
+# The note on the paper's early epochs is computed from its curves: with the stand-in (all methods
+# on one curve) they span nothing; with the committed Fig. 3d the shallow cut's final order
+# (uncompressed > MS > SP > RT > QU) is checked against the curves here.
+assert "its five methods span 0.0-0.0 points (per cut) and are in their 200-epoch order at 3 of " \
+    "3 cuts" in text
+curves, _ = reproduction.read_paper(os.path.join(source, "analysis", "paper"))
+note = reproduction.paper_early_note(curves, 6)
+final = sorted(reproduction.PAPER, key=lambda m: -reproduction.paper_acc(curves, m, "shallow", 200))
+assert f"final order ({' > '.join(reproduction.NAME[m] for m in final)}) holds from epoch" in note
+e = int(note.split("holds from epoch ")[1].split(" ")[0])
+before = sorted(reproduction.PAPER, key=lambda m: -reproduction.paper_acc(curves, m, "shallow",
+                                                                         e - 1))
+assert before != final, (e, before)  # the order did not hold one epoch earlier
 low, high = reproduction.Acc([0.56], 1000, 0.1), reproduction.Acc([0.61], 1000, 0.1)
 assert reproduction.compare_acc(high, low)[0] == 1
 assert reproduction.ranking({"a": high, "b": low}, {"a": "A", "b": "B"}).startswith("A 61.0 ± 1.5 > ")
