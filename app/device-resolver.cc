@@ -22,7 +22,7 @@ namespace
 
 constexpr double INF = std::numeric_limits<double>::infinity();
 constexpr int MAX_DEVICES = 100000;
-constexpr size_t QUANTITIES = 12;
+constexpr size_t QUANTITIES = 13;
 constexpr double POWER_W_MAX = 1e6;
 constexpr double ENERGY_J_MAX = 1e12;
 constexpr double ENERGY_WH_MAX = 1e8; // 3.6e11 J
@@ -72,6 +72,9 @@ Quantities()
          "battery capacity: the device drops out when it is spent (0 = unlimited)", false},
         {"battery_wh", 0, ENERGY_WH_MAX, false, false, &DeviceProfile::batteryWh, "Wh",
          "or the capacity in Wh (not with battery_j)", false},
+        // WiFi access (sim/wifi-access.h): up to 100 km, beyond any WiFi link.
+        {"wifi_distance_m", 0, 1e5, true, false, &DeviceProfile::wifiDistanceM, "m",
+         "access \"wifi\": distance to its access point (path loss)", false},
     }};
     return q;
 }
@@ -468,6 +471,18 @@ TraceValues(const Trace& trace, const std::string& file, std::optional<int64_t> 
     return out;
 }
 
+/// The "access" key of an object (devices, a profile, a list entry), if given.
+std::optional<std::string>
+ReadAccess(ObjectReader& r)
+{
+    std::string access;
+    if (r.Choice("access", access, AccessKinds()))
+    {
+        return access;
+    }
+    return std::nullopt;
+}
+
 } // namespace
 
 std::vector<DeviceProfile>
@@ -477,6 +492,9 @@ ResolveDevices(const Json& devices, const std::string& path, uint64_t seed,
     ObjectReader r(devices, path);
     SpecSet common;
     ReadQuantities(r, common);
+    // How each device reaches the hub: from its list entry, devices.access, its profile.
+    const std::optional<std::string> commonAccess = ReadAccess(r);
+    std::vector<std::optional<std::string>> profileAccess, listAccess;
 
     // Named profiles, each a set of quantity specs.
     std::vector<std::string> profileNames;
@@ -489,6 +507,7 @@ ResolveDevices(const Json& devices, const std::string& path, uint64_t seed,
             ObjectReader one(*pr.Find(it.key()), pr.PathOf(it.key()));
             SpecSet s;
             ReadQuantities(one, s);
+            profileAccess.push_back(ReadAccess(one));
             one.Finish();
             profileNames.push_back(it.key());
             profiles.push_back(s);
@@ -576,6 +595,7 @@ ResolveDevices(const Json& devices, const std::string& path, uint64_t seed,
             ObjectReader one((*list)[i], IndexPath(r.PathOf("list"), i));
             ExplicitValues values;
             ReadConstants(one, values);
+            listAccess.push_back(ReadAccess(one));
             one.Finish();
             explicitValues.push_back(values);
         }
@@ -611,14 +631,20 @@ ResolveDevices(const Json& devices, const std::string& path, uint64_t seed,
     {
         Rng rng(seed, "devices", static_cast<uint64_t>(i));
         const SpecSet* profile = nullptr;
+        DeviceProfile d;
         if (!profileChoices.empty())
         {
             const size_t pick = profileChoices.size() == 1
                                     ? 0
                                     : DrawIndex(profileWeights, profileChoices.size(), rng);
             profile = &profiles[profileChoices[pick]];
+            d.access = profileAccess[profileChoices[pick]].value_or(d.access);
         }
-        DeviceProfile d;
+        d.access = commonAccess.value_or(d.access);
+        if (!listAccess.empty())
+        {
+            d.access = listAccess[static_cast<size_t>(i)].value_or(d.access);
+        }
         for (size_t k = 0; k < Quantities().size(); ++k)
         {
             const Quantity& q = Quantities()[k];
@@ -676,6 +702,12 @@ ResolveDevices(const Json& devices, const std::string& path, uint64_t seed,
                                       + std::to_string(i) + " has both)");
             }
         }
+        if (d.access == "wifi" && d.loss > 0)
+        {
+            Fail(r.PathOf("loss"), "applies to wired access only; device " + std::to_string(i)
+                                       + " has access \"wifi\", whose frame errors come from "
+                                         "the channel (network.wifi)");
+        }
         out.push_back(d);
     }
     return out;
@@ -685,9 +717,13 @@ Json
 DeviceToJson(const DeviceProfile& d)
 {
     Json j = Json::object();
+    j["access"] = d.access;
     for (const Quantity& q : Quantities())
     {
-        j[q.key] = d.*q.field;
+        if (q.field != &DeviceProfile::wifiDistanceM || d.access == "wifi")
+        {
+            j[q.key] = d.*q.field;
+        }
     }
     return j;
 }
@@ -703,6 +739,14 @@ QuantityDoc(const Quantity& q)
     return std::string(q.doc) + " (" + (q.unit[0] ? std::string(q.unit) + ", " : "")
            + RangeDoc(Range{q.min, q.max, q.minOpen, q.maxOpen}) + "); default "
            + NumberText(d.*q.field);
+}
+
+std::string
+AccessDoc()
+{
+    return "how the device reaches the hub: wired (a point-to-point link: uplink_mbps, "
+           "downlink_mbps, delay_ms, loss) or wifi (a station of an access point, network.wifi; "
+           "wifi_distance_m); a constant, per profile or per list entry";
 }
 
 Json
@@ -752,6 +796,9 @@ DevicesSchema()
         constants[q.key] = QuantitySchema(q)["oneOf"][0];
         constants[q.key]["description"] = QuantityDoc(q);
     }
+    const Json access = {{"type", "string"}, {"enum", AccessKinds()}, {"description", AccessDoc()}};
+    quantities["access"] = access;
+    constants["access"] = access;
     Json props = quantities;
     props["count"] = {{"type", "integer"},
                       {"description", "number of devices; implied by trace or list"},
@@ -798,6 +845,8 @@ DevicesMarkdown(const std::string& path, std::string& md)
           + "` quantities\nEach a constant or a distribution (below), per device.\n";
     md += "\n| key | unit | default | allowed | meaning |\n|---|---|---|---|---|\n";
     const DeviceProfile d;
+    md += "| `access` | | `" + d.access + "` | " + ChoiceList(AccessKinds()) + " | " + AccessDoc()
+          + " |\n";
     for (const Quantity& q : Quantities())
     {
         md += std::string("| `") + q.key + "` | " + q.unit + " | `" + NumberText(d.*q.field)

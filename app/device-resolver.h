@@ -2,13 +2,15 @@
 //
 // The "devices" object gives each per-device quantity (uplink_mbps, downlink_mbps, delay_ms, loss,
 // gflops, and the energy profile: compute_w or joules_per_gflop, radio_tx_w, radio_rx_w,
-// radio_idle_w, battery_j or battery_wh) as a constant, a distribution drawn with the run's seed, a
-// named profile (itself of constants or distributions) chosen per device, a CSV trace, or an
-// explicit list. For device i and a quantity, the value comes from the first of: its trace row or
-// list entry; the "devices" object's own entry for the quantity; the device's profile;
+// radio_idle_w, battery_j or battery_wh; wifi_distance_m) as a constant, a distribution drawn with
+// the run's seed, a named profile (itself of constants or distributions) chosen per device, a CSV
+// trace, or an explicit list. For device i and a quantity, the value comes from the first of: its
+// trace row or list entry; the "devices" object's own entry for the quantity; the device's profile;
 // DeviceProfile's default (a trace without a row for device i, or with an empty cell, gives nothing
 // there). Draws use Rng(seed, "devices", i): the profile choice first, then the quantities in the
-// order above, so device i's values do not depend on how many devices there are.
+// order above, so device i's values do not depend on how many devices there are. The device's
+// `access` ("wired" or "wifi", a string: no distributions; a draw goes through profiles) comes from
+// its list entry, devices.access or its profile, in that order.
 #ifndef SLSIM_APP_DEVICE_RESOLVER_H
 #define SLSIM_APP_DEVICE_RESOLVER_H
 

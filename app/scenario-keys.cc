@@ -721,6 +721,133 @@ LinkTraceTable()
     return table;
 }
 
+/// The standard's limits (IEEE 802.11-2020): widths and bands, its highest single-stream MCS
+/// and A-MPDU length.
+struct WifiLimits
+{
+    uint32_t maxWidthMhz, maxMcs, maxAmpduBytes;
+};
+
+WifiLimits
+LimitsOf(const std::string& standard)
+{
+    if (standard == "802.11n")
+    {
+        return {40, 7, 65535}; // HT: 19.3.5, MCS 0-7 per stream, A-MPDU exponent 3
+    }
+    if (standard == "802.11ac")
+    {
+        return {160, 9, 1048575}; // VHT: 21.5, exponent 7
+    }
+    return {160, 11, 6500631}; // HE: 27.5, exponent 7 + extension 3
+}
+
+const Table<WifiConfig>&
+WifiTable()
+{
+    static const Table<WifiConfig> table = [] {
+        Table<WifiConfig> t;
+        t.doc = "WiFi access of the devices with access \"wifi\" (sim/wifi-access.h); the "
+                "defaults give the paper's testbed, about 100 Mbps for one AP's stations";
+        t.fields.push_back(ChoiceField("standard", &WifiConfig::standard,
+                                       {"802.11n", "802.11ac", "802.11ax"},
+                                       "HT, VHT or HE (ns-3's WIFI_STANDARD_80211n/ac/ax)"));
+        t.fields.push_back(NumberField("band_ghz", &WifiConfig::bandGhz, Range{2.4, 6}, "GHz",
+                                       "2.4, 5 or 6 (802.11ac: 5; 6: 802.11ax only)"));
+        t.fields.push_back(IntegerField("channel_width_mhz", &WifiConfig::channelWidthMhz, 20, 160,
+                                        "MHz",
+                                        "20, 40, 80 or 160 (802.11n or 2.4 GHz: at most 40)"));
+        t.fields.push_back(ChoiceField("rate_manager", &WifiConfig::rateManager,
+                                       {"minstrel_ht", "constant"},
+                                       "ns3::MinstrelHtWifiManager (Linux mac80211's Minstrel) "
+                                       "or ns3::ConstantRateWifiManager at mcs"));
+        auto mcs = IntegerField("mcs", &WifiConfig::mcs, 0, 11, "",
+                                "constant rate: the MCS, one spatial stream (n: 0-7, ac: 0-9, "
+                                "ax: 0-11)");
+        mcs.notFor = [](const WifiConfig& w) {
+            return w.rateManager == "constant" ? "" : "only for rate_manager \"constant\"";
+        };
+        t.fields.push_back(mcs);
+        t.fields.push_back(BoolField("short_guard_interval", &WifiConfig::shortGuardInterval,
+                                     "400 ns guard interval (HT/VHT; HE: 800 ns), else 800 ns "
+                                     "(HE: 3200 ns)"));
+        t.fields.push_back(IntegerField("max_ampdu_bytes", &WifiConfig::maxAmpduBytes, 0, 6500631,
+                                        "bytes",
+                                        "A-MPDU limit, 0 = no aggregation (n: <= 65535, ac: <= "
+                                        "1048575; 65535 is ns-3's default)"));
+        t.fields.push_back(IntegerField("ap_count", &WifiConfig::apCount, 1, WIFI_MAX_APS, "",
+                                        "access points, each a BSS on a channel of its own"));
+        t.fields.push_back(ChoiceField("assignment", &WifiConfig::assignment,
+                                       {"round_robin", "block"},
+                                       "WiFi devices to APs in device order: k-th to AP k mod "
+                                       "ap_count, or consecutive blocks"));
+        t.fields.push_back(NumberField("ap_link_mbps", &WifiConfig::apLinkMbps, RATE_MBPS, "Mbps",
+                                       "each AP's wired link to the hub (Gigabit Ethernet)"));
+        t.fields.push_back(NumberField("ap_link_delay_ms", &WifiConfig::apLinkDelayMs, DELAY_MS,
+                                       "ms", "its one-way delay (100 m of cable)"));
+        t.fields.push_back(NumberField("loss_exponent", &WifiConfig::lossExponent,
+                                       Range{0, 10, true, false}, "",
+                                       "log-distance path loss exponent (ns-3's default)"));
+        t.fields.push_back(NumberField("reference_loss_db", &WifiConfig::referenceLossDb,
+                                       Range{0, 200}, "dB",
+                                       "path loss at 1 m (ns-3's default: Friis at 5.15 GHz)"));
+        t.fields.push_back(NumberField("tx_power_dbm", &WifiConfig::txPowerDbm, Range{-20, 40},
+                                       "dBm",
+                                       "transmit power of APs and stations (ns-3's "
+                                       "default, 40 mW)"));
+        t.finish = [](WifiConfig& w, const std::string& path, const ReadContext&) {
+            const WifiLimits lim = LimitsOf(w.standard);
+            const std::string std = " for " + w.standard;
+            if (w.bandGhz != 2.4 && w.bandGhz != 5 && w.bandGhz != 6)
+            {
+                Fail(JoinPath(path, "band_ghz"),
+                     "must be 2.4, 5 or 6, got " + NumberText(w.bandGhz));
+            }
+            if ((w.standard == "802.11ac" && w.bandGhz != 5)
+                || (w.bandGhz == 6 && w.standard != "802.11ax"))
+            {
+                Fail(JoinPath(path, "band_ghz"), NumberText(w.bandGhz) + " GHz is not a band" + std
+                                                     + " (802.11ac: 5 GHz; 6 GHz: 802.11ax)");
+            }
+            const uint32_t width = w.channelWidthMhz;
+            if (width != 20 && width != 40 && width != 80 && width != 160)
+            {
+                Fail(JoinPath(path, "channel_width_mhz"),
+                     "must be 20, 40, 80 or 160, got " + std::to_string(width));
+            }
+            const uint32_t maxWidth = w.bandGhz == 2.4 ? 40 : lim.maxWidthMhz;
+            if (width > maxWidth)
+            {
+                Fail(JoinPath(path, "channel_width_mhz"),
+                     "at most " + std::to_string(maxWidth) + std + " at " + NumberText(w.bandGhz)
+                         + " GHz, got " + std::to_string(width));
+            }
+            if (w.rateManager == "constant")
+            {
+                if (w.mcs > lim.maxMcs)
+                {
+                    Fail(JoinPath(path, "mcs"), "at most " + std::to_string(lim.maxMcs) + std
+                                                    + ", got " + std::to_string(w.mcs));
+                }
+                if (w.standard == "802.11ac" && width == 20 && w.mcs == 9)
+                {
+                    // IEEE 802.11-2020 Table 21-30: VHT-MCS 9 at 20 MHz needs 3 or 6 streams.
+                    Fail(JoinPath(path, "mcs"), "VHT MCS 9 is not valid at 20 MHz with one "
+                                                "spatial stream");
+                }
+            }
+            if (w.maxAmpduBytes > lim.maxAmpduBytes)
+            {
+                Fail(JoinPath(path, "max_ampdu_bytes"),
+                     "at most " + std::to_string(lim.maxAmpduBytes) + std + ", got "
+                         + std::to_string(w.maxAmpduBytes));
+            }
+        };
+        return t;
+    }();
+    return table;
+}
+
 const Table<NetworkConfig>&
 NetworkTable()
 {
@@ -742,6 +869,8 @@ NetworkTable()
         t.fields.push_back(ArrayField("link_traces", &NetworkConfig::linkTraces, LinkTraceTable(),
                                       "time-varying access link capacities (a later entry wins "
                                       "for a device and direction)"));
+        t.fields.push_back(
+            ObjectField("wifi", &NetworkConfig::wifi, WifiTable(), "shared WiFi access"));
         return t;
     }();
     return table;
@@ -966,6 +1095,46 @@ CheckModel(ModelConfig& m, const DatasetConfig& d)
     }
 }
 
+/// The WiFi devices against network.wifi: stations per AP, and each station's signal.
+void
+CheckWifiDevices(const NetworkConfig& net)
+{
+    const WifiConfig& w = net.wifi;
+    size_t stations = 0;
+    for (size_t i = 0; i < net.devices.size(); ++i)
+    {
+        const DeviceProfile& d = net.devices[i];
+        if (d.access != "wifi")
+        {
+            continue;
+        }
+        ++stations;
+        // Log-distance path loss (ns-3's LogDistancePropagationLossModel, reference 1 m):
+        // L = L0 + 10 n log10(d); below 1 m, L0. A station that cannot decode its AP's
+        // lowest rate would never associate: its device would never start.
+        const double lossDb
+            = w.referenceLossDb + 10 * w.lossExponent * std::log10(std::max(d.wifiDistanceM, 1.0));
+        const double rxDbm = w.txPowerDbm - lossDb;
+        if (rxDbm < WIFI_MIN_RX_DBM)
+        {
+            Fail("devices", "device " + std::to_string(i) + " at wifi_distance_m "
+                                + NumberText(d.wifiDistanceM) + " receives " + NumberText(rxDbm)
+                                + " dBm from its AP, below " + NumberText(WIFI_MIN_RX_DBM)
+                                + " dBm (IEEE 802.11's MCS 0 sensitivity): it cannot associate");
+        }
+    }
+    // Both assignment rules put at most ceil(n / k) stations on an AP.
+    const size_t perAp = (stations + w.apCount - 1) / w.apCount;
+    if (perAp > WIFI_MAX_STATIONS_PER_AP)
+    {
+        Fail("network.wifi.ap_count", std::to_string(stations) + " WiFi devices on "
+                                          + std::to_string(w.apCount)
+                                          + " APs: " + std::to_string(perAp) + " on one, more than "
+                                          + std::to_string(WIFI_MAX_STATIONS_PER_AP)
+                                          + " (IEEE 802.11's association ID limit)");
+    }
+}
+
 /// Combinations across sections, and values derived from other sections.
 void
 FinishScenario(ScenarioConfig& c, const ReadContext& ctx)
@@ -1008,7 +1177,15 @@ FinishScenario(ScenarioConfig& c, const ReadContext& ctx)
             Fail(IndexPath("network.link_traces", i) + ".device",
                  "no device " + std::to_string(d) + " (there are " + std::to_string(devices) + ")");
         }
+        if (d >= 0 && c.network.devices[static_cast<size_t>(d)].access != "wired")
+        {
+            Fail(IndexPath("network.link_traces", i) + ".device",
+                 "device " + std::to_string(d) + " has access \""
+                     + c.network.devices[static_cast<size_t>(d)].access
+                     + "\": a capacity trace drives a wired link");
+        }
     }
+    CheckWifiDevices(c.network);
     // The data must be there before anything runs (the readers check the files themselves);
     // the folder found is what the run reads and the manifest records.
     if (c.dataset.name != "synthetic")

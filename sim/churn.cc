@@ -5,6 +5,7 @@
 #include "sim/energy.h"
 #include "sim/metrics-collector.h"
 #include "sim/topology.h"
+#include "sim/wifi-access.h"
 
 #include "ns3/simulator.h"
 
@@ -91,9 +92,16 @@ Availability::Apply(int device)
     const bool down = s.outages > 0 || s.churnOffs > 0 || s.empty;
     if (down != s.linkDown)
     {
-        const double loss = down ? 1.0 : m_loss[d];
-        m_net->errorModels[2 * d]->SetRate(loss);
-        m_net->errorModels[2 * d + 1]->SetRate(loss);
+        if (m_net->errorModels[2 * d])
+        {
+            const double loss = down ? 1.0 : m_loss[d];
+            m_net->errorModels[2 * d]->SetRate(loss);
+            m_net->errorModels[2 * d + 1]->SetRate(loss);
+        }
+        else
+        {
+            SetWifiRadio(m_net->deviceSide[d], !down); // sim/wifi-access.h
+        }
         s.linkDown = down;
     }
     if (m_energy)

@@ -3,6 +3,7 @@
 #include "common/error.h"
 #include "sim/device-app.h"
 #include "sim/topology.h"
+#include "sim/wifi-access.h"
 
 #include "ns3/callback.h"
 #include "ns3/nstime.h"
@@ -27,6 +28,8 @@ EnergyRecorder::EnergyRecorder(const std::vector<DeviceProfile>& profiles,
     }
 }
 
+EnergyRecorder::~EnergyRecorder() = default;
+
 void
 EnergyRecorder::WatchLinks(const Network& net, const std::vector<double>& delaysS)
 {
@@ -36,6 +39,12 @@ EnergyRecorder::WatchLinks(const Network& net, const std::vector<double>& delays
     {
         const int d = static_cast<int>(i);
         m_devices[i].delayS = delaysS[i];
+        if (IsWifi(net.deviceSide[i]))
+        {
+            m_radios.push_back(std::make_unique<WifiRadioWatch>(
+                net.deviceSide[i], [this, d](bool tx, bool rx) { OnRadio(d, tx, rx); }));
+            continue;
+        }
         for (const bool begin : {true, false})
         {
             const char* source = begin ? "PhyTxBegin" : "PhyTxEnd";
@@ -115,6 +124,16 @@ EnergyRecorder::OnTx(int device, bool begin)
     State& s = m_devices[static_cast<size_t>(device)];
     Advance(s, ns3::Simulator::Now().GetSeconds());
     s.tx = begin;
+    CheckBattery(device);
+}
+
+void
+EnergyRecorder::OnRadio(int device, bool tx, bool rx)
+{
+    State& s = m_devices[static_cast<size_t>(device)];
+    Advance(s, ns3::Simulator::Now().GetSeconds());
+    s.tx = tx;
+    s.rx = rx;
     CheckBattery(device);
 }
 

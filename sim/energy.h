@@ -12,7 +12,11 @@
 //       tx_w + rx_w - idle_w   both at once (two chains above one baseline)
 //       radio_idle_w           otherwise, while the device is powered (from its app's start, until
 //                              the run ends, it is switched off by churn, or its battery is spent)
-// integrated exactly between state changes (piecewise-constant power). Example: 1 MB sent at
+// integrated exactly between state changes (piecewise-constant power). A WiFi station's radio
+// (half duplex) is in the state its PHY reports (sim/wifi-access.h, WifiRadioWatch: the listener
+// ns-3's WifiRadioEnergyModel uses): transmitting, receiving any frame it synchronised on, or idle
+// (CCA busy counts as idle, as in WifiRadioEnergyModel's default currents); it draws nothing while
+// its radio is switched off. Example: 1 MB sent at
 // 10 Mbit/s takes 0.8 s (plus headers); at tx 1.5 W over an idle 0.5 W that is 1.2 J, not 0.4 J.
 //
 // Battery: with a capacity, the device is empty at the first instant compute + radio energy
@@ -31,6 +35,7 @@
 #include <deque>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -38,6 +43,7 @@ namespace slsim
 {
 
 class DeviceApp;
+class WifiRadioWatch;
 struct Network;
 
 /// Energy of one device, cumulative (J, s).
@@ -64,11 +70,12 @@ class EnergyRecorder
     /// `profiles`: one per device (power figures and capacity). `onEmpty(d)` is called once, at
     /// the instant device d's battery is spent.
     EnergyRecorder(const std::vector<DeviceProfile>& profiles, std::function<void(int)> onEmpty);
+    ~EnergyRecorder();
     EnergyRecorder(const EnergyRecorder&) = delete;
     EnergyRecorder& operator=(const EnergyRecorder&) = delete;
 
-    /// Connects to the access links' NetDevices (PhyTxBegin/PhyTxEnd both sides). `delaysS`: the
-    /// one-way propagation delay of each access link.
+    /// Connects to the access links' NetDevices (PhyTxBegin/PhyTxEnd both sides), or to a WiFi
+    /// station's PHY. `delaysS`: the one-way propagation delay of each access link.
     void WatchLinks(const Network& net, const std::vector<double>& delaysS);
     /// Connects to a device app's StepStarted and StepCompleted.
     void Watch(ns3::Ptr<DeviceApp> app);
@@ -96,7 +103,8 @@ class EnergyRecorder
 
     // What the trace sources deliver (public so that a test can drive a recorder directly).
     void OnTx(int device, bool begin);
-    void OnHubTx(int device, bool begin); // the hub side transmits to the device
+    void OnHubTx(int device, bool begin);       // the hub side transmits to the device
+    void OnRadio(int device, bool tx, bool rx); // a WiFi radio's state changed
     void OnStepStarted(const StepStartRecord& start);
     void OnStepCompleted(const StepEndRecord& end);
 
@@ -129,6 +137,7 @@ class EnergyRecorder
     std::vector<State> m_devices;
     std::vector<StepEnergy> m_steps;
     std::function<void(int)> m_onEmpty;
+    std::vector<std::unique_ptr<WifiRadioWatch>> m_radios;
 };
 
 } // namespace slsim

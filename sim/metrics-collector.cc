@@ -441,7 +441,11 @@ MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targ
                                              "radio_j",
                                              "radio_tx_s",
                                              "radio_rx_s",
-                                             "battery_empty_s"});
+                                             "battery_empty_s",
+                                             "airtime_up_s",
+                                             "airtime_down_s",
+                                             "mac_retries_up",
+                                             "mac_retries_down"});
     DeviceTime mean; // over the devices
     const double n = static_cast<double>(m_timelines.size());
     for (size_t d = 0; d < m_timelines.size(); ++d)
@@ -483,7 +487,11 @@ MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targ
             .Add(e.radioJ)
             .Add(e.txS)
             .Add(e.rxS)
-            .Add(std::isnan(e.emptyAtS) ? std::string() : FormatDouble(e.emptyAtS));
+            .Add(std::isnan(e.emptyAtS) ? std::string() : FormatDouble(e.emptyAtS))
+            .Add(linkUp.airtimeS)
+            .Add(linkDown.airtimeS)
+            .Add(linkUp.macRetries)
+            .Add(linkDown.macRetries);
         devices.EndRow();
     }
 

@@ -26,6 +26,13 @@ struct DeviceProfile
     double radioIdleW = 0;     // ... while neither (powered on), W
     double batteryJ = 0;       // battery capacity, J; 0 = unlimited (mains power)
     double batteryWh = 0;      // or in Wh (1 Wh = 3600 J); at most one of the two is non-zero
+    /// How the device reaches the hub: "wired" (a point-to-point link with the rates, delay and
+    /// loss above) or "wifi" (a station of an access point, NetworkConfig::wifi; the rates,
+    /// delay and loss above do not apply).
+    std::string access = "wired";
+    /// WiFi: distance to its access point, m (the path loss model's input). 5 m: a device in the
+    /// same room as the AP (the paper's testbed: devices on a desk around one AP).
+    double wifiDistanceM = 5;
 
     /// Power while computing, W: computeW, or joulesPerGflop * gflops (J/GFLOP * GFLOP/s).
     double ComputePowerW() const
@@ -121,6 +128,62 @@ struct LinkTraceConfig
     RateTrace trace;                // the file's contents, read by app/
 };
 
+/// The access kinds a device profile may name (DeviceProfile::access).
+inline const std::vector<std::string>&
+AccessKinds()
+{
+    static const std::vector<std::string> kinds{"wired", "wifi"};
+    return kinds;
+}
+
+/// Most stations per AP: association IDs are 1..2007 (IEEE 802.11-2020 9.4.1.8).
+constexpr uint32_t WIFI_MAX_STATIONS_PER_AP = 2007;
+/// Most APs: their BSS subnets (/20 each, sim/wifi-access.h) fill 10.160.0.0/11.
+constexpr uint32_t WIFI_MAX_APS = 512;
+/// Weakest signal a station must receive from its AP: the minimum input sensitivity of HT MCS 0
+/// at 20 MHz (IEEE 802.11-2020 Table 19-23).
+constexpr double WIFI_MIN_RX_DBM = -82;
+
+/// Shared WiFi access (sim/wifi-access.h): the devices with access "wifi" are stations of one or
+/// more access points, each AP wired to the hub. Defaults give the paper's testbed (10 stations
+/// on one AP, about 100 Mbps of goodput; scenarios/README.md says why these settings).
+struct WifiConfig
+{
+    /// "802.11n" (HT), "802.11ac" (VHT), "802.11ax" (HE): ns-3's WIFI_STANDARD_80211n/ac/ax.
+    std::string standard = "802.11n";
+    /// 2.4, 5 or 6 GHz (802.11ac: 5 only; 6: 802.11ax only). 5 GHz: the band of 802.11ac.
+    double bandGhz = 5;
+    /// 20, 40, 80 or 160 MHz (802.11n and 2.4 GHz: at most 40). 802.11n, 40 MHz, one spatial
+    /// stream: at most MCS 7 = 150 Mbit/s (IEEE 802.11-2020 Table 19-27), about 100 Mbit/s of
+    /// TCP goodput for one AP's stations together (scenarios/README.md, paper testbed).
+    uint32_t channelWidthMhz = 40;
+    /// "minstrel_ht" (ns3::MinstrelHtWifiManager, Minstrel as in Linux's mac80211) or
+    /// "constant" (ns3::ConstantRateWifiManager at `mcs`).
+    std::string rateManager = "minstrel_ht";
+    /// The constant rate's MCS index (one spatial stream): 802.11n 0-7, ac 0-9, ax 0-11.
+    uint32_t mcs = 7;
+    /// Short guard interval: 400 ns for HT/VHT (IEEE 802.11-2020 19.3.2 / 21.3.2), 800 ns for HE
+    /// (HE's shortest, 27.3.11); false: 800 ns (HT/VHT) or 3200 ns (HE).
+    bool shortGuardInterval = true;
+    /// A-MPDU size limit, bytes (0: no aggregation). 65535: IEEE 802.11's HT maximum
+    /// (Maximum A-MPDU Length Exponent 3) and ns-3's BE_MaxAmpduSize default.
+    uint32_t maxAmpduBytes = 65535;
+    uint32_t apCount = 1;
+    /// How the WiFi devices are spread over the APs, in device order: "round_robin" (the k-th
+    /// WiFi device joins AP k mod ap_count) or "block" (consecutive runs of equal size).
+    std::string assignment = "round_robin";
+    /// Each AP's wired link to the hub: Gigabit Ethernet (IEEE 802.3ab), ~100 m of cable (IEEE
+    /// 802.3's segment limit) at ~2/3 c = 0.5 us.
+    double apLinkMbps = 1000;
+    double apLinkDelayMs = 0.0005;
+    /// Path loss over the station's distance (ns3::LogDistancePropagationLossModel): exponent 3
+    /// and 46.6777 dB at 1 m (ns-3's defaults: Friis at 5.15 GHz, an indoor exponent).
+    double lossExponent = 3;
+    double referenceLossDb = 46.6777;
+    /// Transmit power of APs and stations: 16.0206 dBm (40 mW), ns-3's WifiPhy TxPowerStart.
+    double txPowerDbm = 16.0206;
+};
+
 struct NetworkConfig
 {
     std::vector<DeviceProfile> devices; // one per device, resolved (constants, draws, or trace)
@@ -138,6 +201,8 @@ struct NetworkConfig
     TcpConfig tcp;
     /// Time-varying access capacities; a later entry wins for a device and direction.
     std::vector<LinkTraceConfig> linkTraces;
+    /// Settings of the devices with access "wifi".
+    WifiConfig wifi;
 };
 
 } // namespace slsim

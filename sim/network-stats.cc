@@ -1,6 +1,7 @@
 #include "sim/network-stats.h"
 
 #include "common/error.h"
+#include "sim/wifi-access.h"
 
 #include "ns3/core-module.h"
 #include "ns3/ipv4-list-routing.h"
@@ -45,6 +46,57 @@ Add(LinkCounts& sum, const LinkCounts& c)
     sum.bytesSent += c.bytesSent;
     sum.queueDrops += c.queueDrops;
     sum.wireLosses += c.wireLosses;
+    sum.airtimeS += c.airtimeS;
+    sum.macRetries += c.macRetries;
+}
+
+void
+AddTx(LinkCounts* counts, const WifiTxRecord& r)
+{
+    counts->packetsSent += 1;
+    counts->bytesSent += r.bytes;
+    counts->airtimeS += r.airtimeS;
+    counts->macRetries += r.retries;
+}
+
+void
+AddDrop(LinkCounts* counts, bool retryLimit)
+{
+    ++(retryLimit ? counts->wireLosses : counts->queueDrops);
+}
+
+/// Counts the drops of the queue disc on `device` and of its classes' discs (a WiFi device has
+/// an mq root with one child per access category: ns-3's default).
+void
+ConnectDiscDrops(ns3::Ptr<ns3::NetDevice> device, uint64_t* counter)
+{
+    using namespace ns3;
+    Ptr<TrafficControlLayer> tc = device->GetNode()->GetObject<TrafficControlLayer>();
+    Ptr<QueueDisc> root = tc ? tc->GetRootQueueDiscOnDevice(device) : nullptr;
+    if (!root)
+    {
+        return;
+    }
+    root->TraceConnectWithoutContext("Drop",
+                                     MakeBoundCallback(&Count<Ptr<const QueueDiscItem>>, counter));
+    for (size_t c = 0; c < root->GetNQueueDiscClasses(); ++c)
+    {
+        root->GetQueueDiscClass(c)->GetQueueDisc()->TraceConnectWithoutContext(
+            "Drop", MakeBoundCallback(&Count<Ptr<const QueueDiscItem>>, counter));
+    }
+}
+
+uint64_t
+MacKey(ns3::Mac48Address a)
+{
+    uint8_t b[6];
+    a.CopyTo(b);
+    uint64_t k = 0;
+    for (uint8_t x : b)
+    {
+        k = k << 8 | x;
+    }
+    return k;
 }
 
 } // namespace
@@ -60,8 +112,15 @@ NetworkStats::NetworkStats(const Network& net)
     m_accessDown.resize(n);
     for (size_t i = 0; i < n; ++i)
     {
-        WatchLink(net.deviceSide[i], net.hubSide[i], &m_accessUp[i]);
-        WatchLink(net.hubSide[i], net.deviceSide[i], &m_accessDown[i]);
+        if (IsWifi(net.deviceSide[i]))
+        {
+            WatchWifi(i);
+        }
+        else
+        {
+            WatchLink(net.deviceSide[i], net.hubSide[i], &m_accessUp[i]);
+            WatchLink(net.hubSide[i], net.deviceSide[i], &m_accessDown[i]);
+        }
         Ptr<Node> node = net.devices.Get(static_cast<uint32_t>(i));
         Ptr<Ipv4> ipv4 = node->GetObject<Ipv4>();
         m_deviceByAddress[ipv4->GetAddress(1, 0).GetLocal().Get()] = static_cast<int>(i);
@@ -70,6 +129,25 @@ NetworkStats::NetworkStats(const Network& net)
     }
     WatchLink(net.coreHubSide, net.coreServerSide, &m_coreUp);
     WatchLink(net.coreServerSide, net.coreHubSide, &m_coreDown);
+    m_apUp.resize(net.apSide.size());
+    m_apDown.resize(net.apSide.size());
+    for (size_t k = 0; k < net.apSide.size(); ++k)
+    {
+        WatchLink(net.apSide[k], net.apHubSide[k], &m_apUp[k]);
+        WatchLink(net.apHubSide[k], net.apSide[k], &m_apDown[k]);
+        // Drops at the AP's traffic-control layer, on the way to its stations or to the hub
+        // (not told apart): counted with its link to the hub.
+        Ptr<Node> ap = net.accessPoints[k];
+        ap->GetObject<TrafficControlLayer>()->TraceConnectWithoutContext(
+            "TcDrop", MakeBoundCallback(&Count<Ptr<const Packet>>, &m_apUp[k].queueDrops));
+        for (uint32_t j = 0; j < ap->GetNDevices(); ++j)
+        {
+            if (IsWifi(ap->GetDevice(j)))
+            {
+                ConnectDiscDrops(ap->GetDevice(j), &m_apUp[k].queueDrops);
+            }
+        }
+    }
     // Without a queue disc, a full device queue stops its flow control and the traffic-control
     // layer drops what comes next (its "TcDrop" trace; the queue itself sees nothing). Hosts have
     // one device; at the hub, HubRouting names the device the dropped packet was routed to.
@@ -128,6 +206,38 @@ NetworkStats::WatchLink(ns3::Ptr<ns3::NetDevice> tx, ns3::Ptr<ns3::NetDevice> rx
             disc->TraceConnectWithoutContext(
                 "Drop", MakeBoundCallback(&Count<Ptr<const QueueDiscItem>>, &counts->queueDrops));
         }
+    }
+}
+
+void
+NetworkStats::WatchWifi(size_t device)
+{
+    using namespace ns3;
+    Ptr<NetDevice> station = m_net.deviceSide[device];
+    Ptr<NetDevice> ap = m_net.hubSide[device];
+    LinkCounts* up = &m_accessUp[device];
+    WatchWifiTx(station, [up](const WifiTxRecord& r) { AddTx(up, r); });
+    WatchWifiDrops(station, [up](Mac48Address, bool retryLimit) { AddDrop(up, retryLimit); });
+    ConnectDiscDrops(station, &up->queueDrops);
+    m_wifiDown[MacKey(Mac48Address::ConvertFrom(station->GetAddress()))] = &m_accessDown[device];
+    if (!m_wifiApWatched[PeekPointer(ap)])
+    {
+        m_wifiApWatched[PeekPointer(ap)] = true;
+        // One AP serves many stations: its frames are told apart by their receiver (Addr1).
+        WatchWifiTx(ap, [this](const WifiTxRecord& r) {
+            auto it = m_wifiDown.find(MacKey(r.receiver));
+            if (it != m_wifiDown.end())
+            {
+                AddTx(it->second, r);
+            }
+        });
+        WatchWifiDrops(ap, [this](Mac48Address receiver, bool retryLimit) {
+            auto it = m_wifiDown.find(MacKey(receiver));
+            if (it != m_wifiDown.end())
+            {
+                AddDrop(it->second, retryLimit);
+            }
+        });
     }
 }
 
@@ -317,6 +427,11 @@ NetworkStats::LinkTotal() const
 {
     LinkCounts sum = m_coreUp;
     Add(sum, m_coreDown);
+    for (size_t k = 0; k < m_apUp.size(); ++k)
+    {
+        Add(sum, m_apUp[k]);
+        Add(sum, m_apDown[k]);
+    }
     for (size_t i = 0; i < m_accessUp.size(); ++i)
     {
         Add(sum, m_accessUp[i]);

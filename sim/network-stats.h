@@ -14,6 +14,9 @@
 // Per link direction: packets dropped by the device queue (the traffic-control layer's "TcDrop"
 // when the full queue has stopped it, else the queue's "Drop") or the queue disc above it, packets
 // lost on the wire (the error model: "PhyRxDrop" at the receiver), packets and bytes sent.
+// A WiFi device's directions (sim/wifi-access.h) count what its PHY sends (up) and what its AP's
+// PHY sends to it (down): PSDUs and their bytes on the air, airtime and MAC retries; an MPDU the
+// MAC drops after its retry limit is a wire loss, one dropped for another reason a queue drop.
 //
 // Sockets are created by the apps, after this recorder: a device's socket is found in its node's
 // socket list when the node sends a SYN; the server's listening socket when the first SYN reaches
@@ -58,6 +61,10 @@ struct LinkCounts
     uint64_t bytesSent = 0;
     uint64_t queueDrops = 0; // device queue and queue disc
     uint64_t wireLosses = 0; // dropped by the link's error model at the receiver
+    /// WiFi only (0 on wired links): time on air of the frames sent this way (preambles, MAC
+    /// acknowledgements and retries included), and MPDUs sent again (the Retry bit set).
+    double airtimeS = 0;
+    uint64_t macRetries = 0;
 };
 
 class NetworkStats
@@ -128,6 +135,8 @@ class NetworkStats
     };
 
     void WatchLink(ns3::Ptr<ns3::NetDevice> tx, ns3::Ptr<ns3::NetDevice> rx, LinkCounts* counts);
+    /// Device `device`'s WiFi access, and (once per AP) its AP's transmissions and drops.
+    void WatchWifi(size_t device);
     void OnSendOutgoing(uint32_t node, const ns3::Ipv4Header& h, ns3::Ptr<const ns3::Packet> p,
                         uint32_t interface);
     void OnHubDrop(ns3::Ptr<const ns3::Packet> p);
@@ -148,6 +157,11 @@ class NetworkStats
     std::vector<TcpCounts> m_up, m_down;
     std::vector<LinkCounts> m_accessUp, m_accessDown;
     LinkCounts m_coreUp, m_coreDown;
+    /// APs' wired links: AP -> hub (with the drops at the AP itself), hub -> AP.
+    std::vector<LinkCounts> m_apUp, m_apDown;
+    /// A WiFi station's down counts by its MAC address, and the APs watched.
+    std::unordered_map<uint64_t, LinkCounts*> m_wifiDown;
+    std::unordered_map<const ns3::NetDevice*, bool> m_wifiApWatched;
     std::unordered_map<const ns3::TcpSocketBase*, Socket> m_sockets; // node-based: stable
     std::unordered_map<uint32_t, int> m_deviceByAddress;
     std::vector<bool> m_serverListening; // per server node: its listening socket is watched

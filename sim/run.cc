@@ -11,6 +11,7 @@
 #include "sim/server-app.h"
 #include "sim/sides.h"
 #include "sim/topology.h"
+#include "sim/wifi-access.h"
 
 #include "ns3/core-module.h"
 #include "ns3/ipv4-address.h"
@@ -149,9 +150,22 @@ RunScenario(const ScenarioConfig& config, const std::string& outDir)
         metrics.Watch(app);
         energy.Watch(app);
         progress.Watch(app);
-        net.devices.Get(static_cast<uint32_t>(d))->AddApplication(app);
         const ns3::Time start = ns3::Seconds(jitter.Uniform() * config.network.startJitterS);
-        app->SetStartTime(start);
+        ns3::Ptr<ns3::Node> node = net.devices.Get(static_cast<uint32_t>(d));
+        if (IsWifi(net.deviceSide[static_cast<size_t>(d)]))
+        {
+            // A station sends nothing before it is associated (sim/wifi-access.h): the app
+            // starts then at the earliest (an app added while running starts after its delay).
+            WhenAssociated(net.deviceSide[static_cast<size_t>(d)], [app, node, start] {
+                app->SetStartTime(ns3::Max(start - ns3::Simulator::Now(), ns3::Seconds(0)));
+                node->AddApplication(app);
+            });
+        }
+        else
+        {
+            node->AddApplication(app);
+            app->SetStartTime(start);
+        }
         ns3::Simulator::Schedule(start, [&online, d] { online.Start(d); });
     }
     for (const OutageConfig& o : config.faults.outages)

@@ -4,6 +4,7 @@
 #include "sim/hub-routing.h"
 #include "sim/ideal-link.h"
 #include "sim/link-trace.h"
+#include "sim/wifi-access.h"
 
 #include "ns3/core-module.h"
 #include "ns3/point-to-point-module.h"
@@ -191,6 +192,91 @@ FindHubRouting(ns3::Ptr<ns3::Node> node)
     return nullptr;
 }
 
+/// Device i's point-to-point access link to the hub (its /30 is 10.0.0.0 + 4i).
+void
+AddWiredAccess(const NetworkConfig& config, const TcpConfig& tcp, uint32_t i,
+               ns3::PointToPointHelper& p2p, int64_t* stream, Network* net)
+{
+    using namespace ns3;
+    const DeviceProfile& d = config.devices[i];
+    Ipv4AddressHelper address;
+    Ipv4StaticRoutingHelper routing;
+    p2p.SetChannelAttribute("Delay", StringValue(Delay(d.delayMs)));
+    NetDeviceContainer link = p2p.Install(net->devices.Get(i), net->hub);
+    link.Get(0)->SetAttribute("DataRate", StringValue(Rate(d.uplinkMbps)));
+    link.Get(1)->SetAttribute("DataRate", StringValue(Rate(d.downlinkMbps)));
+    // Time-varying capacities (sim/link-trace.h) take over from the constant rates.
+    if (const RateTrace* up = AccessTrace(config, static_cast<int>(i), true))
+    {
+        PlayRateTrace(link.Get(0), *up);
+    }
+    if (const RateTrace* down = AccessTrace(config, static_cast<int>(i), false))
+    {
+        PlayRateTrace(link.Get(1), *down);
+    }
+    const double rttMs = 2 * (d.delayMs + config.bottleneckDelayMs);
+    // The device's side is an end host's own queue (one socket); the hub's is a router's.
+    link.Get(0)->GetObject<PointToPointNetDevice>()->GetQueue()->SetMaxSize(
+        ServerQueue(tcp, d.uplinkMbps, rttMs, 1));
+    link.Get(1)->GetObject<PointToPointNetDevice>()->GetQueue()->SetMaxSize(
+        DeviceQueue(tcp, d.downlinkMbps, rttMs));
+    InstallQueueDisc(tcp, link);
+    // An error model on each receiving side, also at loss 0, so outages can switch it to 1.
+    for (uint32_t side = 0; side < 2; ++side)
+    {
+        auto em = CreateObject<RateErrorModel>();
+        em->SetUnit(RateErrorModel::ERROR_UNIT_PACKET);
+        em->SetRate(d.loss);
+        *stream += em->AssignStreams(*stream);
+        link.Get(side)->SetAttribute("ReceiveErrorModel", PointerValue(em));
+        net->errorModels[2 * size_t(i) + side] = em;
+    }
+    const uint32_t subnet = (10u << 24) + 4u * i;
+    address.SetBase(Ipv4Address(subnet), "255.255.255.252");
+    Ipv4InterfaceContainer ifs = address.Assign(link);
+    if (tcp.aqm == "none")
+    {
+        TrafficControlHelper().Uninstall(link);
+    }
+    routing.GetStaticRouting(net->devices.Get(i)->GetObject<Ipv4>())
+        ->SetDefaultRoute(ifs.GetAddress(1), 1);
+    net->deviceSide[i] = link.Get(0);
+    net->hubSide[i] = link.Get(1);
+}
+
+/// AP k's wired link to the hub (its /30 is 10.128.0.0 + 4k), and the hub's route to its BSS.
+void
+WireAp(const NetworkConfig& config, const TcpConfig& tcp, double meanRttMs, ns3::Ptr<ns3::Node> ap,
+       uint32_t k, ns3::Ipv4Address bss, ns3::Ipv4Mask mask, Network* net)
+{
+    using namespace ns3;
+    const double mbps = config.wifi.apLinkMbps;
+    PointToPointHelper p2p;
+    p2p.SetDeviceAttribute("DataRate", StringValue(Rate(mbps)));
+    p2p.SetChannelAttribute("Delay", StringValue(Delay(config.wifi.apLinkDelayMs)));
+    // Both ends forward for many flows: router queues (the bottleneck's rule).
+    p2p.SetQueue("ns3::DropTailQueue", "MaxSize",
+                 QueueSizeValue(DeviceQueue(tcp, mbps, meanRttMs)));
+    NetDeviceContainer link = p2p.Install(ap, net->hub);
+    InstallQueueDisc(tcp, link);
+    Ipv4AddressHelper address;
+    address.SetBase(Ipv4Address((128u << 16 | 10u << 24) + 4u * k), "255.255.255.252");
+    Ipv4InterfaceContainer ifs = address.Assign(link);
+    if (tcp.aqm == "none")
+    {
+        TrafficControlHelper().Uninstall(link);
+    }
+    Ipv4StaticRoutingHelper()
+        .GetStaticRouting(ap->GetObject<Ipv4>())
+        ->SetDefaultRoute(ifs.GetAddress(1), static_cast<uint32_t>(ifs.Get(0).second));
+    Ptr<Ipv4> hub = net->hub->GetObject<Ipv4>();
+    FindHubRouting(net->hub)->AddNetworkRoute(
+        bss, mask, ifs.GetAddress(0),
+        static_cast<uint32_t>(hub->GetInterfaceForDevice(link.Get(1))));
+    net->apSide.push_back(link.Get(0));
+    net->apHubSide.push_back(link.Get(1));
+}
+
 /// Front-end nodes behind the server (topology.h), when the devices outnumber what one node
 /// terminates; else the server node terminates every connection.
 void
@@ -285,7 +371,8 @@ BuildNetwork(const NetworkConfig& config, uint64_t seed)
     double meanRttMs = 0;
     for (const DeviceProfile& d : config.devices)
     {
-        meanRttMs += 2 * (d.delayMs + config.bottleneckDelayMs) / double(config.devices.size());
+        const double accessMs = d.access == "wifi" ? config.wifi.apLinkDelayMs : d.delayMs;
+        meanRttMs += 2 * (accessMs + config.bottleneckDelayMs) / double(config.devices.size());
     }
 
     PointToPointHelper p2p;
@@ -316,51 +403,26 @@ BuildNetwork(const NetworkConfig& config, uint64_t seed)
     routing.GetStaticRouting(net.server->GetObject<Ipv4>())
         ->SetDefaultRoute(coreIf.GetAddress(0), 1);
 
-    // Access links, one /30 each from 10.0.0.0/8.
+    // Access: a point-to-point link per wired device, WiFi stations of APs wired to the hub.
+    net.deviceSide.resize(net.devices.GetN());
+    net.hubSide.resize(net.devices.GetN());
+    net.errorModels.resize(2 * size_t(net.devices.GetN()));
+    std::vector<uint32_t> stations;
     for (uint32_t i = 0; i < net.devices.GetN(); ++i)
     {
-        const DeviceProfile& d = config.devices[i];
-        p2p.SetChannelAttribute("Delay", StringValue(Delay(d.delayMs)));
-        NetDeviceContainer link = p2p.Install(net.devices.Get(i), net.hub);
-        link.Get(0)->SetAttribute("DataRate", StringValue(Rate(d.uplinkMbps)));
-        link.Get(1)->SetAttribute("DataRate", StringValue(Rate(d.downlinkMbps)));
-        // Time-varying capacities (sim/link-trace.h) take over from the constant rates.
-        if (const RateTrace* up = AccessTrace(config, static_cast<int>(i), true))
+        if (config.devices[i].access == "wifi")
         {
-            PlayRateTrace(link.Get(0), *up);
+            stations.push_back(i);
+            continue;
         }
-        if (const RateTrace* down = AccessTrace(config, static_cast<int>(i), false))
-        {
-            PlayRateTrace(link.Get(1), *down);
-        }
-        const double rttMs = 2 * (d.delayMs + config.bottleneckDelayMs);
-        // The device's side is an end host's own queue (one socket); the hub's is a router's.
-        link.Get(0)->GetObject<PointToPointNetDevice>()->GetQueue()->SetMaxSize(
-            ServerQueue(tcp, d.uplinkMbps, rttMs, 1));
-        link.Get(1)->GetObject<PointToPointNetDevice>()->GetQueue()->SetMaxSize(
-            DeviceQueue(tcp, d.downlinkMbps, rttMs));
-        InstallQueueDisc(tcp, link);
-        // An error model on each receiving side, also at loss 0, so outages can switch it to 1.
-        for (uint32_t side = 0; side < 2; ++side)
-        {
-            auto em = CreateObject<RateErrorModel>();
-            em->SetUnit(RateErrorModel::ERROR_UNIT_PACKET);
-            em->SetRate(d.loss);
-            stream += em->AssignStreams(stream);
-            link.Get(side)->SetAttribute("ReceiveErrorModel", PointerValue(em));
-            net.errorModels.push_back(em);
-        }
-        const uint32_t subnet = (10u << 24) + 4u * i;
-        address.SetBase(Ipv4Address(subnet), "255.255.255.252");
-        Ipv4InterfaceContainer ifs = address.Assign(link);
-        if (tcp.aqm == "none")
-        {
-            TrafficControlHelper().Uninstall(link);
-        }
-        routing.GetStaticRouting(net.devices.Get(i)->GetObject<Ipv4>())
-            ->SetDefaultRoute(ifs.GetAddress(1), 1);
-        net.deviceSide.push_back(link.Get(0));
-        net.hubSide.push_back(link.Get(1));
+        AddWiredAccess(config, tcp, i, p2p, &stream, &net);
+    }
+    if (!stations.empty())
+    {
+        const WireApToHub wire = [&](Ptr<Node> ap, uint32_t k, Ipv4Address bss, Ipv4Mask mask) {
+            WireAp(config, tcp, meanRttMs, ap, k, bss, mask, &net);
+        };
+        AddWifiAccess(config, stations, wire, &net, &stream);
     }
     AddServerFrontEnds(config, &net);
     DispatchIpv4Directly(net.hub);

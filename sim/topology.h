@@ -2,6 +2,7 @@
 //
 //   device_i --(access link: uplink/downlink rate or capacity trace, delay, loss)--> hub
 //            --(bottleneck)--> server
+//   device_j ~~(WiFi, sim/wifi-access.h)~~ AP_k --(Ethernet)--> hub        (access "wifi")
 //
 // Each point-to-point link has its own rate per direction (the device-side NetDevice transmits at
 // the uplink rate, the hub-side one at the downlink rate). Static default routes only: a star
@@ -42,11 +43,17 @@ struct Network
     std::vector<ns3::Ptr<ns3::Node>> serverNodes;
     std::vector<ns3::Ipv4Address> serverNodeAddresses;
     size_t perServerNode = 0;
-    /// Device-side and hub-side NetDevices of each access link (for outages).
+    /// Device-side and hub-side NetDevices of each access link (for outages): point-to-point
+    /// (wired), or the station's WifiNetDevice and its AP's (wifi; sim/wifi-access.h).
     std::vector<ns3::Ptr<ns3::NetDevice>> deviceSide, hubSide;
+    /// WiFi access points (none without WiFi devices) and the two ends of each AP's wired link
+    /// to the hub (AP side, hub side).
+    std::vector<ns3::Ptr<ns3::Node>> accessPoints;
+    std::vector<ns3::Ptr<ns3::NetDevice>> apSide, apHubSide;
     /// The bottleneck's NetDevices: hub side (transmits towards the server) and server side.
     ns3::Ptr<ns3::NetDevice> coreHubSide, coreServerSide;
-    /// Receive error models of access link i: [2i] on the device side, [2i+1] on the hub side.
+    /// Receive error models of access link i: [2i] on the device side, [2i+1] on the hub side;
+    /// null for a WiFi device (an outage switches its radio off instead: SetWifiRadio).
     std::vector<ns3::Ptr<ns3::RateErrorModel>> errorModels;
 
     /// The address device `device` connects to.
