@@ -421,6 +421,10 @@ TrainingTable()
         t.fields.push_back(IntegerField("eval_batch", &TrainingConfig::evalBatch, 1, 1 << 16, "",
                                         "samples per evaluation batch"));
         t.fields.push_back(IntegerField(
+            "leakage_samples", &TrainingConfig::leakageSamples, 0, 4096, "",
+            "> 0: eval.csv's cut_dcor_sq, the distance correlation between the input and the "
+            "cut activations as sent, on the first this many test samples (0: off)"));
+        t.fields.push_back(IntegerField(
             "save_every_rounds", &TrainingConfig::saveEveryRounds, 0, MANY, "",
             "> 0: checkpoints (safetensors, PyTorch state_dict names) every this many rounds "
             "and at the end, in the run folder's checkpoints/"));
@@ -430,6 +434,11 @@ TrainingTable()
         replay.omit = [](const TrainingConfig& tc) { return tc.replay.empty(); };
         t.fields.push_back(replay);
         t.finish = [](TrainingConfig& tc, const std::string& path, const ReadContext& ctx) {
+            if (tc.leakageSamples > 0 && tc.leakageSamples < 4)
+            {
+                Fail(JoinPath(path, "leakage_samples"),
+                     "must be 0 (off) or at least 4 (the estimator divides by n - 3)");
+            }
             if (tc.saveEveryRounds > 0 && !tc.replay.empty())
             {
                 Fail(JoinPath(path, "save_every_rounds"),

@@ -72,7 +72,8 @@ using ServerStepCallback = void (*)(const ServerStepRecord&);
 using PhaseCallback = void (*)(uint32_t phase);
 using PhaseClosedCallback = void (*)(uint32_t phase, int reports);
 using DeviceCallback = void (*)(int device);
-using EvaluationCallback = void (*)(int round, double accuracy, double loss);
+/// cutDcorSq: the cut-layer leakage (sim/leakage.h), NaN when not measured.
+using EvaluationCallback = void (*)(int round, double accuracy, double loss, double cutDcorSq);
 using RoundCallback = void (*)(int round);
 
 } // namespace slsim

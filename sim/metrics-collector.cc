@@ -300,10 +300,10 @@ MetricsCollector::OnDeviceTimedOut(int device)
 }
 
 void
-MetricsCollector::OnEvaluation(int round, double accuracy, double loss)
+MetricsCollector::OnEvaluation(int round, double accuracy, double loss, double cutDcorSq)
 {
     m_evals.push_back(EvalRow{ns3::Simulator::Now().GetSeconds(), round, Steps(), m_bytesUp,
-                              m_bytesDown, m_bytesSync, accuracy, loss});
+                              m_bytesDown, m_bytesSync, accuracy, loss, cutDcorSq});
 }
 
 void
@@ -363,7 +363,7 @@ MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targ
 
     CsvWriter eval(dir + "/eval.csv",
                    {"sim_time_s", "round", "steps", "cum_bytes_up", "cum_bytes_down",
-                    "cum_bytes_sync", "test_accuracy", "test_loss"});
+                    "cum_bytes_sync", "test_accuracy", "test_loss", "cut_dcor_sq"});
     summary.bestAccuracy = std::numeric_limits<double>::quiet_NaN(); // until an evaluation
     summary.timeToTargetS = -1;
     summary.bytesUpToTarget = -1;
@@ -376,7 +376,8 @@ MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targ
             .Add(e.down)
             .Add(e.sync)
             .Add(e.accuracy)
-            .Add(e.loss);
+            .Add(e.loss)
+            .Add(std::isnan(e.cutDcorSq) ? std::string() : FormatDouble(e.cutDcorSq));
         eval.EndRow();
         if (!(summary.bestAccuracy >= e.accuracy)) // also when best is still NaN (none yet)
         {

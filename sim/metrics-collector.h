@@ -99,7 +99,7 @@ class MetricsCollector
     void OnServerStep(const ServerStepRecord& step);
     void OnStepCompleted(const StepEndRecord& end);
     void OnDeviceTimedOut(int device);
-    void OnEvaluation(int round, double accuracy, double loss);
+    void OnEvaluation(int round, double accuracy, double loss, double cutDcorSq);
     void OnRound(int32_t before, int32_t now);
     /// Every frame a socket of the server delivered.
     void OnServerFrameReceived(const FrameRecord& frame);
@@ -162,6 +162,7 @@ class MetricsCollector
         int64_t steps;
         uint64_t up, down, sync;
         double accuracy, loss;
+        double cutDcorSq; // NaN: not measured (an empty cell)
     };
 
     struct EventRow

@@ -151,10 +151,10 @@ RunProgress::Watch(ns3::Ptr<ServerApp> server)
         return;
     }
     Connected(server->TraceConnectWithoutContext(
-        "EvaluationDone",
-        ns3::Callback<void, int, double, double>([this](int round, double accuracy, double) {
-            OnEvaluation(round, accuracy, ns3::Simulator::Now().GetSeconds());
-        })));
+        "EvaluationDone", ns3::Callback<void, int, double, double, double>(
+                              [this](int round, double accuracy, double, double) {
+                                  OnEvaluation(round, accuracy, ns3::Simulator::Now().GetSeconds());
+                              })));
     Connected(server->TraceConnectWithoutContext(
         "Round",
         ns3::Callback<void, int32_t, int32_t>([this](int32_t, int32_t now) { OnRound(now); })));

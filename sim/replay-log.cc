@@ -3,9 +3,11 @@
 #include "common/csv-reader.h"
 #include "common/error.h"
 
+#include <algorithm>
 #include <climits>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -55,6 +57,18 @@ class NumberTable
     size_t Rows() const
     {
         return m_rows.size();
+    }
+
+    bool HasColumn(const std::string& name) const
+    {
+        return std::find(m_columns.begin(), m_columns.end(), name) != m_columns.end();
+    }
+
+    /// The cell as a double, or NaN when it is empty (a quantity that was not measured).
+    double OptionalNumber(size_t row, size_t column) const
+    {
+        return m_rows[row].fields[column].empty() ? std::numeric_limits<double>::quiet_NaN()
+                                                  : Number(row, column);
     }
 
     size_t Column(const std::string& name) const
@@ -134,10 +148,17 @@ ReplayLog::ReplayLog(const std::string& folder)
     const NumberTable eval(folder + "/eval.csv");
     const size_t eSteps = eval.Column("steps"), eAcc = eval.Column("test_accuracy"),
                  eLoss = eval.Column("test_loss");
+    // cut_dcor_sq is absent from references made before the leakage was measured.
+    const bool hasLeakage = eval.HasColumn("cut_dcor_sq");
+    const size_t eLeak = hasLeakage ? eval.Column("cut_dcor_sq") : 0;
     for (size_t i = 0; i < eval.Rows(); ++i)
     {
-        m_evals[eval.Integer(i, eSteps, 0, INT64_MAX / 2)]
-            = Eval{eval.Number(i, eAcc), eval.Number(i, eLoss)};
+        Eval& e = m_evals[eval.Integer(i, eSteps, 0, INT64_MAX / 2)];
+        e = Eval{eval.Number(i, eAcc), eval.Number(i, eLoss)};
+        if (hasLeakage)
+        {
+            e.cutDcorSq = eval.OptionalNumber(i, eLeak);
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 #define SLSIM_SIM_REPLAY_LOG_H
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
 #include <tuple>
@@ -28,6 +29,7 @@ class ReplayLog
     {
         double accuracy = 0;
         double loss = 0;
+        double cutDcorSq = std::numeric_limits<double>::quiet_NaN(); // NaN: not measured
     };
 
     /// Reads <folder>/steps.csv and <folder>/eval.csv. Throws InputError naming the file when one

@@ -110,7 +110,9 @@ EvalResult
 ReplayServer::Evaluate(const std::vector<float>*)
 {
     const ReplayLog::Eval& e = m_progress->log.EvalAfter(m_progress->completedSteps);
-    return EvalResult{e.accuracy, e.loss};
+    EvalResult r{e.accuracy, e.loss};
+    r.cutDcorSq = e.cutDcorSq; // the reference's, as its accuracy
+    return r;
 }
 
 } // namespace slsim

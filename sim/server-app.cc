@@ -93,7 +93,8 @@ ServerApp::GetTypeId()
               .AddTraceSource("DeviceTimedOut", "The server gave up on a device for its phase.",
                               ns3::MakeTraceSourceAccessor(&ServerApp::m_deviceTimedOut),
                               "slsim::DeviceCallback")
-              .AddTraceSource("EvaluationDone", "A test evaluation (round, accuracy, loss).",
+              .AddTraceSource("EvaluationDone",
+                              "A test evaluation (round, accuracy, loss, leakage).",
                               ns3::MakeTraceSourceAccessor(&ServerApp::m_evaluationDone),
                               "slsim::EvaluationCallback")
               .AddTraceSource("RoundStarted", "A round began (its 0-based index).",
@@ -444,7 +445,7 @@ ServerApp::Evaluate()
     m_lastEvalSteps = m_stepsServed;
     const EvalResult r = m_side->Evaluate(m_agreed.valid ? &m_agreed.weights : nullptr);
     NS_LOG_INFO("evaluation after round " << m_round << ": accuracy " << r.accuracy);
-    m_evaluationDone(m_round, r.accuracy, r.loss);
+    m_evaluationDone(m_round, r.accuracy, r.loss, r.cutDcorSq);
 }
 
 void

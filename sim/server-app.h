@@ -158,7 +158,7 @@ class ServerApp : public ns3::Application
     ns3::TracedCallback<uint32_t> m_phaseStarted;
     ns3::TracedCallback<uint32_t, int> m_phaseClosed;
     ns3::TracedCallback<int> m_deviceTimedOut, m_roundStarted;
-    ns3::TracedCallback<int, double, double> m_evaluationDone;
+    ns3::TracedCallback<int, double, double, double> m_evaluationDone;
 };
 
 } // namespace slsim

@@ -3,6 +3,7 @@
 #include "common/error.h"
 #include "sim/device-side.h"
 #include "sim/fed-avg.h"
+#include "sim/leakage.h"
 #include "sim/messages.h"
 #include "sim/scenario-config.h"
 #include "sim/split-pass.h"
@@ -185,8 +186,12 @@ TrainingServer::Evaluate(const std::vector<float>* agreed)
         lossSum += r.loss * static_cast<double>(b);
         correct += static_cast<size_t>(r.correct);
     }
-    return EvalResult{static_cast<double>(correct) / static_cast<double>(n),
+    EvalResult result{static_cast<double>(correct) / static_cast<double>(n),
                       lossSum / static_cast<double>(n)};
+    result.cutDcorSq = CutLeakage(*m_evalDevice, *m_data->testBatches, n, *m_data->uplink,
+                                  m_config.training.leakageSamples, m_config.training.batchSize,
+                                  Rng(m_config.seed, "leakage-codec"), m_data->scratch);
+    return result;
 }
 
 } // namespace slsim

@@ -13,6 +13,7 @@
 #include "sim/training-data.h"
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +36,8 @@ struct EvalResult
 {
     double accuracy = 0;
     double loss = 0;
+    /// Cut-layer leakage (sim/leakage.h); NaN when not measured.
+    double cutDcorSq = std::numeric_limits<double>::quiet_NaN();
 };
 
 class ServerSide
@@ -75,7 +78,7 @@ class TrainingServer : public ServerSide
     /// (evaluation). evalDevice: a device-side partition for evaluation. firstDevice: whose state
     /// is evaluated before any state was agreed on. Streams: Rng(seed, "codec-server", d) per copy
     /// (gradients), Rng(seed, "codec") (agreed states), Rng(seed, "eval-codec") (evaluation,
-    /// restarted every time).
+    /// restarted every time), Rng(seed, "leakage-codec") (leakage, restarted every time).
     TrainingServer(const ScenarioConfig& config, std::shared_ptr<TrainingData> data,
                    std::vector<std::unique_ptr<Partition>> copies,
                    std::unique_ptr<Partition> evalDevice, const TrainingDevice* firstDevice,

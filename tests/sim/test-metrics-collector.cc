@@ -74,7 +74,7 @@ TEST_CASE("metrics collector: one step's row from device and server signals")
     At(2.0, [&] { m.OnDeviceTimedOut(0); });
     At(2.0, [&] { m.OnRto(RtoRecord{1, true, 0.5}); }); // [1.5, 2.0], in its step
     At(2.5, [&] { m.OnStepCompleted(StepEndRecord{1, 7, gradBytes, 0.25}); });
-    At(3.0, [&] { m.OnEvaluation(1, 0.75, 0.5); });
+    At(3.0, [&] { m.OnEvaluation(1, 0.75, 0.5, 0.125); });
     // a START with weights is sync traffic, a bare one control; WEIGHTS is sync
     At(3.5, [&] { m.OnFrameSent(FrameRecord{MessageKind::START, 0, false, 20}); });
     At(3.5, [&] { m.OnFrameSent(FrameRecord{MessageKind::START, 0, false, 100}); });
@@ -168,6 +168,7 @@ TEST_CASE("metrics collector: one step's row from device and server signals")
     REQUIRE(eval.size() == 2);
     CHECK(Cell(eval, 0, "steps") == "1");
     CHECK(Cell(eval, 0, "test_accuracy") == "0.75");
+    CHECK(Cell(eval, 0, "cut_dcor_sq") == "0.125");
     CHECK(summary.timeToTargetS == 3.0);
     CHECK(summary.finalAccuracy == 0.75);
 

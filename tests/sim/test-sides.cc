@@ -179,3 +179,36 @@ TEST_CASE("replay sides: the real run's body sizes and numbers, no compute")
     CHECK_THROWS_AS(replay.server->Evaluate(nullptr), InputError);
     std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("sides: cut-layer leakage is measured after the uplink codec, on the fixed subset")
+{
+    // Tiny: 100 test samples, an MLP cut after its first hidden layer (32 values).
+    ScenarioConfig config = Tiny("splitfed_v2", 2);
+    config.training.leakageSamples = 64;
+    config.uplink = CodecConfig{};
+    config.uplink.method = "none";
+    Sides none = BuildSides(config);
+    const EvalResult plain = none.server->Evaluate(nullptr);
+    // a cut of the input's own kind, well above what independence gives (0 +- 0.01 at n = 64)
+    CHECK(plain.cutDcorSq > 0.3);
+    CHECK(plain.cutDcorSq <= 1.0);
+    // the same weights evaluated again: the same subset and stream, the same number
+    CHECK(none.server->Evaluate(nullptr).cutDcorSq == plain.cutDcorSq);
+
+    config.uplink.method = "topk";
+    config.uplink.sparsity = 0.99; // 1 % of each message's values sent
+    Sides topk = BuildSides(config);
+    const EvalResult sparse = topk.server->Evaluate(nullptr);
+    CHECK(std::isfinite(sparse.cutDcorSq));
+    // what the server sees from a 1 % top-k reveals measurably less than the raw activations
+    CHECK(sparse.cutDcorSq < plain.cutDcorSq - 0.05);
+    // compress_eval changes the accuracy path, not the leakage: it is always measured as sent
+    config.training.compressEval = false;
+    CHECK(BuildSides(config).server->Evaluate(nullptr).cutDcorSq == sparse.cutDcorSq);
+
+    // off, or a subset too small for the estimator: NaN (an empty cell in eval.csv)
+    config.training.leakageSamples = 0;
+    CHECK(std::isnan(BuildSides(config).server->Evaluate(nullptr).cutDcorSq));
+    config.training.leakageSamples = 256; // more than the 100 test samples: all of them
+    CHECK(std::isfinite(BuildSides(config).server->Evaluate(nullptr).cutDcorSq));
+}
