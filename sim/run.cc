@@ -58,7 +58,8 @@ WarnTimeouts(const MetricsCollector& metrics, double simTimeS, double share)
                                                            {"idle", "idle time"}};
         line << "round " << r.round << " phase " << r.phase << " during " << during.at(r.activity);
     }
-    line << " (" << r.phaseWaitS << " s); see devices.csv\n";
+    line << " (" << r.phaseStallS << " s stalled, " << r.phaseTimeouts
+         << " timeouts); see devices.csv\n";
     std::cerr << line.str();
 }
 
