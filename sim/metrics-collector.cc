@@ -14,7 +14,11 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <memory>
+#include <string>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 namespace slsim
 {

@@ -16,10 +16,13 @@
 #include "ns3/ipv4-address.h"
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <map>
 #include <sstream>
+#include <string>
+#include <vector>
 
 namespace slsim
 {
@@ -30,7 +33,8 @@ constexpr uint16_t SERVER_PORT = 7000;
 
 /// A line on stderr when retransmission-timer waits cover more than `share` of the simulated
 /// time: each stalls a connection for at least the minimum RTO, which the simulated time then
-/// includes. It names the connection and the phase with the most waiting.
+/// includes. It names the connection with the most waiting and the phase with the most stall
+/// (a union over its connections, as the run's figure: RtoSummary).
 void
 WarnTimeouts(const MetricsCollector& metrics, double simTimeS, double share)
 {
