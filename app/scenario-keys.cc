@@ -669,6 +669,10 @@ TcpTable()
                                        "RTO clock granularity G (RFC 6298)"));
         t.fields.push_back(IntegerField("initial_cwnd_segments", &TcpConfig::initialCwndSegments, 1,
                                         1000, "segments", "initial window (RFC 6928)"));
+        t.fields.push_back(
+            BoolField("ecn", &TcpConfig::ecn,
+                      "ECN on every socket (RFC 3168): fq_codel marks instead of "
+                      "dropping; off as Linux's tcp_ecn=2 for connections it opens"));
         t.finish = [](TcpConfig& tcp, const std::string& path, const ReadContext&) {
             if (tcp.queueDisc && tcp.aqm != "none" && tcp.aqm != "fq_codel")
             {

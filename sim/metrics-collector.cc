@@ -14,7 +14,11 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <memory>
+#include <string>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 namespace slsim
 {
@@ -145,33 +149,48 @@ MetricsCollector::TimeOf(int device, double endS) const
     return t;
 }
 
+namespace
+{
+
+/// The length of the union of the intervals [from, to] (sorted here).
+double
+UnionLength(std::vector<std::pair<double, double>> spans)
+{
+    std::sort(spans.begin(), spans.end());
+    double length = 0;
+    double coveredTo = 0;
+    for (const auto& [from, to] : spans)
+    {
+        length += std::max(0.0, to - std::max(from, coveredTo));
+        coveredTo = std::max(coveredTo, to);
+    }
+    return length;
+}
+
+} // namespace
+
 RtoSummary
 MetricsCollector::Rto() const
 {
     RtoSummary r;
     r.timeouts = m_rtos.size();
-    // The union of the intervals [expiry - wait, expiry]: time in which something stood still.
+    // Each expiry stands for the interval [expiry - wait, expiry] in which its connection stood
+    // still. The run's figure and each phase's are unions over connections (simulated time in
+    // which at least one waited), so neither exceeds the simulated time; a connection's own
+    // waits follow one another (one timer per connection), so its sum is its union.
     std::vector<std::pair<double, double>> spans;
     spans.reserve(m_rtos.size());
-    for (const RtoRow& row : m_rtos)
-    {
-        spans.emplace_back(std::max(0.0, row.timeS - row.rto.waitS), row.timeS);
-    }
-    std::sort(spans.begin(), spans.end());
-    double coveredTo = 0;
-    for (const auto& [from, to] : spans)
-    {
-        r.stallS += std::max(0.0, to - std::max(from, coveredTo));
-        coveredTo = std::max(coveredTo, to);
-    }
     // Ordered maps: the first of equals wins, so the report is deterministic.
     std::map<std::pair<int, bool>, double> byLink;
-    std::map<std::tuple<int, uint32_t, int>, double> byPhase;
+    std::map<std::tuple<int, uint32_t, int>, std::vector<std::pair<double, double>>> byPhase;
     for (const RtoRow& row : m_rtos)
     {
+        const std::pair<double, double> span{std::max(0.0, row.timeS - row.rto.waitS), row.timeS};
+        spans.push_back(span);
         byLink[{row.rto.device, !row.rto.uplink}] += row.rto.waitS;
-        byPhase[{row.round, row.phase, static_cast<int>(row.activity)}] += row.rto.waitS;
+        byPhase[{row.round, row.phase, static_cast<int>(row.activity)}].push_back(span);
     }
+    r.stallS = UnionLength(std::move(spans));
     for (const auto& [link, s] : byLink)
     {
         if (s > r.deviceWaitS)
@@ -182,14 +201,16 @@ MetricsCollector::Rto() const
         }
     }
     static const char* const NAMES[] = {"idle", "connect", "sync", "steps"};
-    for (const auto& [phase, s] : byPhase)
+    for (const auto& [phase, phaseSpans] : byPhase)
     {
-        if (s > r.phaseWaitS)
+        const double s = UnionLength(phaseSpans);
+        if (s > r.phaseStallS)
         {
             r.round = std::get<0>(phase);
             r.phase = std::get<1>(phase);
             r.activity = NAMES[std::get<2>(phase)];
-            r.phaseWaitS = s;
+            r.phaseStallS = s;
+            r.phaseTimeouts = phaseSpans.size();
         }
     }
     return r;

@@ -67,7 +67,10 @@ struct DeviceTime
     double connect = 0, sync = 0, idle = 0;
 };
 
-/// Where retransmission-timer expiries fell (from NetworkStats' RTO hook).
+/// Where retransmission-timer expiries fell (from NetworkStats' RTO hook). Each expiry stands for
+/// the interval in which its connection waited for the timer; the run's and the phase's figures
+/// are unions of these intervals (simulated seconds in which at least one connection waited), not
+/// sums over connections.
 struct RtoSummary
 {
     uint64_t timeouts = 0;
@@ -75,10 +78,11 @@ struct RtoSummary
     int device = -1;   // the connection with the most waiting: device, direction, seconds
     bool uplink = true;
     double deviceWaitS = 0;
-    int round = 0;        // the phase with the most waiting: round, phase index (0: before the
-    uint32_t phase = 0;   // first), what the device did (`steps`, `sync`, `connect`, `idle`),
-    std::string activity; // seconds
-    double phaseWaitS = 0;
+    int round = 0;        // the phase with the most stall: round, phase index (0: before the
+    uint32_t phase = 0;   // first), what the devices did at the expiries (`steps`, `sync`,
+    std::string activity; // `connect`, `idle`), the union of its waits, its expiries
+    double phaseStallS = 0;
+    uint64_t phaseTimeouts = 0;
 };
 
 class MetricsCollector

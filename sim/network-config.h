@@ -87,6 +87,11 @@ struct TcpConfig
     double minRtoMs = 200;             // Linux TCP_RTO_MIN (RFC 6298 suggests 1 s, ns-3's default)
     double clockGranularityMs = 1;     // RFC 6298's G; Linux's jiffy at HZ=1000, ns-3's default
     uint32_t initialCwndSegments = 10; // RFC 6928; Linux since 2.6.39
+    /// Explicit congestion notification (RFC 3168) on every TCP socket, so that a queue disc that
+    /// marks (fq_codel: Linux's and ns-3's default; not codel or pie) marks instead of dropping.
+    /// Off: Linux's net.ipv4.tcp_ecn = 2 negotiates ECN only when the peer asks, and the devices,
+    /// which open the connections, do not ask (ip-sysctl documentation).
+    bool ecn = false;
 };
 
 /// The named transport profile's settings ("linux" or "legacy"; anything else asserts).

@@ -17,10 +17,13 @@
 #include "ns3/ipv4-address.h"
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <map>
 #include <sstream>
+#include <string>
+#include <vector>
 
 namespace slsim
 {
@@ -31,7 +34,8 @@ constexpr uint16_t SERVER_PORT = 7000;
 
 /// A line on stderr when retransmission-timer waits cover more than `share` of the simulated
 /// time: each stalls a connection for at least the minimum RTO, which the simulated time then
-/// includes. It names the connection and the phase with the most waiting.
+/// includes. It names the connection with the most waiting and the phase with the most stall
+/// (a union over its connections, as the run's figure: RtoSummary).
 void
 WarnTimeouts(const MetricsCollector& metrics, double simTimeS, double share)
 {
@@ -59,7 +63,8 @@ WarnTimeouts(const MetricsCollector& metrics, double simTimeS, double share)
                                                            {"idle", "idle time"}};
         line << "round " << r.round << " phase " << r.phase << " during " << during.at(r.activity);
     }
-    line << " (" << r.phaseWaitS << " s); see devices.csv\n";
+    line << " (" << r.phaseStallS << " s stalled, " << r.phaseTimeouts
+         << " timeouts); see devices.csv\n";
     std::cerr << line.str();
 }
 

@@ -142,6 +142,8 @@ SetTcpDefaults(const TcpConfig& tcp)
                        TimeValue(NanoSeconds(std::llround(tcp.minRtoMs * 1e6))));
     Config::SetDefault("ns3::TcpSocketBase::ClockGranularity",
                        TimeValue(NanoSeconds(std::llround(tcp.clockGranularityMs * 1e6))));
+    Config::SetDefault("ns3::TcpSocketBase::UseEcn",
+                       EnumValue(tcp.ecn ? TcpSocketState::On : TcpSocketState::Off));
     // The strong end-system model (RFC 1122 3.3.4.2): a packet is accepted only on the interface
     // that owns its address. ns-3's weak model checks every interface of the node for each
     // packet, O(N) at the hub; no host here has two interfaces, so the results are the same.

@@ -3,7 +3,7 @@
 // bytes, as slsim's apps move them) or through ns-3's own BulkSend -> PacketSink (the same byte
 // counts; BulkSend's packets carry no real payload). Peak memory comes from /usr/bin/time
 // (scripts/bench-network); this prints one JSON line with the simulated time.
-//   bench_exchange frames|bulksend [devices 100] [bytes 1048576] [queue_packets 0 = BDP]
+//   bench_exchange frames|bulksend [devices 100] [bytes 1048576] [queue_packets 0 = BDP] [aqm]
 // sim_time_s is the last event: for BulkSend that includes TIME_WAIT (2 MSL = 240 s) after close.
 #include "sim/frame-transport.h"
 #include "sim/network-stats.h"
@@ -51,11 +51,17 @@ main(int argc, char** argv)
     const size_t bytes = argc > 3 ? std::stoul(argv[3]) : (1u << 20);
     if (mode != "frames" && mode != "bulksend")
     {
-        std::fprintf(stderr, "usage: bench_exchange frames|bulksend [devices] [bytes]\n");
+        std::fprintf(
+            stderr,
+            "usage: bench_exchange frames|bulksend [devices] [bytes] [queue_packets] [aqm]\n");
         return 2;
     }
     NetworkConfig c;
     c.tcp.queuePackets = argc > 4 ? static_cast<uint32_t>(std::stoul(argv[4])) : 0;
+    if (argc > 5)
+    {
+        c.tcp.aqm = argv[5]; // none, fq_codel, codel, pie (unchecked: a benchmark's argument)
+    }
     c.devices.assign(devices, DeviceProfile{}); // 10 Mbps / 5 ms, scenarios' defaults
     Network net = BuildNetwork(c, 1);
     NetworkStats stats(net);

@@ -190,6 +190,36 @@ TEST_CASE("metrics collector: a step restarted by a new phase leaves no row")
     CHECK(m.Steps() == 1);
 }
 
+TEST_CASE("metrics collector: a phase's RTO stall is a union over connections, like the run's")
+{
+    // Phase 2: three connections wait at once, [1.0, 1.5] each (1.5 connection-seconds, 0.5 s of
+    // simulated time); phase 3: one waits [2.0, 2.75]. The phase with the most stall is 3.
+    MetricsCollector m(3, false);
+    At(0.5, [&] { m.OnRound(0, 1); });
+    At(0.5, [&] { m.OnPhaseStarted(2); });
+    for (int d = 0; d < 3; ++d)
+    {
+        At(1.5, [&m, d] { m.OnRto(RtoRecord{d, d != 1, 0.5}); });
+    }
+    At(1.75, [&] { m.OnPhaseStarted(3); });
+    At(2.75, [&] { m.OnRto(RtoRecord{0, true, 0.75}); });
+    ns3::Simulator::Run();
+    ns3::Simulator::Destroy();
+
+    const RtoSummary rto = m.Rto();
+    CHECK(rto.timeouts == 4);
+    CHECK(rto.stallS == Approx(1.25));
+    CHECK(rto.round == 1);
+    CHECK(rto.phase == 3);
+    CHECK(rto.activity == "idle");
+    CHECK(rto.phaseStallS == Approx(0.75));
+    CHECK(rto.phaseTimeouts == 1);
+    CHECK(rto.phaseStallS <= rto.stallS);
+    CHECK(rto.device == 0); // its uplink: 0.5 + 0.75
+    CHECK(rto.uplink);
+    CHECK(rto.deviceWaitS == Approx(1.25));
+}
+
 TEST_CASE("apps declare the trace sources and attributes the recorders and RunScenario use")
 {
     ns3::TypeId device = DeviceApp::GetTypeId();

@@ -13,8 +13,8 @@ using namespace slsim;
 namespace
 {
 
-/// Two devices; device 0's access link loses `loss` of its packets each way. Each device sends a
-/// 1 MB frame to the server and the server answers each with a 1 MB frame.
+/// Two devices on 20 Mbit/s access links; device 0's loses `loss` of its packets each way. Each
+/// device sends a 1 MB frame to the server and the server answers each with a 1 MB frame.
 struct Exchange
 {
     std::vector<TcpCounts> up, down;
@@ -35,7 +35,7 @@ struct Exchange
         s->SetRecvCallback(ns3::MakeCallback(&FrameAssembler::OnReceive, assemblers.back().get()));
     }
 
-    Exchange(double loss, TcpConfig tcp)
+    Exchange(double loss, TcpConfig tcp, double bottleneckMbps = 100)
     {
         NetworkConfig c;
         DeviceProfile d;
@@ -43,7 +43,7 @@ struct Exchange
         d.delayMs = 10;
         c.devices = {d, d};
         c.devices[0].loss = loss;
-        c.bottleneckMbps = 100;
+        c.bottleneckMbps = bottleneckMbps;
         c.tcp = tcp;
         Network net = BuildNetwork(c, 7);
         NetworkStats stats(net);
@@ -141,4 +141,28 @@ TEST_CASE("The legacy profile's loss-free link with ns-3's 1 s minimum RTO shows
     REQUIRE(x.answered == 2);
     CHECK(x.accessUp[1].queueDrops > 0); // 100-packet queue, 4 MiB window: slow start overflows
     CHECK(x.up[1].retransmissions >= x.accessUp[1].queueDrops);
+}
+
+TEST_CASE("With ECN fq_codel marks where it dropped: no drops and no retransmissions",
+          "[sim][stats]")
+{
+    // Two 20 Mbit/s uplinks into a 10 Mbit/s bottleneck: a standing queue at the hub, which
+    // CoDel drops from (its 5 ms target exceeded for its 100 ms interval), or with ECN marks.
+    const Exchange plain(0, TcpConfig(), 10);
+    TcpConfig tcp;
+    tcp.ecn = true;
+    const Exchange ecn(0, tcp, 10);
+    REQUIRE(plain.answered == 2);
+    REQUIRE(ecn.answered == 2);
+    uint64_t ecnRetransmissions = 0;
+    for (int i = 0; i < 2; ++i)
+    {
+        ecnRetransmissions += ecn.up[i].retransmissions + ecn.down[i].retransmissions;
+    }
+    INFO("bottleneck drops without ECN " << plain.coreUp.queueDrops << ", with "
+                                         << ecn.coreUp.queueDrops);
+    CHECK(plain.coreUp.queueDrops > 0);
+    CHECK(plain.up[0].retransmissions + plain.up[1].retransmissions > 0);
+    CHECK(ecn.coreUp.queueDrops == 0);
+    CHECK(ecnRetransmissions == 0);
 }
