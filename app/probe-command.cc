@@ -177,6 +177,11 @@ ProbeCommand(const std::vector<std::string>& args)
         throw InputError(std::string("probe: ") + e.what());
     }
     const ScenarioConfig c = LoadScenarioFile(scenario, overrides);
+    if (!c.model.headCut.empty())
+    {
+        throw InputError("probe: model.head_cut: the probe measures a plain split's cut (U-shaped "
+                         "models are not probed; drop the key)");
+    }
     o.progress = quiet ? nullptr : &std::cerr;
 
     MakeDirectories(out);

@@ -63,20 +63,29 @@ Json
 Derived(const ScenarioConfig& c)
 {
     const ModelInfo info = DescribeModel(c.model);
-    return {{"devices", c.network.devices.size()},
-            {"model_input", c.model.input.dims},
-            {"model_classes", c.model.classes},
-            {"cut_shape", info.cutShape.dims},
-            {"cut_layer", info.cut},
-            {"model_layers", info.layers},
-            {"device_parameters", info.deviceParameters},
-            {"server_parameters", info.serverParameters},
-            {"device_forward_flops_per_sample", info.deviceFlops.forward},
-            {"device_backward_flops_per_sample", info.deviceFlops.backward},
-            {"server_forward_flops_per_sample", info.serverFlops.forward},
-            {"server_backward_flops_per_sample", info.serverFlops.backward},
-            {"uplink_bits_per_element", NominalBitsPerElement(ResolveBudget(c.uplink))},
-            {"downlink_bits_per_element", NominalBitsPerElement(ResolveBudget(c.downlink))}};
+    Json d = {{"devices", c.network.devices.size()},
+              {"model_input", c.model.input.dims},
+              {"model_classes", c.model.classes},
+              {"cut_shape", info.cutShape.dims},
+              {"cut_layer", info.cut},
+              {"model_layers", info.layers},
+              {"device_parameters", info.deviceParameters},
+              {"server_parameters", info.serverParameters},
+              {"device_forward_flops_per_sample", info.deviceFlops.forward},
+              {"device_backward_flops_per_sample", info.deviceFlops.backward},
+              {"server_forward_flops_per_sample", info.serverFlops.forward},
+              {"server_backward_flops_per_sample", info.serverFlops.backward},
+              {"uplink_bits_per_element", NominalBitsPerElement(ResolveBudget(c.uplink))},
+              {"downlink_bits_per_element", NominalBitsPerElement(ResolveBudget(c.downlink))}};
+    if (info.headCut > 0) // U-shaped: server_* above are the middle's
+    {
+        d["head_cut_layer"] = info.headCut;
+        d["head_cut_shape"] = info.headCutShape.dims;
+        d["head_parameters"] = info.headParameters;
+        d["head_forward_flops_per_sample"] = info.headFlops.forward;
+        d["head_backward_flops_per_sample"] = info.headFlops.backward;
+    }
+    return d;
 }
 
 std::string
@@ -124,10 +133,18 @@ ValidateCommand(const std::vector<std::string>& args)
               << "  device side: layers 0.." << m.cut - 1 << ", " << m.deviceParameters
               << " parameters, " << BitsText(m.deviceFlops.forward) << " forward + "
               << BitsText(m.deviceFlops.backward) << " backward FLOPs per sample\n"
-              << "  server side: layers " << m.cut << ".." << m.layers - 1 << ", "
-              << m.serverParameters << " parameters, " << BitsText(m.serverFlops.forward)
-              << " forward + " << BitsText(m.serverFlops.backward)
-              << " backward FLOPs per sample\n";
+              << "  server side: layers " << m.cut << ".."
+              << (m.headCut > 0 ? m.headCut : m.layers) - 1 << ", " << m.serverParameters
+              << " parameters, " << BitsText(m.serverFlops.forward) << " forward + "
+              << BitsText(m.serverFlops.backward) << " backward FLOPs per sample\n";
+    if (m.headCut > 0)
+    {
+        std::cout << "  device head (U-shaped; labels stay on the device): layers " << m.headCut
+                  << ".." << m.layers - 1 << " from shape " << m.headCutShape.ToString() << " ("
+                  << m.headCutShape.Numel() << " values per sample), " << m.headParameters
+                  << " parameters, " << BitsText(m.headFlops.forward) << " forward + "
+                  << BitsText(m.headFlops.backward) << " backward FLOPs per sample\n";
+    }
     std::string source;
     const double available = AvailableMemory(&source);
     std::cout << a.scenario << ": memory: estimated " << EstimateMemory(c).Describe() << " of "

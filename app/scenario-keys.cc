@@ -350,6 +350,23 @@ ModelTable()
         };
         cut.write = [](const ModelConfig& m) { return Json(m.cut); };
         t.fields.push_back(cut);
+        auto headCut = CustomField<ModelConfig>(
+            "head_cut", "string or integer", {{"type", Json::array({"string", "integer"})}},
+            "U-shaped split learning (labels stay on the device): where the server part ends and "
+            "the device's head (the last layers and the loss) begins, given as model.cut; the "
+            "head's two messages use codec.head_downlink / codec.head_uplink");
+        headCut.range = "after the cut, before the last layer";
+        headCut.defaultText = "none (the server holds the rest)";
+        headCut.read = [](const Json& v, const std::string& path, ModelConfig& m, ReadContext&) {
+            m.headCut = v.is_number() ? std::to_string(AsInteger(v, path)) : AsString(v, path);
+            if (m.headCut.empty())
+            {
+                Fail(path, "must name a layer (omit the key for a split without a head)");
+            }
+        };
+        headCut.write = [](const ModelConfig& m) { return Json(m.headCut); };
+        headCut.omit = [](const ModelConfig& m) { return m.headCut.empty(); };
+        t.fields.push_back(headCut);
         auto hidden
             = IntegerListField("hidden", &ModelConfig::hidden, 1, 1 << 20, "hidden layer sizes");
         hidden.notFor = [](const ModelConfig& m) {
@@ -588,6 +605,16 @@ CodecGroupTable()
                                        "their gradients, server -> device"));
         t.fields.push_back(ObjectField("sync", &ScenarioConfig::sync, CodecTable(),
                                        "device-side weights (hand-off and averaging)"));
+        // U-shaped split learning's second cut (model.head_cut).
+        const auto uOnly = [](const ScenarioConfig& c) {
+            return c.model.headCut.empty() ? "only with model.head_cut (U-shaped)" : std::string();
+        };
+        t.fields.push_back(ObjectField("head_downlink", &ScenarioConfig::headDownlink, CodecTable(),
+                                       "U-shaped: the server part's output, server -> device"));
+        t.fields.back().notFor = uOnly;
+        t.fields.push_back(ObjectField("head_uplink", &ScenarioConfig::headUplink, CodecTable(),
+                                       "U-shaped: its gradient, device -> server"));
+        t.fields.back().notFor = uOnly;
         for (auto& f : t.fields)
         {
             f.nested = nullptr; // one table for the three, below
@@ -1148,6 +1175,27 @@ CheckWifiDevices(const NetworkConfig& net)
     }
 }
 
+/// U-shaped split learning (model.head_cut): what it cannot be combined with.
+void
+CheckUShaped(const ScenarioConfig& c)
+{
+    if (c.model.headCut.empty())
+    {
+        return;
+    }
+    if (!c.training.replay.empty())
+    {
+        Fail("training.replay", "not with model.head_cut: a network-only replay models one round "
+                                "trip per step, a U-shaped step has two");
+    }
+    if (c.schedule.kind == "splitfed_v2" && c.network.devices.size() > 1)
+    {
+        Fail("schedule.kind", "splitfed_v2 shares one server model among devices training at "
+                              "once, and with model.head_cut its forward and backward for a "
+                              "device are a round trip apart (use sequential or splitfed_v1)");
+    }
+}
+
 /// Combinations across sections, and values derived from other sections.
 void
 FinishScenario(ScenarioConfig& c, const ReadContext& ctx)
@@ -1158,6 +1206,7 @@ FinishScenario(ScenarioConfig& c, const ReadContext& ctx)
         StandardNormalisation(d.name, Channels(d), d.mean, d.std);
     }
     CheckModel(c.model, c.dataset);
+    CheckUShaped(c);
     if (!ctx.given.count("optimizer.total_epochs")
         && (ctx.given.count("training.epochs") || c.training.timeBudgetS <= 0))
     {
@@ -1291,7 +1340,10 @@ ScenarioTable()
                                        "optimizer and learning-rate schedule"));
         auto codec = GroupField("codec", CodecGroupTable(), "codecs per direction");
         codec.nested = [](const std::string&, std::string& md) {
-            MarkdownOf(CodecTable(), "codec.uplink`, `codec.downlink`, `codec.sync", md);
+            MarkdownOf(CodecTable(),
+                       "codec.uplink`, `codec.downlink`, `codec.sync`, `codec.head_downlink`, "
+                       "`codec.head_uplink",
+                       md);
         };
         t.fields.push_back(codec);
         t.fields.push_back(ObjectField("network", &ScenarioConfig::network, NetworkTable(),

@@ -119,6 +119,18 @@ Load(const std::string& path, const std::vector<Partition*>& parts)
     }
 }
 
+/// The partitions of a split model in layer order (the head last, when there is one).
+std::vector<Partition*>
+Parts(SplitModel& model)
+{
+    std::vector<Partition*> parts{model.device.get(), model.server.get()};
+    if (model.head)
+    {
+        parts.push_back(model.head.get());
+    }
+    return parts;
+}
+
 } // namespace
 
 std::map<std::string, SafetensorsTensor>
@@ -229,7 +241,7 @@ WriteSafetensors(const std::string& path, const std::map<std::string, Safetensor
 void
 SaveCheckpoint(const std::string& path, SplitModel& model)
 {
-    Save(path, {model.device.get(), model.server.get()});
+    Save(path, Parts(model));
 }
 
 void
@@ -253,7 +265,7 @@ SaveCheckpoint(const std::string& path, const std::vector<const Partition*>& par
 void
 LoadCheckpoint(const std::string& path, SplitModel& model)
 {
-    Load(path, {model.device.get(), model.server.get()});
+    Load(path, Parts(model));
 }
 
 void

@@ -514,8 +514,12 @@ SpecShapes(const ModelSpec& spec, const Shape& input)
     return shapes;
 }
 
+namespace
+{
+
+/// ResolveCut for the key `key` (model.cut or model.head_cut): its messages name the key.
 size_t
-ResolveCut(const ModelSpec& spec, const std::string& cut)
+ResolveCutAt(const ModelSpec& spec, const std::string& cut, const std::string& key)
 {
     const size_t n = spec.layers.size();
     if (cut == "none")
@@ -533,7 +537,7 @@ ResolveCut(const ModelSpec& spec, const std::string& cut)
         k = static_cast<size_t>(std::stoul(cut));
         if (k < 1 || k >= n)
         {
-            throw InputError("model.cut: layer index " + cut + " out of range [1, "
+            throw InputError(key + ": layer index " + cut + " out of range [1, "
                              + std::to_string(n - 1) + "]");
         }
         return k;
@@ -554,14 +558,40 @@ ResolveCut(const ModelSpec& spec, const std::string& cut)
             {
                 named += kv.first + ", ";
             }
-            throw InputError("model.cut: unknown cut '" + cut + "' (expected " + named
+            throw InputError(key + ": unknown cut '" + cut + "' (expected " + named
                              + "a layer index or a layer's name)");
         }
     }
     if (k >= n)
     {
-        throw InputError("model.cut: '" + cut
-                         + "' is the last layer: the server would have no layers");
+        throw InputError(key + ": '" + cut + "' is the last layer: the "
+                         + (key == "model.cut" ? "server" : "head") + " would have no layers");
+    }
+    return k;
+}
+
+} // namespace
+
+size_t
+ResolveCut(const ModelSpec& spec, const std::string& cut)
+{
+    return ResolveCutAt(spec, cut, "model.cut");
+}
+
+size_t
+ResolveHeadCut(const ModelSpec& spec, const std::string& headCut, size_t cut)
+{
+    if (headCut == "none")
+    {
+        throw InputError("model.head_cut: 'none' leaves the device no head (omit the key for a "
+                         "split without one)");
+    }
+    const size_t k = ResolveCutAt(spec, headCut, "model.head_cut");
+    if (k <= cut)
+    {
+        throw InputError("model.head_cut: '" + headCut + "' ends after layer " + std::to_string(k)
+                         + ", not after the cut (layer " + std::to_string(cut)
+                         + "): the server part would have no layers");
     }
     return k;
 }

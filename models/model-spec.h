@@ -84,6 +84,12 @@ std::vector<Shape> SpecShapes(const ModelSpec& spec, const Shape& input);
 /// "model.cut: ...".
 size_t ResolveCut(const ModelSpec& spec, const std::string& cut);
 
+/// Resolves a U-shaped model's head cut (named as a cut: the server part ends after that layer) to
+/// the number of layers before the head, given the resolved cut: it must lie strictly between the
+/// cut and the last layer (server and head keep at least one layer each). Throws InputError
+/// "model.head_cut: ...".
+size_t ResolveHeadCut(const ModelSpec& spec, const std::string& headCut, size_t cut);
+
 } // namespace slsim
 
 #endif

@@ -75,7 +75,7 @@ MakeLayer(const LayerSpec& s, const Shape& in, uint64_t seed, size_t index)
 }
 
 void
-InitAll(Sequential* a, Sequential* b, uint64_t seed)
+InitAll(Sequential* a, Sequential* b, uint64_t seed, Sequential* c = nullptr)
 {
     Rng rng(seed, "init");
     a->InitParameters(rng);
@@ -83,6 +83,17 @@ InitAll(Sequential* a, Sequential* b, uint64_t seed)
     {
         b->InitParameters(rng);
     }
+    if (c)
+    {
+        c->InitParameters(rng);
+    }
+}
+
+/// model.head_cut resolved against the model's spec and its resolved cut.
+size_t
+HeadCutOf(const ModelConfig& model, size_t cut)
+{
+    return ResolveHeadCut(SpecOf(model), model.headCut, cut);
 }
 
 } // namespace
@@ -163,13 +174,21 @@ DescribeModel(const ModelConfig& model)
     info.layers = a.layers.size();
     info.cut = a.cut;
     info.cutShape = a.cut == 0 ? model.input : a.layers[a.cut - 1]->OutputShape();
+    const size_t head = model.headCut.empty() ? a.layers.size() : HeadCutOf(model, a.cut);
+    if (head < a.layers.size())
+    {
+        info.headCut = head;
+        info.headCutShape = a.layers[head - 1]->OutputShape();
+    }
     for (size_t i = 0; i < a.layers.size(); ++i)
     {
         const Flops f = a.layers[i]->FlopsPerSample();
-        Flops& side = i < a.cut ? info.deviceFlops : info.serverFlops;
+        Flops& side = i < a.cut ? info.deviceFlops : i < head ? info.serverFlops : info.headFlops;
         side.forward += f.forward;
         side.backward += f.backward;
-        (i < a.cut ? info.deviceParameters : info.serverParameters)
+        (i < a.cut  ? info.deviceParameters
+         : i < head ? info.serverParameters
+                    : info.headParameters)
             += a.layers[i]->ParameterCount();
     }
     return info;
@@ -183,19 +202,25 @@ BuildSplitModel(const ModelConfig& model, const OptimizerConfig& opt, uint64_t s
         throw InputError("model.cut: 'none' has no server part; use BuildModel");
     }
     Architecture a = BuildArchitecture(model, seed);
+    // U-shaped: the layers from the head cut on are the device's head.
+    const size_t head = model.headCut.empty() ? a.layers.size() : HeadCutOf(model, a.cut);
     SetThreadCount(model.threads);
     std::vector<std::unique_ptr<Layer>> device;
     std::vector<std::unique_ptr<Layer>> server;
+    std::vector<std::unique_ptr<Layer>> headLayers;
     for (size_t i = 0; i < a.layers.size(); ++i)
     {
-        (i < a.cut ? device : server).push_back(std::move(a.layers[i]));
+        (i < a.cut ? device : i < head ? server : headLayers).push_back(std::move(a.layers[i]));
     }
     auto d = std::make_unique<Sequential>(std::move(device), opt);
     auto s = std::make_unique<Sequential>(std::move(server), opt);
-    InitAll(d.get(), s.get(), seed);
+    auto h
+        = headLayers.empty() ? nullptr : std::make_unique<Sequential>(std::move(headLayers), opt);
+    InitAll(d.get(), s.get(), seed, h.get()); // in layer order: BuildModel's init
     SplitModel out;
     out.device = std::move(d);
     out.server = std::move(s);
+    out.head = std::move(h);
     return out;
 }
 

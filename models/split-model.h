@@ -24,6 +24,8 @@ struct ModelConfig
     double width = 1.0;                  // channel/width multiplier (presets)
     std::string cut = "shallow";         // shallow | medium | deep | "<layer index>" | layer name
                                          // | none
+    std::string headCut;                 // U-shaped: where the server part ends and the device's
+                                         // head begins (as cut; "" = not U-shaped)
     std::vector<int> hidden = {128, 64}; // mlp only: hidden layer sizes
     std::vector<LayerSpec> layers;       // custom only: the layers (models/model-spec.h)
     std::string initFrom;                // a safetensors checkpoint to start from ("" = init)
@@ -111,12 +113,17 @@ class Partition
 struct SplitModel
 {
     std::unique_ptr<Partition> device; // input -> cut activations
-    std::unique_ptr<Partition> server; // cut activations -> logits
+    std::unique_ptr<Partition> server; // cut activations -> logits (U-shaped: -> server output)
+    /// U-shaped split learning (model.head_cut; labels never leave the device): the device's
+    /// head, server output -> logits. Null for a plain split.
+    std::unique_ptr<Partition> head;
 };
 
-/// Builds both partitions with seeded init (PyTorch's default init schemes, drawn from
-/// Rng(seed, "init")). Throws InputError for an unknown model name or a cut that does not exist
-/// ("model.cut: ..."). Sets the process-wide thread count from model.threads.
+/// Builds both partitions (and the head, with model.head_cut) with seeded init (PyTorch's default
+/// init schemes, drawn from Rng(seed, "init") over the layers in order, as BuildModel does).
+/// Throws InputError for an unknown model name or a cut that does not exist ("model.cut: ...",
+/// "model.head_cut: ...": it must lie strictly between the cut and the last layer). Sets the
+/// process-wide thread count from model.threads.
 SplitModel BuildSplitModel(const ModelConfig& model, const OptimizerConfig& opt, uint64_t seed);
 
 /// The same model unsplit (all layers in one partition; the architecture and initial weights are
@@ -139,6 +146,12 @@ struct ModelInfo
     Shape cutShape; // per sample
     Flops deviceFlops, serverFlops;
     size_t deviceParameters = 0, serverParameters = 0;
+    // U-shaped (model.head_cut): the server part is layers [cut, headCut), the device's head
+    // [headCut, layers); server* then count the middle only, head* the head. headCut 0: none.
+    size_t headCut = 0;
+    Shape headCutShape; // per sample: the server's output
+    Flops headFlops;
+    size_t headParameters = 0;
 };
 
 /// Builds the layers (unbound, no weights) and sums per side. Throws InputError as BuildModel.

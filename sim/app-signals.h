@@ -49,8 +49,14 @@ struct StepEndRecord
 {
     int device = 0;
     uint32_t step = 0;
-    uint64_t gradientFrameBytes = 0; // the GRADIENT frame that completed it
-    double backwardS = 0;            // simulated seconds of the device's backward pass
+    uint64_t gradientFrameBytes = 0; // the GRADIENT frame that completed it (U-shaped: plus the
+                                     // step's SERVER_OUTPUT frame: all it received)
+    double backwardS = 0;            // simulated seconds of the device's backward pass (U-shaped:
+                                     // plus its head's forward and backward)
+    // U-shaped (model.head_cut): the device computed the loss (the labels never left it).
+    bool deviceLoss = false;
+    double loss = 0;
+    int correct = 0;
 };
 
 /// The server ran a step for a device (it will take computeS simulated seconds from now).

@@ -82,6 +82,7 @@ DeviceApp::StartApplication()
     NS_LOG_INFO("device " << m_device << ": connecting");
     m_connecting(m_device);
     m_compute = ComputeModel(m_side->FlopsPerSample(), m_gflops);
+    m_headCompute = ComputeModel(m_side->HeadFlopsPerSample(), m_gflops);
     m_socket = ns3::Socket::CreateSocket(GetNode(), ns3::TcpSocketFactory::GetTypeId());
     m_socket->Bind();
     m_sender = std::make_unique<FrameSender>(m_socket);
@@ -140,6 +141,7 @@ DeviceApp::OnFrame(std::vector<uint8_t>&& frame)
                               << " steps");
         m_pendingEvent.Cancel();
         m_awaitingGradient = false;
+        m_awaitingServerOutput = false;
         m_phase = h.phase;
         m_stepsLeft = h.step;
         m_reportWeights = (h.flags & START_REPORT_WEIGHTS) != 0;
@@ -148,6 +150,22 @@ DeviceApp::OnFrame(std::vector<uint8_t>&& frame)
             m_side->LoadState(body, bodySize);
         }
         BeginStep();
+        return;
+    }
+    if (h.kind == MessageKind::SERVER_OUTPUT && h.phase == m_phase && m_awaitingServerOutput
+        && h.step == m_stepCounter)
+    {
+        // U-shaped: the head computes the loss here; its gradient goes up after its compute time.
+        m_awaitingServerOutput = false;
+        m_body.clear();
+        const HeadResult head = m_side->Head(body, bodySize, m_body);
+        m_headS = m_headCompute.StepSeconds(m_batch);
+        m_serverOutputBytes = frameBytes;
+        m_stepEnd.deviceLoss = true;
+        m_stepEnd.loss = head.loss;
+        m_stepEnd.correct = head.correct;
+        m_pendingEvent
+            = ns3::Simulator::Schedule(ns3::Seconds(m_headS), &DeviceApp::SendHeadGradient, this);
         return;
     }
     if (h.kind != MessageKind::GRADIENT || h.phase != m_phase || !m_awaitingGradient
@@ -159,7 +177,10 @@ DeviceApp::OnFrame(std::vector<uint8_t>&& frame)
     m_awaitingGradient = false;
     m_side->Backward(body, bodySize);
     const double backward = m_compute.BackwardSeconds(m_batch);
-    m_stepEnd = StepEndRecord{m_device, m_stepCounter, frameBytes, backward};
+    m_stepEnd.device = m_device;
+    m_stepEnd.step = m_stepCounter;
+    m_stepEnd.gradientFrameBytes = m_serverOutputBytes + frameBytes;
+    m_stepEnd.backwardS = m_headS + backward;
     m_pendingEvent = ns3::Simulator::Schedule(ns3::Seconds(backward), &DeviceApp::FinishStep, this);
 }
 
@@ -173,6 +194,9 @@ DeviceApp::BeginStep()
         return;
     }
     ++m_stepCounter;
+    m_stepEnd = StepEndRecord();
+    m_serverOutputBytes = 0;
+    m_headS = 0;
     m_body.clear();
     const ForwardResult fwd = m_side->Forward(m_body);
     m_batch = fwd.batch;
@@ -186,8 +210,15 @@ DeviceApp::BeginStep()
 void
 DeviceApp::SendActivations()
 {
-    m_awaitingGradient = true;
+    (m_side->HoldsHead() ? m_awaitingServerOutput : m_awaitingGradient) = true;
     Send(MessageKind::ACTIVATIONS, 0, m_stepCounter, m_body);
+}
+
+void
+DeviceApp::SendHeadGradient()
+{
+    m_awaitingGradient = true;
+    Send(MessageKind::HEAD_GRADIENT, 0, m_stepCounter, m_body);
 }
 
 void

@@ -4,7 +4,9 @@
 // what happened through trace sources (sim/app-signals.h).
 //
 // States: connecting -> (HELLO sent) idle -> START: stepping (forward, ACTIVATIONS up, wait for
-// GRADIENT, backward) x steps -> WEIGHTS or DONE -> idle. A START always replaces what runs (the
+// GRADIENT, backward) x steps -> WEIGHTS or DONE -> idle. A U-shaped device (its side holds the
+// head) waits for SERVER_OUTPUT after ACTIVATIONS, runs its head (forward, loss, backward) and
+// sends HEAD_GRADIENT before it waits for the GRADIENT. A START always replaces what runs (the
 // server moved on after a time-out); frames of another phase are stale and ignored.
 #ifndef SLSIM_SIM_DEVICE_APP_H
 #define SLSIM_SIM_DEVICE_APP_H
@@ -46,6 +48,7 @@ class DeviceApp : public ns3::Application
     void OnFrame(std::vector<uint8_t>&& frame);
     void BeginStep();
     void SendActivations();
+    void SendHeadGradient();
     void FinishStep();
     void Report();
     void Send(MessageKind kind, uint8_t flags, uint32_t step, const std::vector<uint8_t>& body);
@@ -59,6 +62,7 @@ class DeviceApp : public ns3::Application
 
     DeviceSide* m_side = nullptr;
     ComputeModel m_compute;
+    ComputeModel m_headCompute; // U-shaped: the head's FLOPs
     ns3::Ptr<ns3::Socket> m_socket;
     std::unique_ptr<FrameSender> m_sender;
     std::unique_ptr<FrameAssembler> m_assembler;
@@ -67,6 +71,9 @@ class DeviceApp : public ns3::Application
     uint32_t m_stepCounter = 0;
     bool m_reportWeights = false;
     bool m_awaitingGradient = false;
+    bool m_awaitingServerOutput = false; // U-shaped
+    uint64_t m_serverOutputBytes = 0;    // U-shaped: this step's SERVER_OUTPUT frame
+    double m_headS = 0;                  // U-shaped: this step's head compute
     int m_batch = 0;
     StepEndRecord m_stepEnd; // filled when the gradient arrives, emitted after the backward pass
     ns3::EventId m_pendingEvent;

@@ -9,6 +9,7 @@
 #define SLSIM_SIM_DEVICE_SIDE_H
 
 #include "common/aligned-vector.h"
+#include "common/error.h"
 #include "compression/codec.h"
 #include "models/split-model.h"
 #include "sim/training-data.h"
@@ -28,6 +29,14 @@ struct ForwardResult
     int batch = 0;
     double codecRelError = 0;     // ||x - decode(encode(x))|| / ||x|| of the cut activations
     uint64_t activationBytes = 0; // the codec blob alone
+};
+
+/// What a U-shaped device's head computed (DeviceSide::Head).
+struct HeadResult
+{
+    double loss = 0;
+    int correct = 0;
+    uint64_t headGradientBytes = 0; // the codec blob alone
 };
 
 class DeviceSide
@@ -53,6 +62,30 @@ class DeviceSide
     virtual void EncodeState(std::vector<uint8_t>& out) = 0;
     /// Loads the state a START body carries. Throws DecodeError on a malformed blob.
     virtual void LoadState(const uint8_t* blob, size_t size) = 0;
+
+    // ---- U-shaped split learning (model.head_cut: TrainingDevice with a head); a plain split's
+    // device has no head ----
+    /// Whether this device holds the head (the last layers and the loss): a step is then two
+    /// round trips, ACTIVATIONS up, SERVER_OUTPUT down, HEAD_GRADIENT up, GRADIENT down.
+    virtual bool HoldsHead() const
+    {
+        return false;
+    }
+
+    /// FLOPs per sample of the head (for the compute-time model).
+    virtual Flops HeadFlopsPerSample() const
+    {
+        return Flops();
+    }
+
+    /// From a SERVER_OUTPUT body: the head's forward, the loss on the batch's labels, its backward
+    /// and optimizer step; writes the HEAD_GRADIENT body into `out`. Throws DecodeError on a
+    /// malformed body. Only called when HoldsHead().
+    virtual HeadResult Head(const uint8_t*, size_t, std::vector<uint8_t>&)
+    {
+        SLSIM_ASSERT_MSG(false, "Head() on a device without a head");
+        return HeadResult();
+    }
 };
 
 class TrainingDevice : public DeviceSide
@@ -60,10 +93,12 @@ class TrainingDevice : public DeviceSide
   public:
     /// Device d of the scenario: `model` is its device-side partition (seeded init), `shard` its
     /// sample indices into data->train; it encodes with data->uplink and data->sync. Its streams:
-    /// Rng(seed, "shuffle" / "augment" / "codec-device", d).
+    /// Rng(seed, "shuffle" / "augment" / "codec-device", d). `head` (U-shaped split learning,
+    /// model.head_cut; else null): the device's last layers, which compute the loss, so that its
+    /// labels never leave it; the head's gradients go up through data->headUplink.
     TrainingDevice(const ScenarioConfig& config, int d, std::shared_ptr<TrainingData> data,
-                   std::vector<uint32_t> shard, std::unique_ptr<Partition> model,
-                   WallAccount* wall);
+                   std::vector<uint32_t> shard, std::unique_ptr<Partition> model, WallAccount* wall,
+                   std::unique_ptr<Partition> head = nullptr);
 
     size_t ShardSize() const override
     {
@@ -86,7 +121,20 @@ class TrainingDevice : public DeviceSide
     void EncodeState(std::vector<uint8_t>& out) override;
     void LoadState(const uint8_t* blob, size_t size) override;
 
-    /// The current device-side state (parameters and BN statistics).
+    bool HoldsHead() const override
+    {
+        return m_head != nullptr;
+    }
+
+    Flops HeadFlopsPerSample() const override
+    {
+        return m_head ? m_head->FlopsPerSample() : Flops();
+    }
+
+    HeadResult Head(const uint8_t* body, size_t size, std::vector<uint8_t>& out) override;
+
+    /// The current device-side state (parameters and BN statistics; U-shaped: the front's, then
+    /// the head's).
     std::vector<float> State() const;
 
     /// The device-side partition (for inspection: shapes, state).
@@ -95,7 +143,18 @@ class TrainingDevice : public DeviceSide
         return *m_model;
     }
 
+    /// The head (U-shaped), or null.
+    const Partition* HeadPart() const
+    {
+        return m_head.get();
+    }
+
   private:
+    /// Decodes a blob of this batch's values, perSample each, into the scratch's aligned buffer;
+    /// `shape` gets the blob's. Throws DecodeError ("<what> message: ...").
+    const float* DecodeBatch(const uint8_t* blob, size_t size, int64_t perSample, const char* what,
+                             Shape& shape);
+
     const ScenarioConfig& m_config;
     int m_id;
     std::shared_ptr<TrainingData> m_data;
@@ -104,8 +163,10 @@ class TrainingDevice : public DeviceSide
     Rng m_codecRng; // uplink activations and this device's state
     std::unique_ptr<Partition> m_model;
     WallAccount* m_wall;
-    AlignedVector<float> m_input; // the batch; must outlive Backward
+    std::unique_ptr<Partition> m_head; // U-shaped, else null
+    AlignedVector<float> m_input;      // the batch; must outlive Backward
     std::vector<int32_t> m_labels;
+    AlignedVector<float> m_logitGrad; // U-shaped: the head's dLoss/dlogits
     int m_batch = 0;
 };
 

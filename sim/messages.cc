@@ -27,7 +27,7 @@ ReadMessageHeader(const std::vector<uint8_t>& frame)
     ByteReader r(frame.data(), frame.size());
     MessageHeader h;
     const uint8_t kind = r.GetU8();
-    if (kind < 1 || kind > 6)
+    if (kind < 1 || kind > 8)
     {
         throw DecodeError("message: unknown kind " + std::to_string(kind));
     }
@@ -60,6 +60,10 @@ MessageKindName(MessageKind kind)
         return "done";
     case MessageKind::START:
         return "start";
+    case MessageKind::SERVER_OUTPUT:
+        return "server_output";
+    case MessageKind::HEAD_GRADIENT:
+        return "head_gradient";
     }
     return "?";
 }

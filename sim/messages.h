@@ -24,6 +24,13 @@
 //               Example: B = 2, device 1, step 5, a 10-byte blob (the real body: 4 + 2 + 10 = 16
 //               bytes) is 02 00 00 00 | 01 00 00 00 | 05 00 00 00 | 00 00 00 00.
 //   GRADIENT    (server -> device) the downlink codec blob of dLoss/d(cut activations), alone
+// U-shaped split learning (model.head_cut; labels never leave the device), per step:
+//   ACTIVATIONS (device -> server) the uplink codec blob of the cut activations, alone (no batch,
+//               no labels: the blob's own header carries the shape, batch first)
+//   SERVER_OUTPUT (server -> device) the codec.head_downlink blob of the server part's output
+//   HEAD_GRADIENT (device -> server) the codec.head_uplink blob of dLoss/d(server output)
+//   GRADIENT    as above (the server's step follows HEAD_GRADIENT)
+//   so a step is four frames: 4 x (4-byte prefix + 16-byte header) + the four blobs.
 //   WEIGHTS     (device -> server) the sync codec blob of the device-side state, alone
 //   DONE        (device -> server) empty (phase finished, no weights asked for)
 //   START       (server -> device) the sync codec blob of the weights to load if flag bit 0, else
@@ -48,6 +55,8 @@ enum class MessageKind : uint8_t
     WEIGHTS = 4,
     DONE = 5,
     START = 6,
+    SERVER_OUTPUT = 7, // U-shaped: the server part's output, down to the device's head
+    HEAD_GRADIENT = 8, // U-shaped: the gradient w.r.t. that output, up from the head
 };
 
 constexpr size_t MESSAGE_HEADER_BYTES = 16;

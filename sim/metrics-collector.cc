@@ -230,7 +230,13 @@ MetricsCollector::OnFrameSent(const FrameRecord& f)
         // a device has one step under way: these are its activations
         m_pending[d].bytesUp = f.bytes;
         break;
+    case MessageKind::HEAD_GRADIENT: // U-shaped: the step's second uplink frame
+        m_bytesUp += f.bytes;
+        m_deviceUp[d] += f.bytes;
+        m_pending[d].bytesUp += f.bytes;
+        break;
     case MessageKind::GRADIENT:
+    case MessageKind::SERVER_OUTPUT: // U-shaped (the device reports both in its step's end)
         m_bytesDown += f.bytes;
         m_deviceDown[d] += f.bytes;
         break;
@@ -286,8 +292,9 @@ MetricsCollector::OnServerStep(const ServerStepRecord& step)
     StepRecord& rec = m_pending[static_cast<size_t>(step.device)];
     rec.loss = step.loss;
     rec.batchAccuracy = static_cast<double>(step.correct) / step.batch;
-    rec.queueS = step.queueS;
-    rec.serverComputeS = step.computeS;
+    // U-shaped runs serve a step in two requests (forward, then backward): both count.
+    rec.queueS += step.queueS;
+    rec.serverComputeS += step.computeS;
 }
 
 void
@@ -296,6 +303,11 @@ MetricsCollector::OnStepCompleted(const StepEndRecord& end)
     StepRecord& rec = m_pending[static_cast<size_t>(end.device)];
     rec.bytesDown = end.gradientFrameBytes;
     rec.deviceComputeS += end.backwardS;
+    if (end.deviceLoss) // U-shaped: the head on the device computed it
+    {
+        rec.loss = end.loss;
+        rec.batchAccuracy = static_cast<double>(end.correct) / rec.batch;
+    }
     rec.endS = ns3::Simulator::Now().GetSeconds();
     m_steps.push_back(rec);
     Timeline& tl = m_timelines[static_cast<size_t>(end.device)];

@@ -110,6 +110,9 @@ struct ScenarioConfig
     CodecConfig uplink;   // cut activations, device -> server
     CodecConfig downlink; // gradient w.r.t. the cut activations, server -> device
     CodecConfig sync;     // device-side weights for hand-off and averaging
+    // U-shaped (model.head_cut) only: the second cut's two directions.
+    CodecConfig headDownlink; // the server's output, server -> device (the head's input)
+    CodecConfig headUplink;   // the gradient w.r.t. it, device -> server
     NetworkConfig network;
     ScheduleConfig schedule;
     TrainingConfig training;

@@ -236,8 +236,13 @@ ServerApp::OnFrame(ns3::Ptr<ns3::Socket> socket, std::vector<uint8_t>&& frame)
     switch (h.kind)
     {
     case MessageKind::ACTIVATIONS:
-        m_queue.push_back(
-            Request{d, h.phase, h.step, std::move(frame), ns3::Simulator::Now().GetSeconds()});
+    case MessageKind::HEAD_GRADIENT: // U-shaped: the step's second half queues like the first
+        if (h.kind == MessageKind::HEAD_GRADIENT && !m_side->UShaped())
+        {
+            throw DecodeError("unexpected message kind head_gradient");
+        }
+        m_queue.push_back(Request{d, h.phase, h.step, std::move(frame),
+                                  ns3::Simulator::Now().GetSeconds(), h.kind});
         ServeQueued();
         break;
     case MessageKind::WEIGHTS:
@@ -270,22 +275,37 @@ void
 ServerApp::Serve(Request r)
 {
     ++m_busy;
-    ++m_stepsServed;
-    std::vector<uint8_t> grad;
-    const ServerResult res = m_side->Step(r.device, r.frame.data() + MESSAGE_HEADER_BYTES,
-                                          r.frame.size() - MESSAGE_HEADER_BYTES, grad);
-    const double computeS = m_compute.StepSeconds(res.batch);
+    std::vector<uint8_t> reply;
+    const uint8_t* body = r.frame.data() + MESSAGE_HEADER_BYTES;
+    const size_t size = r.frame.size() - MESSAGE_HEADER_BYTES;
+    ServerResult res;
+    double computeS = 0;
+    MessageKind answer = MessageKind::GRADIENT;
+    if (r.kind == MessageKind::HEAD_GRADIENT)
+    {
+        // U-shaped, second half: backward through the server part and its optimizer step.
+        res = m_side->StepBackward(r.device, body, size, reply);
+        computeS = m_compute.BackwardSeconds(res.batch);
+    }
+    else
+    {
+        ++m_stepsServed;
+        res = m_side->Step(r.device, body, size, reply);
+        const bool u = m_side->UShaped(); // U-shaped: the forward only, its output goes down
+        computeS = u ? m_compute.ForwardSeconds(res.batch) : m_compute.StepSeconds(res.batch);
+        answer = u ? MessageKind::SERVER_OUTPUT : MessageKind::GRADIENT;
+    }
     m_serverStepDone(ServerStepRecord{r.device, r.step, res.loss, res.correct, res.batch,
                                       ns3::Simulator::Now().GetSeconds() - r.arrivalS, computeS});
     ns3::Simulator::Schedule(ns3::Seconds(computeS), &ServerApp::FinishServing, this, r.device,
-                             r.step, std::move(grad));
+                             r.step, answer, std::move(reply));
 }
 
 void
-ServerApp::FinishServing(int device, uint32_t step, std::vector<uint8_t> grad)
+ServerApp::FinishServing(int device, uint32_t step, MessageKind kind, std::vector<uint8_t> reply)
 {
     --m_busy;
-    Send(device, MessageKind::GRADIENT, 0, step, grad);
+    Send(device, kind, 0, step, reply);
     ServeQueued();
 }
 

@@ -6,7 +6,8 @@
 // happened through trace sources (sim/app-signals.h).
 //
 // States: evaluation at t=0 (EvalAtStart) and waiting for HELLOs (at most TimeoutS) -> round:
-// phases (START to the phase's devices, serve ACTIVATIONS, collect WEIGHTS/DONE or time out; at
+// phases (START to the phase's devices, serve ACTIVATIONS (U-shaped: and HEAD_GRADIENTs, each a
+// queued request of its own), collect WEIGHTS/DONE or time out; at
 // the first phase end at or after each multiple of EvalEverySteps device steps or of EvalEveryS
 // simulated seconds, an evaluation) -> round end (evaluation every EvalEveryRounds) -> ... ->
 // finished (Epochs rounds or the time budget; the simulator stops). Evaluation uses the agreed
@@ -88,6 +89,7 @@ class ServerApp : public ns3::Application
         uint32_t step;
         std::vector<uint8_t> frame;
         double arrivalS;
+        MessageKind kind; // ACTIVATIONS, or HEAD_GRADIENT (U-shaped: the step's second half)
     };
 
     void StartApplication() override;
@@ -98,7 +100,7 @@ class ServerApp : public ns3::Application
               const std::vector<uint8_t>& body);
     void ServeQueued();
     void Serve(Request request);
-    void FinishServing(int device, uint32_t step, std::vector<uint8_t> grad);
+    void FinishServing(int device, uint32_t step, MessageKind kind, std::vector<uint8_t> reply);
     void BeginRound();
     void StartPhase();
     void DeviceReported(int device, const uint8_t* blob, size_t size);

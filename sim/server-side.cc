@@ -17,7 +17,8 @@ namespace slsim
 TrainingServer::TrainingServer(const ScenarioConfig& config, std::shared_ptr<TrainingData> data,
                                std::vector<std::unique_ptr<Partition>> copies,
                                std::unique_ptr<Partition> evalDevice,
-                               const TrainingDevice* firstDevice, WallAccount* wall)
+                               const TrainingDevice* firstDevice, WallAccount* wall,
+                               std::unique_ptr<Partition> evalHead)
     : m_config(config),
       m_data(std::move(data)),
       m_copies(std::move(copies)),
@@ -26,7 +27,11 @@ TrainingServer::TrainingServer(const ScenarioConfig& config, std::shared_ptr<Tra
       m_wall(wall),
       m_stateRng(config.seed, "codec"),
       m_classes(m_data->train.classes),
-      m_stateSize(m_evalDevice->StateSize())
+      m_stateSize(m_evalDevice->StateSize() + (evalHead ? evalHead->StateSize() : 0)),
+      m_evalHead(std::move(evalHead)),
+      m_inputs(m_copies.size()),
+      m_pending(m_copies.size(), -1),
+      m_batches(m_copies.size(), 0)
 {
     SLSIM_ASSERT(!m_copies.empty());
     for (size_t c = 0; c < m_copies.size(); ++c)
@@ -57,6 +62,11 @@ ServerResult
 TrainingServer::Step(int d, const uint8_t* body, size_t size, std::vector<uint8_t>& gradient)
 {
     WallAccount::Scope timer(m_wall);
+    if (m_evalHead)
+    {
+        return StepForward(m_copies.size() == 1 ? 0 : static_cast<size_t>(d), d, body, size,
+                           gradient);
+    }
     const ActivationsBody a = ReadActivationsBody(body, size);
     const uint32_t batch = a.batch;
     m_labels.resize(batch);
@@ -89,6 +99,72 @@ TrainingServer::Step(int d, const uint8_t* body, size_t size, std::vector<uint8_
     m_data->downlink->Encode(cutGrad, shape, gradient, m_copyRngs[copy]);
     server.Step();
     return ServerResult{loss.loss, loss.correct, static_cast<int>(batch)};
+}
+
+ServerResult
+TrainingServer::StepForward(size_t copy, int d, const uint8_t* body, size_t size,
+                            std::vector<uint8_t>& serverOutput)
+{
+    SLSIM_ASSERT_MSG(m_pending[copy] < 0 || m_pending[copy] == d,
+                     "U-shaped: a server copy serves one device's step at a time");
+    Partition& server = *m_copies[copy];
+    const Shape shape = DecodeAny(body, size, m_data->scratch.decoded); // the blob alone
+    const int64_t batch = shape.dims.empty() ? 0 : shape.dims[0];
+    if (batch < 1 || batch > MAX_MESSAGE_BATCH
+        || shape.Numel() != batch * server.InputShape().Numel())
+    {
+        throw DecodeError("uplink message: activation shape " + shape.ToString()
+                          + " does not match the server part's input");
+    }
+    // Kept per copy: the middle's backward needs its input when the head's gradient comes back.
+    m_inputs[copy].assign(m_data->scratch.decoded.begin(), m_data->scratch.decoded.end());
+    const int b = static_cast<int>(batch);
+    const float* z = server.Forward(m_inputs[copy].data(), b, true);
+    const Shape out = CutShape(server, b); // the server output's shape
+    RequireFinite(z, static_cast<size_t>(out.Numel()), "server: non-finite server output");
+    m_data->headDownlink->Encode(z, out, serverOutput, m_copyRngs[copy]);
+    m_pending[copy] = d;
+    m_batches[copy] = b;
+    return ServerResult{0, 0, b}; // the loss is the device's
+}
+
+ServerResult
+TrainingServer::StepBackward(int d, const uint8_t* body, size_t size,
+                             std::vector<uint8_t>& gradient)
+{
+    SLSIM_ASSERT(m_evalHead);
+    WallAccount::Scope timer(m_wall);
+    const size_t copy = m_copies.size() == 1 ? 0 : static_cast<size_t>(d);
+    if (m_pending[copy] != d)
+    {
+        throw DecodeError("head gradient message from device " + std::to_string(d)
+                          + " without its server output");
+    }
+    Partition& server = *m_copies[copy];
+    const int b = m_batches[copy];
+    const Shape shape = DecodeAny(body, size, m_data->scratch.decoded);
+    if (shape.Numel() != b * server.OutputShape().Numel())
+    {
+        throw DecodeError("head gradient message: shape " + shape.ToString()
+                          + " does not match the batch");
+    }
+    const float* cutGrad = server.Backward(AlignedDecoded()); // dL/dx^, straight through
+    const Shape cut = CutShape(*m_evalDevice, b);             // the server input's
+    RequireFinite(cutGrad, static_cast<size_t>(cut.Numel()),
+                  "server: non-finite gradient of the cut activations");
+    m_data->downlink->Encode(cutGrad, cut, gradient, m_copyRngs[copy]);
+    server.Step();
+    m_pending[copy] = -1;
+    return ServerResult{0, 0, b};
+}
+
+void
+TrainingServer::DeviceTimedOut(int d, double)
+{
+    for (int& p : m_pending)
+    {
+        p = p == d ? -1 : p; // its forward is undone by the copy's next one
+    }
 }
 
 void
@@ -134,24 +210,34 @@ TrainingServer::AverageCopies(const std::vector<int>& devices, const std::vector
 }
 
 void
+TrainingServer::LoadEvalState(const std::vector<float>* agreed)
+{
+    const std::vector<float> state = agreed ? *agreed : m_firstDevice->State();
+    SLSIM_ASSERT(state.size() == m_stateSize);
+    m_evalDevice->SetState(state.data());
+    if (m_evalHead)
+    {
+        m_evalHead->SetState(state.data() + m_evalDevice->StateSize());
+    }
+}
+
+void
 TrainingServer::SaveModel(const std::string& path, const std::vector<float>* agreed)
 {
-    m_evalDevice->SetState(agreed ? agreed->data() : m_firstDevice->State().data());
-    SaveCheckpoint(path, {m_evalDevice.get(), m_copies[0].get()});
+    LoadEvalState(agreed);
+    std::vector<const Partition*> parts{m_evalDevice.get(), m_copies[0].get()};
+    if (m_evalHead)
+    {
+        parts.push_back(m_evalHead.get());
+    }
+    SaveCheckpoint(path, parts);
 }
 
 EvalResult
 TrainingServer::Evaluate(const std::vector<float>* agreed)
 {
     WallAccount::Scope timer(m_wall);
-    if (agreed)
-    {
-        m_evalDevice->SetState(agreed->data());
-    }
-    else
-    {
-        m_evalDevice->SetState(m_firstDevice->State().data());
-    }
+    LoadEvalState(agreed);
     Partition& server = *m_copies[0];
     Rng evalCodecRng(m_config.seed, "eval-codec");
     const Dataset& test = m_data->test;
@@ -181,6 +267,16 @@ TrainingServer::Evaluate(const std::vector<float>* agreed)
             act = AlignedDecoded();
         }
         const float* logits = server.Forward(act, static_cast<int>(b), false);
+        if (m_evalHead) // U-shaped: the server output through its codec, then the device's head
+        {
+            if (m_config.training.compressEval)
+            {
+                CodecRoundTrip(*m_data->headDownlink, logits, CutShape(server, static_cast<int>(b)),
+                               evalCodecRng, m_data->scratch.blob, m_data->scratch.decoded);
+                logits = AlignedDecoded();
+            }
+            logits = m_evalHead->Forward(logits, static_cast<int>(b), false);
+        }
         const LossResult r
             = SoftmaxCrossEntropy(logits, m_labels.data(), static_cast<int>(b), m_classes, nullptr);
         lossSum += r.loss * static_cast<double>(b);

@@ -8,6 +8,7 @@
 #define SLSIM_SIM_SERVER_SIDE_H
 
 #include "common/aligned-vector.h"
+#include "common/error.h"
 #include "compression/codec.h"
 #include "models/split-model.h"
 #include "sim/training-data.h"
@@ -68,6 +69,23 @@ class ServerSide
     /// Test accuracy and loss of the device-side state `agreed` (null: none agreed yet) with
     /// server copy 0. Takes no simulated time.
     virtual EvalResult Evaluate(const std::vector<float>* agreed) = 0;
+
+    // ---- U-shaped split learning (model.head_cut: TrainingServer with the middle) ----
+    /// Whether Step answers with the SERVER_OUTPUT body (the server part's forward only; loss and
+    /// correct stay 0: the labels are on the device) and the step ends with StepBackward.
+    virtual bool UShaped() const
+    {
+        return false;
+    }
+
+    /// U-shaped, the second half of device d's step: reads its HEAD_GRADIENT body, back-propagates
+    /// through the server part's forward of d's last Step, optimizer step; writes the GRADIENT
+    /// body. Throws DecodeError on a malformed body. Only called when UShaped().
+    virtual ServerResult StepBackward(int, const uint8_t*, size_t, std::vector<uint8_t>&)
+    {
+        SLSIM_ASSERT_MSG(false, "StepBackward() on a server that is not U-shaped");
+        return ServerResult();
+    }
 };
 
 class TrainingServer : public ServerSide
@@ -78,11 +96,16 @@ class TrainingServer : public ServerSide
     /// (evaluation). evalDevice: a device-side partition for evaluation. firstDevice: whose state
     /// is evaluated before any state was agreed on. Streams: Rng(seed, "codec-server", d) per copy
     /// (gradients), Rng(seed, "codec") (agreed states), Rng(seed, "eval-codec") (evaluation,
-    /// restarted every time), Rng(seed, "leakage-codec") (leakage, restarted every time).
+    /// restarted every time), Rng(seed, "leakage-codec") (leakage, restarted every time). evalHead
+    /// (U-shaped, model.head_cut; else null): the devices' head for evaluation; the copies are then
+    /// the middle of the model, Step runs their forward (the server output goes down through
+    /// data->headDownlink) and StepBackward their backward. A copy keeps one device's half-done
+    /// step: it serves one device at a time (app/ refuses schedules that share one copy among
+    /// devices training at once).
     TrainingServer(const ScenarioConfig& config, std::shared_ptr<TrainingData> data,
                    std::vector<std::unique_ptr<Partition>> copies,
                    std::unique_ptr<Partition> evalDevice, const TrainingDevice* firstDevice,
-                   WallAccount* wall);
+                   WallAccount* wall, std::unique_ptr<Partition> evalHead = nullptr);
 
     Flops FlopsPerSample() const override
     {
@@ -97,12 +120,18 @@ class TrainingServer : public ServerSide
     void AverageCopies(const std::vector<int>& devices,
                        const std::vector<size_t>& samples) override;
 
-    void DeviceTimedOut(int, double) override
+    /// Nothing to undo: the device's steps so far are part of the training (U-shaped: its
+    /// half-done step is dropped).
+    void DeviceTimedOut(int d, double timeS) override;
+    EvalResult Evaluate(const std::vector<float>* agreed) override;
+
+    bool UShaped() const override
     {
-        // nothing to undo: the device's steps so far are part of the training
+        return m_evalHead != nullptr;
     }
 
-    EvalResult Evaluate(const std::vector<float>* agreed) override;
+    ServerResult StepBackward(int d, const uint8_t* body, size_t size,
+                              std::vector<uint8_t>& gradient) override;
 
     /// Server copy c (for inspection: shapes, state).
     const Partition& Copy(int c) const
@@ -116,12 +145,18 @@ class TrainingServer : public ServerSide
     }
 
     /// Writes the whole model as Evaluate sees it (the device-side state `agreed`, or the first
-    /// device's when null, then server copy 0) as one safetensors checkpoint (PyTorch names).
+    /// device's when null, then server copy 0; U-shaped: then the head) as one safetensors
+    /// checkpoint (PyTorch names).
     void SaveModel(const std::string& path, const std::vector<float>* agreed);
 
   private:
     /// Copies the scratch's decoded tensor into its aligned model-input buffer.
     const float* AlignedDecoded();
+    /// Loads a device-side state (`agreed`, or the first device's) into the evaluation parts.
+    void LoadEvalState(const std::vector<float>* agreed);
+    /// U-shaped, the first half of d's step on copy `copy`: the middle's forward, SERVER_OUTPUT.
+    ServerResult StepForward(size_t copy, int d, const uint8_t* body, size_t size,
+                             std::vector<uint8_t>& serverOutput);
 
     const ScenarioConfig& m_config;
     std::shared_ptr<TrainingData> m_data;
@@ -135,6 +170,11 @@ class TrainingServer : public ServerSide
     size_t m_stateSize;
     std::vector<int32_t> m_labels;
     AlignedVector<float> m_logitGrad, m_evalInput;
+    // U-shaped: the head for evaluation, and per copy the half-done step (its decoded input, kept
+    // for the backward; the device, -1 for none; the batch).
+    std::unique_ptr<Partition> m_evalHead;
+    std::vector<AlignedVector<float>> m_inputs;
+    std::vector<int> m_pending, m_batches;
 };
 
 } // namespace slsim

@@ -57,6 +57,8 @@ BuildSides(const ScenarioConfig& config)
     data->uplink = MakeCodec(config.uplink);
     data->downlink = MakeCodec(config.downlink);
     data->sync = MakeCodec(config.sync);
+    data->headDownlink = MakeCodec(config.headDownlink); // U-shaped (model.head_cut) only
+    data->headUplink = MakeCodec(config.headUplink);
     data->train = LoadDataset(config.dataset, true, config.seed);
     if (!replay)
     {
@@ -76,8 +78,9 @@ BuildSides(const ScenarioConfig& config)
 
     // One model for evaluation (training) or for the shapes, sizes and FLOPs (replay). With
     // model.init_from every copy starts from the checkpoint's state instead of the seeded init.
+    // U-shaped (model.head_cut): every model also has the device's head.
     SplitModel first = BuildSplitModel(model, config.optimizer, config.seed);
-    std::vector<float> deviceStart, serverStart;
+    std::vector<float> deviceStart, serverStart, headStart;
     if (!model.initFrom.empty())
     {
         LoadCheckpoint(model.initFrom, first);
@@ -85,6 +88,11 @@ BuildSides(const ScenarioConfig& config)
         first.device->GetState(deviceStart.data());
         serverStart.resize(first.server->StateSize());
         first.server->GetState(serverStart.data());
+        if (first.head)
+        {
+            headStart.resize(first.head->StateSize());
+            first.head->GetState(headStart.data());
+        }
     }
     auto build = [&]() {
         SplitModel m = BuildSplitModel(model, config.optimizer, config.seed);
@@ -92,6 +100,10 @@ BuildSides(const ScenarioConfig& config)
         {
             m.device->SetState(deviceStart.data());
             m.server->SetState(serverStart.data());
+        }
+        if (!headStart.empty())
+        {
+            m.head->SetState(headStart.data());
         }
         return m;
     };
@@ -112,8 +124,10 @@ BuildSides(const ScenarioConfig& config)
         }
         else
         {
+            SplitModel m = build();
             auto device = std::make_unique<TrainingDevice>(config, d, data, std::move(shard),
-                                                           build().device, sides.wall.get());
+                                                           std::move(m.device), sides.wall.get(),
+                                                           std::move(m.head));
             firstDevice = firstDevice ? firstDevice : device.get();
             sides.trainingDevices.push_back(device.get());
             sides.devices.push_back(std::move(device));
@@ -145,7 +159,7 @@ BuildSides(const ScenarioConfig& config)
         }
         auto server = std::make_unique<TrainingServer>(config, data, std::move(servers),
                                                        std::move(first.device), firstDevice,
-                                                       sides.wall.get());
+                                                       sides.wall.get(), std::move(first.head));
         sides.trainingServer = server.get();
         sides.server = std::move(server);
     }
@@ -174,8 +188,13 @@ SaveCheckpoints(Sides& sides, const std::string& dir, const AgreedState& agreed)
     server.SaveModel(dir + "/model.safetensors", agreed.valid ? &agreed.weights : nullptr);
     for (size_t d = 0; d < sides.trainingDevices.size(); ++d)
     {
-        SaveCheckpoint(dir + "/device-" + std::to_string(d) + ".safetensors",
-                       {&sides.trainingDevices[d]->Model()});
+        const TrainingDevice& device = *sides.trainingDevices[d];
+        std::vector<const Partition*> parts{&device.Model()};
+        if (device.HeadPart()) // U-shaped: the device holds its head too
+        {
+            parts.push_back(device.HeadPart());
+        }
+        SaveCheckpoint(dir + "/device-" + std::to_string(d) + ".safetensors", parts);
     }
     const int copies = server.Copies();
     for (int c = 0; c < copies; ++c)

@@ -48,6 +48,8 @@ Sides BuildSides(const ScenarioConfig& config);
 ///   device-<d>.safetensors      device d's device-side part as it is now
 ///   server.safetensors          the server-side part (server-<d>.safetensors per device when the
 ///                               schedule keeps per-device copies)
+/// U-shaped (model.head_cut): the device's head is in model.safetensors and device-<d>.safetensors
+/// too (the unsplit model's PyTorch names, so the three parts never clash).
 /// Nothing for a replay. Throws InputError naming a file that cannot be written.
 void SaveCheckpoints(Sides& sides, const std::string& dir, const AgreedState& agreed);
 

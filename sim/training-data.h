@@ -95,6 +95,8 @@ struct TrainingData
     std::unique_ptr<Codec> uplink;   // cut activations, device -> server
     std::unique_ptr<Codec> downlink; // gradient w.r.t. the cut activations, server -> device
     std::unique_ptr<Codec> sync;     // device-side states, both ways
+    // U-shaped runs (model.head_cut): the server's output down, its gradient up.
+    std::unique_ptr<Codec> headDownlink, headUplink;
     SplitScratch scratch;
 };
 

@@ -211,6 +211,93 @@ TEST_CASE("Split training gives exactly the weights of unsplit training", "[mode
     }
 }
 
+TEST_CASE("U-shaped training gives exactly the weights of unsplit training", "[models][split]")
+{
+    struct Case
+    {
+        ModelConfig model;
+        std::string headCut;
+    };
+
+    const Case cases[] = {{Config("mlp", 1, Shape{1, 6, 6}, "shallow"), "deep"},
+                          {Config("lenet5", 0.5, Shape{1, 28, 28}, "shallow"), "medium"},
+                          {Config("vgg11_bn", 0.125, Shape{3, 32, 32}, "shallow"), "deep"},
+                          {Config("resnet18", 0.0625, Shape{3, 16, 16}, "medium"), "deep"}};
+    for (Case c : cases)
+    {
+        INFO(c.model.name << " cut " << c.model.cut << " head cut " << c.headCut);
+        c.model.headCut = c.headCut;
+        OptimizerConfig o;
+        o.lr = 0.05;
+        SplitModel u = BuildSplitModel(c.model, o, 42);
+        REQUIRE(u.head);
+        auto whole = BuildModel(c.model, o, 42);
+        const auto init = Named({u.device.get(), u.server.get(), u.head.get()});
+        CheckBitIdentical(init, Named({whole.get()}));
+        const ModelInfo info = DescribeModel(c.model);
+        CHECK(info.headCutShape == u.server->OutputShape());
+        CHECK(info.headParameters == u.head->ParameterCount());
+        CHECK(info.serverParameters == u.server->ParameterCount());
+        u.device->SetInputGradientNeeded(false);
+        Rng rng(9, "data");
+        const int batch = 6;
+        std::vector<float> g(batch * 10);
+        for (int step = 0; step < 3; ++step)
+        {
+            const Batch b = MakeBatch(c.model.input, batch, 10, rng);
+            // device front -> server middle -> device head (loss) -> back the same way
+            const float* z
+                = u.server->Forward(u.device->Forward(b.x.data(), batch, true), batch, true);
+            const float* logits = u.head->Forward(z, batch, true);
+            SoftmaxCrossEntropy(logits, b.y.data(), batch, 10, g.data());
+            u.device->Backward(u.server->Backward(u.head->Backward(g.data())));
+            u.head->Step();
+            u.server->Step();
+            u.device->Step();
+            const float* w = whole->Forward(b.x.data(), batch, true);
+            SoftmaxCrossEntropy(w, b.y.data(), batch, 10, g.data());
+            whole->Backward(g.data());
+            whole->Step();
+        }
+        const auto after = Named({u.device.get(), u.server.get(), u.head.get()});
+        CheckBitIdentical(after, Named({whole.get()}));
+        CHECK(after != init);
+    }
+}
+
+TEST_CASE("A U-shaped head cut lies strictly between the cut and the last layer", "[models][zoo]")
+{
+    const auto error = [](const std::string& cut, const std::string& head) {
+        ModelConfig m = Config("mlp", 1, Shape{64}, cut); // flatten, fc1, relu, fc2, relu, fc3
+        m.headCut = head;
+        try
+        {
+            BuildSplitModel(m, OptimizerConfig(), 1);
+        }
+        catch (const InputError& e)
+        {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    CHECK(error("shallow", "deep").empty());
+    CHECK(error("1", "5").empty());
+    CHECK(error("shallow", "fc2").empty()); // by layer name: the server holds fc2 alone
+    CHECK(error("deep", "shallow")
+          == "model.head_cut: 'shallow' ends after layer 3, not after the cut (layer 5): the "
+             "server part would have no layers");
+    CHECK(error("shallow", "3")
+          == "model.head_cut: '3' ends after layer 3, not after the cut (layer 3): the server "
+             "part would have no layers");
+    CHECK(error("shallow", "6") == "model.head_cut: layer index 6 out of range [1, 5]");
+    CHECK(error("shallow", "fc3")
+          == "model.head_cut: 'fc3' is the last layer: the head would have no layers");
+    CHECK(error("shallow", "none").rfind("model.head_cut: 'none' leaves the device no head", 0)
+          == 0);
+    CHECK(error("shallow", "bogus").rfind("model.head_cut: unknown cut 'bogus'", 0) == 0);
+    CHECK(!BuildSplitModel(Config("mlp", 1, Shape{64}, "shallow"), OptimizerConfig(), 1).head);
+}
+
 TEST_CASE("Whole split model: central-difference gradient check", "[models][gradcheck]")
 {
     for (const std::string& name : {std::string("resnet18"), std::string("lenet5")})

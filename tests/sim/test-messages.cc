@@ -67,7 +67,7 @@ TEST_CASE("message header: START flags round-trip; malformed headers are rejecte
     std::vector<uint8_t> bad = bytes;
     bad[0] = 0;
     CHECK_THROWS_AS(ReadMessageHeader(bad), DecodeError);
-    bad[0] = 7;
+    bad[0] = 9; // kinds are 1..8
     CHECK_THROWS_AS(ReadMessageHeader(bad), DecodeError);
     bad = bytes;
     bad[3] = 1; // reserved

@@ -1,0 +1,235 @@
+// U-shaped split learning (model.head_cut; TrainingDevice with a head, TrainingServer with the
+// middle): with `none` codecs a device's steps through the
+// four message bodies give exactly the unsplit model's weights; a run's traffic is four frames per
+// step of the sizes the codecs give, its time split adds the head's compute, and it is
+// deterministic.
+#include "common/error.h"
+#include "sim/messages.h"
+#include "sim/run.h"
+#include "sim/sides.h"
+#include "tests/sim/run-output.h"
+#include "tests/sim/tiny-scenario.h"
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstddef>
+#include <cstring>
+#include <map>
+
+using namespace slsim;
+
+namespace
+{
+
+/// The tiny MLP (flatten, fc1, relu | fc2, relu | fc3): the server holds fc2 and its ReLU, the
+/// device the rest.
+ScenarioConfig
+TinyU(const std::string& schedule, int devices)
+{
+    ScenarioConfig c = Tiny(schedule, devices);
+    c.model.headCut = "deep";
+    return c;
+}
+
+std::vector<float>
+StateOf(const Partition& p)
+{
+    std::vector<float> s(p.StateSize());
+    p.GetState(s.data());
+    return s;
+}
+
+} // namespace
+
+TEST_CASE("U-shaped steps with none codecs give exactly the unsplit model's weights", "[sim][u]")
+{
+    ScenarioConfig c = TinyU("sequential", 1);
+    c.uplink.method = "none";
+    Sides sides = BuildSides(c);
+    REQUIRE(sides.trainingServer);
+    REQUIRE(sides.trainingDevices.size() == 1);
+    TrainingDevice& device = *sides.trainingDevices[0];
+    ServerSide& server = *sides.server;
+    REQUIRE(device.HoldsHead());
+    REQUIRE(server.UShaped());
+
+    // The unsplit model on the device's batches: same data, partition, shuffle and init.
+    const Dataset train = LoadDataset(c.dataset, true, c.seed);
+    Rng partitionRng(c.seed, "partition");
+    auto shards = PartitionDataset(train, 1, c.partition, partitionRng);
+    ShardCursor cursor(shards[0], c.training.batchSize, Rng(c.seed, "shuffle", 0));
+    BatchMaker maker(train, c.dataset);
+    Rng augment(c.seed, "augment", 0);
+    ModelConfig mc = c.model;
+    mc.input = train.SampleShape();
+    mc.classes = train.classes;
+    auto whole = BuildModel(mc, c.optimizer, c.seed);
+    whole->SetLearningRate(LearningRateAt(c.optimizer, 0));
+    std::vector<float> x;
+    std::vector<int32_t> y;
+    std::vector<float> g;
+
+    const auto together = [&]() {
+        std::vector<float> s = device.State();
+        const size_t front = device.Model().StateSize();
+        const std::vector<float> middle = StateOf(sides.trainingServer->Copy(0));
+        s.insert(s.begin() + static_cast<std::ptrdiff_t>(front), middle.begin(), middle.end());
+        return s; // front, middle, head: the unsplit order (no BN in this model)
+    };
+    const std::vector<float> init = together();
+    REQUIRE(init == StateOf(*whole));
+
+    for (int step = 0; step < 5; ++step)
+    {
+        std::vector<uint8_t> act, out, headGrad, grad;
+        const ForwardResult f = device.Forward(act);
+        CHECK(act.size() == f.activationBytes); // the blob alone: no labels on the wire
+        const ServerResult first = server.Step(0, act.data(), act.size(), out);
+        CHECK(first.batch == f.batch);
+        CHECK(first.loss == 0); // the server never sees labels
+        const HeadResult h = device.Head(out.data(), out.size(), headGrad);
+        CHECK(h.headGradientBytes == headGrad.size());
+        server.StepBackward(0, headGrad.data(), headGrad.size(), grad);
+        device.Backward(grad.data(), grad.size());
+
+        size_t batch = 0;
+        const uint32_t* idx = cursor.Next(batch);
+        x.resize(batch * static_cast<size_t>(mc.input.Numel()));
+        y.resize(batch);
+        maker.Make(idx, batch, c.dataset.augment, augment, x.data(), y.data());
+        const int b = static_cast<int>(batch);
+        g.resize(batch * static_cast<size_t>(mc.classes));
+        const float* logits = whole->Forward(x.data(), b, true);
+        const LossResult r = SoftmaxCrossEntropy(logits, y.data(), b, mc.classes, g.data());
+        whole->Backward(g.data());
+        whole->Step();
+        CHECK(h.loss == r.loss);
+        CHECK(h.correct == r.correct);
+    }
+    const std::vector<float> after = together();
+    const std::vector<float> expected = StateOf(*whole);
+    REQUIRE(after.size() == expected.size());
+    CHECK(std::memcmp(after.data(), expected.data(), after.size() * sizeof(float)) == 0);
+    CHECK(after != init);
+}
+
+TEST_CASE("U-shaped sides: malformed bodies and a head gradient without its forward", "[sim][u]")
+{
+    Sides sides = BuildSides(TinyU("splitfed_v1", 2));
+    DeviceSide& device = *sides.devices[1];
+    std::vector<uint8_t> act, out, headGrad, grad;
+    device.Forward(act);
+    CHECK_THROWS_AS(sides.server->StepBackward(1, act.data(), act.size(), grad), DecodeError);
+    CHECK_THROWS_AS(sides.server->Step(1, act.data(), act.size() - 1, out), DecodeError);
+    sides.server->Step(1, act.data(), act.size(), out);
+    CHECK_THROWS_AS(device.Head(out.data(), out.size() - 1, headGrad), DecodeError);
+    device.Head(out.data(), out.size(), headGrad);
+    // the server output is not a head gradient's shape for device 0's copy
+    CHECK_THROWS_AS(sides.server->StepBackward(0, headGrad.data(), headGrad.size(), grad),
+                    DecodeError);
+    CHECK_THROWS_AS(sides.server->StepBackward(1, act.data(), act.size(), grad), DecodeError);
+    sides.server->StepBackward(1, headGrad.data(), headGrad.size(), grad);
+    device.Backward(grad.data(), grad.size());
+    // the device's state is its front and its head, both ways through the sync codec
+    std::vector<uint8_t> weights;
+    device.EncodeState(weights);
+    std::vector<float> state;
+    sides.server->DecodeState(weights.data(), weights.size(), state);
+    CHECK(state.size() == 64 * 32 + 32 + 16 * 10 + 10); // fc1 and fc3; the input is 1x8x8
+    sides.devices[0]->LoadState(weights.data(), weights.size());
+    const EvalResult e = sides.server->Evaluate(&state);
+    CHECK(e.accuracy >= 0);
+    CHECK(std::isfinite(e.loss));
+}
+
+TEST_CASE("A U-shaped run: four frames per step of the codecs' sizes, time split, determinism",
+          "[sim][u][run]")
+{
+    ScenarioConfig c = TinyU("splitfed_v1", 2);
+    c.headDownlink.method = "fp16";
+    c.headUplink.method = "quantize";
+    c.headUplink.bits = 4;
+    c.recordFrames = true;
+    const std::string dir = TempDir("u-run");
+    const RunSummary s = RunScenario(c, dir);
+    const auto steps = ReadCsv(dir + "/steps.csv");
+    REQUIRE(steps.size() == 2 * 6 * 2); // 120 samples each, batch 20, 2 rounds
+    auto up = MakeCodec(c.uplink), down = MakeCodec(c.downlink);
+    auto headDown = MakeCodec(c.headDownlink), headUp = MakeCodec(c.headUplink);
+    const uint64_t frame = 4 + 16; // prefix and message header
+    uint64_t total = 0;
+    const double gflops = c.network.devices[0].gflops;
+    for (const auto& r : steps)
+    {
+        const int64_t b = std::stoll(r.at("batch"));
+        const uint64_t activations = frame + up->EncodedSize(Shape{b, 32});
+        const uint64_t serverOutput = frame + headDown->EncodedSize(Shape{b, 16});
+        const uint64_t headGradient = frame + headUp->EncodedSize(Shape{b, 16});
+        const uint64_t gradient = frame + down->EncodedSize(Shape{b, 32});
+        REQUIRE(std::stoull(r.at("bytes_up")) == activations + headGradient);
+        REQUIRE(std::stoull(r.at("bytes_down")) == serverOutput + gradient);
+        total += activations + headGradient;
+        REQUIRE(std::stod(r.at("loss")) > 0); // from the device's head
+        const double acc = std::stod(r.at("batch_accuracy"));
+        REQUIRE((acc >= 0 && acc <= 1));
+    }
+    CHECK(s.bytesUp == total);
+    // Device compute: front (fc1) and head (fc3) forward and backward; the server's: fc2's.
+    Sides sides = BuildSides(c);
+    const Flops front = sides.devices[0]->FlopsPerSample();
+    const Flops head = sides.devices[0]->HeadFlopsPerSample();
+    const Flops middle = sides.server->FlopsPerSample();
+    const auto& r0 = steps.front();
+    const double b0 = std::stod(r0.at("batch"));
+    CHECK(std::stod(r0.at("device_compute_s"))
+          == Approx((front.forward + front.backward + head.forward + head.backward) * b0
+                    / (gflops * 1e9))
+                 .epsilon(1e-9));
+    CHECK(std::stod(r0.at("server_compute_s"))
+          == Approx((middle.forward + middle.backward) * b0 / (c.network.serverGflops * 1e9))
+                 .epsilon(1e-9));
+
+    // frames.csv: every step is activations up, server_output down, head_gradient up, gradient
+    // down, in that order per device.
+    const auto frames = ReadCsv(dir + "/frames.csv");
+    std::map<std::string, int> kinds;
+    std::map<int, std::string> last;
+    for (const auto& f : frames)
+    {
+        const std::string k = f.at("kind");
+        ++kinds[k];
+        const int d = std::stoi(f.at("device"));
+        if (k == "server_output")
+        {
+            REQUIRE(last[d] == "activations");
+        }
+        if (k == "head_gradient")
+        {
+            REQUIRE(last[d] == "server_output");
+            REQUIRE(f.at("direction") == "up");
+        }
+        if (k == "gradient")
+        {
+            REQUIRE(last[d] == "head_gradient");
+        }
+        if (k != "weights" && k != "start" && k != "hello" && k != "done")
+        {
+            last[d] = k;
+        }
+    }
+    const int n = static_cast<int>(steps.size());
+    CHECK(kinds["activations"] == n);
+    CHECK(kinds["server_output"] == n);
+    CHECK(kinds["head_gradient"] == n);
+    CHECK(kinds["gradient"] == n);
+
+    const std::string again = TempDir("u-run-again");
+    RunScenario(c, again);
+    for (const char* f : {"/steps.csv", "/eval.csv", "/devices.csv", "/frames.csv"})
+    {
+        INFO(f);
+        REQUIRE(Slurp(dir + f) == Slurp(again + f));
+    }
+    const auto eval = ReadCsv(dir + "/eval.csv");
+    CHECK(std::stod(eval.back().at("test_loss")) < std::stod(eval.front().at("test_loss")));
+}
