@@ -94,7 +94,7 @@ def read_runs(root):
                 "diverged_epoch": int(div["round"].iloc[0]) + 1 if len(div) else 0,
                 "dataset": dataset, "network": network, "cut": sc["model"]["cut"],
                 "method": method_key(sc["codec"]["uplink"]), "seed": sc["seed"], "dir": point,
-                "chance": 1.0 / m["derived"]["model_classes"],
+                "chance": chance_level(m),
                 "manifest": m, "eval": ev, "codec_rel_error": float(steps["codec_rel_error"].mean()),
                 "comm_share": float(steps["comm_s"].sum() / steps[
                     ["comm_s", "device_compute_s", "server_compute_s", "queue_s"]].sum().sum()),
@@ -110,6 +110,12 @@ def method_key(codec):
     if codec["method"] == "quantize" and codec.get("budget_bits_per_element", 0) > 0:
         return "qu_eq"
     return codec["method"]
+
+
+def chance_level(manifest):
+    """1 / classes (guessing), or None for a manifest written before slsim recorded classes."""
+    classes = manifest.get("derived", {}).get("model_classes")
+    return 1.0 / classes if classes else None
 
 
 def mean_curve(runs, column):
@@ -935,7 +941,7 @@ def read_plan_points(folder):
                      "best": float(ev["test_accuracy"].max()), "epochs": int(ev["round"].max()),
                      "wall_h": info["wall_s"] / 3600, "cpu_h": info["cpu_s"] / 3600,
                      "cpu_model": info.get("cpu_model", ""), "n_test": test_size(m["scenario"]),
-                     "chance": 1.0 / m["derived"]["model_classes"], "plan_epochs":
+                     "chance": chance_level(m), "plan_epochs":
                      m["scenario"]["training"]["epochs"]})
     return plan, ids, pd.DataFrame(rows)
 
