@@ -26,6 +26,10 @@ constexpr size_t QUANTITIES = 12;
 constexpr double POWER_W_MAX = 1e6;
 constexpr double ENERGY_J_MAX = 1e12;
 constexpr double ENERGY_WH_MAX = 1e8; // 3.6e11 J
+constexpr const char* CUT_DOC
+    = "the device's own split point, as model.cut (a named cut, a layer index or a layer's "
+      "name; default model.cut); the server keeps a server part per distinct cut and FedAvg "
+      "averages the tensors devices share (sim/sides.h)";
 
 /// A per-device quantity: key, valid range (what the simulator represents, see
 /// app/scenario-keys.h), where it lives in a DeviceProfile, unit and doc.
@@ -301,6 +305,25 @@ ReadQuantities(ObjectReader& r, SpecSet& specs)
     }
 }
 
+/// A device's own cut (a profile's or a list entry's "cut": as model.cut, a string or an integer;
+/// resolved against the model by FinishScenario, which names `at` in its errors).
+void
+ReadCut(ObjectReader& r, DeviceProfile& out)
+{
+    const Json* v = r.Find("cut");
+    if (!v)
+    {
+        return;
+    }
+    const std::string at = r.PathOf("cut");
+    out.cut = v->is_number() ? std::to_string(AsInteger(*v, at)) : AsString(*v, at);
+    if (out.cut.empty() || out.cut == "none")
+    {
+        Fail(at, "must be a cut of the model (a device needs a server part)");
+    }
+    out.cutPath = at;
+}
+
 /// Constant-only quantities of one device (a list entry).
 void
 ReadConstants(ObjectReader& r, std::array<std::optional<double>, QUANTITIES>& values)
@@ -481,6 +504,7 @@ ResolveDevices(const Json& devices, const std::string& path, uint64_t seed,
     // Named profiles, each a set of quantity specs.
     std::vector<std::string> profileNames;
     std::vector<SpecSet> profiles;
+    std::vector<DeviceProfile> profileCuts; // each profile's cut ("": model.cut)
     if (const Json* p = r.Find("profiles"))
     {
         ObjectReader pr(*p, r.PathOf("profiles"));
@@ -489,6 +513,8 @@ ResolveDevices(const Json& devices, const std::string& path, uint64_t seed,
             ObjectReader one(*pr.Find(it.key()), pr.PathOf(it.key()));
             SpecSet s;
             ReadQuantities(one, s);
+            profileCuts.emplace_back();
+            ReadCut(one, profileCuts.back());
             one.Finish();
             profileNames.push_back(it.key());
             profiles.push_back(s);
@@ -543,6 +569,7 @@ ResolveDevices(const Json& devices, const std::string& path, uint64_t seed,
 
     // Explicit per-device values: a trace file or a list.
     std::vector<ExplicitValues> explicitValues;
+    std::vector<DeviceProfile> listCuts; // each list entry's cut ("": its profile's)
     std::optional<Trace> traceRows;
     std::string traceFile;
     const Json* trace = r.Find("trace");
@@ -576,6 +603,8 @@ ResolveDevices(const Json& devices, const std::string& path, uint64_t seed,
             ObjectReader one((*list)[i], IndexPath(r.PathOf("list"), i));
             ExplicitValues values;
             ReadConstants(one, values);
+            listCuts.emplace_back();
+            ReadCut(one, listCuts.back());
             one.Finish();
             explicitValues.push_back(values);
         }
@@ -611,14 +640,21 @@ ResolveDevices(const Json& devices, const std::string& path, uint64_t seed,
     {
         Rng rng(seed, "devices", static_cast<uint64_t>(i));
         const SpecSet* profile = nullptr;
+        DeviceProfile d;
         if (!profileChoices.empty())
         {
             const size_t pick = profileChoices.size() == 1
                                     ? 0
                                     : DrawIndex(profileWeights, profileChoices.size(), rng);
             profile = &profiles[profileChoices[pick]];
+            d.cut = profileCuts[profileChoices[pick]].cut;
+            d.cutPath = profileCuts[profileChoices[pick]].cutPath;
         }
-        DeviceProfile d;
+        if (!listCuts.empty() && !listCuts[static_cast<size_t>(i)].cut.empty())
+        {
+            d.cut = listCuts[static_cast<size_t>(i)].cut;
+            d.cutPath = listCuts[static_cast<size_t>(i)].cutPath;
+        }
         for (size_t k = 0; k < Quantities().size(); ++k)
         {
             const Quantity& q = Quantities()[k];
@@ -689,6 +725,10 @@ DeviceToJson(const DeviceProfile& d)
     {
         j[q.key] = d.*q.field;
     }
+    if (!d.cut.empty())
+    {
+        j["cut"] = d.cut;
+    }
     return j;
 }
 
@@ -752,6 +792,10 @@ DevicesSchema()
         constants[q.key] = QuantitySchema(q)["oneOf"][0];
         constants[q.key]["description"] = QuantityDoc(q);
     }
+    const Json cut = {{"type", Json::array({"string", "integer"})}, {"description", CUT_DOC}};
+    Json profileProps = quantities;
+    profileProps["cut"] = cut;
+    constants["cut"] = cut;
     Json props = quantities;
     props["count"] = {{"type", "integer"},
                       {"description", "number of devices; implied by trace or list"},
@@ -760,9 +804,9 @@ DevicesSchema()
     props["profiles"]
         = {{"type", "object"},
            {"description", "named device profiles: each an object of the "
-                           "quantities (constants or distributions)"},
+                           "quantities (constants or distributions) and optionally its cut"},
            {"additionalProperties",
-            {{"type", "object"}, {"additionalProperties", false}, {"properties", quantities}}}};
+            {{"type", "object"}, {"additionalProperties", false}, {"properties", profileProps}}}};
     props["profile"]
         = {{"description", "the profile of every device: a name, or a draw among names"},
            {"oneOf",
@@ -804,6 +848,7 @@ DevicesMarkdown(const std::string& path, std::string& md)
               + "` | " + RangeDoc(Range{q.min, q.max, q.minOpen, q.maxOpen}) + " | " + q.doc
               + " |\n";
     }
+    md += std::string("\nA profile (and a `list` entry) may also give `cut`: ") + CUT_DOC + ".\n";
 }
 
 } // namespace slsim

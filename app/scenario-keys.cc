@@ -11,10 +11,12 @@
 #include "sim/churn.h"
 #include "sim/link-trace.h"
 #include "sim/schedule.h"
+#include "sim/sides.h"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <set>
 
 namespace slsim
 {
@@ -975,6 +977,40 @@ CheckModel(ModelConfig& m, const DatasetConfig& d)
     }
 }
 
+/// Each device's own cut (a profile's or a list entry's `cut`) must exist in the model, named at
+/// the JSON path it was given at; a replay stands for one model's shapes, so it has one cut.
+void
+CheckDeviceCuts(const ScenarioConfig& c)
+{
+    std::set<std::pair<std::string, std::string>> checked; // (cut, path)
+    for (const DeviceProfile& d : c.network.devices)
+    {
+        if (d.cut.empty() || !checked.insert({d.cut, d.cutPath}).second)
+        {
+            continue;
+        }
+        ModelConfig m = c.model;
+        m.cut = d.cut;
+        m.initFrom.clear(); // checked against model.cut's split: the same tensor names
+        try
+        {
+            CheckModel(m, c.dataset);
+        }
+        catch (const InputError& e)
+        {
+            const std::string msg = e.what();
+            const std::string prefix = "model.cut: ";
+            Fail(d.cutPath, msg.rfind(prefix, 0) == 0 ? msg.substr(prefix.size()) : msg);
+        }
+    }
+    if (!c.training.replay.empty() && !checked.empty()
+        && ResolveDeviceCuts(c.model, c.network.devices).groups > 1)
+    {
+        Fail("training.replay", "not with per-device cuts (" + checked.begin()->second
+                                    + "): a replay stands for one model's shapes");
+    }
+}
+
 /// Combinations across sections, and values derived from other sections.
 void
 FinishScenario(ScenarioConfig& c, const ReadContext& ctx)
@@ -985,6 +1021,7 @@ FinishScenario(ScenarioConfig& c, const ReadContext& ctx)
         StandardNormalisation(d.name, Channels(d), d.mean, d.std);
     }
     CheckModel(c.model, c.dataset);
+    CheckDeviceCuts(c);
     if (!ctx.given.count("optimizer.total_epochs")
         && (ctx.given.count("training.epochs") || c.training.timeBudgetS <= 0))
     {

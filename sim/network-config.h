@@ -26,6 +26,10 @@ struct DeviceProfile
     double radioIdleW = 0;     // ... while neither (powered on), W
     double batteryJ = 0;       // battery capacity, J; 0 = unlimited (mains power)
     double batteryWh = 0;      // or in Wh (1 Wh = 3600 J); at most one of the two is non-zero
+    // The device's own split point, as model.cut ("" = model.cut; sim/sides.h), and the JSON
+    // path it was given at (app/ resolves it against the model once the model is known).
+    std::string cut;
+    std::string cutPath;
 
     /// Power while computing, W: computeW, or joulesPerGflop * gflops (J/GFLOP * GFLOP/s).
     double ComputePowerW() const

@@ -274,7 +274,8 @@ ServerApp::Serve(Request r)
     std::vector<uint8_t> grad;
     const ServerResult res = m_side->Step(r.device, r.frame.data() + MESSAGE_HEADER_BYTES,
                                           r.frame.size() - MESSAGE_HEADER_BYTES, grad);
-    const double computeS = m_compute.StepSeconds(res.batch);
+    const double computeS
+        = ComputeModel(m_side->FlopsPerSampleFor(r.device), m_gflops).StepSeconds(res.batch);
     m_serverStepDone(ServerStepRecord{r.device, r.step, res.loss, res.correct, res.batch,
                                       ns3::Simulator::Now().GetSeconds() - r.arrivalS, computeS});
     ns3::Simulator::Schedule(ns3::Seconds(computeS), &ServerApp::FinishServing, this, r.device,
@@ -329,7 +330,7 @@ ServerApp::StartPhase()
     for (const auto& [d, steps] : plan.devices)
     {
         Send(d, MessageKind::START, flags, static_cast<uint32_t>(steps),
-             m_agreed.valid ? m_agreed.blob : none);
+             m_agreed.valid ? m_agreed.BlobFor(d) : none);
         ArmTimer(d);
     }
 }
