@@ -26,6 +26,10 @@ constexpr size_t QUANTITIES = 13;
 constexpr double POWER_W_MAX = 1e6;
 constexpr double ENERGY_J_MAX = 1e12;
 constexpr double ENERGY_WH_MAX = 1e8; // 3.6e11 J
+constexpr const char* CUT_DOC
+    = "the device's own split point, as model.cut (a named cut, a layer index or a layer's "
+      "name; default model.cut); the server keeps a server part per distinct cut and FedAvg "
+      "averages the tensors devices share (sim/sides.h)";
 
 /// A per-device quantity: key, valid range (what the simulator represents, see
 /// app/scenario-keys.h), where it lives in a DeviceProfile, unit and doc.
@@ -304,6 +308,25 @@ ReadQuantities(ObjectReader& r, SpecSet& specs)
     }
 }
 
+/// A device's own cut (a profile's or a list entry's "cut": as model.cut, a string or an integer;
+/// resolved against the model by FinishScenario, which names `at` in its errors).
+void
+ReadCut(ObjectReader& r, DeviceProfile& out)
+{
+    const Json* v = r.Find("cut");
+    if (!v)
+    {
+        return;
+    }
+    const std::string at = r.PathOf("cut");
+    out.cut = v->is_number() ? std::to_string(AsInteger(*v, at)) : AsString(*v, at);
+    if (out.cut.empty() || out.cut == "none")
+    {
+        Fail(at, "must be a cut of the model (a device needs a server part)");
+    }
+    out.cutPath = at;
+}
+
 /// Constant-only quantities of one device (a list entry).
 void
 ReadConstants(ObjectReader& r, std::array<std::optional<double>, QUANTITIES>& values)
@@ -499,6 +522,7 @@ ResolveDevices(const Json& devices, const std::string& path, uint64_t seed,
     // Named profiles, each a set of quantity specs.
     std::vector<std::string> profileNames;
     std::vector<SpecSet> profiles;
+    std::vector<DeviceProfile> profileCuts; // each profile's cut ("": model.cut)
     if (const Json* p = r.Find("profiles"))
     {
         ObjectReader pr(*p, r.PathOf("profiles"));
@@ -508,6 +532,8 @@ ResolveDevices(const Json& devices, const std::string& path, uint64_t seed,
             SpecSet s;
             ReadQuantities(one, s);
             profileAccess.push_back(ReadAccess(one));
+            profileCuts.emplace_back();
+            ReadCut(one, profileCuts.back());
             one.Finish();
             profileNames.push_back(it.key());
             profiles.push_back(s);
@@ -562,6 +588,7 @@ ResolveDevices(const Json& devices, const std::string& path, uint64_t seed,
 
     // Explicit per-device values: a trace file or a list.
     std::vector<ExplicitValues> explicitValues;
+    std::vector<DeviceProfile> listCuts; // each list entry's cut ("": its profile's)
     std::optional<Trace> traceRows;
     std::string traceFile;
     const Json* trace = r.Find("trace");
@@ -596,6 +623,8 @@ ResolveDevices(const Json& devices, const std::string& path, uint64_t seed,
             ExplicitValues values;
             ReadConstants(one, values);
             listAccess.push_back(ReadAccess(one));
+            listCuts.emplace_back();
+            ReadCut(one, listCuts.back());
             one.Finish();
             explicitValues.push_back(values);
         }
@@ -639,11 +668,18 @@ ResolveDevices(const Json& devices, const std::string& path, uint64_t seed,
                                     : DrawIndex(profileWeights, profileChoices.size(), rng);
             profile = &profiles[profileChoices[pick]];
             d.access = profileAccess[profileChoices[pick]].value_or(d.access);
+            d.cut = profileCuts[profileChoices[pick]].cut;
+            d.cutPath = profileCuts[profileChoices[pick]].cutPath;
         }
         d.access = commonAccess.value_or(d.access);
         if (!listAccess.empty())
         {
             d.access = listAccess[static_cast<size_t>(i)].value_or(d.access);
+        }
+        if (!listCuts.empty() && !listCuts[static_cast<size_t>(i)].cut.empty())
+        {
+            d.cut = listCuts[static_cast<size_t>(i)].cut;
+            d.cutPath = listCuts[static_cast<size_t>(i)].cutPath;
         }
         for (size_t k = 0; k < Quantities().size(); ++k)
         {
@@ -725,6 +761,10 @@ DeviceToJson(const DeviceProfile& d)
             j[q.key] = d.*q.field;
         }
     }
+    if (!d.cut.empty())
+    {
+        j["cut"] = d.cut;
+    }
     return j;
 }
 
@@ -799,6 +839,10 @@ DevicesSchema()
     const Json access = {{"type", "string"}, {"enum", AccessKinds()}, {"description", AccessDoc()}};
     quantities["access"] = access;
     constants["access"] = access;
+    const Json cut = {{"type", Json::array({"string", "integer"})}, {"description", CUT_DOC}};
+    Json profileProps = quantities;
+    profileProps["cut"] = cut;
+    constants["cut"] = cut;
     Json props = quantities;
     props["count"] = {{"type", "integer"},
                       {"description", "number of devices; implied by trace or list"},
@@ -807,9 +851,9 @@ DevicesSchema()
     props["profiles"]
         = {{"type", "object"},
            {"description", "named device profiles: each an object of the "
-                           "quantities (constants or distributions)"},
+                           "quantities (constants or distributions) and optionally its cut"},
            {"additionalProperties",
-            {{"type", "object"}, {"additionalProperties", false}, {"properties", quantities}}}};
+            {{"type", "object"}, {"additionalProperties", false}, {"properties", profileProps}}}};
     props["profile"]
         = {{"description", "the profile of every device: a name, or a draw among names"},
            {"oneOf",
@@ -853,6 +897,7 @@ DevicesMarkdown(const std::string& path, std::string& md)
               + "` | " + RangeDoc(Range{q.min, q.max, q.minOpen, q.maxOpen}) + " | " + q.doc
               + " |\n";
     }
+    md += std::string("\nA profile (and a `list` entry) may also give `cut`: ") + CUT_DOC + ".\n";
 }
 
 } // namespace slsim

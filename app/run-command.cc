@@ -10,7 +10,9 @@
 #include "models/split-model.h"
 #include "sim/progress.h"
 #include "sim/run.h"
+#include "sim/sides.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -144,6 +146,21 @@ ValidateCommand(const std::vector<std::string>& args)
                   << m.headCutShape.Numel() << " values per sample), " << m.headParameters
                   << " parameters, " << BitsText(m.headFlops.forward) << " forward + "
                   << BitsText(m.headFlops.backward) << " backward FLOPs per sample\n";
+    }
+    // Per-device cuts: each distinct cut, its devices, its cut and device-side FLOPs.
+    const DeviceCuts cuts = ResolveDeviceCuts(c.model, c.network.devices);
+    for (int g = 0; cuts.groups > 1 && g < cuts.groups; ++g)
+    {
+        const auto first = static_cast<size_t>(std::find(cuts.group.begin(), cuts.group.end(), g)
+                                               - cuts.group.begin());
+        ModelConfig cm = c.model;
+        cm.cut = cuts.cut[first];
+        const ModelInfo gi = DescribeModel(cm);
+        std::cout << "  device cut " << cuts.cut[first] << ": "
+                  << std::count(cuts.group.begin(), cuts.group.end(), g) << " devices (from device "
+                  << first << "), after layer " << gi.cut << " (shape " << gi.cutShape.ToString()
+                  << "), device side " << BitsText(gi.deviceFlops.forward) << " forward FLOPs"
+                  << (g == 0 ? "; evaluated with its server part" : "") << "\n";
     }
     std::string source;
     const double available = AvailableMemory(&source);

@@ -11,10 +11,12 @@
 #include "sim/churn.h"
 #include "sim/link-trace.h"
 #include "sim/schedule.h"
+#include "sim/sides.h"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <set>
 
 namespace slsim
 {
@@ -1196,6 +1198,46 @@ CheckUShaped(const ScenarioConfig& c)
     }
 }
 
+/// Each device's own cut (a profile's or a list entry's `cut`) must exist in the model, named at
+/// the JSON path it was given at; a replay stands for one model's shapes, so it has one cut.
+void
+CheckDeviceCuts(const ScenarioConfig& c)
+{
+    std::set<std::pair<std::string, std::string>> checked; // (cut, path)
+    for (const DeviceProfile& d : c.network.devices)
+    {
+        if (d.cut.empty() || !checked.insert({d.cut, d.cutPath}).second)
+        {
+            continue;
+        }
+        ModelConfig m = c.model;
+        m.cut = d.cut;
+        m.initFrom.clear(); // checked against model.cut's split: the same tensor names
+        try
+        {
+            CheckModel(m, c.dataset);
+        }
+        catch (const InputError& e)
+        {
+            const std::string msg = e.what();
+            const std::string prefix = "model.cut: ";
+            Fail(d.cutPath, msg.rfind(prefix, 0) == 0 ? msg.substr(prefix.size()) : msg);
+        }
+    }
+    if (!c.training.replay.empty() && !checked.empty()
+        && ResolveDeviceCuts(c.model, c.network.devices).groups > 1)
+    {
+        Fail("training.replay", "not with per-device cuts (" + checked.begin()->second
+                                    + "): a replay stands for one model's shapes");
+    }
+    if (!c.model.headCut.empty() && !checked.empty()
+        && ResolveDeviceCuts(c.model, c.network.devices).groups > 1)
+    {
+        Fail(checked.begin()->second, "not with model.head_cut: U-shaped split learning keeps one "
+                                      "cut for every device");
+    }
+}
+
 /// Combinations across sections, and values derived from other sections.
 void
 FinishScenario(ScenarioConfig& c, const ReadContext& ctx)
@@ -1207,6 +1249,7 @@ FinishScenario(ScenarioConfig& c, const ReadContext& ctx)
     }
     CheckModel(c.model, c.dataset);
     CheckUShaped(c);
+    CheckDeviceCuts(c);
     if (!ctx.given.count("optimizer.total_epochs")
         && (ctx.given.count("training.epochs") || c.training.timeBudgetS <= 0))
     {

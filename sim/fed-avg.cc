@@ -27,4 +27,39 @@ FedAvg(const std::vector<std::vector<float>>& states, const std::vector<size_t>&
     return std::vector<float>(acc.begin(), acc.end());
 }
 
+void
+SharedTensorAverage::Add(Partition& p, double w)
+{
+    SLSIM_ASSERT(w > 0);
+    for (const NamedTensor& t : p.NamedTensors())
+    {
+        Sum& s = m_sums[{t.name, t.shape.dims}];
+        const auto n = static_cast<size_t>(t.shape.Numel());
+        s.acc.resize(n, 0.0);
+        s.weight += w;
+        for (size_t j = 0; j < n; ++j)
+        {
+            s.acc[j] += w * t.data[j]; // sum_i w_i theta_i
+        }
+    }
+}
+
+void
+SharedTensorAverage::Install(Partition& p) const
+{
+    for (const NamedTensor& t : p.NamedTensors())
+    {
+        const auto it = m_sums.find({t.name, t.shape.dims});
+        if (it == m_sums.end())
+        {
+            continue; // no contributor holds it: unchanged
+        }
+        const Sum& s = it->second;
+        for (size_t j = 0; j < s.acc.size(); ++j)
+        {
+            t.data[j] = static_cast<float>(s.acc[j] / s.weight); // theta = sum_i w_i theta_i / w
+        }
+    }
+}
+
 } // namespace slsim

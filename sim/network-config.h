@@ -33,6 +33,10 @@ struct DeviceProfile
     /// WiFi: distance to its access point, m (the path loss model's input). 5 m: a device in the
     /// same room as the AP (the paper's testbed: devices on a desk around one AP).
     double wifiDistanceM = 5;
+    // The device's own split point, as model.cut ("" = model.cut; sim/sides.h), and the JSON
+    // path it was given at (app/ resolves it against the model once the model is known).
+    std::string cut;
+    std::string cutPath;
 
     /// Power while computing, W: computeW, or joulesPerGflop * gflops (J/GFLOP * GFLOP/s).
     double ComputePowerW() const

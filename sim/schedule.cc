@@ -13,6 +13,10 @@ void
 HandOff(const std::map<int, std::vector<uint8_t>>& reports, ServerSide& server, AgreedState& agreed)
 {
     SLSIM_ASSERT(!reports.empty());
+    if (server.MergeMixedCuts(reports, {}, true, agreed))
+    {
+        return; // per-device cuts: the whole model handed on (sim/sides.h)
+    }
     // The weights go on to the next device as they came.
     agreed.blob = reports.rbegin()->second;
     server.DecodeState(agreed.blob.data(), agreed.blob.size(), agreed.weights);
@@ -24,6 +28,10 @@ AverageReports(const std::map<int, std::vector<uint8_t>>& reports, const Schedul
                bool averageServerCopies, ServerSide& server, AgreedState& agreed)
 {
     SLSIM_ASSERT(!reports.empty());
+    if (server.MergeMixedCuts(reports, context.shardSizes, false, agreed))
+    {
+        return; // per-device cuts: FedAvg of the tensors the copies share (sim/sides.h)
+    }
     std::vector<std::vector<float>> states;
     std::vector<int> devices;
     std::vector<size_t> samples;

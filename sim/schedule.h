@@ -47,6 +47,17 @@ struct AgreedState
     bool valid = false;
     std::vector<float> weights;
     std::vector<uint8_t> blob; // the same through the sync codec
+    // Per-device cuts only (sim/sides.h): the sync-codec blob of each cut group's device part
+    // (`weights`/`blob` are group 0's, device 0's cut) and each device's group.
+    std::vector<std::vector<uint8_t>> groupBlobs;
+    std::vector<int> groupOf;
+
+    /// What device d's START carries.
+    const std::vector<uint8_t>& BlobFor(int d) const
+    {
+        return groupOf.empty() ? blob
+                               : groupBlobs[static_cast<size_t>(groupOf[static_cast<size_t>(d)])];
+    }
 };
 
 class Schedule

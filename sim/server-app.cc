@@ -292,7 +292,8 @@ ServerApp::Serve(Request r)
         ++m_stepsServed;
         res = m_side->Step(r.device, body, size, reply);
         const bool u = m_side->UShaped(); // U-shaped: the forward only, its output goes down
-        computeS = u ? m_compute.ForwardSeconds(res.batch) : m_compute.StepSeconds(res.batch);
+        const ComputeModel compute(m_side->FlopsPerSampleFor(r.device), m_gflops);
+        computeS = u ? compute.ForwardSeconds(res.batch) : compute.StepSeconds(res.batch);
         answer = u ? MessageKind::SERVER_OUTPUT : MessageKind::GRADIENT;
     }
     m_serverStepDone(ServerStepRecord{r.device, r.step, res.loss, res.correct, res.batch,
@@ -349,7 +350,7 @@ ServerApp::StartPhase()
     for (const auto& [d, steps] : plan.devices)
     {
         Send(d, MessageKind::START, flags, static_cast<uint32_t>(steps),
-             m_agreed.valid ? m_agreed.blob : none);
+             m_agreed.valid ? m_agreed.BlobFor(d) : none);
         ArmTimer(d);
     }
 }

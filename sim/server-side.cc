@@ -6,6 +6,7 @@
 #include "sim/leakage.h"
 #include "sim/messages.h"
 #include "sim/scenario-config.h"
+#include "sim/schedule.h"
 #include "sim/split-pass.h"
 
 #include <algorithm>
@@ -48,6 +49,120 @@ TrainingServer::AlignedDecoded()
     return s.modelInput.data();
 }
 
+size_t
+TrainingServer::CopyOf(int d) const
+{
+    if (!m_copyOf.empty())
+    {
+        return static_cast<size_t>(m_copyOf[static_cast<size_t>(d)]);
+    }
+    return m_copies.size() == 1 ? 0 : static_cast<size_t>(d);
+}
+
+void
+TrainingServer::SetCutGroups(std::vector<int> groupOf, std::vector<int> copyOf,
+                             std::vector<std::unique_ptr<Partition>> groupDevices)
+{
+    m_groupOf = std::move(groupOf);
+    m_copyOf = std::move(copyOf);
+    m_groupDevices = std::move(groupDevices);
+    SLSIM_ASSERT(m_groupOf.size() == m_copyOf.size() && !m_groupDevices.empty());
+    SLSIM_ASSERT(m_groupDevices[0]->StateSize() == m_stateSize);
+    m_groupAgreed.clear();
+    for (const auto& p : m_groupDevices)
+    {
+        m_groupAgreed.emplace_back(p->StateSize());
+        p->GetState(m_groupAgreed.back().data());
+    }
+}
+
+Flops
+TrainingServer::FlopsPerSampleFor(int d) const
+{
+    return m_copies[CopyOf(d)]->FlopsPerSample();
+}
+
+bool
+TrainingServer::MergeMixedCuts(const std::map<int, std::vector<uint8_t>>& reports,
+                               const std::vector<size_t>& shardSizes, bool handOff,
+                               AgreedState& agreed)
+{
+    if (m_groupOf.empty())
+    {
+        return false;
+    }
+    WallAccount::Scope timer(m_wall);
+    std::vector<float>& state = m_data->scratch.decoded;
+    // A report decoded into the device partition of its device's cut.
+    const auto load = [&](int d, const std::vector<uint8_t>& blob) -> Partition& {
+        Partition& p = *m_groupDevices[static_cast<size_t>(m_groupOf[static_cast<size_t>(d)])];
+        const Shape shape = DecodeAny(blob.data(), blob.size(), state);
+        if (static_cast<size_t>(shape.Numel()) != p.StateSize())
+        {
+            throw DecodeError("weights message: " + std::to_string(shape.Numel())
+                              + " values, expected " + std::to_string(p.StateSize()));
+        }
+        p.SetState(state.data());
+        return p;
+    };
+    SharedTensorAverage average;
+    const int last = reports.rbegin()->first;
+    if (handOff)
+    {
+        // Sequential: the whole model as the last device left it (its device part and the server
+        // part it trained with) goes on, to every server copy and every cut group.
+        average.Add(load(last, reports.rbegin()->second), 1.0);
+        average.Add(*m_copies[CopyOf(last)], 1.0);
+    }
+    else
+    {
+        // SplitFed: each tensor averaged over every copy that holds it, weighted by the samples
+        // that trained the copy: a device part by its device's, a server copy by those of the
+        // reporting devices whose steps it served.
+        std::vector<double> copyWeight(m_copies.size(), 0.0);
+        for (const auto& [d, blob] : reports)
+        {
+            const auto n = static_cast<double>(shardSizes[static_cast<size_t>(d)]);
+            average.Add(load(d, blob), n);
+            copyWeight[CopyOf(d)] += n;
+        }
+        for (size_t c = 0; c < m_copies.size(); ++c)
+        {
+            if (copyWeight[c] > 0)
+            {
+                average.Add(*m_copies[c], copyWeight[c]);
+            }
+        }
+    }
+    for (auto& c : m_copies)
+    {
+        average.Install(*c);
+    }
+    agreed.groupOf = m_groupOf;
+    agreed.groupBlobs.resize(m_groupDevices.size());
+    for (size_t g = 0; g < m_groupDevices.size(); ++g)
+    {
+        Partition& p = *m_groupDevices[g];
+        std::vector<float>& s = m_groupAgreed[g];
+        p.SetState(s.data());
+        average.Install(p);
+        p.GetState(s.data());
+        if (handOff && static_cast<size_t>(m_groupOf[static_cast<size_t>(last)]) == g)
+        {
+            agreed.groupBlobs[g] = reports.rbegin()->second; // as it came, like a plain hand-off
+        }
+        else
+        {
+            m_data->sync->Encode(s.data(), Shape{static_cast<int64_t>(s.size())},
+                                 agreed.groupBlobs[g], m_stateRng);
+        }
+    }
+    agreed.weights = m_groupAgreed[0];
+    agreed.blob = agreed.groupBlobs[0];
+    agreed.valid = true;
+    return true;
+}
+
 void
 TrainingServer::SetRound(int round)
 {
@@ -78,7 +193,7 @@ TrainingServer::Step(int d, const uint8_t* body, size_t size, std::vector<uint8_
         }
         m_labels[i] = a.labels[i];
     }
-    const size_t copy = m_copies.size() == 1 ? 0 : static_cast<size_t>(d);
+    const size_t copy = CopyOf(d);
     Partition& server = *m_copies[copy];
     const Shape shape = DecodeAny(a.blob, a.blobSize, m_data->scratch.decoded);
     const int64_t perSample = server.InputShape().Numel();

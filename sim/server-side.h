@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +23,7 @@
 namespace slsim
 {
 
+struct AgreedState;
 struct ScenarioConfig;
 class TrainingDevice;
 
@@ -48,6 +50,23 @@ class ServerSide
 
     /// FLOPs per sample of the server-side partition (for the compute-time model).
     virtual Flops FlopsPerSample() const = 0;
+
+    /// ... of the partition device d's steps use (they differ with per-device cuts).
+    virtual Flops FlopsPerSampleFor(int) const
+    {
+        return FlopsPerSample();
+    }
+
+    /// Per-device cuts (sim/sides.h): the phase end over the server's copies and the reported
+    /// device parts (handOff: the last report's whole model goes on; else FedAvg weighted by
+    /// shardSizes), setting `agreed` per cut group. Returns false, doing nothing, when every device
+    /// has the same cut (the schedule then does what it always did).
+    virtual bool MergeMixedCuts(const std::map<int, std::vector<uint8_t>>&,
+                                const std::vector<size_t>&, bool, AgreedState&)
+    {
+        return false;
+    }
+
     /// The round (0-based) the next steps belong to (learning-rate schedule).
     virtual void SetRound(int round) = 0;
     /// One step for device d: reads its ACTIVATIONS body, forward + loss + backward + optimizer
@@ -133,6 +152,17 @@ class TrainingServer : public ServerSide
     ServerResult StepBackward(int d, const uint8_t* body, size_t size,
                               std::vector<uint8_t>& gradient) override;
 
+    /// Per-device cuts (sim/sides.h): groupOf[d] is device d's cut group (device 0's is 0),
+    /// copyOf[d] the server copy its steps use (copy 0 has group 0's cut), groupDevices[g] a
+    /// device-side partition at group g's cut, in its initial state (the groups' agreed states
+    /// start there). Not called when every device has the same cut.
+    void SetCutGroups(std::vector<int> groupOf, std::vector<int> copyOf,
+                      std::vector<std::unique_ptr<Partition>> groupDevices);
+    Flops FlopsPerSampleFor(int d) const override;
+    bool MergeMixedCuts(const std::map<int, std::vector<uint8_t>>& reports,
+                        const std::vector<size_t>& shardSizes, bool handOff,
+                        AgreedState& agreed) override;
+
     /// Server copy c (for inspection: shapes, state).
     const Partition& Copy(int c) const
     {
@@ -157,6 +187,8 @@ class TrainingServer : public ServerSide
     /// U-shaped, the first half of d's step on copy `copy`: the middle's forward, SERVER_OUTPUT.
     ServerResult StepForward(size_t copy, int d, const uint8_t* body, size_t size,
                              std::vector<uint8_t>& serverOutput);
+    /// The server copy device d's steps use.
+    size_t CopyOf(int d) const;
 
     const ScenarioConfig& m_config;
     std::shared_ptr<TrainingData> m_data;
@@ -175,6 +207,10 @@ class TrainingServer : public ServerSide
     std::unique_ptr<Partition> m_evalHead;
     std::vector<AlignedVector<float>> m_inputs;
     std::vector<int> m_pending, m_batches;
+    // Per-device cuts (empty otherwise): SetCutGroups's, and each group's agreed state.
+    std::vector<int> m_groupOf, m_copyOf;
+    std::vector<std::unique_ptr<Partition>> m_groupDevices;
+    std::vector<std::vector<float>> m_groupAgreed;
 };
 
 } // namespace slsim

@@ -4,8 +4,10 @@
 #include "sim/replay-sides.h"
 #include "sim/scenario-config.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <map>
 
 namespace slsim
 {
@@ -41,6 +43,31 @@ WarnSmallShards(const std::vector<size_t>& shards, int batch)
 
 } // namespace
 
+DeviceCuts
+ResolveDeviceCuts(const ModelConfig& model, const std::vector<DeviceProfile>& devices)
+{
+    DeviceCuts out;
+    std::map<std::string, size_t> layersOf; // cut text -> device-side layers
+    std::map<size_t, int> groupOf;          // device-side layers -> group
+    for (const DeviceProfile& p : devices)
+    {
+        const std::string cut = p.cut.empty() ? model.cut : p.cut;
+        auto it = layersOf.find(cut);
+        if (it == layersOf.end())
+        {
+            ModelConfig m = model;
+            m.cut = cut; // resnet18's spec depends on its cut
+            it = layersOf.emplace(cut, ResolveCut(SpecOf(m), cut)).first;
+        }
+        const auto g = groupOf.emplace(it->second, out.groups);
+        out.groups += g.second ? 1 : 0;
+        out.cut.push_back(cut);
+        out.layers.push_back(it->second);
+        out.group.push_back(g.first->second);
+    }
+    return out;
+}
+
 Sides
 BuildSides(const ScenarioConfig& config)
 {
@@ -70,6 +97,12 @@ BuildSides(const ScenarioConfig& config)
     ModelConfig model = config.model;
     model.input = data->train.SampleShape();
     model.classes = data->train.classes;
+    const DeviceCuts cuts = ResolveDeviceCuts(model, config.network.devices);
+    if (!cuts.cut.empty())
+    {
+        model.cut = cuts.cut[0]; // the evaluated model is device 0's cut
+    }
+    const bool mixedCuts = cuts.groups > 1;
 
     const int devices = static_cast<int>(config.network.devices.size());
     Rng partitionRng(config.seed, "partition");
@@ -107,6 +140,18 @@ BuildSides(const ScenarioConfig& config)
         }
         return m;
     };
+    // Per-device cuts: a model at cut group g's cut (the first of its devices names it).
+    auto buildAt = [&](int g) {
+        ModelConfig m = model;
+        const auto named = std::find(cuts.group.begin(), cuts.group.end(), g);
+        m.cut = cuts.cut[static_cast<size_t>(named - cuts.group.begin())];
+        SplitModel s = BuildSplitModel(m, config.optimizer, config.seed);
+        if (!m.initFrom.empty())
+        {
+            LoadCheckpoint(m.initFrom, s);
+        }
+        return s;
+    };
     ReplayShapes shapes;
     shapes.cut = first.device->OutputShape();
     shapes.stateSize = first.device->StateSize();
@@ -124,7 +169,7 @@ BuildSides(const ScenarioConfig& config)
         }
         else
         {
-            SplitModel m = build();
+            SplitModel m = mixedCuts ? buildAt(cuts.group[static_cast<size_t>(d)]) : build();
             auto device = std::make_unique<TrainingDevice>(config, d, data, std::move(shard),
                                                            std::move(m.device), sides.wall.get(),
                                                            std::move(m.head));
@@ -150,16 +195,34 @@ BuildSides(const ScenarioConfig& config)
     }
     else
     {
-        const int copies = sides.schedule->PerDeviceServerCopies() ? devices : 1;
+        const bool perDevice = sides.schedule->PerDeviceServerCopies();
+        const int copies = perDevice ? devices : (mixedCuts ? cuts.groups : 1);
         std::vector<std::unique_ptr<Partition>> servers;
         servers.push_back(std::move(first.server));
         for (int c = 1; c < copies; ++c)
         {
-            servers.push_back(build().server);
+            // per device at its cut (v1) or per cut group; copy 0 is group 0's either way
+            servers.push_back(
+                mixedCuts ? buildAt(perDevice ? cuts.group[static_cast<size_t>(c)] : c).server
+                          : build().server);
         }
         auto server = std::make_unique<TrainingServer>(config, data, std::move(servers),
                                                        std::move(first.device), firstDevice,
                                                        sides.wall.get(), std::move(first.head));
+        if (mixedCuts)
+        {
+            std::vector<int> copyOf(cuts.group);
+            for (int d = 0; perDevice && d < devices; ++d)
+            {
+                copyOf[static_cast<size_t>(d)] = d;
+            }
+            std::vector<std::unique_ptr<Partition>> groupDevices;
+            for (int g = 0; g < cuts.groups; ++g)
+            {
+                groupDevices.push_back(buildAt(g).device);
+            }
+            server->SetCutGroups(cuts.group, std::move(copyOf), std::move(groupDevices));
+        }
         sides.trainingServer = server.get();
         sides.server = std::move(server);
     }

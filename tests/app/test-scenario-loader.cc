@@ -568,3 +568,50 @@ TEST_CASE("a sweep point finds a relative device trace from its own folder", "[a
     CHECK(LoadScenario(sweep.points[1].scenario, "/").network.devices[1].uplinkMbps == 4);
     std::remove(trace.c_str());
 }
+
+TEST_CASE("per-device cuts: profiles and list entries give them, checked with their path",
+          "[app][devices]")
+{
+    Json doc = Minimal();
+    doc["model"]["hidden"] = {16, 8};
+    doc["devices"]["profiles"]
+        = {{"weak", {{"gflops", 1}, {"cut", "shallow"}}}, {"strong", {{"gflops", 20}, {"cut", 4}}}};
+    doc["devices"]["profile"] = {{"dist", "choice"}, {"values", {"weak", "strong"}}};
+    const ScenarioConfig c = LoadScenario(doc, ".");
+    int weak = 0;
+    for (const DeviceProfile& d : c.network.devices)
+    {
+        weak += d.gflops == 1 ? 1 : 0;
+        CHECK(d.cut == (d.gflops == 1 ? "shallow" : "4"));
+    }
+    CHECK(weak > 0);
+    CHECK(weak < 4);
+    // the manifest's device list keeps each cut and loads back to the same scenario
+    const Json resolved = ScenarioToJson(c);
+    CHECK(resolved["devices"]["list"][0].contains("cut"));
+    CHECK(ScenarioToJson(LoadScenario(resolved, ".")).dump() == resolved.dump());
+    // without per-device cuts the manifest has no cut key
+    CHECK_FALSE(ScenarioToJson(LoadScenario(Minimal(), "."))["devices"]["list"][0].contains("cut"));
+
+    Json bad = doc;
+    bad["devices"]["profiles"]["weak"]["cut"] = "fc9";
+    CHECK_THAT(ErrorOf(bad), Catch::StartsWith("devices.profiles.weak.cut: no cut \"fc9\" in mlp"));
+    bad["devices"]["profiles"]["weak"]["cut"] = "none";
+    CHECK(
+        ErrorOf(bad)
+        == "devices.profiles.weak.cut: must be a cut of the model (a device needs a server part)");
+    bad["devices"]["profiles"]["weak"]["cut"] = 9;
+    CHECK_THAT(ErrorOf(bad), Catch::StartsWith("devices.profiles.weak.cut: "));
+    bad["devices"]["profiles"]["weak"]["cut"] = true;
+    CHECK_THAT(ErrorOf(bad), Catch::StartsWith("devices.profiles.weak.cut: "));
+    bad = doc;
+    bad["devices"].erase("profiles");
+    bad["devices"].erase("profile");
+    bad["devices"].erase("count");
+    bad["devices"]["list"] = Json::array({Json::object(), {{"cut", "fc7"}}});
+    CHECK_THAT(ErrorOf(bad), Catch::StartsWith("devices.list[1].cut: no cut \"fc7\""));
+    bad = doc;
+    bad["schedule"] = {{"kind", "sequential"}};
+    bad["training"]["replay"] = "/nonexistent-run";
+    CHECK_THAT(ErrorOf(bad), Catch::StartsWith("training.replay: not with per-device cuts"));
+}

@@ -293,3 +293,89 @@ TEST_CASE("schedule registry: the toy schedule runs a whole scenario through the
     CHECK(order == std::vector<std::string>{"2", "2", "1", "1", "0", "0"});
     std::filesystem::remove_all(dir);
 }
+
+namespace
+{
+
+SplitModel
+MlpAt(const std::string& cut)
+{
+    ModelConfig m;
+    m.name = "mlp";
+    m.hidden = {6, 5};
+    m.input = Shape{4};
+    m.classes = 3;
+    m.cut = cut;
+    m.threads = 1;
+    return BuildSplitModel(m, OptimizerConfig(), 9);
+}
+
+/// Every value of p's tensors set to `v` (so that averages are easy to name).
+void
+Fill(Partition& p, float v)
+{
+    for (const NamedTensor& t : p.NamedTensors())
+    {
+        std::fill(t.data, t.data + t.shape.Numel(), v);
+    }
+}
+
+/// name -> first value of each of p's tensors.
+std::map<std::string, float>
+Firsts(Partition& p)
+{
+    std::map<std::string, float> out;
+    for (const NamedTensor& t : p.NamedTensors())
+    {
+        out[t.name] = t.data[0];
+    }
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("FedAvg over two cuts: each tensor averaged over the copies that hold it", "[sim]")
+{
+    // mlp 4 -> fc1 6 -> relu -> fc2 5 -> relu -> fc3 3: "shallow" cuts after fc1's ReLU,
+    // "deep" after fc2's. A device at shallow holds fc1, one at deep fc1 and fc2; the server part
+    // at shallow holds fc2 and fc3, the one at deep fc3.
+    SplitModel shallow = MlpAt("shallow"), deep = MlpAt("deep");
+    REQUIRE(Firsts(*shallow.device).count("fc1.weight") == 1);
+    REQUIRE(Firsts(*shallow.device).count("fc2.weight") == 0);
+    REQUIRE(Firsts(*deep.device).count("fc2.weight") == 1);
+    Fill(*shallow.device, 1); // trained on 1 sample
+    Fill(*deep.device, 5);    // trained on 3 samples
+    Fill(*shallow.server, 9); // served the shallow device's steps (1 sample)
+    Fill(*deep.server, 3);    // served the deep device's (3 samples)
+    SharedTensorAverage avg;
+    avg.Add(*shallow.device, 1);
+    avg.Add(*deep.device, 3);
+    avg.Add(*shallow.server, 1);
+    avg.Add(*deep.server, 3);
+    for (Partition* p :
+         {shallow.device.get(), deep.device.get(), shallow.server.get(), deep.server.get()})
+    {
+        avg.Install(*p);
+    }
+    // fc1: devices (1*1 + 3*5)/4 = 4; fc2: deep device and shallow server (3*5 + 1*9)/4 = 6;
+    // fc3: both server parts (1*9 + 3*3)/4 = 4.5
+    for (Partition* p : {shallow.device.get(), deep.device.get()})
+    {
+        CHECK(Firsts(*p).at("fc1.weight") == 4.0f);
+        CHECK(Firsts(*p).at("fc1.bias") == 4.0f);
+    }
+    CHECK(Firsts(*deep.device).at("fc2.weight") == 6.0f);
+    CHECK(Firsts(*shallow.server).at("fc2.weight") == 6.0f);
+    CHECK(Firsts(*shallow.server).at("fc3.weight") == 4.5f);
+    CHECK(Firsts(*deep.server).at("fc3.bias") == 4.5f);
+
+    // A partition that contributed nothing receives the averages of what others held; a tensor
+    // no contributor held keeps its values.
+    SplitModel other = MlpAt("deep");
+    Fill(*other.device, -1);
+    SharedTensorAverage onlyShallow;
+    onlyShallow.Add(*shallow.device, 2);
+    onlyShallow.Install(*other.device);
+    CHECK(Firsts(*other.device).at("fc1.weight") == 4.0f);
+    CHECK(Firsts(*other.device).at("fc2.weight") == -1.0f);
+}

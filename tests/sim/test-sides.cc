@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 using namespace slsim;
@@ -211,4 +212,85 @@ TEST_CASE("sides: cut-layer leakage is measured after the uplink codec, on the f
     CHECK(std::isnan(BuildSides(config).server->Evaluate(nullptr).cutDcorSq));
     config.training.leakageSamples = 256; // more than the 100 test samples: all of them
     CHECK(std::isfinite(BuildSides(config).server->Evaluate(nullptr).cutDcorSq));
+}
+
+namespace
+{
+
+/// name -> values of every tensor of p.
+std::map<std::string, std::vector<float>>
+TensorsOf(Partition& p)
+{
+    std::map<std::string, std::vector<float>> out;
+    for (const NamedTensor& t : p.NamedTensors())
+    {
+        out[t.name].assign(t.data, t.data + t.shape.Numel());
+    }
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("sides: per-device cuts train and the phase end merges the tensors they share")
+{
+    // Tiny's MLP 64 -> fc1 32 -> fc2 16 -> fc3: device 0 cuts after fc1 ("shallow"), device 1
+    // after fc2 ("deep"); the sync codec is none, so the merged states are exact.
+    for (const char* schedule : {"splitfed_v2", "splitfed_v1", "sequential"})
+    {
+        INFO(schedule);
+        ScenarioConfig config = Tiny(schedule, 2);
+        config.network.devices[1].cut = "deep";
+        Sides sides = BuildSides(config);
+        REQUIRE(sides.trainingServer->Copies() == 2); // one per cut, or per device for v1
+        TrainingDevice& d0 = *sides.trainingDevices[0];
+        TrainingDevice& d1 = *sides.trainingDevices[1];
+        CHECK(d0.Model().OutputShape().Numel() == 32);
+        CHECK(d1.Model().OutputShape().Numel() == 16);
+        CHECK(sides.server->FlopsPerSampleFor(0).forward
+              > sides.server->FlopsPerSampleFor(1).forward);
+
+        // one step each, then the phase end
+        std::map<int, std::vector<uint8_t>> reports;
+        for (int d : {0, 1})
+        {
+            std::vector<uint8_t> body, gradient;
+            sides.devices[d]->Forward(body);
+            sides.server->Step(d, body.data(), body.size(), gradient);
+            sides.devices[d]->Backward(gradient.data(), gradient.size());
+            sides.devices[d]->EncodeState(reports[d]);
+        }
+        AgreedState agreed;
+        if (std::string(schedule) == "sequential")
+        {
+            reports.erase(0); // one device per phase: device 1 hands on
+        }
+        sides.schedule->ClosePhase(reports, *sides.server, agreed);
+        REQUIRE(agreed.valid);
+        REQUIRE(agreed.groupBlobs.size() == 2);
+        for (int d : {0, 1})
+        {
+            const std::vector<uint8_t>& blob = agreed.BlobFor(d);
+            sides.devices[d]->LoadState(blob.data(), blob.size());
+        }
+        // every copy of a tensor agrees: fc1 on both devices, fc2 on device 1 and the shallow
+        // server part, fc3 on both server copies
+        auto t0 = TensorsOf(const_cast<Partition&>(d0.Model()));
+        auto t1 = TensorsOf(const_cast<Partition&>(d1.Model()));
+        auto s0 = TensorsOf(const_cast<Partition&>(sides.trainingServer->Copy(0)));
+        auto s1 = TensorsOf(const_cast<Partition&>(sides.trainingServer->Copy(1)));
+        CHECK(t0.at("fc1.weight") == t1.at("fc1.weight"));
+        CHECK(t0.at("fc1.bias") == t1.at("fc1.bias"));
+        CHECK(t1.at("fc2.weight") == s0.at("fc2.weight"));
+        CHECK(s0.at("fc3.weight") == s1.at("fc3.weight"));
+        CHECK(s1.count("fc2.weight") == 0);
+        if (std::string(schedule) == "sequential")
+        {
+            // the hand-off: device 1's blob goes on unchanged to its own cut
+            CHECK(agreed.BlobFor(1) == reports.at(1));
+        }
+        // the evaluated model is device 0's cut with server copy 0
+        const EvalResult e = sides.server->Evaluate(&agreed.weights);
+        CHECK(std::isfinite(e.loss));
+        CHECK(agreed.weights.size() == d0.State().size());
+    }
 }
