@@ -100,9 +100,20 @@ EstimateMemory(const ScenarioConfig& c)
     model.classes = DatasetClasses(c.dataset);
     const Architecture a = BuildArchitecture(model, c.seed);
     const double inputNumel = static_cast<double>(model.input.Numel());
-    const PartSize device = SizeOf(a, 0, a.cut, inputNumel);
+    PartSize device = SizeOf(a, 0, a.cut, inputNumel);
     const Shape cut = a.cut == 0 ? model.input : a.layers[a.cut - 1]->OutputShape();
-    const PartSize server = SizeOf(a, a.cut, a.layers.size(), static_cast<double>(cut.Numel()));
+    // U-shaped (model.head_cut): the layers from the head cut on are the device's.
+    const size_t head = model.headCut.empty() ? a.layers.size()
+                                              : ResolveHeadCut(SpecOf(model), model.headCut, a.cut);
+    const PartSize server = SizeOf(a, a.cut, head, static_cast<double>(cut.Numel()));
+    if (head < a.layers.size())
+    {
+        const PartSize h = SizeOf(a, head, a.layers.size(),
+                                  static_cast<double>(a.layers[head - 1]->OutputShape().Numel()));
+        device.params += h.params;
+        device.buffers += h.buffers;
+        device.activationsPerSample += h.activationsPerSample;
+    }
     const double stateFloats = c.optimizer.name == "adam" ? 2 : 1;
     e.deviceCopyBytes = FLOAT_BYTES * ((2 + stateFloats) * device.params + device.buffers);
     e.serverCopyBytes = FLOAT_BYTES * ((2 + stateFloats) * server.params + server.buffers);

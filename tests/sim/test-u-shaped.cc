@@ -4,6 +4,7 @@
 // step of the sizes the codecs give, its time split adds the head's compute, and it is
 // deterministic.
 #include "common/error.h"
+#include "models/safetensors.h"
 #include "sim/messages.h"
 #include "sim/run.h"
 #include "sim/sides.h"
@@ -39,6 +40,57 @@ StateOf(const Partition& p)
     return s;
 }
 
+/// The unsplit model trained on device 0's batches of a one-device scenario: the same data,
+/// partition, shuffle and init as BuildSides gives the device.
+struct Unsplit
+{
+    explicit Unsplit(const ScenarioConfig& config)
+        : c(config),
+          train(LoadDataset(c.dataset, true, c.seed)),
+          cursor(Shard(), c.training.batchSize, Rng(c.seed, "shuffle", 0)),
+          maker(train, c.dataset),
+          augment(c.seed, "augment", 0)
+    {
+        mc = c.model;
+        mc.input = train.SampleShape();
+        mc.classes = train.classes;
+        model = BuildModel(mc, c.optimizer, c.seed);
+    }
+
+    std::vector<uint32_t> Shard()
+    {
+        Rng partitionRng(c.seed, "partition");
+        return PartitionDataset(train, 1, c.partition, partitionRng)[0];
+    }
+
+    /// One training step on the device's next batch.
+    LossResult Step()
+    {
+        size_t batch = 0;
+        const uint32_t* idx = cursor.Next(batch);
+        x.resize(batch * static_cast<size_t>(mc.input.Numel()));
+        y.resize(batch);
+        maker.Make(idx, batch, c.dataset.augment, augment, x.data(), y.data());
+        const int b = static_cast<int>(batch);
+        g.resize(batch * static_cast<size_t>(mc.classes));
+        const float* logits = model->Forward(x.data(), b, true);
+        const LossResult r = SoftmaxCrossEntropy(logits, y.data(), b, mc.classes, g.data());
+        model->Backward(g.data());
+        model->Step();
+        return r;
+    }
+
+    const ScenarioConfig& c;
+    Dataset train;
+    ShardCursor cursor;
+    BatchMaker maker;
+    Rng augment;
+    ModelConfig mc;
+    std::unique_ptr<Partition> model;
+    std::vector<float> x, g;
+    std::vector<int32_t> y;
+};
+
 } // namespace
 
 TEST_CASE("U-shaped steps with none codecs give exactly the unsplit model's weights", "[sim][u]")
@@ -53,22 +105,7 @@ TEST_CASE("U-shaped steps with none codecs give exactly the unsplit model's weig
     REQUIRE(device.HoldsHead());
     REQUIRE(server.UShaped());
 
-    // The unsplit model on the device's batches: same data, partition, shuffle and init.
-    const Dataset train = LoadDataset(c.dataset, true, c.seed);
-    Rng partitionRng(c.seed, "partition");
-    auto shards = PartitionDataset(train, 1, c.partition, partitionRng);
-    ShardCursor cursor(shards[0], c.training.batchSize, Rng(c.seed, "shuffle", 0));
-    BatchMaker maker(train, c.dataset);
-    Rng augment(c.seed, "augment", 0);
-    ModelConfig mc = c.model;
-    mc.input = train.SampleShape();
-    mc.classes = train.classes;
-    auto whole = BuildModel(mc, c.optimizer, c.seed);
-    whole->SetLearningRate(LearningRateAt(c.optimizer, 0));
-    std::vector<float> x;
-    std::vector<int32_t> y;
-    std::vector<float> g;
-
+    Unsplit whole(c);
     const auto together = [&]() {
         std::vector<float> s = device.State();
         const size_t front = device.Model().StateSize();
@@ -77,7 +114,7 @@ TEST_CASE("U-shaped steps with none codecs give exactly the unsplit model's weig
         return s; // front, middle, head: the unsplit order (no BN in this model)
     };
     const std::vector<float> init = together();
-    REQUIRE(init == StateOf(*whole));
+    REQUIRE(init == StateOf(*whole.model));
 
     for (int step = 0; step < 5; ++step)
     {
@@ -92,22 +129,12 @@ TEST_CASE("U-shaped steps with none codecs give exactly the unsplit model's weig
         server.StepBackward(0, headGrad.data(), headGrad.size(), grad);
         device.Backward(grad.data(), grad.size());
 
-        size_t batch = 0;
-        const uint32_t* idx = cursor.Next(batch);
-        x.resize(batch * static_cast<size_t>(mc.input.Numel()));
-        y.resize(batch);
-        maker.Make(idx, batch, c.dataset.augment, augment, x.data(), y.data());
-        const int b = static_cast<int>(batch);
-        g.resize(batch * static_cast<size_t>(mc.classes));
-        const float* logits = whole->Forward(x.data(), b, true);
-        const LossResult r = SoftmaxCrossEntropy(logits, y.data(), b, mc.classes, g.data());
-        whole->Backward(g.data());
-        whole->Step();
+        const LossResult r = whole.Step();
         CHECK(h.loss == r.loss);
         CHECK(h.correct == r.correct);
     }
     const std::vector<float> after = together();
-    const std::vector<float> expected = StateOf(*whole);
+    const std::vector<float> expected = StateOf(*whole.model);
     REQUIRE(after.size() == expected.size());
     CHECK(std::memcmp(after.data(), expected.data(), after.size() * sizeof(float)) == 0);
     CHECK(after != init);
@@ -232,4 +259,49 @@ TEST_CASE("A U-shaped run: four frames per step of the codecs' sizes, time split
     }
     const auto eval = ReadCsv(dir + "/eval.csv");
     CHECK(std::stod(eval.back().at("test_loss")) < std::stod(eval.front().at("test_loss")));
+}
+
+TEST_CASE("A U-shaped run with none codecs and one device ends with the unsplit model's weights",
+          "[sim][u][run]")
+{
+    ScenarioConfig c = TinyU("sequential", 1);
+    c.uplink.method = "none";
+    c.training.epochs = 1;
+    c.training.saveEveryRounds = 1;
+    c.recordFrames = true;
+    const std::string dir = TempDir("u-exact");
+    RunScenario(c, dir);
+    Unsplit whole(c);
+    const auto steps = ReadCsv(dir + "/steps.csv");
+    REQUIRE(steps.size() == 12); // 240 samples, batch 20
+    for (size_t i = 0; i < steps.size(); ++i)
+    {
+        const LossResult r = whole.Step();
+        REQUIRE(std::stod(steps[i].at("loss")) == r.loss); // shortest round-trip formatting
+    }
+    // The whole model as the run saved it (front, server, head under PyTorch names).
+    const auto saved = ReadSafetensors(dir + "/checkpoints/final/model.safetensors");
+    size_t tensors = 0;
+    for (const NamedTensor& t : whole.model->NamedTensors())
+    {
+        INFO(t.name);
+        REQUIRE(saved.count(t.name));
+        const std::vector<float>& v = saved.at(t.name).values;
+        REQUIRE(v.size() == static_cast<size_t>(t.shape.Numel()));
+        REQUIRE(std::memcmp(v.data(), t.data, v.size() * sizeof(float)) == 0);
+        ++tensors;
+    }
+    CHECK(tensors == saved.size());
+    // Four frames per step, each 20 bytes of framing + a `none` blob of the tensor it carries.
+    auto none = MakeCodec(c.uplink);
+    const auto frames = ReadCsv(dir + "/frames.csv");
+    std::map<std::string, uint64_t> bytes;
+    for (const auto& f : frames)
+    {
+        bytes[f.at("kind")] += std::stoull(f.at("bytes"));
+    }
+    CHECK(bytes["activations"] == 12 * 20 + 12 * (none->EncodedSize(Shape{20, 32})));
+    CHECK(bytes["server_output"] == 12 * 20 + 12 * (none->EncodedSize(Shape{20, 16})));
+    CHECK(bytes["head_gradient"] == bytes["server_output"]);
+    CHECK(bytes["gradient"] == bytes["activations"]);
 }
