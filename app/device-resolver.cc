@@ -76,6 +76,19 @@ Quantities()
     return q;
 }
 
+/// How a device reaches the hub (DeviceProfile::access): one string per device, from its list
+/// entry, devices.access, its profile, or "wired".
+const std::vector<std::string>&
+AccessKinds()
+{
+    static const std::vector<std::string> kinds{"wired", "lte"};
+    return kinds;
+}
+
+constexpr const char* ACCESS_DOC
+    = "how the device reaches the hub: wired (a point-to-point link: uplink_mbps, "
+      "downlink_mbps, delay_ms) or lte (a UE of network.lte's cells)";
+
 /// ", uplink_mbps, downlink_mbps, ...": every quantity key.
 std::string
 QuantityKeys()
@@ -288,10 +301,15 @@ Draw(const Spec& s, Rng& rng)
 
 using SpecSet = std::array<std::optional<Spec>, QUANTITIES>;
 
-/// Reads the quantity keys present in an object into specs.
+/// Reads the quantity keys present in an object into specs, and its access kind.
 void
-ReadQuantities(ObjectReader& r, SpecSet& specs)
+ReadQuantities(ObjectReader& r, SpecSet& specs, std::optional<std::string>& access)
 {
+    std::string kind;
+    if (r.Choice("access", kind, AccessKinds()))
+    {
+        access = kind;
+    }
     for (size_t k = 0; k < Quantities().size(); ++k)
     {
         if (const Json* v = r.Find(Quantities()[k].key))
@@ -301,10 +319,16 @@ ReadQuantities(ObjectReader& r, SpecSet& specs)
     }
 }
 
-/// Constant-only quantities of one device (a list entry).
+/// Constant-only quantities of one device (a list entry), and its access kind.
 void
-ReadConstants(ObjectReader& r, std::array<std::optional<double>, QUANTITIES>& values)
+ReadConstants(ObjectReader& r, std::array<std::optional<double>, QUANTITIES>& values,
+              std::optional<std::string>& access)
 {
+    std::string kind;
+    if (r.Choice("access", kind, AccessKinds()))
+    {
+        access = kind;
+    }
     for (size_t k = 0; k < Quantities().size(); ++k)
     {
         const Quantity& q = Quantities()[k];
@@ -476,11 +500,13 @@ ResolveDevices(const Json& devices, const std::string& path, uint64_t seed,
 {
     ObjectReader r(devices, path);
     SpecSet common;
-    ReadQuantities(r, common);
+    std::optional<std::string> commonAccess;
+    ReadQuantities(r, common, commonAccess);
 
     // Named profiles, each a set of quantity specs.
     std::vector<std::string> profileNames;
     std::vector<SpecSet> profiles;
+    std::vector<std::optional<std::string>> profileAccess;
     if (const Json* p = r.Find("profiles"))
     {
         ObjectReader pr(*p, r.PathOf("profiles"));
@@ -488,10 +514,12 @@ ResolveDevices(const Json& devices, const std::string& path, uint64_t seed,
         {
             ObjectReader one(*pr.Find(it.key()), pr.PathOf(it.key()));
             SpecSet s;
-            ReadQuantities(one, s);
+            std::optional<std::string> access;
+            ReadQuantities(one, s, access);
             one.Finish();
             profileNames.push_back(it.key());
             profiles.push_back(s);
+            profileAccess.push_back(access);
         }
     }
     // The profile of each device: a name, or {"dist": "choice", "values": [...], "weights": [...]}
@@ -543,6 +571,7 @@ ResolveDevices(const Json& devices, const std::string& path, uint64_t seed,
 
     // Explicit per-device values: a trace file or a list.
     std::vector<ExplicitValues> explicitValues;
+    std::vector<std::optional<std::string>> explicitAccess;
     std::optional<Trace> traceRows;
     std::string traceFile;
     const Json* trace = r.Find("trace");
@@ -575,9 +604,11 @@ ResolveDevices(const Json& devices, const std::string& path, uint64_t seed,
         {
             ObjectReader one((*list)[i], IndexPath(r.PathOf("list"), i));
             ExplicitValues values;
-            ReadConstants(one, values);
+            std::optional<std::string> access;
+            ReadConstants(one, values, access);
             one.Finish();
             explicitValues.push_back(values);
+            explicitAccess.push_back(access);
         }
     }
 
@@ -611,14 +642,20 @@ ResolveDevices(const Json& devices, const std::string& path, uint64_t seed,
     {
         Rng rng(seed, "devices", static_cast<uint64_t>(i));
         const SpecSet* profile = nullptr;
+        DeviceProfile d;
         if (!profileChoices.empty())
         {
             const size_t pick = profileChoices.size() == 1
                                     ? 0
                                     : DrawIndex(profileWeights, profileChoices.size(), rng);
             profile = &profiles[profileChoices[pick]];
+            d.access = profileAccess[profileChoices[pick]].value_or(d.access);
         }
-        DeviceProfile d;
+        d.access = commonAccess.value_or(d.access);
+        if (static_cast<size_t>(i) < explicitAccess.size())
+        {
+            d.access = explicitAccess[static_cast<size_t>(i)].value_or(d.access);
+        }
         for (size_t k = 0; k < Quantities().size(); ++k)
         {
             const Quantity& q = Quantities()[k];
@@ -685,6 +722,7 @@ Json
 DeviceToJson(const DeviceProfile& d)
 {
     Json j = Json::object();
+    j["access"] = d.access;
     for (const Quantity& q : Quantities())
     {
         j[q.key] = d.*q.field;
@@ -752,6 +790,9 @@ DevicesSchema()
         constants[q.key] = QuantitySchema(q)["oneOf"][0];
         constants[q.key]["description"] = QuantityDoc(q);
     }
+    const Json access = {{"type", "string"}, {"enum", AccessKinds()}, {"description", ACCESS_DOC}};
+    quantities["access"] = access;
+    constants["access"] = access;
     Json props = quantities;
     props["count"] = {{"type", "integer"},
                       {"description", "number of devices; implied by trace or list"},
@@ -804,6 +845,9 @@ DevicesMarkdown(const std::string& path, std::string& md)
               + "` | " + RangeDoc(Range{q.min, q.max, q.minOpen, q.maxOpen}) + " | " + q.doc
               + " |\n";
     }
+    md += "| `access` | | `\"" + d.access + "\"` | " + ChoiceList(AccessKinds()) + " | "
+          + ACCESS_DOC
+          + " (a string: not drawn; from the list entry, `devices.access` or the profile) |\n";
 }
 
 } // namespace slsim

@@ -7,6 +7,7 @@
 #include "ns3/callback.h"
 #include "ns3/nstime.h"
 #include "ns3/packet.h"
+#include "ns3/point-to-point-net-device.h"
 #include "ns3/simulator.h"
 
 #include <algorithm>
@@ -36,6 +37,10 @@ EnergyRecorder::WatchLinks(const Network& net, const std::vector<double>& delays
     {
         const int d = static_cast<int>(i);
         m_devices[i].delayS = delaysS[i];
+        if (!ns3::DynamicCast<ns3::PointToPointNetDevice>(net.deviceSide[i]))
+        {
+            continue; // a radio access technology feeds OnTx/OnHubTx itself (sim/lte-access.h)
+        }
         for (const bool begin : {true, false})
         {
             const char* source = begin ? "PhyTxBegin" : "PhyTxEnd";

@@ -13,7 +13,9 @@
 //                    minus retransmitted = goodput at the TCP layer).
 // Per link direction: packets dropped by the device queue (the traffic-control layer's "TcDrop"
 // when the full queue has stopped it, else the queue's "Drop") or the queue disc above it, packets
-// lost on the wire (the error model: "PhyRxDrop" at the receiver), packets and bytes sent.
+// lost on the wire (the error model: "PhyRxDrop" at the receiver), packets and bytes sent. On a
+// radio access (LTE) the link's counts are the IP packets the device sent and received (the RLC
+// buffers and HARQ are the radio's business).
 //
 // Sockets are created by the apps, after this recorder: a device's socket is found in its node's
 // socket list when the node sends a SYN; the server's listening socket when the first SYN reaches
