@@ -8,7 +8,9 @@
 // list entry; the "devices" object's own entry for the quantity; the device's profile;
 // DeviceProfile's default (a trace without a row for device i, or with an empty cell, gives nothing
 // there). Draws use Rng(seed, "devices", i): the profile choice first, then the quantities in the
-// order above, so device i's values do not depend on how many devices there are.
+// order above, so device i's values do not depend on how many devices there are. The access kind
+// (`access`: wired or lte) is a string, never drawn: from the list entry, devices.access, the
+// profile, or "wired".
 #ifndef SLSIM_APP_DEVICE_RESOLVER_H
 #define SLSIM_APP_DEVICE_RESOLVER_H
 
