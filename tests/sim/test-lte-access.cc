@@ -153,3 +153,31 @@ TEST_CASE("An LTE run is deterministic, and mixes with wired devices", "[sim][lt
         CHECK(std::stod(d.at("radio_j")) > 0);
     }
 }
+
+TEST_CASE("An LTE device's loss and outages act where its packets enter IP", "[sim][lte]")
+{
+    // LTE NetDevices take no receive error model: the gates of sim/lte-access.h apply the
+    // device's pair of error models. Loss on device 0 only: TCP retransmits there, and an
+    // outage of device 1 is recorded and the run completes.
+    ScenarioConfig c = Tiny("splitfed_v2", 2);
+    c.training.epochs = 1;
+    c.faults.timeoutS = 10; // a lost SYN is sent again after ns-3's 3-s connection timer
+    for (DeviceProfile& d : c.network.devices)
+    {
+        d.access = "lte";
+    }
+    c.network.devices[0].loss = 0.05;
+    OutageConfig o;
+    o.device = 1;
+    o.fromS = 0.3;
+    o.untilS = 0.6;
+    c.faults.outages = {o};
+    const std::string dir = TempDir("lte-loss");
+    RunScenario(c, dir);
+    const auto devices = ReadCsv(dir + "/devices.csv");
+    REQUIRE(devices.size() == 2);
+    CHECK(std::stoull(devices[0].at("tcp_retransmissions")) > 0);
+    const std::string events = Slurp(dir + "/events.csv");
+    CHECK(events.find(",1,offline,") != std::string::npos);
+    CHECK(events.find(",1,online,") != std::string::npos);
+}
