@@ -785,8 +785,9 @@ std::string
 AccessDoc()
 {
     return "how the device reaches the hub: wired (a point-to-point link: uplink_mbps, "
-           "downlink_mbps, delay_ms, loss) or wifi (a station of an access point, network.wifi; "
-           "wifi_distance_m); a constant, per profile or per list entry";
+           "downlink_mbps, delay_ms, loss), wifi (a station of an access point, network.wifi; "
+           "wifi_distance_m) or lte (a UE of network.lte's cells; loss applies); a constant, per "
+           "profile or per list entry";
 }
 
 Json

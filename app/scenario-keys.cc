@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iostream>
 #include <limits>
 #include <set>
 
@@ -34,6 +35,10 @@ namespace
 constexpr int64_t MANY = 1000000;      // rounds, epochs, steps
 constexpr int64_t SAMPLES = 100000000; // dataset subsets
 constexpr int64_t INT_MAX64 = std::numeric_limits<int>::max();
+/// LTE: UEs one ns-3 cell takes (CheckLteDevices), and the most a run should have: measured in
+/// scenarios/README.md ("LTE access"), above it validation warns.
+constexpr size_t LTE_MAX_UES_PER_CELL = 319;
+constexpr size_t LTE_AFFORDABLE_UES = 100;
 
 /// A row whose reading or writing is its own (the rest of the row as for a plain field).
 template <class S>
@@ -890,6 +895,58 @@ WifiTable()
     return table;
 }
 
+const Table<LteConfig>&
+LteTable()
+{
+    static const Table<LteConfig> table = [] {
+        Table<LteConfig> t;
+        t.fields.push_back(IntegerField("enb_count", &LteConfig::enbCount, 1, 64, "",
+                                        "eNodeBs; the i-th LTE device attaches to eNodeB i mod "
+                                        "enb_count (each with its own S1-U link to the SGW)"));
+        auto rbs
+            = IntegerField("bandwidth_rbs", &LteConfig::bandwidthRbs, 6, 100, "RBs",
+                           "uplink and downlink bandwidth in resource blocks: 6, 15, 25, 50, "
+                           "75 or 100 (1.4-20 MHz, TS 36.101 Table 5.6-1; 25: ns-3's default)");
+        rbs.range = "6, 15, 25, 50, 75, 100";
+        rbs.schema["enum"] = {6, 15, 25, 50, 75, 100};
+        t.fields.push_back(rbs);
+        t.fields.push_back(ChoiceField(
+            "scheduler", &LteConfig::scheduler,
+            {"Pf", "Rr", "Pss", "Cqa", "FdMt", "TdMt", "Tta", "FdBet", "TdBet", "FdTbfq", "TdTbfq"},
+            "MAC scheduler ns3::<name>FfMacScheduler (Pf, proportional fair: ns-3's LteHelper "
+            "default)"));
+        t.fields.push_back(NumberField("ue_distance_m", &LteConfig::ueDistanceM, Range{1, 1e5}, "m",
+                                       "distance of every UE from its eNodeB"));
+        t.fields.push_back(ChoiceField("path_loss", &LteConfig::pathLoss, {"friis", "log_distance"},
+                                       "propagation loss: friis (ns-3 LteHelper's default) or "
+                                       "log_distance (exponent 3, ns-3's default)"));
+        t.fields.push_back(NumberField("enb_tx_power_dbm", &LteConfig::enbTxPowerDbm,
+                                       Range{-30, 60}, "dBm",
+                                       "eNodeB transmit power (ns-3's LteEnbPhy default)"));
+        t.fields.push_back(NumberField("ue_tx_power_dbm", &LteConfig::ueTxPowerDbm, Range{-30, 40},
+                                       "dBm", "UE transmit power (ns-3's LteUePhy default)"));
+        t.fields.push_back(IntegerField(
+            "rlc_buffer_bytes", &LteConfig::rlcBufferBytes, 0, 1 << 30, "bytes",
+            "RLC transmit buffer per bearer and side (eNodeB, UE); 0: network.tcp's "
+            "queue_bdp_factor x the cell's peak rate x the round trip, at least ns-3's 10 KiB"));
+        t.fields.push_back(NumberField("pgw_mbps", &LteConfig::pgwMbps, RATE_MBPS, "Mbps",
+                                       "PGW <-> hub link rate (ns-3's lena-simple-epc example)"));
+        t.fields.push_back(NumberField("pgw_delay_ms", &LteConfig::pgwDelayMs, DELAY_MS, "ms",
+                                       "PGW <-> hub one-way delay (lena-simple-epc)"));
+        t.finish = [](LteConfig& lte, const std::string& path, const ReadContext&) {
+            const std::vector<uint32_t> allowed{6, 15, 25, 50, 75, 100};
+            if (std::find(allowed.begin(), allowed.end(), lte.bandwidthRbs) == allowed.end())
+            {
+                Fail(JoinPath(path, "bandwidth_rbs"),
+                     "must be 6, 15, 25, 50, 75 or 100 (TS 36.101 Table 5.6-1), got "
+                         + std::to_string(lte.bandwidthRbs));
+            }
+        };
+        return t;
+    }();
+    return table;
+}
+
 const Table<NetworkConfig>&
 NetworkTable()
 {
@@ -913,6 +970,9 @@ NetworkTable()
                                       "for a device and direction)"));
         t.fields.push_back(
             ObjectField("wifi", &NetworkConfig::wifi, WifiTable(), "shared WiFi access"));
+        t.fields.push_back(ObjectField("lte", &NetworkConfig::lte, LteTable(),
+                                       "cells of the devices whose access is \"lte\" "
+                                       "(sim/lte-access.h)"));
         return t;
     }();
     return table;
@@ -1238,6 +1298,47 @@ CheckDeviceCuts(const ScenarioConfig& c)
     }
 }
 
+/// LTE devices: ns-3's limit per cell and the measured affordable count (scenarios/README.md,
+/// "LTE access": 15.6 CPU s per simulated s at 100 UEs, 34 at 200).
+void
+CheckLteDevices(const NetworkConfig& n)
+{
+    size_t ues = 0;
+    for (const DeviceProfile& d : n.devices)
+    {
+        ues += d.access == "lte" ? 1 : 0;
+    }
+    if (ues == 0)
+    {
+        return;
+    }
+    if (n.lte.enbCount > ues)
+    {
+        Fail("network.lte.enb_count", std::to_string(n.lte.enbCount) + " eNodeBs for "
+                                          + std::to_string(ues) + " LTE devices (at most one "
+                                          + "eNodeB per LTE device)");
+    }
+    // ns-3 gives each UE of a cell its own SRS configuration index and refuses a UE when none is
+    // left: at most 319 with the longest SRS periodicity (320 ms, TS 36.213 Table 8.2-1).
+    const size_t perCell = (ues + n.lte.enbCount - 1) / n.lte.enbCount;
+    if (perCell > LTE_MAX_UES_PER_CELL)
+    {
+        Fail("network.lte.enb_count",
+             std::to_string(ues) + " LTE devices need at least "
+                 + std::to_string((ues + LTE_MAX_UES_PER_CELL - 1) / LTE_MAX_UES_PER_CELL)
+                 + " eNodeBs (ns-3 takes at most " + std::to_string(LTE_MAX_UES_PER_CELL)
+                 + " UEs per cell: one SRS index each); for more devices use wired access with "
+                   "network.link_traces");
+    }
+    if (ues > LTE_AFFORDABLE_UES)
+    {
+        std::cerr << "slsim: warning: " << ues << " LTE devices: above " << LTE_AFFORDABLE_UES
+                  << ", ns-3's LTE costs about 0.17 CPU s per UE per simulated second "
+                     "(scenarios/README.md, \"LTE access\"); for larger counts replay measured "
+                     "capacities on wired access links (network.link_traces)\n";
+    }
+}
+
 /// Combinations across sections, and values derived from other sections.
 void
 FinishScenario(ScenarioConfig& c, const ReadContext& ctx)
@@ -1291,6 +1392,7 @@ FinishScenario(ScenarioConfig& c, const ReadContext& ctx)
         }
     }
     CheckWifiDevices(c.network);
+    CheckLteDevices(c.network);
     // The data must be there before anything runs (the readers check the files themselves);
     // the folder found is what the run reads and the manifest records.
     if (c.dataset.name != "synthetic")

@@ -8,6 +8,7 @@
 #include "ns3/callback.h"
 #include "ns3/nstime.h"
 #include "ns3/packet.h"
+#include "ns3/point-to-point-net-device.h"
 #include "ns3/simulator.h"
 
 #include <algorithm>
@@ -44,6 +45,10 @@ EnergyRecorder::WatchLinks(const Network& net, const std::vector<double>& delays
             m_radios.push_back(std::make_unique<WifiRadioWatch>(
                 net.deviceSide[i], [this, d](bool tx, bool rx) { OnRadio(d, tx, rx); }));
             continue;
+        }
+        if (!ns3::DynamicCast<ns3::PointToPointNetDevice>(net.deviceSide[i]))
+        {
+            continue; // a radio access technology feeds OnTx/OnHubTx itself (sim/lte-access.h)
         }
         for (const bool begin : {true, false})
         {

@@ -74,8 +74,10 @@ class EnergyRecorder
     EnergyRecorder(const EnergyRecorder&) = delete;
     EnergyRecorder& operator=(const EnergyRecorder&) = delete;
 
-    /// Connects to the access links' NetDevices (PhyTxBegin/PhyTxEnd both sides), or to a WiFi
-    /// station's PHY. `delaysS`: the one-way propagation delay of each access link.
+    /// Connects to the point-to-point access links' NetDevices (PhyTxBegin/PhyTxEnd both sides),
+    /// or to a WiFi station's PHY. `delaysS`: the one-way propagation delay of each access link
+    /// (0 for LTE, whose builder calls OnTx/OnHubTx at the radio's own instants:
+    /// LteAccess::WatchRadio).
     void WatchLinks(const Network& net, const std::vector<double>& delaysS);
     /// Connects to a device app's StepStarted and StepCompleted.
     void Watch(ns3::Ptr<DeviceApp> app);

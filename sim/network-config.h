@@ -27,8 +27,9 @@ struct DeviceProfile
     double batteryJ = 0;       // battery capacity, J; 0 = unlimited (mains power)
     double batteryWh = 0;      // or in Wh (1 Wh = 3600 J); at most one of the two is non-zero
     /// How the device reaches the hub: "wired" (a point-to-point link with the rates, delay and
-    /// loss above) or "wifi" (a station of an access point, NetworkConfig::wifi; the rates,
-    /// delay and loss above do not apply).
+    /// loss above), "wifi" (a station of an access point, NetworkConfig::wifi; the rates,
+    /// delay and loss above do not apply) or "lte" (a UE of network.lte's cell(s); the rates and
+    /// delay above are unused, loss still applies, sim/lte-access.h).
     std::string access = "wired";
     /// WiFi: distance to its access point, m (the path loss model's input). 5 m: a device in the
     /// same room as the AP (the paper's testbed: devices on a desk around one AP).
@@ -141,7 +142,7 @@ struct LinkTraceConfig
 inline const std::vector<std::string>&
 AccessKinds()
 {
-    static const std::vector<std::string> kinds{"wired", "wifi"};
+    static const std::vector<std::string> kinds{"wired", "wifi", "lte"};
     return kinds;
 }
 
@@ -193,6 +194,38 @@ struct WifiConfig
     double txPowerDbm = 16.0206;
 };
 
+/// LTE access (sim/lte-access.h): eNodeBs with ns-3's EPC, the PGW wired to the hub. Each default
+/// names its source.
+struct LteConfig
+{
+    /// eNodeBs; UE i is attached to eNodeB i mod enbCount.
+    uint32_t enbCount = 1;
+    /// Uplink and downlink bandwidth in resource blocks (TS 36.101 Table 5.6-1: 6, 15, 25, 50, 75,
+    /// 100 = 1.4, 3, 5, 10, 15, 20 MHz). 25: ns-3's LteEnbNetDevice UlBandwidth/DlBandwidth
+    /// default.
+    uint32_t bandwidthRbs = 25;
+    /// MAC scheduler, ns3::<name>FfMacScheduler: "Pf" is ns-3's LteHelper default (proportional
+    /// fair).
+    std::string scheduler = "Pf";
+    /// Distance of every UE from its eNodeB, m (UEs on a circle around it, fixed positions).
+    /// 100 m: a small urban cell; at this distance every UE gets the highest MCS.
+    double ueDistanceM = 100;
+    /// Path loss: "friis" (ns-3 LteHelper's PathlossModel default) or "log_distance" (ns-3's
+    /// LogDistancePropagationLossModel, exponent 3, reference loss 46.68 dB at 1 m).
+    std::string pathLoss = "friis";
+    /// Transmit powers: ns-3's LteEnbPhy TxPower (30 dBm) and LteUePhy TxPower (10 dBm) defaults.
+    double enbTxPowerDbm = 30;
+    double ueTxPowerDbm = 10;
+    /// The eNodeB's RLC buffer per bearer, bytes; 0: sized like the other queues, network.tcp's
+    /// queue_bdp_factor x the cell's peak rate x the round trip (ns-3's own default, 10 KiB, holds
+    /// 7 packets: TCP could not fill the cell).
+    uint32_t rlcBufferBytes = 0;
+    /// PGW <-> hub link: the rate and delay of ns-3's lena-simple-epc example's remote-host link
+    /// (100 Gbit/s, 10 ms), so the bottleneck to the server is unchanged.
+    double pgwMbps = 100000;
+    double pgwDelayMs = 10;
+};
+
 struct NetworkConfig
 {
     std::vector<DeviceProfile> devices; // one per device, resolved (constants, draws, or trace)
@@ -212,6 +245,8 @@ struct NetworkConfig
     std::vector<LinkTraceConfig> linkTraces;
     /// Settings of the devices with access "wifi".
     WifiConfig wifi;
+    /// Cellular access of the devices whose access is "lte".
+    LteConfig lte;
 };
 
 } // namespace slsim

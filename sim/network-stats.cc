@@ -29,6 +29,13 @@ CountSent(LinkCounts* counts, ns3::Ptr<const ns3::Packet> p)
     counts->bytesSent += p->GetSize();
 }
 
+/// An IP packet sent or received on a radio access interface.
+void
+CountIp(LinkCounts* counts, ns3::Ptr<const ns3::Packet> p, ns3::Ptr<ns3::Ipv4>, uint32_t)
+{
+    CountSent(counts, p);
+}
+
 void
 Add(TcpCounts& sum, const TcpCounts& c)
 {
@@ -192,7 +199,15 @@ NetworkStats::WatchLink(ns3::Ptr<ns3::NetDevice> tx, ns3::Ptr<ns3::NetDevice> rx
 {
     using namespace ns3;
     auto p2p = DynamicCast<PointToPointNetDevice>(tx);
-    SLSIM_ASSERT(p2p);
+    if (!p2p)
+    {
+        // A radio access (LTE): the IP packets the device sends on it and receives from it.
+        Ptr<NetDevice> device = m_net.devices.Contains(tx->GetNode()->GetId()) ? tx : rx;
+        Ptr<Ipv4L3Protocol> ip = device->GetNode()->GetObject<Ipv4L3Protocol>();
+        ip->TraceConnectWithoutContext(device == tx ? "Tx" : "Rx",
+                                       MakeBoundCallback(&CountIp, counts));
+        return;
+    }
     p2p->GetQueue()->TraceConnectWithoutContext(
         "Drop", MakeBoundCallback(&Count<Ptr<const Packet>>, &counts->queueDrops));
     p2p->TraceConnectWithoutContext("PhyTxBegin", MakeBoundCallback(&CountSent, counts));

@@ -17,6 +17,8 @@
 // A WiFi device's directions (sim/wifi-access.h) count what its PHY sends (up) and what its AP's
 // PHY sends to it (down): PSDUs and their bytes on the air, airtime and MAC retries; an MPDU the
 // MAC drops after its retry limit is a wire loss, one dropped for another reason a queue drop.
+// On LTE (sim/lte-access.h) the link's counts are the IP packets the device sent and received
+// (the RLC buffers and HARQ are the radio's business).
 //
 // Sockets are created by the apps, after this recorder: a device's socket is found in its node's
 // socket list when the node sends a SYN; the server's listening socket when the first SYN reaches

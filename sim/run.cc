@@ -5,6 +5,7 @@
 #include "sim/churn.h"
 #include "sim/device-app.h"
 #include "sim/energy.h"
+#include "sim/lte-access.h"
 #include "sim/metrics-collector.h"
 #include "sim/network-stats.h"
 #include "sim/progress.h"
@@ -94,12 +95,16 @@ RunScenario(const ScenarioConfig& config, const std::string& outDir)
     for (const DeviceProfile& p : config.network.devices)
     {
         loss.push_back(p.loss);
-        delaysS.push_back(p.delayMs / 1e3);
+        delaysS.push_back(p.access == "wired" ? p.delayMs / 1e3 : 0.0);
     }
     Availability* availability = nullptr; // set below; the recorder calls back into it
     EnergyRecorder energy(config.network.devices,
                           [&availability](int d) { availability->BatteryEmpty(d); });
     energy.WatchLinks(net, delaysS);
+    if (net.lte)
+    {
+        net.lte->WatchRadio(&energy);
+    }
     Availability online(&net, loss, &metrics, &energy);
     availability = &online;
     auto server = ns3::CreateObject<ServerApp>();
@@ -155,8 +160,18 @@ RunScenario(const ScenarioConfig& config, const std::string& outDir)
         metrics.Watch(app);
         energy.Watch(app);
         progress.Watch(app);
-        const ns3::Time start = ns3::Seconds(jitter.Uniform() * config.network.startJitterS);
         ns3::Ptr<ns3::Node> node = net.devices.Get(static_cast<uint32_t>(d));
+        const ns3::Time start = ns3::Seconds(jitter.Uniform() * config.network.startJitterS);
+        if (profile.access == "lte")
+        {
+            // A phone powers on at `start`; its app starts once its radio has attached (a node
+            // initialises an application added during the run when it is added).
+            ns3::Simulator::Schedule(start, [&online, d] { online.Start(d); });
+            ns3::Simulator::Schedule(start, [&net, node, app, d] {
+                net.lte->WhenAttached(d, [node, app] { node->AddApplication(app); });
+            });
+            continue;
+        }
         if (IsWifi(net.deviceSide[static_cast<size_t>(d)]))
         {
             // A station sends nothing before it is associated (sim/wifi-access.h): the app

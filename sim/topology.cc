@@ -4,6 +4,7 @@
 #include "sim/hub-routing.h"
 #include "sim/ideal-link.h"
 #include "sim/link-trace.h"
+#include "sim/lte-access.h"
 #include "sim/wifi-access.h"
 
 #include "ns3/core-module.h"
@@ -58,6 +59,8 @@ QueuePackets(const TcpConfig& tcp, double mbps, double rttMs)
     return std::max<uint32_t>(static_cast<uint32_t>(std::ceil(bdp)), 2 * tcp.initialCwndSegments);
 }
 
+} // namespace
+
 ns3::QueueSize
 DeviceQueue(const TcpConfig& tcp, double mbps, double rttMs)
 {
@@ -75,6 +78,9 @@ DeviceQueue(const TcpConfig& tcp, double mbps, double rttMs)
     }
     return QueueSize(QueueSizeUnit::PACKETS, QueuePackets(tcp, mbps, rttMs));
 }
+
+namespace
+{
 
 /// An end host's own outgoing queue (the server's to the hub, a device's uplink), carrying
 /// `devices` sockets. An end host does not drop the packets it generates: Linux keeps what the
@@ -95,8 +101,8 @@ ServerQueue(const TcpConfig& tcp, double mbps, double rttMs, size_t devices)
     return QueueSize(QueueSizeUnit::PACKETS, static_cast<uint32_t>(n));
 }
 
-/// Installs the configured queue disc on both ends of a link, or none (packets go straight to the
-/// device queue). Must run before addresses are assigned (which would install ns-3's default).
+} // namespace
+
 void
 InstallQueueDisc(const TcpConfig& tcp, const ns3::NetDeviceContainer& link)
 {
@@ -119,6 +125,9 @@ InstallQueueDisc(const TcpConfig& tcp, const ns3::NetDeviceContainer& link)
     }
     tc.Install(link);
 }
+
+namespace
+{
 
 /// Sets ns-3's TCP defaults from the configuration. Every attribute is set on every run (not
 /// only where it differs from ns-3's default): Config::SetDefault outlives a run in this process.
@@ -174,7 +183,8 @@ DispatchIpv4Directly(ns3::Ptr<ns3::Node> node)
         Ipv4L3Protocol::PROT_NUMBER, nullptr);
 }
 
-/// The HubRouting in a node's Ipv4ListRouting.
+} // namespace
+
 ns3::Ptr<HubRouting>
 FindHubRouting(ns3::Ptr<ns3::Node> node)
 {
@@ -194,57 +204,8 @@ FindHubRouting(ns3::Ptr<ns3::Node> node)
     return nullptr;
 }
 
-/// Device i's point-to-point access link to the hub (its /30 is 10.0.0.0 + 4i).
-void
-AddWiredAccess(const NetworkConfig& config, const TcpConfig& tcp, uint32_t i,
-               ns3::PointToPointHelper& p2p, int64_t* stream, Network* net)
+namespace
 {
-    using namespace ns3;
-    const DeviceProfile& d = config.devices[i];
-    Ipv4AddressHelper address;
-    Ipv4StaticRoutingHelper routing;
-    p2p.SetChannelAttribute("Delay", StringValue(Delay(d.delayMs)));
-    NetDeviceContainer link = p2p.Install(net->devices.Get(i), net->hub);
-    link.Get(0)->SetAttribute("DataRate", StringValue(Rate(d.uplinkMbps)));
-    link.Get(1)->SetAttribute("DataRate", StringValue(Rate(d.downlinkMbps)));
-    // Time-varying capacities (sim/link-trace.h) take over from the constant rates.
-    if (const RateTrace* up = AccessTrace(config, static_cast<int>(i), true))
-    {
-        PlayRateTrace(link.Get(0), *up);
-    }
-    if (const RateTrace* down = AccessTrace(config, static_cast<int>(i), false))
-    {
-        PlayRateTrace(link.Get(1), *down);
-    }
-    const double rttMs = 2 * (d.delayMs + config.bottleneckDelayMs);
-    // The device's side is an end host's own queue (one socket); the hub's is a router's.
-    link.Get(0)->GetObject<PointToPointNetDevice>()->GetQueue()->SetMaxSize(
-        ServerQueue(tcp, d.uplinkMbps, rttMs, 1));
-    link.Get(1)->GetObject<PointToPointNetDevice>()->GetQueue()->SetMaxSize(
-        DeviceQueue(tcp, d.downlinkMbps, rttMs));
-    InstallQueueDisc(tcp, link);
-    // An error model on each receiving side, also at loss 0, so outages can switch it to 1.
-    for (uint32_t side = 0; side < 2; ++side)
-    {
-        auto em = CreateObject<RateErrorModel>();
-        em->SetUnit(RateErrorModel::ERROR_UNIT_PACKET);
-        em->SetRate(d.loss);
-        *stream += em->AssignStreams(*stream);
-        link.Get(side)->SetAttribute("ReceiveErrorModel", PointerValue(em));
-        net->errorModels[2 * size_t(i) + side] = em;
-    }
-    const uint32_t subnet = (10u << 24) + 4u * i;
-    address.SetBase(Ipv4Address(subnet), "255.255.255.252");
-    Ipv4InterfaceContainer ifs = address.Assign(link);
-    if (tcp.aqm == "none")
-    {
-        TrafficControlHelper().Uninstall(link);
-    }
-    routing.GetStaticRouting(net->devices.Get(i)->GetObject<Ipv4>())
-        ->SetDefaultRoute(ifs.GetAddress(1), 1);
-    net->deviceSide[i] = link.Get(0);
-    net->hubSide[i] = link.Get(1);
-}
 
 /// AP k's wired link to the hub (its /30 is 10.128.0.0 + 4k), and the hub's route to its BSS.
 void
@@ -337,6 +298,71 @@ AddServerFrontEnds(const NetworkConfig& config, Network* net)
     DispatchIpv4Directly(net->server);
 }
 
+/// Device i's receive error models, [2i] on its side and [2i + 1] on the hub's: also at loss 0,
+/// so that outages can switch them to 1.
+void
+AddErrorModels(double loss, uint32_t i, Network* net, int64_t* stream)
+{
+    using namespace ns3;
+    for (uint32_t side = 0; side < 2; ++side)
+    {
+        auto em = CreateObject<RateErrorModel>();
+        em->SetUnit(RateErrorModel::ERROR_UNIT_PACKET);
+        em->SetRate(loss);
+        *stream += em->AssignStreams(*stream);
+        net->errorModels[2 * i + side] = em;
+    }
+}
+
+/// Device i's point-to-point access link to the hub (one /30 from 10.0.0.0/8, 10.0.0.0 + 4i),
+/// an error model on each receiving side.
+void
+BuildWiredAccess(const NetworkConfig& config, const TcpConfig& tcp, uint32_t i, Network* net,
+                 int64_t* stream)
+{
+    using namespace ns3;
+    const DeviceProfile& d = config.devices[i];
+    PointToPointHelper p2p;
+    p2p.SetChannelAttribute("Delay", StringValue(Delay(d.delayMs)));
+    NetDeviceContainer link = p2p.Install(net->devices.Get(i), net->hub);
+    link.Get(0)->SetAttribute("DataRate", StringValue(Rate(d.uplinkMbps)));
+    link.Get(1)->SetAttribute("DataRate", StringValue(Rate(d.downlinkMbps)));
+    // Time-varying capacities (sim/link-trace.h) take over from the constant rates.
+    if (const RateTrace* up = AccessTrace(config, static_cast<int>(i), true))
+    {
+        PlayRateTrace(link.Get(0), *up);
+    }
+    if (const RateTrace* down = AccessTrace(config, static_cast<int>(i), false))
+    {
+        PlayRateTrace(link.Get(1), *down);
+    }
+    const double rttMs = 2 * (d.delayMs + config.bottleneckDelayMs);
+    // The device's side is an end host's own queue (one socket); the hub's is a router's.
+    link.Get(0)->GetObject<PointToPointNetDevice>()->GetQueue()->SetMaxSize(
+        ServerQueue(tcp, d.uplinkMbps, rttMs, 1));
+    link.Get(1)->GetObject<PointToPointNetDevice>()->GetQueue()->SetMaxSize(
+        DeviceQueue(tcp, d.downlinkMbps, rttMs));
+    InstallQueueDisc(tcp, link);
+    AddErrorModels(d.loss, i, net, stream);
+    for (uint32_t side = 0; side < 2; ++side)
+    {
+        link.Get(side)->SetAttribute("ReceiveErrorModel",
+                                     PointerValue(net->errorModels[2 * i + side]));
+    }
+    Ipv4AddressHelper address;
+    address.SetBase(Ipv4Address((10u << 24) + 4u * i), "255.255.255.252");
+    Ipv4InterfaceContainer ifs = address.Assign(link);
+    if (tcp.aqm == "none")
+    {
+        TrafficControlHelper().Uninstall(link);
+    }
+    Ipv4StaticRoutingHelper routing;
+    routing.GetStaticRouting(net->devices.Get(i)->GetObject<Ipv4>())
+        ->SetDefaultRoute(ifs.GetAddress(1), 1);
+    net->deviceSide[i] = link.Get(0);
+    net->hubSide[i] = link.Get(1);
+}
+
 } // namespace
 
 Network
@@ -373,8 +399,13 @@ BuildNetwork(const NetworkConfig& config, uint64_t seed)
     double meanRttMs = 0;
     for (const DeviceProfile& d : config.devices)
     {
-        const double accessMs = d.access == "wifi" ? config.wifi.apLinkDelayMs : d.delayMs;
-        meanRttMs += 2 * (accessMs + config.bottleneckDelayMs) / double(config.devices.size());
+        // One-way delay to the hub: an LTE device's is the PGW link and ~5 ms of radio (the LTE
+        // user-plane latency requirement, 3GPP TR 25.913 section 7.2.1); a WiFi device's its AP's
+        // wired link.
+        const double delayMs = d.access == "lte"    ? config.lte.pgwDelayMs + 5
+                               : d.access == "wifi" ? config.wifi.apLinkDelayMs
+                                                    : d.delayMs;
+        meanRttMs += 2 * (delayMs + config.bottleneckDelayMs) / double(config.devices.size());
     }
 
     PointToPointHelper p2p;
@@ -405,19 +436,29 @@ BuildNetwork(const NetworkConfig& config, uint64_t seed)
     routing.GetStaticRouting(net.server->GetObject<Ipv4>())
         ->SetDefaultRoute(coreIf.GetAddress(0), 1);
 
-    // Access: a point-to-point link per wired device, WiFi stations of APs wired to the hub.
-    net.deviceSide.resize(net.devices.GetN());
-    net.hubSide.resize(net.devices.GetN());
-    net.errorModels.resize(2 * size_t(net.devices.GetN()));
-    std::vector<uint32_t> stations;
+    // Access, one function per kind: a point-to-point link here; WiFi stations of APs wired to
+    // the hub and UEs of the LTE cells, built after the loop. Wired and LTE devices have their
+    // pair of error models (streams in device order).
+    const size_t n = config.devices.size();
+    net.deviceSide.resize(n);
+    net.hubSide.resize(n);
+    net.errorModels.resize(2 * n);
+    std::vector<uint32_t> stations, lteDevices;
     for (uint32_t i = 0; i < net.devices.GetN(); ++i)
     {
         if (config.devices[i].access == "wifi")
         {
             stations.push_back(i);
-            continue;
         }
-        AddWiredAccess(config, tcp, i, p2p, &stream, &net);
+        else if (config.devices[i].access == "lte")
+        {
+            AddErrorModels(config.devices[i].loss, i, &net, &stream);
+            lteDevices.push_back(i);
+        }
+        else
+        {
+            BuildWiredAccess(config, tcp, i, &net, &stream);
+        }
     }
     if (!stations.empty())
     {
@@ -425,6 +466,10 @@ BuildNetwork(const NetworkConfig& config, uint64_t seed)
             WireAp(config, tcp, meanRttMs, ap, k, bss, mask, &net);
         };
         AddWifiAccess(config, stations, wire, &net, &stream);
+    }
+    if (!lteDevices.empty())
+    {
+        net.lte = std::make_shared<LteAccess>(config, tcp, lteDevices, &net, &stream);
     }
     AddServerFrontEnds(config, &net);
     DispatchIpv4Directly(net.hub);

@@ -22,14 +22,19 @@
 #ifndef SLSIM_SIM_TOPOLOGY_H
 #define SLSIM_SIM_TOPOLOGY_H
 
+#include "sim/hub-routing.h"
 #include "sim/network-config.h"
 
 #include "ns3/error-model.h"
 #include "ns3/internet-module.h"
 #include "ns3/network-module.h"
 
+#include <memory>
+
 namespace slsim
 {
+
+class LteAccess;
 
 struct Network
 {
@@ -45,6 +50,7 @@ struct Network
     size_t perServerNode = 0;
     /// Device-side and hub-side NetDevices of each access link (for outages): point-to-point
     /// (wired), or the station's WifiNetDevice and its AP's (wifi; sim/wifi-access.h).
+    /// An LTE device's are its UE NetDevice and its eNodeB's (sim/lte-access.h).
     std::vector<ns3::Ptr<ns3::NetDevice>> deviceSide, hubSide;
     /// WiFi access points (none without WiFi devices) and the two ends of each AP's wired link
     /// to the hub (AP side, hub side).
@@ -54,7 +60,10 @@ struct Network
     ns3::Ptr<ns3::NetDevice> coreHubSide, coreServerSide;
     /// Receive error models of access link i: [2i] on the device side, [2i+1] on the hub side;
     /// null for a WiFi device (an outage switches its radio off instead: SetWifiRadio).
+    /// (An LTE device's are consulted where its packets enter IP, sim/lte-access.h.)
     std::vector<ns3::Ptr<ns3::RateErrorModel>> errorModels;
+    /// The LTE cells, when some device's access is "lte".
+    std::shared_ptr<LteAccess> lte;
 
     /// The address device `device` connects to.
     ns3::Ipv4Address ServerAddressFor(size_t device) const
@@ -68,6 +77,17 @@ struct Network
 /// with a capacity trace (config.linkTraces) replay it from time 0 (sim/link-trace.h): `config`
 /// must then outlive the run.
 Network BuildNetwork(const NetworkConfig& config, uint64_t seed);
+
+// Building blocks shared by the access technologies (sim/lte-access.h).
+
+/// A router's queue limit for a link of `mbps` carrying flows of round-trip time `rttMs`
+/// (network.tcp: an explicit size, else sized from the bandwidth-delay product).
+ns3::QueueSize DeviceQueue(const TcpConfig& tcp, double mbps, double rttMs);
+/// Installs network.tcp's queue disc on both ends of a link, or none (packets go straight to the
+/// device queue). Must run before addresses are assigned (which would install ns-3's default).
+void InstallQueueDisc(const TcpConfig& tcp, const ns3::NetDeviceContainer& link);
+/// The HubRouting in a node's Ipv4ListRouting.
+ns3::Ptr<HubRouting> FindHubRouting(ns3::Ptr<ns3::Node> node);
 
 } // namespace slsim
 
