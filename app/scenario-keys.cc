@@ -795,7 +795,8 @@ WifiTable()
     static const Table<WifiConfig> table = [] {
         Table<WifiConfig> t;
         t.doc = "WiFi access of the devices with access \"wifi\" (sim/wifi-access.h); the "
-                "defaults give the paper's testbed, about 100 Mbps for one AP's stations";
+                "defaults with a constant MCS 7 and rts_cts_threshold_bytes 0 give the paper's "
+                "testbed, about 100 Mbps for one AP's stations";
         t.fields.push_back(ChoiceField("standard", &WifiConfig::standard,
                                        {"802.11n", "802.11ac", "802.11ax"},
                                        "HT, VHT or HE (ns-3's WIFI_STANDARD_80211n/ac/ax)"));
@@ -822,6 +823,10 @@ WifiTable()
                                         "bytes",
                                         "A-MPDU limit, 0 = no aggregation (n: <= 65535, ac: <= "
                                         "1048575; 65535 is ns-3's default)"));
+        t.fields.push_back(IntegerField("rts_cts_threshold_bytes",
+                                        &WifiConfig::rtsCtsThresholdBytes, 0, 65535, "bytes",
+                                        "RTS/CTS before PSDUs above this size (0: every one; "
+                                        "65535, ns-3's default: off here)"));
         t.fields.push_back(IntegerField("ap_count", &WifiConfig::apCount, 1, WIFI_MAX_APS, "",
                                         "access points, each a BSS on a channel of its own"));
         t.fields.push_back(ChoiceField("assignment", &WifiConfig::assignment,

@@ -155,8 +155,9 @@ constexpr uint32_t WIFI_MAX_APS = 512;
 constexpr double WIFI_MIN_RX_DBM = -82;
 
 /// Shared WiFi access (sim/wifi-access.h): the devices with access "wifi" are stations of one or
-/// more access points, each AP wired to the hub. Defaults give the paper's testbed (10 stations
-/// on one AP, about 100 Mbps of goodput; scenarios/README.md says why these settings).
+/// more access points, each AP wired to the hub. The defaults with a constant MCS 7 and
+/// rts_cts_threshold_bytes 0 give the paper's testbed (10 stations on one AP, about 100 Mbps of
+/// goodput; scenarios/README.md).
 struct WifiConfig
 {
     /// "802.11n" (HT), "802.11ac" (VHT), "802.11ax" (HE): ns-3's WIFI_STANDARD_80211n/ac/ax.
@@ -178,6 +179,9 @@ struct WifiConfig
     /// A-MPDU size limit, bytes (0: no aggregation). 65535: IEEE 802.11's HT maximum
     /// (Maximum A-MPDU Length Exponent 3) and ns-3's BE_MaxAmpduSize default.
     uint32_t maxAmpduBytes = 65535;
+    /// PSDUs above this many bytes are protected by RTS/CTS (a collision then costs an RTS, not
+    /// an A-MPDU); 65535: off for anything one PSDU holds here (ns-3's RtsCtsThreshold default).
+    uint32_t rtsCtsThresholdBytes = 65535;
     uint32_t apCount = 1;
     /// How the WiFi devices are spread over the APs, in device order: "round_robin" (the k-th
     /// WiFi device joins AP k mod ap_count) or "block" (consecutive runs of equal size).

@@ -108,7 +108,8 @@ AddWifiAccess(const NetworkConfig& config, const std::vector<uint32_t>& stations
     }
     else
     {
-        wifi.SetRemoteStationManager("ns3::MinstrelHtWifiManager");
+        wifi.SetRemoteStationManager("ns3::MinstrelHtWifiManager", "RtsCtsThreshold",
+                                     UintegerValue(w.rtsCtsThresholdBytes));
     }
     if (w.standard == "802.11ax")
     {
