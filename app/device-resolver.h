@@ -9,8 +9,8 @@
 // DeviceProfile's default (a trace without a row for device i, or with an empty cell, gives nothing
 // there). Draws use Rng(seed, "devices", i): the profile choice first, then the quantities in the
 // order above, so device i's values do not depend on how many devices there are. The device's
-// `access` ("wired", "wifi" or "lte", a string: no distributions; a draw goes through profiles) comes from
-// its list entry, devices.access or its profile, in that order.
+// `access` ("wired", "wifi" or "lte", a string: no distributions; a draw goes through profiles)
+// comes from its list entry, devices.access or its profile, in that order.
 #ifndef SLSIM_APP_DEVICE_RESOLVER_H
 #define SLSIM_APP_DEVICE_RESOLVER_H
 
