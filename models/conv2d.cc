@@ -1,14 +1,18 @@
-// Conv2d by im2col + one GEMM per chunk of the batch.
+// Conv2d as implicit GEMMs: the im2col matrix is never written, the GEMM packs it straight from
+// the zero-padded input through offset tables (GatherMatrix).
 //
-// For a chunk of `cnt` samples the im2col matrix Cols is (cnt*P x C*K*K), col-major, P = OH*OW:
-// column j = (c, kh, kw) holds, for every sample n and output position p, the input value that
-// the kernel tap (kh, kw) of channel c sees at p (0 in the padding). Then
-//   Y  (cnt*P x O)   = Cols * W^T          (PyTorch's OIHW weight is the col-major CKK x O W^T)
-//   dW^T (CKK x O)  += Cols^T * G
-//   dCols           = G * W               -> col2im -> dX
-// Y's layout is [o][n][p]; it is scattered to NCHW ([n][o][p]) with the bias added. The chunk
-// size bounds the im2col buffer; when the whole batch fits in one chunk the forward's Cols is
-// reused by the backward.
+// The im2col matrix of `cnt` samples, Cols (cnt*P x C*K*K), P = OH*OW: row (n, oy, ox), column
+// j = (c, kh, kw) holds the input value that the kernel tap (kh, kw) of channel c sees at output
+// (oy, ox) of sample n (0 in the padding). Then
+//   Y  (cnt*P x O)   = b + Cols * W^T      (PyTorch's OIHW weight is the col-major CKK x O W^T)
+//   dW (O x CKK)     = G^T * Cols
+//   dX               = Gcols * Wflip       (stride 1: the output gradient padded by K-1-pad
+//                                           against the flipped kernels; no col2im)
+// With >= 32 output positions the products are per sample (cnt = 1) and read and write the NCHW
+// planes in place. With fewer (late 4x4 and 2x2 layers) a group of samples is one product whose
+// Y ([o][n][p]) and dX ([c][n][hw]) are copied to NCHW and whose G is copied from it: copies of
+// one tensor each, where im2col + col2im moved K*K times that. Stride 2 keeps dCols = G W and a
+// col2im scatter for dX.
 //
 // Threads (issue 14): the batch is split into groups whose number depends only on the layer and
 // the batch size (never on the thread count); each group is one task of the pool with its own
@@ -320,6 +324,31 @@ Conv2d::PaddedSample(int n, GroupBuffers& tb) const
     return dst;
 }
 
+int64_t
+Conv2d::GemmRows(int batch, const std::vector<int64_t>& perSample, int64_t sampleStride,
+                 std::vector<int64_t>& stacked) const
+{
+    const auto positions = static_cast<int64_t>(perSample.size());
+    if (PerSample())
+    {
+        return positions;
+    }
+    // the largest group: batch * (g + 1) / groups - batch * g / groups <= ceil(batch / groups)
+    const int64_t count = (batch + m_groups - 1) / m_groups;
+    if (static_cast<int64_t>(stacked.size()) != count * positions)
+    {
+        stacked.clear();
+        for (int64_t n = 0; n < count; ++n)
+        {
+            for (const int64_t r : perSample)
+            {
+                stacked.push_back(n * sampleStride + r); // sample n's rows, strictly increasing
+            }
+        }
+    }
+    return count * positions;
+}
+
 void
 Conv2d::ForwardSamples(int begin, int end, GroupBuffers& tb)
 {
@@ -335,7 +364,6 @@ Conv2d::ForwardSamples(int begin, int end, GroupBuffers& tb)
         }
         m_packedW.MultiplyAdd(cols, dst, static_cast<int64_t>(p));
     }
-    tb.colsValid = false;
 }
 
 void
@@ -397,42 +425,51 @@ Conv2d::BackwardSamples(int begin, int end, GroupBuffers& tb, const float* gradO
     }
 }
 
+const float*
+Conv2d::PaddedGroup(int first, int count, GroupBuffers& tb) const
+{
+    const float* x = m_x + static_cast<size_t>(first) * m_c * m_h * m_w;
+    if (m_pad == 0)
+    {
+        return x;
+    }
+    float* dst = Reserve(tb.cols,
+                         static_cast<size_t>(count) * m_c * (m_h + 2 * m_pad) * (m_w + 2 * m_pad));
+    PadPlanes(x, count * m_c, m_h, m_w, m_pad, dst); // the group's planes are contiguous
+    return dst;
+}
+
 void
 Conv2d::ForwardRange(int begin, int end, GroupBuffers& tb)
 {
-    const int ckk = m_c * m_k * m_k;
-    const size_t p = static_cast<size_t>(m_oh) * m_ow;
-    const int chunk = ChunkSize(end - begin);
     if (PerSample())
     {
         ForwardSamples(begin, end, tb);
         return;
     }
-    float* cols = Reserve(tb.cols, static_cast<size_t>(chunk) * p * ckk);
-    float* y = Reserve(tb.y, static_cast<size_t>(chunk) * p * m_o);
-    float* out = m_out.data();
-    for (int first = begin; first < end; first += chunk)
+    // Few output positions: the whole group is one implicit GEMM, rows (n, oy, ox) of the
+    // stacked padded samples, Y (cnt*P x O, col-major: [o][n][p]) = b + Cols W^T
+    const int cnt = end - begin;
+    const size_t p = static_cast<size_t>(m_oh) * m_ow;
+    const size_t rows = static_cast<size_t>(cnt) * p;
+    float* y = Reserve(tb.y, rows * static_cast<size_t>(m_o));
+    for (int o = 0; o < m_o; ++o)
     {
-        const int cnt = std::min(chunk, end - first);
-        const auto rows = static_cast<int64_t>(cnt * p);
-        Im2Col(m_x, first, cnt, cols);
-        Gemm(false, false, rows, m_o, ckk, cols, rows, m_weight, ckk, y, rows,
-             false); // Y = Cols W^T
-        for (int n = 0; n < cnt; ++n)
+        std::fill(y + o * rows, y + (o + 1) * rows, m_bias ? m_b[o] : 0.0f);
+    }
+    const GatherMatrix cols{PaddedGroup(begin, cnt, tb), m_batchRowOffset.data(),
+                            m_colOffset.data()};
+    m_packedW.MultiplyAdd(cols, static_cast<int64_t>(rows), y, static_cast<int64_t>(rows));
+    float* out = m_out.data() + static_cast<size_t>(begin) * m_o * p;
+    for (int n = 0; n < cnt; ++n)
+    {
+        for (int o = 0; o < m_o; ++o)
         {
-            for (int o = 0; o < m_o; ++o)
-            {
-                const float* src = y + static_cast<size_t>(o) * rows + static_cast<size_t>(n) * p;
-                float* dst = out + (static_cast<size_t>(first + n) * m_o + o) * p;
-                const float b = m_bias ? m_b[o] : 0.0f;
-                for (size_t i = 0; i < p; ++i)
-                {
-                    dst[i] = src[i] + b; // out[n, o, p] = Y[(n, p), o] + b[o]
-                }
-            }
+            const float* src = y + o * rows + n * p;
+            float* dst = out + (static_cast<size_t>(n) * m_o + o) * p;
+            std::copy(src, src + p, dst); // out[n, o, p] = Y[(n, p), o]
         }
     }
-    tb.colsValid = end - begin <= chunk;
 }
 
 const float*
@@ -450,18 +487,85 @@ Conv2d::Forward(const float* input, int batch, bool)
         m_groupBuffers.resize(static_cast<size_t>(groups));
     }
     PrepareGemmThreads(groups); // one GEMM workspace per group (task)
-    if (PerSample())
-    {
-        // W^T (C*K*K x O, col-major: the OIHW buffer) packed once for all samples
-        const int64_t ckk = static_cast<int64_t>(m_c) * m_k * m_k;
-        m_packedW.Pack(false, static_cast<int64_t>(m_oh) * m_ow, m_o, ckk, m_weight, ckk);
-    }
+    const int64_t rows = GemmRows(batch, m_rowOffset,
+                                  static_cast<int64_t>(m_c) * (m_h + 2 * m_pad) * (m_w + 2 * m_pad),
+                                  m_batchRowOffset);
+    // W^T (C*K*K x O, col-major: the OIHW buffer) packed once for all samples
+    const int64_t ckk = static_cast<int64_t>(m_c) * m_k * m_k;
+    m_packedW.Pack(false, rows, m_o, ckk, m_weight, ckk);
     RunTasks(groups, [&](int64_t g, int) {
         const auto begin = static_cast<int>(batch * g / groups);
         const auto end = static_cast<int>(batch * (g + 1) / groups);
         ForwardRange(begin, end, m_groupBuffers[static_cast<size_t>(g)]);
     });
     return m_out.data();
+}
+
+void
+Conv2d::BackwardBatched(int begin, int end, GroupBuffers& tb, const float* gradOutput,
+                        float* gradIn, float* gradWeight, float* gradBias)
+{
+    const int cnt = end - begin;
+    const int64_t ckk = static_cast<int64_t>(m_c) * m_k * m_k;
+    const size_t p = static_cast<size_t>(m_oh) * m_ow;
+    const size_t rows = static_cast<size_t>(cnt) * p;
+    const auto ir = static_cast<int64_t>(rows);
+    const float* go = gradOutput + static_cast<size_t>(begin) * m_o * p;
+    float* g = Reserve(tb.g, rows * static_cast<size_t>(m_o));
+    for (int n = 0; n < cnt; ++n)
+    {
+        for (int o = 0; o < m_o; ++o)
+        {
+            const float* src = go + (static_cast<size_t>(n) * m_o + o) * p;
+            std::copy(src, src + p, g + o * rows + n * p); // G[(n, p), o] = dL/dout[n, o, p]
+        }
+    }
+    // dW (O x CKK) = G^T Cols, the group's Cols gathered from its padded samples
+    const GatherMatrix cols{PaddedGroup(begin, cnt, tb), m_batchRowOffset.data(),
+                            m_colOffset.data()};
+    float* dW = Reserve(tb.dW, static_cast<size_t>(ckk) * m_o);
+    GemmGatheredRhs(true, m_o, ckk, ir, g, ir, cols, dW, m_o, false);
+    for (int64_t j = 0; j < ckk; ++j)
+    {
+        for (int o = 0; o < m_o; ++o)
+        {
+            gradWeight[j + o * ckk] = dW[o + j * m_o]; // OIHW = dW^T, col-major CKK x O
+        }
+    }
+    for (int o = 0; gradBias && o < m_o; ++o)
+    {
+        gradBias[o] = SumFixedOrder(g + o * rows, rows); // db = sum_(n,p) G
+    }
+    if (!gradIn)
+    {
+        return;
+    }
+    // dX (cnt*HW x C, col-major: [c][n][hw]) = Gcols Wflip, rows (n, iy, ix) of the stacked
+    // output gradients padded by K-1-pad (stride 1, see the constructor)
+    const int q = m_k - 1 - m_pad;
+    const float* gp = go;
+    if (q > 0)
+    {
+        float* buf
+            = Reserve(tb.y, rows / p * static_cast<size_t>(m_o) * (m_oh + 2 * q) * (m_ow + 2 * q));
+        PadPlanes(go, cnt * m_o, m_oh, m_ow, q, buf);
+        gp = buf;
+    }
+    const GatherMatrix gcols{gp, m_batchGradRowOffset.data(), m_gradColOffset.data()};
+    const size_t hw = static_cast<size_t>(m_h) * m_w;
+    const size_t xrows = static_cast<size_t>(cnt) * hw;
+    float* dx = Reserve(tb.dx, xrows * static_cast<size_t>(m_c));
+    std::fill(dx, dx + xrows * static_cast<size_t>(m_c), 0.0f);
+    m_packedW.MultiplyAdd(gcols, static_cast<int64_t>(xrows), dx, static_cast<int64_t>(xrows));
+    float* gi = gradIn + static_cast<size_t>(begin) * m_c * hw;
+    for (int n = 0; n < cnt; ++n)
+    {
+        for (int c = 0; c < m_c; ++c)
+        {
+            const float* src = dx + c * xrows + n * hw;
+            std::copy(src, src + hw, gi + (static_cast<size_t>(n) * m_c + c) * hw);
+        }
+    }
 }
 
 void
@@ -476,6 +580,13 @@ Conv2d::BackwardRange(int begin, int end, GroupBuffers& tb, const float* gradOut
         BackwardSamples(begin, end, tb, gradOutput, gradIn, gradWeight, gradBias);
         return;
     }
+    if (!gradIn || !m_gradRowOffset.empty())
+    {
+        BackwardBatched(begin, end, tb, gradOutput, gradIn, gradWeight, gradBias);
+        return;
+    }
+    // Few output positions and stride 2: im2col over chunks of samples, one GEMM each, dCols
+    // scattered back by col2im
     float* cols = Reserve(tb.cols, static_cast<size_t>(chunk) * p * ckk);
     float* g = Reserve(tb.y, static_cast<size_t>(chunk) * p * m_o);
     for (int o = 0; gradBias && o < m_o; ++o)
@@ -486,10 +597,7 @@ Conv2d::BackwardRange(int begin, int end, GroupBuffers& tb, const float* gradOut
     {
         const int cnt = std::min(chunk, end - first);
         const auto rows = static_cast<int64_t>(cnt * p);
-        if (!tb.colsValid)
-        {
-            Im2Col(m_x, first, cnt, cols);
-        }
+        Im2Col(m_x, first, cnt, cols);
         for (int n = 0; n < cnt; ++n)
         {
             for (int o = 0; o < m_o; ++o)
@@ -506,14 +614,10 @@ Conv2d::BackwardRange(int begin, int end, GroupBuffers& tb, const float* gradOut
             gradBias[o] += SumFixedOrder(g + static_cast<size_t>(o) * rows,
                                          static_cast<size_t>(rows)); // db = sum_(n,p) G
         }
-        if (gradIn)
-        {
-            Gemm(false, true, rows, ckk, m_o, g, rows, m_weight, ckk, cols, rows,
-                 false); // dCols = G W
-            Col2Im(cols, first, cnt, gradIn);
-        }
+        Gemm(false, true, rows, ckk, m_o, g, rows, m_weight, ckk, cols, rows,
+             false); // dCols = G W
+        Col2Im(cols, first, cnt, gradIn);
     }
-    tb.colsValid = false;
 }
 
 const float*
@@ -531,7 +635,7 @@ Conv2d::Backward(const float* gradOutput, bool needInputGradient)
     float* scratch = Reserve(GroupGradients(), static_cast<size_t>(groups - 1) * stride);
     PrepareGemmThreads(groups); // one GEMM workspace per group (task)
     const int64_t ckk = static_cast<int64_t>(m_c) * m_k * m_k;
-    if (PerSample() && gradIn && !m_gradRowOffset.empty())
+    if (gradIn && !m_gradRowOffset.empty())
     {
         // Wflip (O*K*K x C): Wflip[(o, kh, kw), c] = W[o][c][K-1-kh][K-1-kw], packed once
         const int64_t okk = static_cast<int64_t>(m_o) * m_k * m_k;
@@ -547,7 +651,11 @@ Conv2d::Backward(const float* gradOutput, bool needInputGradient)
                 }
             }
         }
-        m_packedW.Pack(false, static_cast<int64_t>(m_h) * m_w, m_c, okk, wf, okk);
+        const int q = m_k - 1 - m_pad;
+        const int64_t rows = GemmRows(batch, m_gradRowOffset,
+                                      static_cast<int64_t>(m_o) * (m_oh + 2 * q) * (m_ow + 2 * q),
+                                      m_batchGradRowOffset);
+        m_packedW.Pack(false, rows, m_c, okk, wf, okk);
     }
     else if (PerSample() && gradIn)
     {

@@ -245,9 +245,10 @@ PackedRhs::Pack(bool transB, int64_t m, int64_t n, int64_t k, const float* b, in
 
 template <class PackA>
 void
-PackedRhs::Run(PackA&& pack, float* c, int64_t ldc) const
+PackedRhs::Run(PackA&& pack, int64_t rows, float* c, int64_t ldc) const
 {
-    if (m_m <= 0 || m_n <= 0 || m_k <= 0)
+    SLSIM_ASSERT(rows <= m_m);
+    if (rows <= 0 || m_n <= 0 || m_k <= 0)
     {
         return;
     }
@@ -256,9 +257,9 @@ PackedRhs::Run(PackA&& pack, float* c, int64_t ldc) const
     const ResMapper res(c, ldc);
     Kernel gebp;
     // Eigen's sequential GEMM loop (GeneralMatrixMatrix.h) with B already packed
-    for (Index i2 = 0; i2 < m_m; i2 += m_mc)
+    for (Index i2 = 0; i2 < rows; i2 += m_mc)
     {
-        const Index mc = std::min(i2 + m_mc, m_m) - i2;
+        const Index mc = std::min<Index>(i2 + m_mc, rows) - i2;
         for (Index k2 = 0; k2 < m_k; k2 += m_kc)
         {
             const Index kc = std::min(k2 + m_kc, m_k) - k2;
@@ -283,11 +284,17 @@ PackedRhs::MultiplyAdd(bool transA, const float* a, int64_t lda, float* c, int64
             else
                 PackLhs<Eigen::ColMajor>(blockA, a, lda, i2, k2, kc, mc);
         },
-        c, ldc);
+        m_m, c, ldc);
 }
 
 void
 PackedRhs::MultiplyAdd(const GatherMatrix& a, float* c, int64_t ldc) const
+{
+    MultiplyAdd(a, m_m, c, ldc);
+}
+
+void
+PackedRhs::MultiplyAdd(const GatherMatrix& a, int64_t rows, float* c, int64_t ldc) const
 {
     Run(
         [&](float* blockA, Index i2, Index k2, Index kc, Index mc) {
@@ -297,7 +304,7 @@ PackedRhs::MultiplyAdd(const GatherMatrix& a, float* c, int64_t ldc) const
                 pack;
             pack(blockA, GatherMapper(a, i2, k2), kc, mc);
         },
-        c, ldc);
+        rows, c, ldc);
 }
 
 void

@@ -58,10 +58,13 @@ class PackedRhs
     void MultiplyAdd(bool transA, const float* a, int64_t lda, float* c, int64_t ldc) const;
     /// C += A op(B) with A the m x k gathered matrix.
     void MultiplyAdd(const GatherMatrix& a, float* c, int64_t ldc) const;
+    /// The same for the first `rows` (<= m) rows of A and C: groups of samples of unequal sizes
+    /// share one packing (the blocking stays that of m, so results depend only on the sizes).
+    void MultiplyAdd(const GatherMatrix& a, int64_t rows, float* c, int64_t ldc) const;
 
   private:
     template <class PackA>
-    void Run(PackA&& pack, float* c, int64_t ldc) const;
+    void Run(PackA&& pack, int64_t rows, float* c, int64_t ldc) const;
 
     int64_t m_m = 0, m_n = 0, m_k = 0;    // the product's sizes
     int64_t m_kc = 0, m_mc = 0, m_nc = 0; // Eigen's blocking for them

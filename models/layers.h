@@ -74,10 +74,11 @@ class Conv2d : public Layer
   private:
     struct GroupBuffers
     {
-        Buffer cols;            // im2col of a chunk of this group's samples
-        Buffer y;               // chunk*P x O: GEMM output, or the gathered output gradient
-        Buffer dW;              // per-sample path: the group's O x C*K*K weight gradient
-        bool colsValid = false; // cols holds the whole group of the last forward
+        Buffer cols; // padded samples, or im2col of a chunk of samples (stride-2 backward)
+        Buffer y;    // cnt*P x O GEMM output, or the padded output gradient
+        Buffer g;    // cnt*P x O: the group's output gradient, [o][n][p]
+        Buffer dx;   // cnt*HW x C: the group's input gradient, [c][n][hw]
+        Buffer dW;   // the group's O x C*K*K weight gradient
     };
 
     void Im2Col(const float* input, int first, int count, float* cols) const;
@@ -85,8 +86,13 @@ class Conv2d : public Layer
     int ChunkSize(int batch) const;
     bool PerSample() const;
     const float* PaddedSample(int n, GroupBuffers& tb) const;
+    const float* PaddedGroup(int first, int count, GroupBuffers& tb) const;
+    int64_t GemmRows(int batch, const std::vector<int64_t>& perSample, int64_t sampleStride,
+                     std::vector<int64_t>& stacked) const;
     void ForwardSamples(int begin, int end, GroupBuffers& tb);
     void BackwardSamples(int begin, int end, GroupBuffers& tb, const float* gradOutput,
+                         float* gradIn, float* gradWeight, float* gradBias);
+    void BackwardBatched(int begin, int end, GroupBuffers& tb, const float* gradOutput,
                          float* gradIn, float* gradWeight, float* gradBias);
     int GroupsFor(int batch) const;
     void ForwardRange(int begin, int end, GroupBuffers& tb);
@@ -110,7 +116,10 @@ class Conv2d : public Layer
     // stride 1: dX as an implicit GEMM over the padded output gradient (empty otherwise)
     std::vector<int64_t> m_gradRowOffset; // per input position
     std::vector<int64_t> m_gradColOffset; // per flipped tap (o, kh, kw)
-    Buffer m_weightFlip;                  // O*K*K x C, col-major
+    // fewer than 32 output positions: the rows of a group's stacked samples (one GEMM per group)
+    std::vector<int64_t> m_batchRowOffset;
+    std::vector<int64_t> m_batchGradRowOffset;
+    Buffer m_weightFlip; // O*K*K x C, col-major
     Buffer m_out;
     Buffer m_gradIn;
 };
