@@ -9,6 +9,46 @@
 namespace slsim
 {
 
+namespace
+{
+
+/// The window's running maximum: the first maximum wins and NaN propagates (a later NaN is
+/// taken), as PyTorch. Selects, not branches, so that the loops vectorise.
+inline void
+TakeIfGreater(float v, int32_t at, float& best, int32_t& bestAt)
+{
+    const bool take = v > best || v != v; // v != v: NaN
+    best = take ? v : best;
+    bestAt = take ? at : bestAt;
+}
+
+/// 2x2 windows, stride 2 (every VGG/ResNet pool): one output row from two input rows. Starting
+/// from the first tap gives what starting from -inf does (-inf is not greater than -inf).
+void
+MaxPool2x2Plane(const float* __restrict x, int w, int oh, int ow, float* __restrict y,
+                int32_t* __restrict a)
+{
+    for (int oy = 0; oy < oh; ++oy)
+    {
+        const float* r0 = x + static_cast<size_t>(2 * oy) * w;
+        const float* r1 = r0 + w;
+        const int32_t rowAt = 2 * oy * w;
+        for (int ox = 0; ox < ow; ++ox)
+        {
+            const int32_t at = rowAt + 2 * ox;
+            float best = r0[2 * ox];
+            int32_t bestAt = at;
+            TakeIfGreater(r0[2 * ox + 1], at + 1, best, bestAt);
+            TakeIfGreater(r1[2 * ox], at + w, best, bestAt);
+            TakeIfGreater(r1[2 * ox + 1], at + w + 1, best, bestAt);
+            y[oy * ow + ox] = best; // y = max over the window
+            a[oy * ow + ox] = bestAt;
+        }
+    }
+}
+
+} // namespace
+
 MaxPool2d::MaxPool2d(Shape input, int kernel, int stride)
     : Layer(std::move(input)),
       m_k(kernel),
@@ -46,6 +86,11 @@ MaxPool2d::Forward(const float* input, int batch, bool)
         const float* x = input + static_cast<size_t>(pl) * m_h * m_w;
         float* y = out + pl * outPlane;
         int32_t* a = arg + pl * outPlane;
+        if (m_k == 2 && m_stride == 2)
+        {
+            MaxPool2x2Plane(x, m_w, m_oh, m_ow, y, a);
+            return;
+        }
         for (int oy = 0; oy < m_oh; ++oy)
         {
             for (int ox = 0; ox < m_ow; ++ox)
@@ -57,12 +102,7 @@ MaxPool2d::Forward(const float* input, int batch, bool)
                     const int at = (oy * m_stride + ky) * m_w + ox * m_stride;
                     for (int kx = 0; kx < m_k; ++kx)
                     {
-                        // first maximum wins and NaN propagates, as PyTorch
-                        if (x[at + kx] > best || std::isnan(x[at + kx]))
-                        {
-                            best = x[at + kx];
-                            bestAt = at + kx;
-                        }
+                        TakeIfGreater(x[at + kx], at + kx, best, bestAt);
                     }
                 }
                 y[oy * m_ow + ox] = best; // y = max over the window
