@@ -227,13 +227,19 @@ PackCodes(const uint8_t* c, size_t count, unsigned bits, uint8_t* dst)
         }
         return;
     default:
-        std::memset(dst, 0, bytes);
-        BitWriter w(dst);
-        for (size_t i = 0; i < count; ++i)
+        // 3, 5, 6, 7 bits: eight codes (a 64-bit load) -> `bits` bytes (LSB-first, so code e
+        // moves from bit 8e to bit bits*e); the last group writes only the bytes that remain.
+        for (size_t g = 0; g * bits < bytes; ++g)
         {
-            w.Put(c[i], bits);
+            uint64_t w;
+            std::memcpy(&w, c + 8 * g, 8);
+            uint64_t packed = 0;
+            for (unsigned e = 0; e < 8; ++e)
+            {
+                packed |= ((w >> (8 * e)) & 0xffu) << (bits * e);
+            }
+            std::memcpy(dst + bits * g, &packed, std::min<size_t>(bits, bytes - bits * g));
         }
-        w.Flush();
     }
 }
 

@@ -146,13 +146,15 @@ SelectImpl(const float* x, uint64_t n, uint64_t k, KeyFn keyOf, std::vector<uint
     const uint32_t hi = r - margin < 0.5 ? UINT32_MAX : next[static_cast<uint64_t>(r - margin)];
     const uint32_t lo = r + margin >= SAMPLE - 1 ? 0 : next[static_cast<uint64_t>(r + margin)];
     const uint32_t width = hi - lo;
-    cand.clear();
     uint64_t above = 0;
     uint32_t bad = 0;
-    // Blocks of 64: a vectorisable loop computes keys, counts and flags; a scalar loop gathers
-    // candidates only in blocks that have one (about a third of them at 1 % kept).
+    // Blocks of 64: a vectorisable loop computes keys, counts and flags; a branch-free loop
+    // appends the candidates of the blocks that have one (about a third of them at 1 % kept):
+    // every key is stored at the end and the end advances by one when it is in the band.
     constexpr uint64_t B = 64;
     uint32_t keys[B];
+    size_t count = 0;
+    cand.resize(std::max<size_t>(cand.size(), 4 * B));
     for (uint64_t start = 0; start < n; start += B)
     {
         const uint64_t m = std::min<uint64_t>(B, n - start);
@@ -172,15 +174,21 @@ SelectImpl(const float* x, uint64_t n, uint64_t k, KeyFn keyOf, std::vector<uint
         above += aboveBlock;
         if (inBlock)
         {
+            if (count + B > cand.size())
+            {
+                cand.resize(2 * cand.size());
+            }
+            uint32_t* dst = cand.data() + count;
+            size_t w = 0;
             for (uint64_t j = 0; j < m; ++j)
             {
-                if (keys[j] - lo <= width)
-                {
-                    cand.push_back(keys[j]);
-                }
+                dst[w] = keys[j];
+                w += static_cast<size_t>(keys[j] - lo <= width);
             }
+            count += w;
         }
     }
+    cand.resize(count);
     if (bad)
     {
         throw InputError(std::string(what) + ": input has a non-finite value (NaN or inf)");

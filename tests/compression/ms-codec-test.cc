@@ -1,4 +1,5 @@
 // MS: the paper's Fig. 1 worked example byte for byte, and the defined edge cases.
+#include "common/byte-io.h"
 #include "common/error.h"
 #include "compression/codec.h"
 #include "compression/ms-codec.h"
@@ -202,4 +203,35 @@ TEST_CASE("ms at the paper's setting costs 2.32 bits per element", "[ms]")
     const uint64_t k = n / 100; // 41943
     CHECK(codec->EncodedSize(shape) == HeaderSize(4) + 4 * k + n / 4);
     CHECK(8.0 * static_cast<double>(codec->EncodedSize(shape)) / n == Approx(2.32).epsilon(1e-4));
+}
+
+TEST_CASE("PackCodes writes what a bit-by-bit writer writes, for every width and length", "[ms]")
+{
+    for (unsigned bits = 1; bits <= 8; ++bits)
+    {
+        for (size_t count = 0; count <= 41; ++count)
+        {
+            std::vector<uint8_t> codes((count + 7) / 8 * 8, 0); // zeros up to a multiple of 8
+            for (size_t i = 0; i < count; ++i)
+            {
+                codes[i] = static_cast<uint8_t>((i * 37 + bits * 11 + 5) % (1u << bits));
+            }
+            const size_t bytes = PackedBytes(count, bits);
+            std::vector<uint8_t> expected(bytes + 4, 0);
+            BitWriter w(expected.data());
+            for (size_t i = 0; i < count; ++i)
+            {
+                w.Put(codes[i], bits);
+            }
+            w.Flush();
+            std::vector<uint8_t> got(bytes + 4, 0xAB); // dirty; the 4 bytes after must stay
+            PackCodes(codes.data(), count, bits, got.data());
+            for (size_t j = bytes; j < bytes + 4; ++j)
+            {
+                expected[j] = 0xAB;
+            }
+            INFO("bits " << bits << ", count " << count);
+            CHECK(got == expected);
+        }
+    }
 }
