@@ -47,6 +47,29 @@ MaxPool2x2Plane(const float* __restrict x, int w, int oh, int ow, float* __restr
     }
 }
 
+/// dx of 2x2 stride-2 windows that tile the plane: dx = g at the window's argmax, 0 elsewhere.
+void
+MaxPool2x2PlaneBackward(const float* __restrict g, const int32_t* __restrict a, int w, int oh,
+                        int ow, float* __restrict gx)
+{
+    for (int oy = 0; oy < oh; ++oy)
+    {
+        float* r0 = gx + static_cast<size_t>(2 * oy) * w;
+        float* r1 = r0 + w;
+        const int32_t rowAt = 2 * oy * w;
+        for (int ox = 0; ox < ow; ++ox)
+        {
+            const int32_t at = rowAt + 2 * ox;
+            const int32_t best = a[oy * ow + ox];
+            const float v = g[oy * ow + ox] + 0.0f; // as 0 + g: -0 becomes +0
+            r0[2 * ox] = best == at ? v : 0.0f; // routed to the argmax
+            r0[2 * ox + 1] = best == at + 1 ? v : 0.0f;
+            r1[2 * ox] = best == at + w ? v : 0.0f;
+            r1[2 * ox + 1] = best == at + w + 1 ? v : 0.0f;
+        }
+    }
+}
+
 } // namespace
 
 MaxPool2d::MaxPool2d(Shape input, int kernel, int stride)
@@ -128,6 +151,13 @@ MaxPool2d::Backward(const float* gradOutput, bool needInputGradient)
     ParallelFor(0, planes, static_cast<size_t>(planes * inPlane), [&](int64_t pl64) {
         const auto pl = static_cast<int>(pl64);
         float* gx = gradIn + pl * inPlane;
+        if (m_k == 2 && m_stride == 2 && m_h % 2 == 0 && m_w % 2 == 0)
+        {
+            // the windows tile the plane: every input is written once, no zeroing pass
+            MaxPool2x2PlaneBackward(gradOutput + pl * outPlane, arg + pl * outPlane, m_w, m_oh,
+                                    m_ow, gx);
+            return;
+        }
         std::fill(gx, gx + inPlane, 0.0f);
         for (size_t i = 0; i < outPlane; ++i)
         {
