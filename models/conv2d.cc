@@ -82,6 +82,29 @@ PadPlanes(const float* x, int channels, int h, int w, int pad, float* dst)
 {
     const size_t wp = static_cast<size_t>(w) + 2 * static_cast<size_t>(pad);
     const size_t hp = static_cast<size_t>(h) + 2 * static_cast<size_t>(pad);
+    if (w < 8)
+    {
+        // narrow planes (4x4, 2x2 layers): one pass of selects; memset/memcpy calls of a few
+        // floats each cost more than the copy
+        for (int c = 0; c < channels; ++c)
+        {
+            const float* plane = x + static_cast<size_t>(c) * h * w;
+            float* out = dst + static_cast<size_t>(c) * hp * wp;
+            for (int py = 0; py < static_cast<int>(hp); ++py)
+            {
+                const int iy = py - pad;
+                const bool rowIn = iy >= 0 && iy < h;
+                const float* row = plane + static_cast<ptrdiff_t>(rowIn ? iy : 0) * w;
+                for (int px = 0; px < static_cast<int>(wp); ++px)
+                {
+                    const int ix = px - pad;
+                    const bool in = rowIn && ix >= 0 && ix < w;
+                    out[static_cast<size_t>(py) * wp + px] = in ? row[in ? ix : 0] : 0.0f;
+                }
+            }
+        }
+        return;
+    }
     for (int c = 0; c < channels; ++c)
     {
         float* plane = dst + static_cast<size_t>(c) * hp * wp;
@@ -459,6 +482,7 @@ Conv2d::ForwardRange(int begin, int end, GroupBuffers& tb)
     }
     const GatherMatrix cols{PaddedGroup(begin, cnt, tb), m_batchRowOffset.data(),
                             m_colOffset.data()};
+    tb.padded = true;
     m_packedW.MultiplyAdd(cols, static_cast<int64_t>(rows), y, static_cast<int64_t>(rows));
     float* out = m_out.data() + static_cast<size_t>(begin) * m_o * p;
     for (int n = 0; n < cnt; ++n)
@@ -521,8 +545,9 @@ Conv2d::BackwardBatched(int begin, int end, GroupBuffers& tb, const float* gradO
         }
     }
     // dW (O x CKK) = G^T Cols, the group's Cols gathered from its padded samples
-    const GatherMatrix cols{PaddedGroup(begin, cnt, tb), m_batchRowOffset.data(),
-                            m_colOffset.data()};
+    // the forward's padded samples when they are still there
+    const float* padded = tb.padded && m_pad > 0 ? tb.cols.data() : PaddedGroup(begin, cnt, tb);
+    const GatherMatrix cols{padded, m_batchRowOffset.data(), m_colOffset.data()};
     float* dW = Reserve(tb.dW, static_cast<size_t>(ckk) * m_o);
     GemmGatheredRhs(true, m_o, ckk, ir, g, ir, cols, dW, m_o, false);
     for (int64_t j = 0; j < ckk; ++j)
@@ -598,6 +623,7 @@ Conv2d::BackwardRange(int begin, int end, GroupBuffers& tb, const float* gradOut
         const int cnt = std::min(chunk, end - first);
         const auto rows = static_cast<int64_t>(cnt * p);
         Im2Col(m_x, first, cnt, cols);
+        tb.padded = false;
         for (int n = 0; n < cnt; ++n)
         {
             for (int o = 0; o < m_o; ++o)

@@ -74,11 +74,12 @@ class Conv2d : public Layer
   private:
     struct GroupBuffers
     {
-        Buffer cols; // padded samples, or im2col of a chunk of samples (stride-2 backward)
-        Buffer y;    // cnt*P x O GEMM output, or the padded output gradient
-        Buffer g;    // cnt*P x O: the group's output gradient, [o][n][p]
-        Buffer dx;   // cnt*HW x C: the group's input gradient, [c][n][hw]
-        Buffer dW;   // the group's O x C*K*K weight gradient
+        Buffer cols;         // padded samples, or im2col of a chunk of samples (stride-2 backward)
+        Buffer y;            // cnt*P x O GEMM output, or the padded output gradient
+        Buffer g;            // cnt*P x O: the group's output gradient, [o][n][p]
+        Buffer dx;           // cnt*HW x C: the group's input gradient, [c][n][hw]
+        Buffer dW;           // the group's O x C*K*K weight gradient
+        bool padded = false; // cols holds the group's padded samples of the last forward
     };
 
     void Im2Col(const float* input, int first, int count, float* cols) const;
