@@ -62,7 +62,7 @@ MaxPool2x2PlaneBackward(const float* __restrict g, const int32_t* __restrict a, 
             const int32_t at = rowAt + 2 * ox;
             const int32_t best = a[oy * ow + ox];
             const float v = g[oy * ow + ox] + 0.0f; // as 0 + g: -0 becomes +0
-            r0[2 * ox] = best == at ? v : 0.0f; // routed to the argmax
+            r0[2 * ox] = best == at ? v : 0.0f;     // routed to the argmax
             r0[2 * ox + 1] = best == at + 1 ? v : 0.0f;
             r1[2 * ox] = best == at + w ? v : 0.0f;
             r1[2 * ox + 1] = best == at + w + 1 ? v : 0.0f;
