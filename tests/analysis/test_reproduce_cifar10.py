@@ -133,6 +133,8 @@ out = run("run", "--plan", long_plan, "--stop-after", "1")
 assert f"shallow-none-s9 continues from the start of round {stopped_round}" in out, out
 later = int(out.split("stopped at the start of round ")[1].split(";")[0])
 assert later > stopped_round, out
+spent = json.load(open(os.path.join(work, "shallow-none-s9.run-state.time")))
+assert spent["sessions"] == 2 and spent["wall_s"] > 0, spent
 # Other settings: the state is discarded and the point starts again.
 long = json.load(open(long_plan))
 long["set"]["training.epochs"] = 3
@@ -141,6 +143,8 @@ assert "1 missing of 1 points" in run("list", "--plan", long_plan)
 out = run("run", "--plan", long_plan)
 assert "continues from" not in out and "shallow-none-s9 done" in out, out
 assert not os.path.exists(os.path.join(work, "shallow-none-s9.run-state"))
+assert not os.path.exists(os.path.join(work, "shallow-none-s9.run-state.time"))
+assert json.load(open(os.path.join(tmp, "long", "shallow-none-s9", "point.json")))["sessions"] == 1
 
 # Bad plan input: exit 2 and one line naming the file.
 bad = write(os.path.join(results, "bad.json"), dict(plan, points=[["shallow", "nope", 1]]))
