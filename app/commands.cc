@@ -34,7 +34,12 @@ Subcommands()
         {"run", "  slsim run SCENARIO.json --out DIR [--set key.path=value ...] [--quiet]\n"
                 "      run one scenario; writes steps.csv, eval.csv, summary.csv, events.csv,\n"
                 "      devices.csv and manifest.json (the fully resolved scenario) to DIR;\n"
-                "      progress on stderr (--quiet: none)\n"},
+                "      progress on stderr (--quiet: none)\n"
+                "      run state (sim/run-state.h; wired networks without time-dependent inputs):\n"
+                "      --state-every N: write DIR.run-state (or --run-state FILE) every N rounds;\n"
+                "      --resume: continue from it if it exists (exit 2 if of another scenario);\n"
+                "      --stop-at-round K, --stop-after-wall-s S: write it at a round start and\n"
+                "      stop with exit 3, no results; a completed run removes it\n"},
         {"validate", "  slsim validate SCENARIO.json|SWEEP.json [--set key.path=value ...]\n"
                      "      check a scenario (or every point of a sweep) without running anything\n"
                      "      (exit 2 and one line naming the file and the JSON path)\n"},

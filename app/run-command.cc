@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "models/split-model.h"
 #include "sim/progress.h"
+#include "sim/run-state.h"
 #include "sim/run.h"
 #include "sim/sides.h"
 
@@ -16,7 +17,9 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <iostream>
 
 namespace slsim
@@ -31,6 +34,12 @@ struct ScenarioArgs
     std::string out;
     std::vector<std::string> overrides;
     bool quiet = false;
+    // `run` only: run-state checkpoints (sim/run-state.h)
+    std::string runState;
+    int stateEvery = 0;
+    bool resume = false;
+    int stopAtRound = 0;
+    std::string stopAfterWall;
 };
 
 ScenarioArgs
@@ -41,13 +50,87 @@ ParseScenarioArgs(const std::vector<std::string>& args, const std::string& comma
     p.Positional("SCENARIO.json", a.scenario)
         .Value("out", a.out)
         .List("set", a.overrides)
-        .Flag("quiet,q", a.quiet)
-        .Parse(args);
+        .Flag("quiet,q", a.quiet);
+    if (command == "run")
+    {
+        p.Value("run-state", a.runState)
+            .Count("state-every", a.stateEvery)
+            .Flag("resume", a.resume)
+            .Count("stop-at-round", a.stopAtRound)
+            .Value("stop-after-wall-s", a.stopAfterWall);
+    }
+    p.Parse(args);
     if (needOut && a.out.empty())
     {
         throw InputError(command + ": missing --out DIR");
     }
     return a;
+}
+
+/// The scenario as a run state records it: the resolved scenario without what cannot change
+/// results (model.threads: results are the same at any thread count).
+std::string
+Fingerprint(const ScenarioConfig& c)
+{
+    Json j = ScenarioToJson(c);
+    if (j.contains("model") && j["model"].is_object())
+    {
+        j["model"].erase("threads");
+    }
+    return j.dump();
+}
+
+/// The run-state options of `slsim run`: where the state goes, and whether the run continues
+/// from it. Refuses (InputError, one line) a state of another scenario.
+RunControl
+RunStateControl(const ScenarioArgs& a, const ScenarioConfig& c)
+{
+    RunControl control;
+    control.stateEveryRounds = a.stateEvery;
+    control.stopAtRound = a.stopAtRound;
+    if (!a.stopAfterWall.empty())
+    {
+        char* end = nullptr;
+        control.stopAfterWallS = std::strtod(a.stopAfterWall.c_str(), &end);
+        if (*end != '\0' || !(control.stopAfterWallS > 0))
+        {
+            throw InputError("run: --stop-after-wall-s: expected seconds > 0, got '"
+                             + a.stopAfterWall + "'");
+        }
+    }
+    control.statePath = a.runState.empty() ? a.out + ".run-state" : a.runState;
+    control.fingerprint = Fingerprint(c);
+    if (!a.resume)
+    {
+        return control;
+    }
+    std::error_code ec;
+    if (!std::filesystem::exists(control.statePath, ec))
+    {
+        return control; // nothing to continue from: the run starts at round 0
+    }
+    const RunStateInfo info = ReadRunStateInfo(control.statePath);
+    if (info.fingerprint != control.fingerprint)
+    {
+        // The first difference, as a JSON pointer (an RFC 6902 patch's first operation).
+        std::string where = "?";
+        try
+        {
+            const Json patch
+                = Json::diff(Json::parse(info.fingerprint), Json::parse(control.fingerprint));
+            if (!patch.empty())
+            {
+                where = patch[0].value("path", "?");
+            }
+        }
+        catch (const std::exception&)
+        {
+        }
+        throw InputError(control.statePath + ": run state of another scenario (first difference at "
+                         + where + "); remove it to start again");
+    }
+    control.resume = true;
+    return control;
 }
 
 std::string
@@ -175,15 +258,24 @@ RunCommand(const std::vector<std::string>& args)
     const ScenarioArgs a = ParseScenarioArgs(args, "run", true);
     Json doc;
     const ScenarioConfig c = LoadScenarioFile(a.scenario, a.overrides, &doc);
+    const RunControl control = RunStateControl(a, c);
     // Results go to a temporary sibling, renamed into place once the manifest is written: a
     // killed or failed run leaves the folder absent or as the previous complete run left it.
     StagedFolder staged(a.out);
     const std::string started = UtcNow();
     const auto t0 = std::chrono::steady_clock::now();
     SetProgressReporting(ProgressSettings::Stderr(!a.quiet));
-    const RunSummary s = RunScenario(c, staged.Path());
+    const RunSummary s = RunScenario(c, staged.Path(), control);
     const double wall
         = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (s.stopped)
+    {
+        // No results: the state is the run's progress (the staged folder goes away).
+        std::cerr << "slsim: " << c.name << ": stopped at the start of round " << s.rounds << " ("
+                  << FormatDouble(s.simTimeS) << " s simulated), state in " << control.statePath
+                  << "; continue with --resume\n";
+        return 3;
+    }
 
     Json m = Json::object();
     m["slsim_version"] = SLSIM_VERSION;
@@ -197,6 +289,11 @@ RunCommand(const std::vector<std::string>& args)
         m["replay_source"] = c.training.replay;
     }
     m["started_utc"] = started;
+    if (s.resumedFromRound > 0)
+    {
+        // Continued from a run state (sim/run-state.h): wall times are this process's only.
+        m["resumed_from_round"] = s.resumedFromRound;
+    }
     m["wall_time_s"] = wall;
     m["summary"] = {{"final_accuracy", s.finalAccuracy},
                     {"final_loss", s.finalLoss},
@@ -219,6 +316,12 @@ RunCommand(const std::vector<std::string>& args)
     m["scenario"] = ScenarioToJson(c);
     WriteFileAtomic(staged.Path() + "/manifest.json", m.dump(2) + "\n");
     staged.Commit();
+    if (control.Active())
+    {
+        // The results are whole: the run state (large) is no longer needed.
+        std::error_code ec;
+        std::filesystem::remove(control.statePath, ec);
+    }
     if (!a.quiet)
     {
         std::cerr << "slsim: " << c.name << ": accuracy "

@@ -113,6 +113,13 @@ class Layer
     {
     }
 
+    /// The layer's own random stream, if it draws during training (dropout masks); saved and
+    /// restored by run-state checkpoints (Partition::SaveTrainingState).
+    virtual Rng* RandomStream()
+    {
+        return nullptr;
+    }
+
     /// Forward pass over `batch` samples; keeps `input` (the caller keeps it alive until Backward).
     /// Returns the output, owned by the layer, valid until the next Forward.
     virtual const float* Forward(const float* input, int batch, bool training) = 0;

@@ -310,6 +310,11 @@ class Dropout : public Layer
     const float* Backward(const float* gradOutput, bool needInputGradient) override;
     Flops FlopsPerSample() const override;
 
+    Rng* RandomStream() override
+    {
+        return &m_rng;
+    }
+
     /// Tests: reuse the last mask instead of drawing a new one (for numerical gradient checks).
     void FreezeMask(bool frozen)
     {

@@ -3,6 +3,7 @@
 #include "models/optimizer.h"
 
 #include "common/error.h"
+#include "common/state-io.h"
 #include "models/layer.h"
 #include "models/thread-pool.h"
 
@@ -122,6 +123,22 @@ LearningRateAt(const OptimizerConfig& opt, int epoch)
     }
     throw InputError("optimizer.schedule: unknown schedule '" + opt.schedule
                      + "' (expected constant, step, multistep or cosine)");
+}
+
+void
+Optimizer::Save(ByteWriter& out) const
+{
+    PutPod(out, m_steps);
+    PutPodVector(out, m_m);
+    PutPodVector(out, m_v);
+}
+
+void
+Optimizer::Load(ByteReader& in)
+{
+    GetPod(in, m_steps);
+    GetPodVector(in, m_m, "optimizer buffer", m_m.size());
+    GetPodVector(in, m_v, "optimizer second-moment buffer", m_v.size());
 }
 
 } // namespace slsim

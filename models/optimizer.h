@@ -2,6 +2,7 @@
 #ifndef SLSIM_MODELS_OPTIMIZER_H
 #define SLSIM_MODELS_OPTIMIZER_H
 
+#include "common/byte-io.h"
 #include "models/split-model.h"
 
 #include <cstdint>
@@ -29,6 +30,12 @@ class Optimizer
 
     /// One update of `params` with `grads` (both `parameterCount` floats).
     void Step(float* params, const float* grads);
+
+    /// Run-state checkpoints (sim/run-state.h): the step count and the momentum / moment buffers
+    /// (the learning rate is the schedule's, set again at every round). Load throws DecodeError
+    /// when the saved buffers do not fit this optimizer.
+    void Save(ByteWriter& out) const;
+    void Load(ByteReader& in);
 
   private:
     OptimizerConfig m_config;

@@ -1,5 +1,7 @@
 #include "models/sequential.h"
 
+#include "common/state-io.h"
+
 #include <algorithm>
 #include <cstring>
 #include <sstream>
@@ -171,6 +173,32 @@ Sequential::Summary() const
           << "\n";
     }
     return s.str();
+}
+
+void
+Sequential::SaveTrainingState(ByteWriter& out) const
+{
+    m_optimizer.Save(out);
+    for (const auto& layer : m_layers)
+    {
+        if (const Rng* rng = layer->RandomStream())
+        {
+            PutPod(out, *rng);
+        }
+    }
+}
+
+void
+Sequential::LoadTrainingState(ByteReader& in)
+{
+    m_optimizer.Load(in);
+    for (const auto& layer : m_layers)
+    {
+        if (Rng* rng = layer->RandomStream())
+        {
+            GetPod(in, *rng);
+        }
+    }
 }
 
 } // namespace slsim

@@ -33,6 +33,8 @@ class Sequential : public Partition
     void GetState(float* out) const override;
     void SetState(const float* in) override;
     Flops FlopsPerSample() const override;
+    void SaveTrainingState(ByteWriter& out) const override;
+    void LoadTrainingState(ByteReader& in) override;
 
     void SetInputGradientNeeded(bool needed) override
     {

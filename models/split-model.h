@@ -6,6 +6,7 @@
 #ifndef SLSIM_MODELS_SPLIT_MODEL_H
 #define SLSIM_MODELS_SPLIT_MODEL_H
 
+#include "common/byte-io.h"
 #include "common/shape.h"
 #include "models/model-spec.h"
 
@@ -98,6 +99,11 @@ class Partition
     virtual void GetState(float* out) const = 0;
     virtual void SetState(const float* in) = 0;
     virtual Flops FlopsPerSample() const = 0;
+    /// Run-state checkpoints (sim/run-state.h): what training carries beyond GetState: the
+    /// optimizer's buffers and step count, and the layers' random streams (dropout masks).
+    /// LoadTrainingState throws DecodeError when the saved state does not fit this partition.
+    virtual void SaveTrainingState(ByteWriter& out) const = 0;
+    virtual void LoadTrainingState(ByteReader& in) = 0;
 
     // ---- additions beyond the simulator contract ----
     /// Skip the input-gradient computation (the first partition of a model does not need it).

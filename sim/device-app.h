@@ -38,6 +38,24 @@ class DeviceApp : public ns3::Application
     /// The side this device computes with (owned elsewhere; outlives the simulation).
     void SetSide(DeviceSide* side);
 
+    /// Run-state checkpoints (sim/run-state.h): the device's step counter (steps.csv's `step`)
+    /// and the phase of its last START, saved at a round start and set before the app starts.
+    uint32_t StepCounter() const
+    {
+        return m_stepCounter;
+    }
+
+    uint32_t Phase() const
+    {
+        return m_phase;
+    }
+
+    void Resume(uint32_t stepCounter, uint32_t phase)
+    {
+        m_stepCounter = stepCounter;
+        m_phase = phase;
+    }
+
   protected:
     void DoDispose() override;
 

@@ -149,7 +149,16 @@ class TrainingDevice : public DeviceSide
         return m_head.get();
     }
 
+    /// Run-state checkpoints (defined in sim/run-state.cc with the rest of the checkpoint code):
+    /// the device-side part and head (state and training state), the shard cursor, the
+    /// augmentation and codec streams. Load throws DecodeError when the state does not fit.
+    void SaveRunState(ByteWriter& out);
+    void LoadRunState(ByteReader& in);
+
   private:
+    /// The run state's fields, listed once for both directions (sim/run-state.cc).
+    template <typename Io>
+    void TransferRunState(Io& io);
     /// Decodes a blob of this batch's values, perSample each, into the scratch's aligned buffer;
     /// `shape` gets the blob's. Throws DecodeError ("<what> message: ...").
     const float* DecodeBatch(const uint8_t* blob, size_t size, int64_t perSample, const char* what,

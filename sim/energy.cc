@@ -1,6 +1,7 @@
 #include "sim/energy.h"
 
 #include "common/error.h"
+#include "common/state-io.h"
 #include "sim/device-app.h"
 #include "sim/topology.h"
 #include "sim/wifi-access.h"
@@ -255,6 +256,42 @@ EnergyRecorder::Emptied() const
 {
     return static_cast<int>(
         std::count_if(m_devices.begin(), m_devices.end(), [](const State& s) { return s.empty; }));
+}
+
+void
+EnergyRecorder::SaveState(ByteWriter& out)
+{
+    const double now = ns3::Simulator::Now().GetSeconds();
+    out.PutU64(m_devices.size());
+    for (State& s : m_devices)
+    {
+        Advance(s, now);
+        PutPod(out, s.energy);
+        PutPod(out, s.lastS);
+        PutPod(out, s.powered);
+        PutPod(out, s.empty);
+    }
+    PutPodVector(out, m_steps);
+}
+
+void
+EnergyRecorder::LoadState(ByteReader& in)
+{
+    if (in.GetU64() != m_devices.size())
+    {
+        throw DecodeError("energy: the device count differs");
+    }
+    for (State& s : m_devices)
+    {
+        GetPod(in, s.energy);
+        GetPod(in, s.lastS);
+        GetPod(in, s.powered);
+        GetPod(in, s.empty);
+        s.tx = false;
+        s.rx = false;
+        s.rxChanges.clear();
+    }
+    GetPodVector(in, m_steps, "step energy");
 }
 
 } // namespace slsim

@@ -26,6 +26,7 @@
 #ifndef SLSIM_SIM_ENERGY_H
 #define SLSIM_SIM_ENERGY_H
 
+#include "common/byte-io.h"
 #include "sim/app-signals.h"
 #include "sim/network-config.h"
 
@@ -87,6 +88,13 @@ class EnergyRecorder
     void SetPowered(int device, bool on);
     /// Integrates every device up to now (call at the run's end, before Simulator::Destroy).
     void Finish();
+
+    /// Run-state checkpoints (sim/run-state.h), at a round start: integrates every device up to
+    /// now and saves its totals, power state and the per-step rows. Load (before the run starts)
+    /// continues from them at the checkpoint's instant with the radios idle; it throws
+    /// DecodeError when the device count differs.
+    void SaveState(ByteWriter& out);
+    void LoadState(ByteReader& in);
 
     const DeviceEnergy& Device(int d) const
     {

@@ -2,6 +2,7 @@
 
 #include "common/csv-writer.h"
 #include "common/error.h"
+#include "common/state-io.h"
 #include "sim/device-app.h"
 #include "sim/energy.h"
 #include "sim/network-stats.h"
@@ -619,6 +620,70 @@ MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targ
         frames->Commit();
     }
     sum.Commit();
+}
+
+void
+MetricsCollector::SaveState(ByteWriter& out) const
+{
+    PutPod(out, m_round);
+    PutPod(out, m_phase);
+    PutPodVector(out, m_pending);
+    PutPodVector(out, m_steps);
+    PutPodVector(out, m_evals);
+    out.PutU64(m_events.size());
+    for (const EventRow& e : m_events)
+    {
+        PutPod(out, e.timeS);
+        PutPod(out, e.device);
+        PutString(out, e.what);
+        PutPod(out, e.round);
+    }
+    PutPodVector(out, m_frames);
+    PutPodVector(out, m_socketUp);
+    PutPodVector(out, m_socketDown);
+    PutPodVector(out, m_deviceUp);
+    PutPodVector(out, m_deviceDown);
+    PutPodVector(out, m_deviceSync);
+    for (uint64_t v : {m_bytesUp, m_bytesDown, m_bytesSync, m_bytesControl})
+    {
+        out.PutU64(v);
+    }
+    PutPodVector(out, m_timelines);
+    PutPodVector(out, m_rtos);
+}
+
+void
+MetricsCollector::LoadState(ByteReader& in)
+{
+    const size_t devices = m_timelines.size();
+    GetPod(in, m_round);
+    GetPod(in, m_phase);
+    GetPodVector(in, m_pending, "pending steps", devices);
+    GetPodVector(in, m_steps, "steps");
+    GetPodVector(in, m_evals, "evaluations");
+    const uint64_t events = in.GetU64();
+    m_events.clear();
+    for (uint64_t i = 0; i < events; ++i)
+    {
+        EventRow e;
+        GetPod(in, e.timeS);
+        GetPod(in, e.device);
+        e.what = GetString(in, "event");
+        GetPod(in, e.round);
+        m_events.push_back(std::move(e));
+    }
+    GetPodVector(in, m_frames, "frames");
+    GetPodVector(in, m_socketUp, "socket bytes", devices);
+    GetPodVector(in, m_socketDown, "socket bytes", devices);
+    GetPodVector(in, m_deviceUp, "device bytes", devices);
+    GetPodVector(in, m_deviceDown, "device bytes", devices);
+    GetPodVector(in, m_deviceSync, "device bytes", devices);
+    m_bytesUp = in.GetU64();
+    m_bytesDown = in.GetU64();
+    m_bytesSync = in.GetU64();
+    m_bytesControl = in.GetU64();
+    GetPodVector(in, m_timelines, "device timelines", devices);
+    GetPodVector(in, m_rtos, "retransmission timeouts");
 }
 
 } // namespace slsim

@@ -20,6 +20,7 @@
 #ifndef SLSIM_SIM_METRICS_COLLECTOR_H
 #define SLSIM_SIM_METRICS_COLLECTOR_H
 
+#include "common/byte-io.h"
 #include "sim/app-signals.h"
 #include "sim/messages.h"
 #include "sim/network-stats.h"
@@ -157,6 +158,11 @@ class MetricsCollector
     /// (null: not recorded, they are 0).
     void Write(const std::string& dir, RunSummary& summary, double targetAccuracy,
                const NetworkStats* net, const EnergyRecorder* energy = nullptr) const;
+
+    /// Run-state checkpoints (sim/run-state.h): every row recorded so far, the byte totals and
+    /// the devices' timelines. Load throws DecodeError when the device count differs.
+    void SaveState(ByteWriter& out) const;
+    void LoadState(ByteReader& in);
 
   private:
     struct EvalRow

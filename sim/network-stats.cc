@@ -1,6 +1,7 @@
 #include "sim/network-stats.h"
 
 #include "common/error.h"
+#include "common/state-io.h"
 #include "sim/wifi-access.h"
 
 #include "ns3/core-module.h"
@@ -453,6 +454,32 @@ NetworkStats::LinkTotal() const
         Add(sum, m_accessDown[i]);
     }
     return sum;
+}
+
+void
+NetworkStats::SaveState(ByteWriter& out) const
+{
+    PutPodVector(out, m_up);
+    PutPodVector(out, m_down);
+    PutPodVector(out, m_accessUp);
+    PutPodVector(out, m_accessDown);
+    PutPod(out, m_coreUp);
+    PutPod(out, m_coreDown);
+    PutPodVector(out, m_apUp);
+    PutPodVector(out, m_apDown);
+}
+
+void
+NetworkStats::LoadState(ByteReader& in)
+{
+    GetPodVector(in, m_up, "tcp counts", m_up.size());
+    GetPodVector(in, m_down, "tcp counts", m_down.size());
+    GetPodVector(in, m_accessUp, "link counts", m_accessUp.size());
+    GetPodVector(in, m_accessDown, "link counts", m_accessDown.size());
+    GetPod(in, m_coreUp);
+    GetPod(in, m_coreDown);
+    GetPodVector(in, m_apUp, "link counts", m_apUp.size());
+    GetPodVector(in, m_apDown, "link counts", m_apDown.size());
 }
 
 } // namespace slsim

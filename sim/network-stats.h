@@ -27,6 +27,7 @@
 #ifndef SLSIM_SIM_NETWORK_STATS_H
 #define SLSIM_SIM_NETWORK_STATS_H
 
+#include "common/byte-io.h"
 #include "sim/hub-routing.h"
 #include "sim/topology.h"
 
@@ -123,6 +124,11 @@ class NetworkStats
     TcpCounts TcpTotal() const;
     /// Sums over every link (access links and the bottleneck, both directions).
     LinkCounts LinkTotal() const;
+
+    /// Run-state checkpoints (sim/run-state.h): the counts so far; after a load the counts of the
+    /// new connections and links add to them. Load throws DecodeError when the shape differs.
+    void SaveState(ByteWriter& out) const;
+    void LoadState(ByteReader& in);
 
   private:
     struct Socket

@@ -9,6 +9,7 @@
 #include "sim/metrics-collector.h"
 #include "sim/network-stats.h"
 #include "sim/progress.h"
+#include "sim/run-state.h"
 #include "sim/server-app.h"
 #include "sim/sides.h"
 #include "sim/topology.h"
@@ -72,7 +73,7 @@ WarnTimeouts(const MetricsCollector& metrics, double simTimeS, double share)
 } // namespace
 
 RunSummary
-RunScenario(const ScenarioConfig& config, const std::string& outDir)
+RunScenario(const ScenarioConfig& config, const std::string& outDir, const RunControl& control)
 {
     const auto wallStart = std::chrono::steady_clock::now();
     std::error_code ec;
@@ -83,6 +84,19 @@ RunScenario(const ScenarioConfig& config, const std::string& outDir)
     }
 
     // Everything that reads files or can reject input happens before any ns-3 object exists.
+    // A resume starts the network at the checkpoint's simulated instant t0 (sim/run-state.h).
+    double t0 = 0;
+    int resumedRound = 0;
+    if (control.Active())
+    {
+        CheckResumable(config);
+    }
+    if (control.resume)
+    {
+        const RunStateInfo info = ReadRunStateInfo(control.statePath);
+        t0 = info.simTimeS;
+        resumedRound = info.round;
+    }
     Sides sides = BuildSides(config);
     const int devices = sides.Devices();
     MetricsCollector metrics(devices, config.recordFrames);
@@ -144,7 +158,33 @@ RunScenario(const ScenarioConfig& config, const std::string& outDir)
     progress.Watch(server);
     server->SetListenNodes(net.serverNodes);
     net.server->AddApplication(server);
-    server->SetStartTime(ns3::Seconds(0));
+    server->SetStartTime(ns3::Seconds(t0));
+    RunStateParts parts{&sides, ns3::PeekPointer(server), {}, &metrics, &energy, &netStats};
+    bool stopped = false;
+    if (control.Active())
+    {
+        // The run state at round starts: every stateEveryRounds-th, and where the run stops.
+        server->TraceConnectWithoutContext(
+            "RoundStarted", ns3::Callback<void, int>([&, resumedRound, wallStart](int r) {
+                if (r == resumedRound)
+                {
+                    return; // the state this run started from
+                }
+                const double wall
+                    = std::chrono::duration<double>(std::chrono::steady_clock::now() - wallStart)
+                          .count();
+                stopped = (control.stopAtRound > 0 && r >= control.stopAtRound)
+                          || (control.stopAfterWallS > 0 && wall >= control.stopAfterWallS);
+                if (stopped || (control.stateEveryRounds > 0 && r % control.stateEveryRounds == 0))
+                {
+                    WriteRunState(control.statePath, control.fingerprint, parts);
+                }
+                if (stopped)
+                {
+                    ns3::Simulator::Stop();
+                }
+            }));
+    }
     Rng jitter(config.seed, "start-jitter");
     for (int d = 0; d < devices; ++d)
     {
@@ -160,8 +200,9 @@ RunScenario(const ScenarioConfig& config, const std::string& outDir)
         metrics.Watch(app);
         energy.Watch(app);
         progress.Watch(app);
+        parts.apps.push_back(app);
         ns3::Ptr<ns3::Node> node = net.devices.Get(static_cast<uint32_t>(d));
-        const ns3::Time start = ns3::Seconds(jitter.Uniform() * config.network.startJitterS);
+        const ns3::Time start = ns3::Seconds(t0 + jitter.Uniform() * config.network.startJitterS);
         if (profile.access == "lte")
         {
             // A phone powers on at `start`; its app starts once its radio has attached (a node
@@ -201,6 +242,18 @@ RunScenario(const ScenarioConfig& config, const std::string& outDir)
 
     // Churn on top of the outages: listed off intervals and the on/off model (sim/churn.h).
     ChurnSchedule churn(config.faults.churn, devices, config.seed, &online);
+    if (control.resume)
+    {
+        try
+        {
+            LoadRunState(control.statePath, parts);
+        }
+        catch (...)
+        {
+            ns3::Simulator::Destroy(); // leave no simulator state behind for the next run
+            throw;
+        }
+    }
 
     const double trainingBefore = sides.wall->Seconds();
     const auto loopStart = std::chrono::steady_clock::now();
@@ -223,6 +276,16 @@ RunScenario(const ScenarioConfig& config, const std::string& outDir)
         throw;
     }
     const std::chrono::duration<double> loop = std::chrono::steady_clock::now() - loopStart;
+    summary.resumedFromRound = resumedRound;
+    if (stopped)
+    {
+        // The state is written; the results would be partial: none are written.
+        summary.stopped = true;
+        summary.rounds = server->Rounds();
+        summary.simTimeS = ns3::Simulator::Now().GetSeconds();
+        ns3::Simulator::Destroy();
+        return summary;
+    }
 
     energy.Finish();
     summary.simTimeS = ns3::Simulator::Now().GetSeconds();

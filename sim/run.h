@@ -43,6 +43,25 @@ struct RunSummary
     double radioJ = 0;                                // access radio (transmit, receive, idle)
     int batteryDropouts = 0;                          // devices whose battery was spent
     std::vector<std::vector<size_t>> labelHistograms; // [device][label], for the manifest
+    // Run-state checkpoints (RunControl):
+    int resumedFromRound = 0; // the round the run continued from (0: it started at the beginning)
+    bool stopped = false;     // stopped at a round start with its state written: no CSV written
+};
+
+/// Run-state checkpoints and resume (sim/run-state.h); none by default.
+struct RunControl
+{
+    std::string statePath;     // the run-state file written (and read by a resume)
+    std::string fingerprint;   // the scenario's fingerprint stored in the file (app/ checks it)
+    int stateEveryRounds = 0;  // write the state at every multiple of this many rounds (0: never)
+    bool resume = false;       // continue from statePath (which must exist)
+    int stopAtRound = 0;       // write the state at this round's start and stop (0: never)
+    double stopAfterWallS = 0; // ... or at the first round start after this wall time (0: never)
+
+    bool Active() const
+    {
+        return stateEveryRounds > 0 || resume || stopAtRound > 0 || stopAfterWallS > 0;
+    }
 };
 
 /// Runs the scenario and writes, atomically, into outDir (created if missing):
@@ -54,7 +73,13 @@ struct RunSummary
 /// Training that diverges (non-finite activations, loss or gradients) ends the run at that
 /// simulated instant with an event "diverged" (device -1) and summary.diverged; it is not an error.
 /// Throws InputError for problems with input files (datasets) or outDir.
-RunSummary RunScenario(const ScenarioConfig& config, const std::string& outDir);
+///
+/// `control` (sim/run-state.h): writes the run state at round starts, or continues from one (the
+/// network restarts at the checkpoint's simulated instant); a stop (stopAtRound, stopAfterWallS)
+/// writes the state and returns with summary.stopped and no CSV. Throws InputError when the
+/// scenario cannot be resumed (CheckResumable) or the state does not fit.
+RunSummary RunScenario(const ScenarioConfig& config, const std::string& outDir,
+                       const RunControl& control = RunControl());
 
 } // namespace slsim
 

@@ -151,11 +151,14 @@ ServerApp::StartApplication()
             ns3::MakeCallback(&ServerApp::OnAccept, this));
         m_listen.push_back(s);
     }
-    m_nextEvalSteps = m_evalEverySteps;
-    m_nextEvalS = m_evalEveryS;
-    if (m_evalAtStart)
+    if (!m_resumed)
     {
-        Evaluate(); // the initial weights: the accuracy curve starts at chance
+        m_nextEvalSteps = m_evalEverySteps;
+        m_nextEvalS = m_evalEveryS;
+        if (m_evalAtStart)
+        {
+            Evaluate(); // the initial weights: the accuracy curve starts at chance
+        }
     }
     // Devices that cannot connect in time (an outage at the start) are not waited for.
     m_startTimer = ns3::Simulator::Schedule(ns3::Seconds(m_timeoutS), &ServerApp::BeginRound, this);
@@ -480,6 +483,27 @@ ServerApp::Finish()
     Evaluate();
     NS_LOG_INFO("finished after " << m_round << " rounds");
     ns3::Simulator::Stop();
+}
+
+ServerAppState
+ServerApp::SaveState() const
+{
+    return ServerAppState{m_round.Get(),   m_phase,         m_dropouts,  m_stepsServed,
+                          m_lastEvalSteps, m_nextEvalSteps, m_nextEvalS, m_agreed};
+}
+
+void
+ServerApp::Resume(const ServerAppState& s)
+{
+    m_resumed = true;
+    m_round = s.round;
+    m_phase = s.phase;
+    m_dropouts = s.dropouts;
+    m_stepsServed = s.stepsServed;
+    m_lastEvalSteps = s.lastEvalSteps;
+    m_nextEvalSteps = s.nextEvalSteps;
+    m_nextEvalS = s.nextEvalS;
+    m_agreed = s.agreed;
 }
 
 } // namespace slsim

@@ -38,6 +38,21 @@ namespace slsim
 
 class ServerSide;
 
+/// What a run-state checkpoint keeps of the server app at a round start (sim/run-state.h): the
+/// round about to begin, the phase and step counters, the evaluation clocks and the agreed
+/// device-side weights.
+struct ServerAppState
+{
+    int32_t round = 0;
+    uint32_t phase = 0;
+    int dropouts = 0;
+    int64_t stepsServed = 0;
+    int64_t lastEvalSteps = -1;
+    int64_t nextEvalSteps = 0;
+    double nextEvalS = 0;
+    AgreedState agreed;
+};
+
 class ServerApp : public ns3::Application
 {
   public:
@@ -69,6 +84,13 @@ class ServerApp : public ns3::Application
     {
         return m_round;
     }
+
+    /// The state at this instant, for a checkpoint taken at a round start (RoundStarted).
+    ServerAppState SaveState() const;
+    /// Continues from a checkpoint (before the app starts): it then neither evaluates the initial
+    /// weights nor restarts the evaluation clocks, and begins round state.round once the devices
+    /// have connected (or TimeoutS has passed), as at a first start.
+    void Resume(const ServerAppState& state);
 
   protected:
     void DoDispose() override;
@@ -149,6 +171,7 @@ class ServerApp : public ns3::Application
     AgreedState m_agreed; // the device-side weights the next START carries
     int m_dropouts = 0;
     bool m_finished = false;
+    bool m_resumed = false;       // Resume() was called: the counters are a checkpoint's
     int64_t m_stepsServed = 0;    // device steps served, all devices, since the start
     int64_t m_lastEvalSteps = -1; // m_stepsServed at the last evaluation (-1: none yet)
     int64_t m_nextEvalSteps = 0;  // the step clock's next multiple of EvalEverySteps

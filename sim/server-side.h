@@ -179,7 +179,17 @@ class TrainingServer : public ServerSide
     /// checkpoint (PyTorch names).
     void SaveModel(const std::string& path, const std::vector<float>* agreed);
 
+    /// Run-state checkpoints (defined in sim/run-state.cc with the rest of the checkpoint code):
+    /// every server copy (state and training state), the codec streams, per-device cuts' agreed
+    /// states. Call between steps (no half-done U-shaped step). Load throws DecodeError when the
+    /// state does not fit.
+    void SaveRunState(ByteWriter& out);
+    void LoadRunState(ByteReader& in);
+
   private:
+    /// The run state's fields, listed once for both directions (sim/run-state.cc).
+    template <typename Io>
+    void TransferRunState(Io& io);
     /// Copies the scratch's decoded tensor into its aligned model-input buffer.
     const float* AlignedDecoded();
     /// Loads a device-side state (`agreed`, or the first device's) into the evaluation parts.

@@ -1,6 +1,7 @@
 #include "sim/training-data.h"
 
 #include "common/error.h"
+#include "common/state-io.h"
 
 #include <algorithm>
 #include <cmath>
@@ -47,6 +48,22 @@ ShardCursor::Next(size_t& batch)
     const uint32_t* first = m_shard.data() + m_cursor;
     m_cursor += batch;
     return first;
+}
+
+void
+ShardCursor::SaveRunState(ByteWriter& out) const
+{
+    PutPodVector(out, m_shard);
+    PutPod(out, m_cursor);
+    PutPod(out, m_shuffle);
+}
+
+void
+ShardCursor::LoadRunState(ByteReader& in)
+{
+    GetPodVector(in, m_shard, "shard order", m_shard.size());
+    GetPod(in, m_cursor);
+    GetPod(in, m_shuffle);
 }
 
 } // namespace slsim

@@ -5,6 +5,7 @@
 #define SLSIM_SIM_TRAINING_DATA_H
 
 #include "common/aligned-vector.h"
+#include "common/byte-io.h"
 #include "common/rng.h"
 #include "compression/codec.h"
 #include "models/data/dataset.h"
@@ -117,6 +118,10 @@ class ShardCursor
     int StepsPerPass() const;
     /// The next batch: its first index and its size, advancing the cursor.
     const uint32_t* Next(size_t& batch);
+    /// Run-state checkpoints (sim/run-state.h): the pass's order, the position in it and the
+    /// shuffle stream. Load throws DecodeError when the shard size differs.
+    void SaveRunState(ByteWriter& out) const;
+    void LoadRunState(ByteReader& in);
 
   private:
     std::vector<uint32_t> m_shard;

@@ -49,7 +49,7 @@ plan = {"base": "../base.json", "set": {"training.epochs": 2},
 plan_path = write(os.path.join(results, "plan.json"), plan)
 
 out = run("list", "--plan", plan_path)
-assert "0 done, 0 stale, 0 running, 3 missing of 3 points" in out, out
+assert "0 done, 0 stale, 0 running, 0 partial, 3 missing of 3 points" in out, out
 assert "deep-qu-eq-s1" in out
 
 # Two of the three points, two at a time.
@@ -78,7 +78,7 @@ assert man["scenario"]["codec"]["uplink"]["bits"] == 2, man["scenario"]["codec"]
 assert man["scenario"]["model"]["cut"] == "deep" and man["scenario"]["seed"] == 1
 
 out = run("list", "--plan", plan_path)
-assert "2 done, 0 stale, 0 running, 1 missing of 3 points" in out, out
+assert "2 done, 0 stale, 0 running, 0 partial, 1 missing of 3 points" in out, out
 assert "h wall" in out
 
 # Resumes: only the missing point runs (two threads: not part of the settings' fingerprint).
@@ -107,22 +107,44 @@ assert "3 done" in run("list", "--plan", plan_path)
 plan["set"]["training.epochs"] = 1
 write(plan_path, plan)
 out = run("list", "--plan", plan_path)
-assert "0 done, 3 stale, 0 running, 0 missing of 3 points" in out, out
+assert "0 done, 3 stale, 0 running, 0 partial, 0 missing of 3 points" in out, out
 out = run("run", "--plan", plan_path, "--only", "shallow-none-s1")
 assert "1 point(s) to run" in out, out
 assert open(os.path.join(results, "shallow-none-s1", "point.json")).read() != first
 rounds = list(csv.DictReader(open(os.path.join(results, "shallow-none-s1", "rounds.csv"))))
 assert len(rounds) == 1, rounds
 
-# --stop-after: a point that cannot finish in time is stopped and stays missing, nothing kept.
+# --stop-after: a point that cannot finish in time stops at an epoch boundary with its run state
+# (slsim run --stop-after-wall-s), nothing kept in results; the next run continues it from there.
 long_plan = write(os.path.join(tmp, "long", "plan.json") if os.makedirs(os.path.join(tmp, "long"))
                   is None else "", dict(plan, base="../base.json", points=[["shallow", "none", 9]],
                                         set={"training.epochs": 100000}))
 started = time.time()
 out = run("run", "--plan", long_plan, "--stop-after", "1")
-assert "shallow-none-s9 stopped; it stays missing" in out and time.time() - started < 30, out
+assert "shallow-none-s9 stopped at the start of round " in out and time.time() - started < 30, out
+stopped_round = int(out.split("stopped at the start of round ")[1].split(";")[0])
+assert stopped_round > 0, out
 assert os.listdir(os.path.join(tmp, "long")) == ["plan.json"]
+assert os.path.exists(os.path.join(work, "shallow-none-s9.run-state"))
+out = run("list", "--plan", long_plan)
+assert "1 partial, 0 missing of 1 points" in out, out
+assert f"continues from the start of round {stopped_round}" in out, out
+out = run("run", "--plan", long_plan, "--stop-after", "1")
+assert f"shallow-none-s9 continues from the start of round {stopped_round}" in out, out
+later = int(out.split("stopped at the start of round ")[1].split(";")[0])
+assert later > stopped_round, out
+spent = json.load(open(os.path.join(work, "shallow-none-s9.run-state.time")))
+assert spent["sessions"] == 2 and spent["wall_s"] > 0, spent
+# Other settings: the state is discarded and the point starts again.
+long = json.load(open(long_plan))
+long["set"]["training.epochs"] = 3
+write(long_plan, long)
 assert "1 missing of 1 points" in run("list", "--plan", long_plan)
+out = run("run", "--plan", long_plan)
+assert "continues from" not in out and "shallow-none-s9 done" in out, out
+assert not os.path.exists(os.path.join(work, "shallow-none-s9.run-state"))
+assert not os.path.exists(os.path.join(work, "shallow-none-s9.run-state.time"))
+assert json.load(open(os.path.join(tmp, "long", "shallow-none-s9", "point.json")))["sessions"] == 1
 
 # Bad plan input: exit 2 and one line naming the file.
 bad = write(os.path.join(results, "bad.json"), dict(plan, points=[["shallow", "nope", 1]]))

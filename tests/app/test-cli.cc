@@ -1,11 +1,13 @@
 // Tests of the slsim binary: malformed scenarios, determinism, sweeps (resume after SIGKILL,
 // MPI-style sharing). They run SLSIM_BINARY_DIR/slsim as a child process.
 #include "app/fs-util.h"
+#include "tests/sim/run-output.h"
 #include "tests/test-support.h"
 
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <signal.h>
@@ -193,6 +195,47 @@ TEST_CASE("the same seed gives byte-identical CSV and the manifest holds the res
     REQUIRE(Shell(SLSIM + " run " + TESTS + "/tiny-scenario.json --out " + c + " --set seed=4").rc
             == 0);
     CHECK(WithoutWallColumns(a + "/steps.csv") != WithoutWallColumns(c + "/steps.csv"));
+}
+
+TEST_CASE("run --stop-at-round and --resume continue a run; a state of another scenario exits 2",
+          "[app][cli][run-state]")
+{
+    const std::string scenario = SLSIM + " run " + TESTS + "/tiny-scenario.json";
+    const std::string sets = " --set schedule.kind=sequential --set training.epochs=3";
+    const std::string whole = TempDir() + "/state-whole", parts = TempDir() + "/state-parts";
+    REQUIRE(Shell(scenario + sets + " --out " + whole).rc == 0);
+    // Stopped at the start of round 2: exit 3, no results, the state beside the folder.
+    Result r = Shell(scenario + sets + " --out " + parts + " --state-every 1 --stop-at-round 2");
+    REQUIRE(r.rc == 3);
+    CHECK(r.output.find("stopped at the start of round 2") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(parts));
+    REQUIRE(std::filesystem::exists(parts + ".run-state"));
+    // Another scenario: exit 2, one line naming the state and the first difference.
+    r = Shell(scenario + sets + " --set optimizer.lr=0.2 --out " + parts + " --resume --quiet");
+    CHECK(r.rc == 2);
+    CHECK(Lines(r.output) == 1);
+    CHECK(r.output.find(parts + ".run-state: run state of another scenario") != std::string::npos);
+    CHECK(r.output.find("/optimizer/lr") != std::string::npos);
+    // Another thread count is the same scenario; the completed run removes the state.
+    r = Shell(scenario + sets + " --set model.threads=2 --out " + parts + " --resume --quiet");
+    REQUIRE(r.rc == 0);
+    CHECK_FALSE(std::filesystem::exists(parts + ".run-state"));
+    CHECK(ReadTextFile(parts + "/manifest.json").find("\"resumed_from_round\": 2")
+          != std::string::npos);
+    for (const char* f : {"eval.csv", "steps.csv"})
+    {
+        INFO(f);
+        const auto a = ReadCsv(whole + "/" + f), b = ReadCsv(parts + "/" + f);
+        REQUIRE(a.size() == b.size());
+        for (size_t i = 0; i < a.size(); ++i)
+        {
+            for (const char* column : {"test_accuracy", "test_loss", "loss", "steps", "step"})
+            {
+                CHECK((a[i].count(column) ? a[i].at(column) : "")
+                      == (b[i].count(column) ? b[i].at(column) : ""));
+            }
+        }
+    }
 }
 
 TEST_CASE("a sweep killed with SIGKILL and re-run equals an uninterrupted one", "[app][sweep]")
