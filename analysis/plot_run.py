@@ -9,6 +9,8 @@ simulated time; plus the run's mean over devices), codec_error.png, and summary.
 traffic to the target accuracy). Every figure names the run's codecs; accuracy plots mark the
 target (--target, else the scenario's training.target_accuracy, else 90 % of the best accuracy).
 energy_per_device.png: compute and radio energy per device (devices.csv), when the run has any.
+leakage.png: the cut-layer leakage cut_dcor_sq over simulated time, one line per distinct cut
+(leakage.csv, runs with per-device cuts; else eval.csv's), when the run measured it.
 """
 import argparse
 import os
@@ -135,6 +137,39 @@ def plot_energy(run_dir, out, name):
     return fname
 
 
+def plot_leakage(run_dir, out, name, ev, cut):
+    """leakage.png: cut_dcor_sq (the bias-corrected squared distance correlation between the input
+    and the cut activations as sent) over simulated time: one line per distinct cut from
+    leakage.csv (runs with per-device cuts), else eval.csv's at the model's cut `cut`. Returns the
+    file name written, or None when no evaluation measured it (training.leakage_samples 0, or a
+    folder from before the column)."""
+    fname = "leakage.png"
+    path = os.path.join(out, fname)
+    if os.path.exists(path):  # stale result of an earlier run
+        os.remove(path)
+    csv = os.path.join(run_dir, "leakage.csv")
+    if os.path.exists(csv):
+        leak = pd.read_csv(csv).dropna(subset=["cut_dcor_sq"])
+    elif "cut_dcor_sq" in ev:
+        leak = ev[["sim_time_s", "cut_dcor_sq"]].dropna().assign(cut=cut)
+    else:
+        return None
+    if leak.empty:
+        return None
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for c, rows in leak.groupby("cut", sort=False):
+        ax.plot(rows["sim_time_s"], rows["cut_dcor_sq"], marker="o", label=f"cut {c}")
+    ax.set(xlabel="simulated time (s)", ylabel="cut_dcor_sq (input vs cut activations as sent)",
+           ylim=(min(0.0, float(leak["cut_dcor_sq"].min())), 1.05))
+    ax.set_title(f"{name}: cut-layer leakage", fontsize=9)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return fname
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("run_dir")
@@ -225,6 +260,9 @@ def main():
     energy = plot_energy(a.run_dir, out, name)
     if energy:
         written.append(energy)
+    leakage = plot_leakage(a.run_dir, out, name, ev, sc.get("model", {}).get("cut", "?"))
+    if leakage:
+        written.append(leakage)
 
     def reach(column, scale):
         v = first_reaching(ev, target, column)

@@ -5,6 +5,7 @@
 #include "models/data/dataset.h"
 #include "models/model-zoo.h"
 #include "sim/schedule.h"
+#include "sim/sides.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -78,12 +79,64 @@ MemoryEstimate::Describe() const
 {
     std::ostringstream os;
     os << FormatBytes(Total()) << " (models " << FormatBytes(models) << " = " << deviceCopies
-       << " x " << FormatBytes(deviceCopyBytes) << " device part + " << serverCopies << " x "
-       << FormatBytes(serverCopyBytes) << " server part, activations " << FormatBytes(activations)
-       << ", dataset " << FormatBytes(dataset) << ", network " << FormatBytes(network) << ", base "
+       << " device parts " << FormatBytes(deviceBytes) << " + " << serverCopies << " server parts "
+       << FormatBytes(serverBytes) << ", activations " << FormatBytes(activations) << ", dataset "
+       << FormatBytes(dataset) << ", network " << FormatBytes(network) << ", base "
        << FormatBytes(base) << ")";
     return os.str();
 }
+
+namespace
+{
+
+/// One cut's parts: the device part (U-shaped: with its head), the server part, and the frames of
+/// one step (uplink and downlink at the cut; U-shaped: server output and head gradient too) and
+/// of a sync, for a batch.
+struct CutParts
+{
+    PartSize device, server;
+    double deviceCopyBytes = 0, serverCopyBytes = 0, frameBytes = 0;
+};
+
+CutParts
+PartsAt(const ScenarioConfig& c, const ModelConfig& model)
+{
+    CutParts p;
+    const Architecture a = BuildArchitecture(model, c.seed);
+    const double inputNumel = static_cast<double>(model.input.Numel());
+    p.device = SizeOf(a, 0, a.cut, inputNumel);
+    const Shape cut = a.cut == 0 ? model.input : a.layers[a.cut - 1]->OutputShape();
+    // U-shaped (model.head_cut): the layers from the head cut on are the device's.
+    const size_t head = model.headCut.empty() ? a.layers.size()
+                                              : ResolveHeadCut(SpecOf(model), model.headCut, a.cut);
+    p.server = SizeOf(a, a.cut, head, static_cast<double>(cut.Numel()));
+    const auto batchOf = [&](const Shape& sample) {
+        std::vector<int64_t> dims{static_cast<int64_t>(c.training.batchSize)};
+        dims.insert(dims.end(), sample.dims.begin(), sample.dims.end());
+        return Shape(dims);
+    };
+    if (head < a.layers.size())
+    {
+        const Shape middle = a.layers[head - 1]->OutputShape();
+        const PartSize h = SizeOf(a, head, a.layers.size(), static_cast<double>(middle.Numel()));
+        p.device.params += h.params;
+        p.device.buffers += h.buffers;
+        p.device.activationsPerSample += h.activationsPerSample;
+        // The two extra frames of a U-shaped step: server output down, head gradient up.
+        p.frameBytes += FrameBytes(ResolveBudget(c.headDownlink), batchOf(middle))
+                        + FrameBytes(ResolveBudget(c.headUplink), batchOf(middle));
+    }
+    const double stateFloats = c.optimizer.name == "adam" ? 2 : 1;
+    p.deviceCopyBytes = FLOAT_BYTES * ((2 + stateFloats) * p.device.params + p.device.buffers);
+    p.serverCopyBytes = FLOAT_BYTES * ((2 + stateFloats) * p.server.params + p.server.buffers);
+    p.frameBytes += FrameBytes(ResolveBudget(c.uplink), batchOf(cut))
+                    + FrameBytes(ResolveBudget(c.downlink), batchOf(cut))
+                    + FrameBytes(ResolveBudget(c.sync),
+                                 Shape{static_cast<int64_t>(std::max(1.0, p.device.params))});
+    return p;
+}
+
+} // namespace
 
 MemoryEstimate
 EstimateMemory(const ScenarioConfig& c)
@@ -95,28 +148,26 @@ EstimateMemory(const ScenarioConfig& c)
     const double batch = c.training.batchSize;
 
     // Models: the layers are built unbound (no parameter buffer), so a huge model costs nothing.
+    // Per-device cuts (sim/sides.h): each device's part is at its own cut, the server keeps a
+    // part per distinct cut (per device at its cut with per-device server copies) and a device
+    // part per distinct cut (the agreed states); evaluation uses device 0's cut.
     ModelConfig model = c.model;
     model.input = DatasetSampleShape(c.dataset);
     model.classes = DatasetClasses(c.dataset);
-    const Architecture a = BuildArchitecture(model, c.seed);
-    const double inputNumel = static_cast<double>(model.input.Numel());
-    PartSize device = SizeOf(a, 0, a.cut, inputNumel);
-    const Shape cut = a.cut == 0 ? model.input : a.layers[a.cut - 1]->OutputShape();
-    // U-shaped (model.head_cut): the layers from the head cut on are the device's.
-    const size_t head = model.headCut.empty() ? a.layers.size()
-                                              : ResolveHeadCut(SpecOf(model), model.headCut, a.cut);
-    const PartSize server = SizeOf(a, a.cut, head, static_cast<double>(cut.Numel()));
-    if (head < a.layers.size())
+    const DeviceCuts cuts = ResolveDeviceCuts(model, c.network.devices);
+    std::vector<CutParts> parts;
+    for (int g = 0; g < std::max(1, cuts.groups); ++g)
     {
-        const PartSize h = SizeOf(a, head, a.layers.size(),
-                                  static_cast<double>(a.layers[head - 1]->OutputShape().Numel()));
-        device.params += h.params;
-        device.buffers += h.buffers;
-        device.activationsPerSample += h.activationsPerSample;
+        ModelConfig m = model;
+        if (!cuts.cut.empty())
+        {
+            const auto first = std::find(cuts.group.begin(), cuts.group.end(), g);
+            m.cut = cuts.cut[static_cast<size_t>(first - cuts.group.begin())];
+        }
+        parts.push_back(PartsAt(c, m));
     }
-    const double stateFloats = c.optimizer.name == "adam" ? 2 : 1;
-    e.deviceCopyBytes = FLOAT_BYTES * ((2 + stateFloats) * device.params + device.buffers);
-    e.serverCopyBytes = FLOAT_BYTES * ((2 + stateFloats) * server.params + server.buffers);
+    const auto groupOf = [&](size_t d) { return static_cast<size_t>(cuts.group[d]); };
+    const double inputNumel = static_cast<double>(model.input.Numel());
     bool perDeviceServer = false;
     if (!replay)
     {
@@ -125,16 +176,45 @@ EstimateMemory(const ScenarioConfig& c)
         context.shardSizes.assign(c.network.devices.size(), 1);
         perDeviceServer = MakeSchedule(c.schedule.kind, context)->PerDeviceServerCopies();
     }
-    e.deviceCopies = replay ? 1 : devices + 1;
-    e.serverCopies = perDeviceServer ? devices : 1;
-    e.models = e.deviceCopies * e.deviceCopyBytes + e.serverCopies * e.serverCopyBytes;
+    // Server copies: per device at its cut, else one per distinct cut.
+    std::vector<size_t> serverCopies;
+    for (size_t d = 0; perDeviceServer && d < c.network.devices.size(); ++d)
+    {
+        serverCopies.push_back(groupOf(d));
+    }
+    for (size_t g = 0; !perDeviceServer && g < parts.size(); ++g)
+    {
+        serverCopies.push_back(g);
+    }
+    // Device copies: the server's evaluation copy (device 0's cut), the devices' own parts, and
+    // with several cuts one per cut for the agreed states.
+    std::vector<size_t> deviceCopies{0};
+    for (size_t d = 0; !replay && d < c.network.devices.size(); ++d)
+    {
+        deviceCopies.push_back(groupOf(d));
+    }
+    for (size_t g = 0; parts.size() > 1 && g < parts.size(); ++g)
+    {
+        deviceCopies.push_back(g);
+    }
+    const double serverBatch = std::max<double>(batch, c.training.evalBatch);
+    for (size_t g : deviceCopies)
+    {
+        e.deviceBytes += parts[g].deviceCopyBytes;
+        e.activations += replay ? 0 : FLOAT_BYTES * batch * parts[g].device.activationsPerSample;
+    }
+    for (size_t g : serverCopies)
+    {
+        e.serverBytes += parts[g].serverCopyBytes;
+        e.activations
+            += replay ? 0 : FLOAT_BYTES * serverBatch * parts[g].server.activationsPerSample;
+    }
+    e.deviceCopies = static_cast<double>(deviceCopies.size());
+    e.serverCopies = static_cast<double>(serverCopies.size());
+    e.models = e.deviceBytes + e.serverBytes;
     if (!replay)
     {
-        const double serverBatch = std::max<double>(batch, c.training.evalBatch);
-        e.activations = FLOAT_BYTES
-                        * (e.deviceCopies * batch * device.activationsPerSample
-                           + e.serverCopies * serverBatch * server.activationsPerSample
-                           + devices * batch * inputNumel); // each device's input batch
+        e.activations += FLOAT_BYTES * devices * batch * inputNumel; // each device's input batch
     }
 
     // Dataset: a split is read whole before its subset is taken (then copied to fit), and the
@@ -147,15 +227,12 @@ EstimateMemory(const ScenarioConfig& c)
                         + (replay ? 0 : static_cast<double>(InspectDataset(whole, false)));
     e.dataset = (read + 2 * (train + test)) * (inputNumel + 1);
 
-    // Network: node state and the frames in flight, each held by sender and assembler.
-    std::vector<int64_t> dims{static_cast<int64_t>(batch)};
-    dims.insert(dims.end(), cut.dims.begin(), cut.dims.end());
-    const Shape batchCut(dims);
-    const double frames = FrameBytes(ResolveBudget(c.uplink), batchCut)
-                          + FrameBytes(ResolveBudget(c.downlink), batchCut)
-                          + FrameBytes(ResolveBudget(c.sync),
-                                       Shape{static_cast<int64_t>(std::max(1.0, device.params))});
-    e.network = devices * (NODE_BYTES + 2 * frames);
+    // Network: node state and the frames in flight (each device's at its own cut), each held by
+    // sender and assembler.
+    for (size_t d = 0; d < c.network.devices.size(); ++d)
+    {
+        e.network += NODE_BYTES + 2 * parts[groupOf(d)].frameBytes;
+    }
     return e;
 }
 

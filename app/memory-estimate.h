@@ -6,7 +6,10 @@
 //               statistics) and optimizer state (SGD momentum: 1 float per parameter; Adam: 2),
 //               4 bytes each. Copies: one device part per device plus the server's evaluation copy;
 //               the server part once per device when the schedule keeps per-device server copies
-//               (SplitFed v1), else once. A replay builds one copy of each part.
+//               (SplitFed v1), else once. A replay builds one copy of each part. U-shaped
+//               (model.head_cut): the device part includes the head. Per-device cuts: each device's
+//               part at its own cut; the server part once per distinct cut (per device at its cut
+//               with per-device copies), plus a device part per distinct cut (the agreed states).
 //   activations per copy, per sample: every layer's output and its gradient (2 floats) plus the
 //               largest im2col workspace (9 floats per input element: a 3x3 convolution) of the
 //               part; times the training batch (device parts) or max(batch, eval batch) (server).
@@ -15,7 +18,9 @@
 //   network     per device: ~256 KiB of ns-3 node, stack and socket state (measured: 1,000-device
 //               scenario) plus every frame that can be in flight at once, each held twice (the
 //               sender's copy and the assembler's): an uplink and a downlink frame of a batch
-//               (EncodedSize of the cut activations) and the device part's state at a sync.
+//               (EncodedSize of the cut activations; U-shaped: plus the server output and the head
+//               gradient at the head cut) and the device part's state at a sync, at the device's
+//               own cut.
 //   base        32 MiB: the process with ns-3, Eigen and OpenBLAS loaded, recorders, CSV
 //               buffers (quickstart peaks at 22 MiB in all).
 // Measured against max RSS on shipped scenarios in app/README.md.
@@ -33,15 +38,15 @@ struct MemoryEstimate
 {
     double models = 0, activations = 0, dataset = 0, network = 0, base = 0; // bytes
     double deviceCopies = 0, serverCopies = 0;                              // model part copies
-    double deviceCopyBytes = 0, serverCopyBytes = 0;
+    double deviceBytes = 0, serverBytes = 0; // of all device / server part copies (models)
 
     double Total() const
     {
         return models + activations + dataset + network + base;
     }
 
-    /// "1.2 GB (models 800 MB = 11 x 70 MB device + 1 x 2 MB server, activations ..., dataset
-    /// ..., network ..., base 67 MB)"
+    /// "1.2 GB (models 800 MB = 11 device parts 798 MB + 1 server parts 2 MB, activations ...,
+    /// dataset ..., network ..., base 67 MB)"
     std::string Describe() const;
 };
 

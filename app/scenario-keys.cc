@@ -447,7 +447,8 @@ TrainingTable()
         t.fields.push_back(IntegerField(
             "leakage_samples", &TrainingConfig::leakageSamples, 0, 4096, "",
             "> 0: eval.csv's cut_dcor_sq, the distance correlation between the input and the "
-            "cut activations as sent, on the first this many test samples (0: off)"));
+            "cut activations as sent, on the first this many test samples (0: off; per-device "
+            "cuts: at every cut in leakage.csv)"));
         t.fields.push_back(IntegerField(
             "save_every_rounds", &TrainingConfig::saveEveryRounds, 0, MANY, "",
             "> 0: checkpoints (safetensors, PyTorch state_dict names) every this many rounds "

@@ -55,6 +55,10 @@ DeviceApp::GetTypeId()
               .AddTraceSource("StepCompleted", "A step ended with the optimizer step.",
                               ns3::MakeTraceSourceAccessor(&DeviceApp::m_stepCompleted),
                               "slsim::StepCompletedCallback")
+              .AddTraceSource("HeadStarted",
+                              "U-shaped: the head's forward and backward begin (their length).",
+                              ns3::MakeTraceSourceAccessor(&DeviceApp::m_headStarted),
+                              "slsim::HeadStartedCallback")
               .AddTraceSource("Connecting", "The app started and opens its connection (device).",
                               ns3::MakeTraceSourceAccessor(&DeviceApp::m_connecting),
                               "slsim::DeviceCallback");
@@ -164,6 +168,7 @@ DeviceApp::OnFrame(std::vector<uint8_t>&& frame)
         m_stepEnd.deviceLoss = true;
         m_stepEnd.loss = head.loss;
         m_stepEnd.correct = head.correct;
+        m_headStarted(HeadStartRecord{m_device, m_stepCounter, m_headS});
         m_pendingEvent
             = ns3::Simulator::Schedule(ns3::Seconds(m_headS), &DeviceApp::SendHeadGradient, this);
         return;
@@ -180,7 +185,8 @@ DeviceApp::OnFrame(std::vector<uint8_t>&& frame)
     m_stepEnd.device = m_device;
     m_stepEnd.step = m_stepCounter;
     m_stepEnd.gradientFrameBytes = m_serverOutputBytes + frameBytes;
-    m_stepEnd.backwardS = m_headS + backward;
+    m_stepEnd.backwardS = backward;
+    m_stepEnd.headS = m_headS;
     m_pendingEvent = ns3::Simulator::Schedule(ns3::Seconds(backward), &DeviceApp::FinishStep, this);
 }
 

@@ -100,6 +100,7 @@ class DeviceApp : public ns3::Application
     ns3::TracedCallback<const FrameRecord&> m_frameSent, m_frameReceived;
     ns3::TracedCallback<const StepStartRecord&> m_stepStarted;
     ns3::TracedCallback<const StepEndRecord&> m_stepCompleted;
+    ns3::TracedCallback<const HeadStartRecord&> m_headStarted;
     ns3::TracedCallback<int> m_connecting;
 };
 

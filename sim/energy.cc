@@ -71,6 +71,8 @@ EnergyRecorder::Watch(ns3::Ptr<DeviceApp> app)
                                     ns3::MakeCallback(&EnergyRecorder::OnStepStarted, this));
     app->TraceConnectWithoutContext("StepCompleted",
                                     ns3::MakeCallback(&EnergyRecorder::OnStepCompleted, this));
+    app->TraceConnectWithoutContext("HeadStarted",
+                                    ns3::MakeCallback(&EnergyRecorder::OnHeadStarted, this));
 }
 
 double
@@ -175,6 +177,13 @@ EnergyRecorder::OnStepStarted(const StepStartRecord& start)
     s.stepStartRadioJ = s.energy.radioJ;
     s.stepComputeJ = 0;
     Charge(start.device, s.profile.ComputePowerW() * start.forwardS);
+}
+
+void
+EnergyRecorder::OnHeadStarted(const HeadStartRecord& head)
+{
+    const State& s = m_devices[static_cast<size_t>(head.device)];
+    Charge(head.device, s.profile.ComputePowerW() * head.headS);
 }
 
 void

@@ -3,7 +3,9 @@
 //
 // Compute: power while computing (DeviceProfile::ComputePowerW: compute_w, or joules_per_gflop *
 // gflops) times the device's forward and backward seconds. A forward pass is charged when it
-// starts (StepStarted carries its length), a backward pass when it ends (StepCompleted).
+// starts (StepStarted carries its length), a backward pass when it ends (StepCompleted); a
+// U-shaped device's head (its forward and backward, between the server output's arrival and the
+// head gradient's departure) when it starts (HeadStarted), like a forward pass.
 //
 // Radio, a state model over the access link (point-to-point: full duplex):
 //   P = radio_tx_w             while the device's NetDevice transmits (PhyTxBegin .. PhyTxEnd)
@@ -80,7 +82,7 @@ class EnergyRecorder
     /// (0 for LTE, whose builder calls OnTx/OnHubTx at the radio's own instants:
     /// LteAccess::WatchRadio).
     void WatchLinks(const Network& net, const std::vector<double>& delaysS);
-    /// Connects to a device app's StepStarted and StepCompleted.
+    /// Connects to a device app's StepStarted, StepCompleted and HeadStarted (U-shaped).
     void Watch(ns3::Ptr<DeviceApp> app);
 
     /// Device d is switched on (its app starts, churn brings it back) or off (churn): idle power
@@ -117,6 +119,7 @@ class EnergyRecorder
     void OnRadio(int device, bool tx, bool rx); // a WiFi radio's state changed
     void OnStepStarted(const StepStartRecord& start);
     void OnStepCompleted(const StepEndRecord& end);
+    void OnHeadStarted(const HeadStartRecord& head);
 
   private:
     struct State

@@ -60,6 +60,8 @@ MetricsCollector::Watch(ns3::Ptr<ServerApp> server)
         "DeviceTimedOut", ns3::MakeCallback(&MetricsCollector::OnDeviceTimedOut, this));
     server->TraceConnectWithoutContext("EvaluationDone",
                                        ns3::MakeCallback(&MetricsCollector::OnEvaluation, this));
+    server->TraceConnectWithoutContext("CutLeakage",
+                                       ns3::MakeCallback(&MetricsCollector::OnCutLeakage, this));
     server->TraceConnectWithoutContext("Round",
                                        ns3::MakeCallback(&MetricsCollector::OnRound, this));
     server->TraceConnectWithoutContext(
@@ -303,7 +305,8 @@ MetricsCollector::OnStepCompleted(const StepEndRecord& end)
 {
     StepRecord& rec = m_pending[static_cast<size_t>(end.device)];
     rec.bytesDown = end.gradientFrameBytes;
-    rec.deviceComputeS += end.backwardS;
+    // U-shaped: plus the head's forward and backward
+    rec.deviceComputeS += end.headS + end.backwardS;
     if (end.deviceLoss) // U-shaped: the head on the device computed it
     {
         rec.loss = end.loss;
@@ -338,6 +341,12 @@ MetricsCollector::OnEvaluation(int round, double accuracy, double loss, double c
 {
     m_evals.push_back(EvalRow{ns3::Simulator::Now().GetSeconds(), round, Steps(), m_bytesUp,
                               m_bytesDown, m_bytesSync, accuracy, loss, cutDcorSq});
+}
+
+void
+MetricsCollector::OnCutLeakage(int round, int group, double cutDcorSq)
+{
+    m_leakage.push_back(LeakageRow{ns3::Simulator::Now().GetSeconds(), round, group, cutDcorSq});
 }
 
 void
@@ -434,6 +443,23 @@ MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targ
     {
         events.Add(e.timeS).Add(e.device).Add(e.what).Add(e.round);
         events.EndRow();
+    }
+
+    std::unique_ptr<CsvWriter> leakage;
+    if (!m_leakage.empty())
+    {
+        leakage = std::make_unique<CsvWriter>(
+            dir + "/leakage.csv",
+            std::vector<std::string>{"sim_time_s", "round", "cut", "cut_dcor_sq"});
+        for (const LeakageRow& l : m_leakage)
+        {
+            const auto g = static_cast<size_t>(l.group);
+            leakage->Add(l.timeS)
+                .Add(l.round)
+                .Add(g < m_cutNames.size() ? m_cutNames[g] : std::to_string(l.group))
+                .Add(l.cutDcorSq);
+            leakage->EndRow();
+        }
     }
 
     std::unique_ptr<CsvWriter> frames;
@@ -618,6 +644,10 @@ MetricsCollector::Write(const std::string& dir, RunSummary& summary, double targ
     if (frames)
     {
         frames->Commit();
+    }
+    if (leakage)
+    {
+        leakage->Commit();
     }
     sum.Commit();
 }

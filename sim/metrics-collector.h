@@ -105,6 +105,15 @@ class MetricsCollector
     void OnStepCompleted(const StepEndRecord& end);
     void OnDeviceTimedOut(int device);
     void OnEvaluation(int round, double accuracy, double loss, double cutDcorSq);
+    /// Per-device cuts: leakage.csv's row of cut group `group` (named by SetCutNames).
+    void OnCutLeakage(int round, int group, double cutDcorSq);
+
+    /// The cut of each cut group (sim/sides.h DeviceCuts), for leakage.csv's `cut` column.
+    void SetCutNames(std::vector<std::string> names)
+    {
+        m_cutNames = std::move(names);
+    }
+
     void OnRound(int32_t before, int32_t now);
     /// Every frame a socket of the server delivered.
     void OnServerFrameReceived(const FrameRecord& frame);
@@ -153,7 +162,8 @@ class MetricsCollector
         return static_cast<int64_t>(m_steps.size());
     }
 
-    /// Writes steps.csv, eval.csv, events.csv, devices.csv (+ frames.csv) into dir and fills the
+    /// Writes steps.csv, eval.csv, events.csv, devices.csv (+ frames.csv; + leakage.csv with
+    /// per-device cuts: one row per evaluation and distinct cut) into dir and fills the
     /// summary; the TCP and queue columns come from `net`, the energy columns from `energy`
     /// (null: not recorded, they are 0).
     void Write(const std::string& dir, RunSummary& summary, double targetAccuracy,
@@ -173,6 +183,13 @@ class MetricsCollector
         uint64_t up, down, sync;
         double accuracy, loss;
         double cutDcorSq; // NaN: not measured (an empty cell)
+    };
+
+    struct LeakageRow
+    {
+        double timeS;
+        int round, group;
+        double cutDcorSq;
     };
 
     struct EventRow
@@ -226,6 +243,8 @@ class MetricsCollector
     std::vector<StepRecord> m_pending; // the step under way, per device
     std::vector<StepRecord> m_steps;
     std::vector<EvalRow> m_evals;
+    std::vector<LeakageRow> m_leakage;
+    std::vector<std::string> m_cutNames;
     std::vector<EventRow> m_events;
     std::vector<FrameRow> m_frames;
     std::vector<uint64_t> m_socketUp, m_socketDown;

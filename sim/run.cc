@@ -100,6 +100,7 @@ RunScenario(const ScenarioConfig& config, const std::string& outDir, const RunCo
     Sides sides = BuildSides(config);
     const int devices = sides.Devices();
     MetricsCollector metrics(devices, config.recordFrames);
+    metrics.SetCutNames(sides.cutNames);
     RunProgress progress(config, sides); // stderr only, as app/ set it (SetProgressReporting)
 
     Network net = BuildNetwork(config.network, config.seed);

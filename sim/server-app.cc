@@ -97,6 +97,11 @@ ServerApp::GetTypeId()
                               "A test evaluation (round, accuracy, loss, leakage).",
                               ns3::MakeTraceSourceAccessor(&ServerApp::m_evaluationDone),
                               "slsim::EvaluationCallback")
+              .AddTraceSource("CutLeakage",
+                              "Per-device cuts: an evaluation's leakage at one distinct cut "
+                              "(round, cut group, cut_dcor_sq), after EvaluationDone.",
+                              ns3::MakeTraceSourceAccessor(&ServerApp::m_cutLeakage),
+                              "slsim::CutLeakageCallback")
               .AddTraceSource("RoundStarted", "A round began (its 0-based index).",
                               ns3::MakeTraceSourceAccessor(&ServerApp::m_roundStarted),
                               "slsim::RoundCallback")
@@ -132,7 +137,6 @@ void
 ServerApp::StartApplication()
 {
     SLSIM_ASSERT(m_side && m_schedule);
-    m_compute = ComputeModel(m_side->FlopsPerSample(), m_gflops);
     const auto n = static_cast<size_t>(m_devices);
     m_byDevice.assign(n, nullptr);
     m_timers.resize(n);
@@ -284,18 +288,18 @@ ServerApp::Serve(Request r)
     ServerResult res;
     double computeS = 0;
     MessageKind answer = MessageKind::GRADIENT;
+    const ComputeModel compute(m_side->FlopsPerSampleFor(r.device), m_gflops); // d's server part
     if (r.kind == MessageKind::HEAD_GRADIENT)
     {
         // U-shaped, second half: backward through the server part and its optimizer step.
         res = m_side->StepBackward(r.device, body, size, reply);
-        computeS = m_compute.BackwardSeconds(res.batch);
+        computeS = compute.BackwardSeconds(res.batch);
     }
     else
     {
         ++m_stepsServed;
         res = m_side->Step(r.device, body, size, reply);
         const bool u = m_side->UShaped(); // U-shaped: the forward only, its output goes down
-        const ComputeModel compute(m_side->FlopsPerSampleFor(r.device), m_gflops);
         computeS = u ? compute.ForwardSeconds(res.batch) : compute.StepSeconds(res.batch);
         answer = u ? MessageKind::SERVER_OUTPUT : MessageKind::GRADIENT;
     }
@@ -470,6 +474,10 @@ ServerApp::Evaluate()
     const EvalResult r = m_side->Evaluate(m_agreed.valid ? &m_agreed.weights : nullptr);
     NS_LOG_INFO("evaluation after round " << m_round << ": accuracy " << r.accuracy);
     m_evaluationDone(m_round, r.accuracy, r.loss, r.cutDcorSq);
+    for (size_t g = 0; g < r.groupCutDcorSq.size(); ++g)
+    {
+        m_cutLeakage(m_round, static_cast<int>(g), r.groupCutDcorSq[g]);
+    }
 }
 
 void

@@ -150,7 +150,6 @@ class ServerApp : public ns3::Application
 
     ServerSide* m_side = nullptr;
     Schedule* m_schedule = nullptr;
-    ComputeModel m_compute;
 
     std::vector<ns3::Ptr<ns3::Node>> m_listenNodes;
     std::vector<ns3::Ptr<ns3::Socket>> m_listen;
@@ -184,6 +183,7 @@ class ServerApp : public ns3::Application
     ns3::TracedCallback<uint32_t, int> m_phaseClosed;
     ns3::TracedCallback<int> m_deviceTimedOut, m_roundStarted;
     ns3::TracedCallback<int, double, double, double> m_evaluationDone;
+    ns3::TracedCallback<int, int, double> m_cutLeakage;
 };
 
 } // namespace slsim

@@ -61,12 +61,15 @@ TrainingServer::CopyOf(int d) const
 
 void
 TrainingServer::SetCutGroups(std::vector<int> groupOf, std::vector<int> copyOf,
-                             std::vector<std::unique_ptr<Partition>> groupDevices)
+                             std::vector<std::unique_ptr<Partition>> groupDevices,
+                             std::vector<const TrainingDevice*> groupFirst)
 {
     m_groupOf = std::move(groupOf);
     m_copyOf = std::move(copyOf);
     m_groupDevices = std::move(groupDevices);
+    m_groupFirst = std::move(groupFirst);
     SLSIM_ASSERT(m_groupOf.size() == m_copyOf.size() && !m_groupDevices.empty());
+    SLSIM_ASSERT(m_groupFirst.size() == m_groupDevices.size());
     SLSIM_ASSERT(m_groupDevices[0]->StateSize() == m_stateSize);
     m_groupAgreed.clear();
     for (const auto& p : m_groupDevices)
@@ -179,8 +182,7 @@ TrainingServer::Step(int d, const uint8_t* body, size_t size, std::vector<uint8_
     WallAccount::Scope timer(m_wall);
     if (m_evalHead)
     {
-        return StepForward(m_copies.size() == 1 ? 0 : static_cast<size_t>(d), d, body, size,
-                           gradient);
+        return StepForward(CopyOf(d), d, body, size, gradient);
     }
     const ActivationsBody a = ReadActivationsBody(body, size);
     const uint32_t batch = a.batch;
@@ -249,7 +251,7 @@ TrainingServer::StepBackward(int d, const uint8_t* body, size_t size,
 {
     SLSIM_ASSERT(m_evalHead);
     WallAccount::Scope timer(m_wall);
-    const size_t copy = m_copies.size() == 1 ? 0 : static_cast<size_t>(d);
+    const size_t copy = CopyOf(d);
     if (m_pending[copy] != d)
     {
         throw DecodeError("head gradient message from device " + std::to_string(d)
@@ -399,9 +401,23 @@ TrainingServer::Evaluate(const std::vector<float>* agreed)
     }
     EvalResult result{static_cast<double>(correct) / static_cast<double>(n),
                       lossSum / static_cast<double>(n)};
-    result.cutDcorSq = CutLeakage(*m_evalDevice, *m_data->testBatches, n, *m_data->uplink,
-                                  m_config.training.leakageSamples, m_config.training.batchSize,
-                                  Rng(m_config.seed, "leakage-codec"), m_data->scratch);
+    const auto leakage = [&](Partition& device) {
+        return CutLeakage(device, *m_data->testBatches, n, *m_data->uplink,
+                          m_config.training.leakageSamples, m_config.training.batchSize,
+                          Rng(m_config.seed, "leakage-codec"), m_data->scratch);
+    };
+    result.cutDcorSq = leakage(*m_evalDevice);
+    // Per-device cuts: every other cut group's device part as `agreed` is to group 0's (its agreed
+    // state, else its first device's), on the same samples and codec stream.
+    for (size_t g = 0; !std::isnan(result.cutDcorSq) && g < m_groupDevices.size(); ++g)
+    {
+        if (g > 0)
+        {
+            const std::vector<float> state = agreed ? m_groupAgreed[g] : m_groupFirst[g]->State();
+            m_groupDevices[g]->SetState(state.data());
+        }
+        result.groupCutDcorSq.push_back(g == 0 ? result.cutDcorSq : leakage(*m_groupDevices[g]));
+    }
     return result;
 }
 

@@ -39,8 +39,10 @@ struct EvalResult
 {
     double accuracy = 0;
     double loss = 0;
-    /// Cut-layer leakage (sim/leakage.h); NaN when not measured.
+    /// Cut-layer leakage (sim/leakage.h) at device 0's cut; NaN when not measured.
     double cutDcorSq = std::numeric_limits<double>::quiet_NaN();
+    /// Per-device cuts, when measured: the leakage at each cut group's cut ([0] is cutDcorSq).
+    std::vector<double> groupCutDcorSq{};
 };
 
 class ServerSide
@@ -86,7 +88,8 @@ class ServerSide
     /// The server gave up on device d for the rest of its phase at simulated time timeS.
     virtual void DeviceTimedOut(int d, double timeS) = 0;
     /// Test accuracy and loss of the device-side state `agreed` (null: none agreed yet) with
-    /// server copy 0. Takes no simulated time.
+    /// server copy 0, and the cut-layer leakage (per-device cuts: at every distinct cut). Takes no
+    /// simulated time.
     virtual EvalResult Evaluate(const std::vector<float>* agreed) = 0;
 
     // ---- U-shaped split learning (model.head_cut: TrainingServer with the middle) ----
@@ -155,9 +158,12 @@ class TrainingServer : public ServerSide
     /// Per-device cuts (sim/sides.h): groupOf[d] is device d's cut group (device 0's is 0),
     /// copyOf[d] the server copy its steps use (copy 0 has group 0's cut), groupDevices[g] a
     /// device-side partition at group g's cut, in its initial state (the groups' agreed states
-    /// start there). Not called when every device has the same cut.
+    /// start there), groupFirst[g] the group's first device (whose state Evaluate measures the
+    /// group's leakage on before any state is agreed on). Not called when every device has the
+    /// same cut.
     void SetCutGroups(std::vector<int> groupOf, std::vector<int> copyOf,
-                      std::vector<std::unique_ptr<Partition>> groupDevices);
+                      std::vector<std::unique_ptr<Partition>> groupDevices,
+                      std::vector<const TrainingDevice*> groupFirst);
     Flops FlopsPerSampleFor(int d) const override;
     bool MergeMixedCuts(const std::map<int, std::vector<uint8_t>>& reports,
                         const std::vector<size_t>& shardSizes, bool handOff,
@@ -221,6 +227,7 @@ class TrainingServer : public ServerSide
     std::vector<int> m_groupOf, m_copyOf;
     std::vector<std::unique_ptr<Partition>> m_groupDevices;
     std::vector<std::vector<float>> m_groupAgreed;
+    std::vector<const TrainingDevice*> m_groupFirst;
 };
 
 } // namespace slsim

@@ -103,6 +103,11 @@ BuildSides(const ScenarioConfig& config)
         model.cut = cuts.cut[0]; // the evaluated model is device 0's cut
     }
     const bool mixedCuts = cuts.groups > 1;
+    sides.cutNames.resize(static_cast<size_t>(cuts.groups));
+    for (size_t d = cuts.group.size(); d-- > 0;) // each group's first device names it
+    {
+        sides.cutNames[static_cast<size_t>(cuts.group[d])] = cuts.cut[d];
+    }
 
     const int devices = static_cast<int>(config.network.devices.size());
     Rng partitionRng(config.seed, "partition");
@@ -159,6 +164,7 @@ BuildSides(const ScenarioConfig& config)
     shapes.serverFlops = first.server->FlopsPerSample();
 
     const TrainingDevice* firstDevice = nullptr; // evaluated before any state is agreed on
+    std::vector<const TrainingDevice*> groupFirst(static_cast<size_t>(cuts.groups), nullptr);
     for (int d = 0; d < devices; ++d)
     {
         std::vector<uint32_t> shard = std::move(shards[static_cast<size_t>(d)]);
@@ -174,6 +180,8 @@ BuildSides(const ScenarioConfig& config)
                                                            std::move(m.device), sides.wall.get(),
                                                            std::move(m.head));
             firstDevice = firstDevice ? firstDevice : device.get();
+            const auto g = static_cast<size_t>(cuts.group[static_cast<size_t>(d)]);
+            groupFirst[g] = groupFirst[g] ? groupFirst[g] : device.get();
             sides.trainingDevices.push_back(device.get());
             sides.devices.push_back(std::move(device));
         }
@@ -221,7 +229,8 @@ BuildSides(const ScenarioConfig& config)
             {
                 groupDevices.push_back(buildAt(g).device);
             }
-            server->SetCutGroups(cuts.group, std::move(copyOf), std::move(groupDevices));
+            server->SetCutGroups(cuts.group, std::move(copyOf), std::move(groupDevices),
+                                 std::move(groupFirst));
         }
         sides.trainingServer = server.get();
         sides.server = std::move(server);

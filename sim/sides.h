@@ -27,6 +27,7 @@ struct Sides
     std::unique_ptr<ServerSide> server;
     std::unique_ptr<Schedule> schedule;
     std::vector<std::vector<size_t>> labelHistograms; // [device][label], for the manifest
+    std::vector<std::string> cutNames; // per cut group (sim/sides.h DeviceCuts), for leakage.csv
     // The training sides again (empty/null for a replay), for checkpoints.
     std::vector<TrainingDevice*> trainingDevices;
     TrainingServer* trainingServer = nullptr;

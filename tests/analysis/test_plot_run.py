@@ -8,7 +8,8 @@ that time_breakdown.png is written, and that an older folder (devices.csv withou
 back to the steps' parts from steps.csv. Evaluations at t=0 and on a clock are placed at
 fractional epochs from their steps served (steps.csv's steps per round, else the summary's mean).
 The run bar labels only parts of at least BAR_LABEL_MIN_SHARE (small ones touched at 100 devices);
-the legend gives every part's share.
+the legend gives every part's share. leakage.png: written from eval.csv's cut_dcor_sq (one line),
+from leakage.csv (one line per cut) when there is one, and not at all when nothing was measured.
 """
 import os
 import subprocess
@@ -107,4 +108,49 @@ assert os.path.getsize(os.path.join(run2, "plots", "loss_vs_epoch.png")) > 0
 out = subprocess.run([sys.executable, os.path.join(source, "analysis", "compare.py"), run2, run,
                       "--out", os.path.join(tmp, "compare")], capture_output=True, text=True)
 assert out.returncode == 0, out.stderr
+
+# leakage.png: eval.csv's cut_dcor_sq (one cut), leakage.csv's rows (one line per cut), none when
+# the column is empty (training.leakage_samples 0).
+run3 = os.path.join(tmp, "leak-run")
+os.makedirs(run3)
+ev3 = ev.assign(cut_dcor_sq=[0.9, 0.85, 0.8, float("nan"), 0.7])
+ev3.to_csv(os.path.join(run3, "eval.csv"), index=False)
+clock_steps.to_csv(os.path.join(run3, "steps.csv"), index=False)
+leak_png = os.path.join(run3, "plots", "leakage.png")
+
+
+def plot(folder):
+    r = subprocess.run([sys.executable, os.path.join(source, "analysis", "plot_run.py"), folder],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+assert "leakage.png" in plot(run3) and os.path.getsize(leak_png) > 0
+fig_ev = plot_run.read_run(run3)["eval"]
+import matplotlib.pyplot as plt  # noqa: E402
+
+lines = []
+orig = plt.Axes.plot
+
+
+def spy(self, *args, **kwargs):
+    lines.append((list(args[0]), list(args[1]), kwargs.get("label")))
+    return orig(self, *args, **kwargs)
+
+
+plt.Axes.plot = spy
+assert plot_run.plot_leakage(run3, tmp, "t", fig_ev, "shallow") == "leakage.png"
+assert lines == [([0.0, 1.0, 2.0, 4.0], [0.9, 0.85, 0.8, 0.7], "cut shallow")], lines
+pd.DataFrame({"sim_time_s": [0.0, 0.0, 2.0, 2.0], "round": [0, 0, 1, 1],
+              "cut": ["block1", "block2", "block1", "block2"],
+              "cut_dcor_sq": [0.95, 0.8, 0.9, 0.7]}).to_csv(os.path.join(run3, "leakage.csv"),
+                                                          index=False)
+lines.clear()
+assert plot_run.plot_leakage(run3, tmp, "t", fig_ev, "block1") == "leakage.png"
+assert lines == [([0.0, 2.0], [0.95, 0.9], "cut block1"), ([0.0, 2.0], [0.8, 0.7], "cut block2")]
+plt.Axes.plot = orig
+os.remove(os.path.join(run3, "leakage.csv"))
+ev3.assign(cut_dcor_sq=float("nan")).to_csv(os.path.join(run3, "eval.csv"), index=False)
+assert "leakage.png" not in plot(run3) and not os.path.exists(leak_png)  # the stale one removed
 print("test_plot_run: ok")

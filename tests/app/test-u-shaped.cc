@@ -1,6 +1,8 @@
 // U-shaped split learning through the scenario and the CLI: model.head_cut and the second cut's
 // codecs are validated with errors naming the key; `slsim validate` shows the head; a run writes
-// checkpoints of the three parts under PyTorch names, and model.init_from resumes from them.
+// checkpoints of the three parts under PyTorch names and a manifest describing them (derived:
+// server_* the middle, head_* the head), and model.init_from resumes from them.
+#include "app/json-reader.h"
 #include "common/atomic-file.h"
 #include "models/safetensors.h"
 #include "models/split-model.h"
@@ -125,6 +127,18 @@ TEST_CASE("slsim: a U-shaped run validates, trains, saves the three parts and re
     const Result r = Shell(SLSIM + " run -q " + dir + "/u.json --out " + dir + "/run");
     INFO(r.output);
     REQUIRE(r.rc == 0);
+    // manifest.json's derived: server_* are the middle (fc2), head_* the device's head (fc3), and
+    // the three parts add up to the model
+    const Json derived = ReadJsonFile(dir + "/run/manifest.json").at("derived");
+    CHECK(derived.at("device_parameters") == 16 * 12 + 12);
+    CHECK(derived.at("server_parameters") == 104);
+    CHECK(derived.at("head_parameters") == 36);
+    CHECK(derived.at("head_cut_layer") == 5);
+    CHECK(derived.at("head_cut_shape") == Json::array({8}));
+    CHECK(derived.at("server_forward_flops_per_sample").get<double>()
+          == 2 * 12 * 8 + 8 + 8); // + ReLU
+    CHECK(derived.at("head_forward_flops_per_sample").get<double>() == 2 * 8 * 4 + 4);
+    CHECK(derived.at("head_backward_flops_per_sample").get<double>() > 0);
     const std::string ck = dir + "/run/checkpoints/final/";
     CHECK(TensorNames(ck + "device-0.safetensors") == "fc1.bias fc1.weight fc3.bias fc3.weight");
     CHECK(TensorNames(ck + "server.safetensors") == "fc2.bias fc2.weight");

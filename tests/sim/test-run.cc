@@ -384,5 +384,25 @@ TEST_CASE("Per-device cuts: two cuts train over the network, each device at its 
         CHECK(devices[0].at("bytes_up") != devices[1].at("bytes_up"));
         // the deeper device holds more weights: its synchronisation carries more
         CHECK(std::stoull(devices[1].at("bytes_sync")) > std::stoull(devices[0].at("bytes_sync")));
+        // leakage.csv: a row per evaluation and cut; device 0's cut's is eval.csv's cut_dcor_sq
+        const auto leakage = ReadCsv(dir + "/leakage.csv");
+        REQUIRE(leakage.size() == 2 * eval.size());
+        for (size_t i = 0; i < eval.size(); ++i)
+        {
+            const auto& shallow = leakage[2 * i];
+            const auto& deep = leakage[2 * i + 1];
+            CHECK(shallow.at("cut") == "shallow");
+            CHECK(deep.at("cut") == "deep");
+            CHECK(shallow.at("sim_time_s") == eval[i].at("sim_time_s"));
+            CHECK(deep.at("round") == eval[i].at("round"));
+            CHECK(shallow.at("cut_dcor_sq") == eval[i].at("cut_dcor_sq"));
+            const double d = std::stod(deep.at("cut_dcor_sq"));
+            CHECK((d > 0 && d <= 1));
+            CHECK(deep.at("cut_dcor_sq") != shallow.at("cut_dcor_sq"));
+        }
     }
+    // one cut: no leakage.csv (eval.csv's cut_dcor_sq is the whole story)
+    const std::string one = TempDir("one-cut");
+    RunScenario(Tiny("splitfed_v2", 2), one);
+    CHECK_FALSE(std::ifstream(one + "/leakage.csv").good());
 }

@@ -294,3 +294,21 @@ TEST_CASE("sides: per-device cuts train and the phase end merges the tensors the
         CHECK(agreed.weights.size() == d0.State().size());
     }
 }
+
+TEST_CASE("sides: per-device cuts measure the leakage at every distinct cut")
+{
+    ScenarioConfig config = Tiny("splitfed_v2", 3);
+    config.network.devices[1].cut = "deep";
+    config.network.devices[2].cut = "deep";
+    Sides sides = BuildSides(config);
+    // Before any phase end each cut's leakage is its first device's, here the seeded init: what
+    // a run with every device at that cut measures.
+    const EvalResult e = sides.server->Evaluate(nullptr);
+    REQUIRE(e.groupCutDcorSq.size() == 2);
+    CHECK(e.groupCutDcorSq[0] == e.cutDcorSq);
+    CHECK(e.cutDcorSq == BuildSides(Tiny("splitfed_v2", 3)).server->Evaluate(nullptr).cutDcorSq);
+    ScenarioConfig deep = Tiny("splitfed_v2", 3);
+    deep.model.cut = "deep";
+    CHECK(e.groupCutDcorSq[1] == BuildSides(deep).server->Evaluate(nullptr).cutDcorSq);
+    CHECK(e.groupCutDcorSq[1] != e.cutDcorSq);
+}

@@ -2,9 +2,10 @@
 // middle): with `none` codecs a device's steps through the
 // four message bodies give exactly the unsplit model's weights; a run's traffic is four frames per
 // step of the sizes the codecs give, its time split adds the head's compute, and it is
-// deterministic.
+// deterministic; its head's compute energy is charged when the head computes.
 #include "common/error.h"
 #include "models/safetensors.h"
+#include "sim/compute-model.h"
 #include "sim/messages.h"
 #include "sim/run.h"
 #include "sim/sides.h"
@@ -304,4 +305,54 @@ TEST_CASE("A U-shaped run with none codecs and one device ends with the unsplit 
     CHECK(bytes["server_output"] == 12 * 20 + 12 * (none->EncodedSize(Shape{20, 16})));
     CHECK(bytes["head_gradient"] == bytes["server_output"]);
     CHECK(bytes["gradient"] == bytes["activations"]);
+}
+
+TEST_CASE("A U-shaped device's head energy is charged where the head computes", "[sim][u][energy]")
+{
+    ScenarioConfig c = TinyU("splitfed_v1", 2);
+    c.recordFrames = true;
+    c.faults.timeoutS = 1;
+    for (DeviceProfile& p : c.network.devices)
+    {
+        p.computeW = 5; // the radio draws nothing: all energy is compute
+    }
+    Sides sides = BuildSides(c);
+    const double gflops = c.network.devices[1].gflops;
+    const double forwardS
+        = ComputeModel(sides.devices[1]->FlopsPerSample(), gflops).ForwardSeconds(20);
+    const double headS
+        = ComputeModel(sides.devices[1]->HeadFlopsPerSample(), gflops).StepSeconds(20);
+    REQUIRE(headS > 0);
+
+    // The totals: each step's compute energy is the power times its forward, head and backward.
+    const std::string full = TempDir("u-energy");
+    RunScenario(c, full);
+    for (const auto& r : ReadCsv(full + "/steps.csv"))
+    {
+        REQUIRE(std::stod(r.at("compute_j"))
+                == Approx(5 * std::stod(r.at("device_compute_s"))).epsilon(1e-12));
+    }
+
+    // A battery that holds device 1's first forward and half its head: it runs out at the
+    // instant the head starts (the server output's arrival: headS before the head gradient
+    // leaves), not at the step's end, and the step never completes.
+    c.network.devices[1].batteryJ = 5 * (forwardS + headS / 2);
+    const std::string dir = TempDir("u-energy-battery");
+    const RunSummary s = RunScenario(c, dir);
+    CHECK(s.batteryDropouts == 1);
+    const double emptyAt = std::stod(ReadCsv(dir + "/devices.csv").at(1).at("battery_empty_s"));
+    double headGradientAt = -1;
+    for (const auto& f : ReadCsv(dir + "/frames.csv"))
+    {
+        if (f.at("device") == "1" && f.at("kind") == "head_gradient" && headGradientAt < 0)
+        {
+            headGradientAt = std::stod(f.at("sim_time_s"));
+        }
+    }
+    REQUIRE(headGradientAt > 0);
+    CHECK(emptyAt == Approx(headGradientAt - headS).margin(1e-9));
+    for (const auto& r : ReadCsv(dir + "/steps.csv"))
+    {
+        CHECK(r.at("device") == "0");
+    }
 }
