@@ -660,6 +660,7 @@ MetricsCollector::SaveState(ByteWriter& out) const
     PutPodVector(out, m_pending);
     PutPodVector(out, m_steps);
     PutPodVector(out, m_evals);
+    PutPodVector(out, m_leakage);
     out.PutU64(m_events.size());
     for (const EventRow& e : m_events)
     {
@@ -691,6 +692,7 @@ MetricsCollector::LoadState(ByteReader& in)
     GetPodVector(in, m_pending, "pending steps", devices);
     GetPodVector(in, m_steps, "steps");
     GetPodVector(in, m_evals, "evaluations");
+    GetPodVector(in, m_leakage, "leakage rows");
     const uint64_t events = in.GetU64();
     m_events.clear();
     for (uint64_t i = 0; i < events; ++i)
