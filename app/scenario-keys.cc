@@ -796,7 +796,7 @@ WifiTable()
     static const Table<WifiConfig> table = [] {
         Table<WifiConfig> t;
         t.doc = "WiFi access of the devices with access \"wifi\" (sim/wifi-access.h); the "
-                "defaults with a constant MCS 7 and rts_cts_threshold_bytes 0 give the paper's "
+                "defaults with a constant MCS 5 and rts_cts_threshold_bytes 0 give the paper's "
                 "testbed, about 100 Mbps for one AP's stations";
         t.fields.push_back(ChoiceField("standard", &WifiConfig::standard,
                                        {"802.11n", "802.11ac", "802.11ax"},

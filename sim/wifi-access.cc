@@ -74,6 +74,43 @@ Place(ns3::Ptr<ns3::Node> node, double x)
     node->AggregateObject(m);
 }
 
+/// Works around an ns-3.37 block-ack bug that stalls a station for good. A recipient creates its
+/// agreement with the ADDBA Request's starting sequence number (SSN) when it receives the request
+/// (HtFrameExchangeManager::SendAddBaResponse). If its ADDBA Response is delayed by contention
+/// past the originator's AddBaResponseTimeout (1 ms), the originator sends the queued MPDUs under
+/// Normal Ack, and the recipient passes them up; when the response finally gets through, the
+/// originator starts its window at its next sequence number (QosTxop::GotAddBaResponse), but the
+/// recipient's reordering window still starts at the stale SSN: every later MPDU is held in its
+/// reordering buffer waiting for sequence numbers it already passed up, while its scoreboard
+/// acknowledges them, so nothing is retransmitted and nothing reaches IP until 64 more MPDUs
+/// (a TCP connection's retransmission timeouts send one each: 6 RTOs, 12.6 s, then the server's
+/// time-out). The fix: a BlockAckReq as soon as an agreement is established; it carries the
+/// originator's starting sequence number and moves the recipient's window there (IEEE
+/// 802.11-2016 10.24.7.6.2: a BlockAckReq sets WinStartB to its SSN; ns-3's
+/// RecipientBlockAckAgreement::NotifyReceivedBar). One BlockAckReq/BlockAck exchange per
+/// agreement, sent before the next data for that receiver.
+void
+ResyncBlockAckWindows(ns3::Ptr<ns3::WifiNetDevice> device)
+{
+    using namespace ns3;
+    for (AcIndex ac : {AC_BE, AC_BK, AC_VI, AC_VO})
+    {
+        Ptr<QosTxop> txop = device->GetMac()->GetQosTxop(ac);
+        txop->GetBaManager()->TraceConnectWithoutContext(
+            "AgreementState",
+            Callback<void, Time, Mac48Address, uint8_t, OriginatorBlockAckAgreement::State>(
+                [txop](Time, Mac48Address recipient, uint8_t tid,
+                       OriginatorBlockAckAgreement::State state) {
+                    if (state == OriginatorBlockAckAgreement::ESTABLISHED)
+                    {
+                        // Sent only when data for the recipient is queued (the BlockAckReq's
+                        // SSN is brought up to date when it is sent).
+                        txop->ScheduleBar(txop->PrepareBlockAckRequest(recipient, tid), true);
+                    }
+                }));
+    }
+}
+
 } // namespace
 
 std::vector<uint32_t>
@@ -104,7 +141,8 @@ AddWifiAccess(const NetworkConfig& config, const std::vector<uint32_t>& stations
     if (w.rateManager == "constant")
     {
         const std::string mode = ModeName(w);
-        wifi.SetRemoteStationManager("ns3::ConstantRateWifiManager", "DataMode", StringValue(mode));
+        wifi.SetRemoteStationManager("ns3::ConstantRateWifiManager", "DataMode", StringValue(mode),
+                                     "RtsCtsThreshold", UintegerValue(w.rtsCtsThresholdBytes));
     }
     else
     {
@@ -165,6 +203,11 @@ AddWifiAccess(const NetworkConfig& config, const std::vector<uint32_t>& stations
         mac.SetType("ns3::ApWifiMac", "Ssid", SsidValue(ssid), "BE_MaxAmpduSize",
                     UintegerValue(w.maxAmpduBytes));
         NetDeviceContainer apDev = wifi.Install(phy, mac, ap);
+        for (NetDeviceContainer::Iterator d = staDevs.Begin(); d != staDevs.End(); ++d)
+        {
+            ResyncBlockAckWindows(AsWifi(*d));
+        }
+        ResyncBlockAckWindows(AsWifi(apDev.Get(0)));
         *stream += wifi.AssignStreams(apDev, *stream);
         *stream += wifi.AssignStreams(staDevs, *stream);
         // ARP runs on a BSS (never on the point-to-point links): its request jitter's stream
