@@ -155,9 +155,9 @@ constexpr uint32_t WIFI_MAX_APS = 512;
 constexpr double WIFI_MIN_RX_DBM = -82;
 
 /// Shared WiFi access (sim/wifi-access.h): the devices with access "wifi" are stations of one or
-/// more access points, each AP wired to the hub. The defaults with a constant MCS 7 and
-/// rts_cts_threshold_bytes 0 give the paper's testbed (10 stations on one AP, about 100 Mbps of
-/// goodput; scenarios/README.md).
+/// more access points, each AP wired to the hub. The defaults with a constant MCS 5 (120 Mbit/s)
+/// and rts_cts_threshold_bytes 0 give the paper's testbed (10 stations on one AP, about 100 Mbps
+/// of goodput; scenarios/paper-testbed-wifi.json, scenarios/README.md).
 struct WifiConfig
 {
     /// "802.11n" (HT), "802.11ac" (VHT), "802.11ax" (HE): ns-3's WIFI_STANDARD_80211n/ac/ax.
@@ -165,8 +165,8 @@ struct WifiConfig
     /// 2.4, 5 or 6 GHz (802.11ac: 5 only; 6: 802.11ax only). 5 GHz: the band of 802.11ac.
     double bandGhz = 5;
     /// 20, 40, 80 or 160 MHz (802.11n and 2.4 GHz: at most 40). 802.11n, 40 MHz, one spatial
-    /// stream: at most MCS 7 = 150 Mbit/s (IEEE 802.11-2020 Table 19-27), about 100 Mbit/s of
-    /// TCP goodput for one AP's stations together (scenarios/README.md, paper testbed).
+    /// stream: at most MCS 7 = 150 Mbit/s (IEEE 802.11-2020 Table 19-27); MCS 5 (120 Mbit/s) with
+    /// RTS/CTS gives about 100 Mbit/s of goodput for one AP's 10 stations together (paper testbed).
     uint32_t channelWidthMhz = 40;
     /// "minstrel_ht" (ns3::MinstrelHtWifiManager, Minstrel as in Linux's mac80211) or
     /// "constant" (ns3::ConstantRateWifiManager at `mcs`).
