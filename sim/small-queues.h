@@ -15,10 +15,12 @@
 // (PhyTxEnd) or a queue on the way drops them, identified by packet uid; when one leaves, a
 // throttled socket sends again. Pacing rate = cwnd / srtt x 2 in slow start (cwnd < ssthresh / 2)
 // or x 1.2 after (Linux's tcp_pacing_ss_ratio 200, tcp_pacing_ca_ratio 120,
-// tcp_update_pacing_rate). Hosts: the wired devices and the server (its front-end nodes share the
-// server's bottleneck device: sim/ideal-link.h delivers within the sending event). WiFi and LTE
-// devices keep ns-3's sockets (their MAC queues are not point-to-point devices). ns-3's BulkSend
-// creates its own sockets, so it has no TSQ either.
+// tcp_update_pacing_rate). Only with a queue disc (network.tcp.aqm not "none": with none the
+// traffic-control layer drops for a full device queue with no trace to follow). Hosts: the wired
+// devices and the server (its front-end nodes share the server's bottleneck device:
+// sim/ideal-link.h delivers within the sending event). WiFi and LTE devices keep ns-3's sockets
+// (their MAC queues are not point-to-point devices). ns-3's BulkSend creates its own sockets, so
+// it has no TSQ either.
 #ifndef SLSIM_SIM_SMALL_QUEUES_H
 #define SLSIM_SIM_SMALL_QUEUES_H
 

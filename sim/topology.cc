@@ -474,9 +474,12 @@ BuildNetwork(const NetworkConfig& config, uint64_t seed)
     }
     AddServerFrontEnds(config, &net);
     DispatchIpv4Directly(net.hub);
-    if (tcp.tsqLimitBytes > 0)
+    if (tcp.tsqLimitBytes > 0 && tcp.aqm != "none")
     {
         // TCP small queues on every end host with a point-to-point egress (sim/small-queues.h).
+        // Not without a queue disc: there the traffic-control layer drops packets for a full
+        // device queue with no trace TSQ's count could follow (sockets stalled on 100-packet
+        // tail-drop queues), and the hosts' queues hold every send buffer anyway.
         for (uint32_t i = 0; i < n; ++i)
         {
             if (config.devices[i].access == "wired")
