@@ -708,6 +708,10 @@ TcpTable()
             BoolField("ecn", &TcpConfig::ecn,
                       "ECN on every socket (RFC 3168): fq_codel marks instead of "
                       "dropping; off as Linux's tcp_ecn=2 for connections it opens"));
+        t.fields.push_back(IntegerField("tsq_limit_bytes", &TcpConfig::tsqLimitBytes, 0, 1 << 30,
+                                        "bytes",
+                                        "TCP small queues: most a socket keeps in its host's "
+                                        "queues, Linux's tcp_limit_output_bytes (0: off, legacy)"));
         t.finish = [](TcpConfig& tcp, const std::string& path, const ReadContext&) {
             if (tcp.queueDisc && tcp.aqm != "none" && tcp.aqm != "fq_codel")
             {

@@ -2,13 +2,13 @@
 
 #include "common/error.h"
 #include "sim/device-side.h"
+#include "sim/small-queues.h"
 
 #include "ns3/double.h"
 #include "ns3/inet-socket-address.h"
 #include "ns3/integer.h"
 #include "ns3/log.h"
 #include "ns3/simulator.h"
-#include "ns3/tcp-socket-factory.h"
 #include "ns3/trace-source-accessor.h"
 #include "ns3/uinteger.h"
 
@@ -87,7 +87,7 @@ DeviceApp::StartApplication()
     m_connecting(m_device);
     m_compute = ComputeModel(m_side->FlopsPerSample(), m_gflops);
     m_headCompute = ComputeModel(m_side->HeadFlopsPerSample(), m_gflops);
-    m_socket = ns3::Socket::CreateSocket(GetNode(), ns3::TcpSocketFactory::GetTypeId());
+    m_socket = CreateTcpSocket(GetNode());
     m_socket->Bind();
     m_sender = std::make_unique<FrameSender>(m_socket);
     m_assembler = std::make_unique<FrameAssembler>(

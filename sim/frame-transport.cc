@@ -21,16 +21,34 @@ FrameSender::Send(const std::vector<uint8_t>& head, const std::vector<uint8_t>& 
 {
     const size_t size = head.size() + body.size();
     SLSIM_ASSERT(size <= MAX_FRAME_PAYLOAD);
-    // Packet has no scatter constructor: the frame is assembled once here, copied into the Packet
-    // and freed on return, so only the Packet's copy stays.
-    std::vector<uint8_t> frame;
-    frame.reserve(FRAME_PREFIX_BYTES + size);
-    ByteWriter w(frame);
-    w.PutFramePrefix(size);
-    w.PutBytes(head.data(), head.size());
-    w.PutBytes(body.data(), body.size());
-    m_queue.push_back(ns3::Create<ns3::Packet>(frame.data(), static_cast<uint32_t>(frame.size())));
-    frame = {};
+    // The frame (prefix, head, body) is copied once, into Packets of at most PIECE_BYTES: TCP's
+    // send buffer frees each piece when all of its bytes are acknowledged, so a large frame's
+    // memory shrinks as it is delivered instead of staying whole until its last byte is.
+    std::vector<uint8_t> prefix;
+    ByteWriter(prefix).PutFramePrefix(size);
+    const std::vector<uint8_t>* parts[] = {&prefix, &head, &body};
+    std::vector<uint8_t> piece;
+    piece.reserve(std::min<size_t>(PIECE_BYTES, FRAME_PREFIX_BYTES + size));
+    for (const std::vector<uint8_t>* part : parts)
+    {
+        for (size_t at = 0; at < part->size();)
+        {
+            const size_t take = std::min(PIECE_BYTES - piece.size(), part->size() - at);
+            piece.insert(piece.end(), part->data() + at, part->data() + at + take);
+            at += take;
+            if (piece.size() == PIECE_BYTES)
+            {
+                m_queue.push_back(
+                    ns3::Create<ns3::Packet>(piece.data(), static_cast<uint32_t>(piece.size())));
+                piece.clear();
+            }
+        }
+    }
+    if (!piece.empty())
+    {
+        m_queue.push_back(
+            ns3::Create<ns3::Packet>(piece.data(), static_cast<uint32_t>(piece.size())));
+    }
     TrySend();
 }
 

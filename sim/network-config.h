@@ -97,6 +97,11 @@ struct TcpConfig
     /// Off: Linux's net.ipv4.tcp_ecn = 2 negotiates ECN only when the peer asks, and the devices,
     /// which open the connections, do not ask (ip-sysctl documentation).
     bool ecn = false;
+    /// TCP small queues (sim/small-queues.h): the most a socket keeps in its own host's queue
+    /// disc and device queue, Linux's net.ipv4.tcp_limit_output_bytes (1 MiB since Linux 4.20,
+    /// Debian 12's 6.1 included; ip-sysctl documentation); the dynamic limit (two packets or ~1 ms
+    /// at the pacing rate) is usually smaller. 0: no limit, as ns-3 (legacy).
+    uint32_t tsqLimitBytes = 1u << 20;
 };
 
 /// The named transport profile's settings ("linux" or "legacy"; anything else asserts).
@@ -113,6 +118,7 @@ TcpProfile(const std::string& name)
         t.delayedAckTimeoutMs = 200;
         t.minRtoMs = 1000;
         t.aqm = "none";
+        t.tsqLimitBytes = 0;
     }
     return t;
 }

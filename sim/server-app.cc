@@ -2,6 +2,7 @@
 
 #include "common/error.h"
 #include "sim/server-side.h"
+#include "sim/small-queues.h"
 
 #include "ns3/boolean.h"
 #include "ns3/double.h"
@@ -9,7 +10,6 @@
 #include "ns3/integer.h"
 #include "ns3/log.h"
 #include "ns3/simulator.h"
-#include "ns3/tcp-socket-factory.h"
 #include "ns3/trace-source-accessor.h"
 #include "ns3/uinteger.h"
 
@@ -146,8 +146,7 @@ ServerApp::StartApplication()
     }
     for (const ns3::Ptr<ns3::Node>& node : m_listenNodes)
     {
-        ns3::Ptr<ns3::Socket> s
-            = ns3::Socket::CreateSocket(node, ns3::TcpSocketFactory::GetTypeId());
+        ns3::Ptr<ns3::Socket> s = CreateTcpSocket(node);
         s->Bind(ns3::InetSocketAddress(ns3::Ipv4Address::GetAny(), m_port));
         s->Listen();
         s->SetAcceptCallback(

@@ -5,6 +5,7 @@
 #include "sim/ideal-link.h"
 #include "sim/link-trace.h"
 #include "sim/lte-access.h"
+#include "sim/small-queues.h"
 #include "sim/wifi-access.h"
 
 #include "ns3/core-module.h"
@@ -473,6 +474,26 @@ BuildNetwork(const NetworkConfig& config, uint64_t seed)
     }
     AddServerFrontEnds(config, &net);
     DispatchIpv4Directly(net.hub);
+    if (tcp.tsqLimitBytes > 0 && tcp.aqm != "none")
+    {
+        // TCP small queues on every end host with a point-to-point egress (sim/small-queues.h).
+        // Not without a queue disc: there the traffic-control layer drops packets for a full
+        // device queue with no trace TSQ's count could follow (sockets stalled on 100-packet
+        // tail-drop queues), and the hosts' queues hold every send buffer anyway.
+        for (uint32_t i = 0; i < n; ++i)
+        {
+            if (config.devices[i].access == "wired")
+            {
+                InstallSmallQueues({net.devices.Get(i)}, net.deviceSide[i], tcp.tsqLimitBytes);
+            }
+        }
+        std::vector<Ptr<Node>> serverHosts = net.serverNodes;
+        if (serverHosts.front() != net.server)
+        {
+            serverHosts.push_back(net.server);
+        }
+        InstallSmallQueues(serverHosts, net.coreServerSide, tcp.tsqLimitBytes);
+    }
     return net;
 }
 

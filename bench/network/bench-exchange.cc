@@ -4,9 +4,11 @@
 // counts; BulkSend's packets carry no real payload). Peak memory comes from /usr/bin/time
 // (scripts/bench-network); this prints one JSON line with the simulated time.
 //   bench_exchange frames|bulksend [devices 100] [bytes 1048576] [queue_packets 0 = BDP] [aqm]
+//                  [tsq_limit_bytes] (frames only: BulkSend makes its own sockets, without TSQ)
 // sim_time_s is the last event: for BulkSend that includes TIME_WAIT (2 MSL = 240 s) after close.
 #include "sim/frame-transport.h"
 #include "sim/network-stats.h"
+#include "sim/small-queues.h"
 #include "sim/topology.h"
 
 #include "ns3/applications-module.h"
@@ -51,9 +53,8 @@ main(int argc, char** argv)
     const size_t bytes = argc > 3 ? std::stoul(argv[3]) : (1u << 20);
     if (mode != "frames" && mode != "bulksend")
     {
-        std::fprintf(
-            stderr,
-            "usage: bench_exchange frames|bulksend [devices] [bytes] [queue_packets] [aqm]\n");
+        std::fprintf(stderr, "usage: bench_exchange frames|bulksend [devices] [bytes] "
+                             "[queue_packets] [aqm] [tsq]\n");
         return 2;
     }
     NetworkConfig c;
@@ -61,6 +62,10 @@ main(int argc, char** argv)
     if (argc > 5)
     {
         c.tcp.aqm = argv[5]; // none, fq_codel, codel, pie (unchecked: a benchmark's argument)
+    }
+    if (argc > 6)
+    {
+        c.tcp.tsqLimitBytes = static_cast<uint32_t>(std::stoul(argv[6])); // 0: no TSQ
     }
     c.devices.assign(devices, DeviceProfile{}); // 10 Mbps / 5 ms, scenarios' defaults
     Network net = BuildNetwork(c, 1);
@@ -72,7 +77,7 @@ main(int argc, char** argv)
     uint64_t sinkBytes = 0;
     if (mode == "frames")
     {
-        auto listen = ns3::Socket::CreateSocket(net.server, ns3::TcpSocketFactory::GetTypeId());
+        auto listen = CreateTcpSocket(net.server);
         listen->Bind(ns3::InetSocketAddress(ns3::Ipv4Address::GetAny(), PORT));
         listen->Listen();
         listen->SetAcceptCallback(
@@ -81,8 +86,7 @@ main(int argc, char** argv)
         ns3::Simulator::ScheduleNow([&] {
             for (uint32_t i = 0; i < devices; ++i)
             {
-                auto s = ns3::Socket::CreateSocket(net.devices.Get(i),
-                                                   ns3::TcpSocketFactory::GetTypeId());
+                auto s = CreateTcpSocket(net.devices.Get(i));
                 s->Bind();
                 s->Connect(ns3::InetSocketAddress(net.serverAddress, PORT));
                 assemblers.push_back(

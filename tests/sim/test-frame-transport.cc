@@ -2,6 +2,7 @@
 // ns-3's own BulkSend -> PacketSink over the same link and TCP settings.
 #include "common/error.h"
 #include "sim/frame-transport.h"
+#include "sim/small-queues.h"
 #include "sim/topology.h"
 
 #include "ns3/applications-module.h"
@@ -25,6 +26,9 @@ OneLink(double mbps, double delayMs)
     c.devices = {d};
     c.bottleneckMbps = 100000; // not the limit here
     c.bottleneckDelayMs = 0;
+    // BulkSend makes its own sockets, without TCP small queues (sim/small-queues.h): both sides
+    // here use ns-3's sockets, so that they have the same TCP (test-small-queues.cc tests TSQ).
+    c.tcp.tsqLimitBytes = 0;
     return c;
 }
 
@@ -53,7 +57,7 @@ struct Receiver
             frames.push_back(std::move(f));
             times.push_back(ns3::Simulator::Now().GetSeconds());
         });
-        listen = ns3::Socket::CreateSocket(node, ns3::TcpSocketFactory::GetTypeId());
+        listen = CreateTcpSocket(node); // as the apps do: TSQ where the node has it
         listen->Bind(ns3::InetSocketAddress(ns3::Ipv4Address::GetAny(), port));
         listen->Listen();
         listen->SetAcceptCallback(
@@ -73,7 +77,7 @@ struct Receiver
 std::unique_ptr<FrameSender>
 ConnectSender(const Network& net)
 {
-    auto s = ns3::Socket::CreateSocket(net.devices.Get(0), ns3::TcpSocketFactory::GetTypeId());
+    auto s = CreateTcpSocket(net.devices.Get(0));
     s->Bind();
     s->Connect(ns3::InetSocketAddress(net.serverAddress, 5000));
     return std::make_unique<FrameSender>(s);
