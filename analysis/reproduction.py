@@ -983,6 +983,63 @@ def full_run_section(folder):
     return out
 
 
+# ---------------------------------------------------------------- the wall-clock story
+WALLCLOCK_BEGIN, WALLCLOCK_END = "<!-- wallclock: begin -->", "<!-- wallclock: end -->"
+STALE_BEGIN, STALE_END = "<!-- stale: begin -->", "<!-- stale: end -->"
+
+
+def wallclock_lines(root, figures, rel):
+    """analysis/wallclock.py's section between markers (so that --only-wallclock can replace it),
+    or nothing when RESULTS_DIR/wallclock has no finished run."""
+    import wallclock  # here: wallclock imports this module's helpers
+    sec = wallclock.section(root, figures, rel)
+    return [WALLCLOCK_BEGIN] + sec + [WALLCLOCK_END, ""] if sec else []
+
+
+def cut_block(lines, begin, end):
+    """lines without the block from begin to end (markers included) and the index it was at."""
+    if begin not in lines or end not in lines:
+        return lines, None
+    i, j = lines.index(begin), lines.index(end)
+    while j + 1 < len(lines) and not lines[j + 1].strip():
+        j += 1  # the block's trailing blank lines
+    return lines[:i] + lines[j + 1:], i
+
+
+def splice_wallclock(a):
+    """--only-wallclock: replace (or insert, before the codec-error section) the wall-clock section
+    of an existing report and say above it that the rest of the report is older."""
+    if not os.path.exists(a.md):
+        sys.exit(f"reproduction: {a.md}: no report to update (run without --only-wallclock)")
+    md_dir = os.path.dirname(os.path.abspath(a.md))
+    os.makedirs(a.figures, exist_ok=True)
+    sec = wallclock_lines(a.root, a.figures,
+                          lambda p: os.path.relpath(os.path.abspath(p), md_dir))
+    if not sec:
+        sys.exit(f"reproduction: no finished wall-clock runs under {a.root}/wallclock/")
+    lines = open(a.md).read().rstrip("\n").split("\n")
+    lines, _ = cut_block(lines, STALE_BEGIN, STALE_END)
+    lines, at = cut_block(lines, WALLCLOCK_BEGIN, WALLCLOCK_END)
+    if at is None:
+        heads = [i for i, x in enumerate(lines) if x.startswith("## Codec error vs budget")]
+        at = heads[0] if heads else len(lines)
+    lines = lines[:at] + sec + lines[at:]
+    # The note goes after the title and the generated-by paragraph.
+    first = next((i for i, x in enumerate(lines) if x.startswith("## ")), len(lines))
+    note = [STALE_BEGIN,
+            "> **Only the wall-clock section (\"The wall-clock story\") was regenerated from the "
+            f"runs under `{a.root}/wallclock` (`analysis/reproduction.py --only-wallclock`).** "
+            "Every other section comes from an earlier full `scripts/reproduce`, whose runs are "
+            "not here, and may predate the current simulator; re-run `scripts/reproduce` to "
+            "refresh them.", STALE_END, ""]
+    lines = lines[:first] + note + lines[first:]
+    tmp = a.md + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("\n".join(lines).rstrip() + "\n")
+    os.replace(tmp, a.md)
+    print(f"reproduction: wall-clock section -> {a.md}, figures in {a.figures}/")
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -998,7 +1055,14 @@ def main():
     ap.add_argument("--cifar10", default=os.path.join(here, "..", "results", "cifar10"),
                     help="the resumable CIFAR-10 plan's folder (scripts/reproduce-cifar10; "
                          "default results/cifar10): its finished points get their own section")
+    ap.add_argument("--only-wallclock", action="store_true",
+                    help="regenerate only the wall-clock section (RESULTS_DIR/wallclock) inside "
+                         "the existing --md file, which then says that its other sections are "
+                         "older")
     a = ap.parse_args()
+    if a.only_wallclock:
+        splice_wallclock(a)
+        return
     if not os.path.isdir(a.paper):
         sys.exit(f"reproduction: {a.paper}: the paper's CSV folder is missing (use --paper)")
     runs = read_runs(a.root)
@@ -1048,6 +1112,7 @@ def main():
         lines += accuracy_section(runs, curves, d)
         lines += traffic_section(runs, curves, d)
         lines += time_section(runs, d)
+    lines += wallclock_lines(a.root, a.figures, rel)
     lines += probe_sections(errors, bias, paper_errors, a.figures, rel)
     lines += agreement_section(runs, curves, paper_errors, errors, bias, a.quick)
     if not a.quick:
