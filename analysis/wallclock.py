@@ -71,7 +71,8 @@ def read_wallclock(root):
                 "comm_s": float(s["mean_comm_s"]),
                 "step_s": float(s["mean_comm_s"] + s["mean_device_compute_s"]
                                 + s["mean_server_compute_s"] + s["mean_queue_s"]),
-                "n_test": rep.test_size(sc), "chance": rep.chance_level(m)})
+                "wall_s": float(s["wall_time_s"]), "n_test": rep.test_size(sc),
+                "chance": rep.chance_level(m)})
     return pd.DataFrame(rows)
 
 
@@ -305,7 +306,9 @@ def section(root, figures, rel):
            "evaluation grid's resolution (the crossing lies anywhere since the evaluation "
            f"before); ratios ± first-order propagated error; within {rep.Z:g} standard errors "
            "is a tie. Energy to target is pro rata of the run's energy (the radio listens "
-           "through the whole run). Comm share: network share of the step time.", "",
+           "through the whole run). Comm share: network share of the step time. "
+           f"{len(runs)} runs, {runs['wall_s'].sum() / 60:.1f} min of wall time in all (sum over "
+           "runs).", "",
            f"![accuracy vs simulated time]({rel(fig)})", ""]
     for net in NETWORKS:
         target, stats = config_stats(runs, net)
