@@ -173,7 +173,8 @@ def fmt_ratio(r, se, verdict):
 
 def table(stats, energy):
     header = ["setting", "final acc. %", "Δ vs uncompressed (points)", "s to target",
-              "time speed-up", "MB up+down to target", "traffic ×", "comm share"]
+              "time speed-up", "MB up+down to target", "traffic ×", "s for the run",
+              "run speed-up", "comm share"]
     if energy:
         header += ["J per device (run)", "of which radio", "J per device to target"]
     base = stats["none"]
@@ -189,6 +190,8 @@ def table(stats, energy):
                "–" if c == "none" else fmt_ratio(*ratio(base["time"], st["time"])),
                fmt(st["bytes"], 1e-6), "–" if c == "none" else fmt_ratio(*ratio(base["bytes"],
                                                                                  st["bytes"])),
+               fmt(st["run_time"], digits=2),
+               "–" if c == "none" else fmt_ratio(*ratio(base["run_time"], st["run_time"])),
                f"{100 * st['comm_share']:.0f} %"]
         if energy:
             row += [fmt(st["energy_j"], digits=2), fmt(st["radio_j"], digits=2),
@@ -214,6 +217,11 @@ def statements(stats, energy):
         return (f"reaches the target {r:.2f}× ± {se:.2f} "
                 + ("sooner" if v > 0 else "later (a slow-down)"))
 
+    def run_speed(c):
+        r, se, v = ratio(base["run_time"], stats[c]["run_time"])
+        return (f"the same epochs take {r:.2f}× ± {se:.2f} less simulated time"
+                + (" (a tie)" if v == 0 else ""))
+
     for up in ("ms", "qu_eq"):
         if up not in stats:
             continue
@@ -221,8 +229,8 @@ def statements(stats, energy):
         up_x = base["up"].mean / st["up"].mean
         all_x = (base["up"].mean + base["down"].mean) / (st["up"].mean + st["down"].mean)
         out.append(f"- {LABEL[up]} sends {up_x:.1f}× fewer uplink bytes than uncompressed "
-                   f"({all_x:.2f}× fewer bytes in all, the fp32 gradients unchanged) and "
-                   f"{speed(up)}.")
+                   f"({all_x:.2f}× fewer bytes in all, the fp32 gradients unchanged): "
+                   f"{run_speed(up)}, and it {speed(up)}.")
         both = next((c for c, u in UPLINK_ONLY.items() if u == up and c in stats), None)
         if not both:
             continue
@@ -237,7 +245,8 @@ def statements(stats, energy):
         cost = (f"a tie in final accuracy ({100 * d:+.1f} ± {100 * dse:.1f} points)" if va == 0
                 else f"{100 * d:+.1f} ± {100 * dse:.1f} points of final accuracy")
         out.append(f"- With the downlink compressed too ({LABEL[both]}): {all_b:.1f}× fewer "
-                   f"bytes in all; it {speed(both)}, {gain}; {cost} against {LABEL[up]} alone.")
+                   f"bytes in all: {run_speed(both)}, and it {speed(both)}, {gain}; {cost} "
+                   f"against {LABEL[up]} alone.")
     if energy:
         for c in ("ms", "ms+ms", "qu_eq", "qu_eq+qu_eq"):
             if c not in stats:
