@@ -1000,6 +1000,11 @@ ScheduleTable()
         t.fields.push_back(IntegerField("sync_every_steps", &ScheduleConfig::syncEverySteps, 0,
                                         100000000, "",
                                         "average every this many steps (0: once per round)"));
+        t.fields.push_back(IntegerField(
+            "max_active_devices", &ScheduleConfig::maxActiveDevices, 0, 100000000, "",
+            "devices of a phase training at once: the server STARTs the next when one reports or "
+            "times out (pace steering, Bonawitz et al. 2019, \"Towards Federated Learning at "
+            "Scale\", sec. 2.3); 0: all at once, as SplitFed (Thapa et al. 2022)"));
         return t;
     }();
     return table;

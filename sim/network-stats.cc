@@ -73,23 +73,19 @@ AddDrop(LinkCounts* counts, bool retryLimit)
     ++(retryLimit ? counts->wireLosses : counts->queueDrops);
 }
 
-/// Counts the drops of the queue disc on `device` and of its classes' discs (a WiFi device has
-/// an mq root with one child per access category: ns-3's default).
+/// Counts the drops of the root queue disc on `device`. A WiFi device's root is an mq disc
+/// with one child per access category (ns-3's default); ns-3's QueueDisc reports every child's
+/// drop again as its parent's (reason CHILD_QUEUE_DISC_DROP, queue-disc.h), so the root's trace
+/// sees each drop once and the children are not connected.
 void
 ConnectDiscDrops(ns3::Ptr<ns3::NetDevice> device, uint64_t* counter)
 {
     using namespace ns3;
     Ptr<TrafficControlLayer> tc = device->GetNode()->GetObject<TrafficControlLayer>();
     Ptr<QueueDisc> root = tc ? tc->GetRootQueueDiscOnDevice(device) : nullptr;
-    if (!root)
+    if (root)
     {
-        return;
-    }
-    root->TraceConnectWithoutContext("Drop",
-                                     MakeBoundCallback(&Count<Ptr<const QueueDiscItem>>, counter));
-    for (size_t c = 0; c < root->GetNQueueDiscClasses(); ++c)
-    {
-        root->GetQueueDiscClass(c)->GetQueueDisc()->TraceConnectWithoutContext(
+        root->TraceConnectWithoutContext(
             "Drop", MakeBoundCallback(&Count<Ptr<const QueueDiscItem>>, counter));
     }
 }

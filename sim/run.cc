@@ -134,6 +134,7 @@ RunScenario(const ScenarioConfig& config, const std::string& outDir, const RunCo
     server->SetAttribute("EvalEveryS", ns3::DoubleValue(config.training.evalEveryS));
     server->SetAttribute("EvalAtStart", ns3::BooleanValue(config.training.evalAtStart));
     server->SetAttribute("TimeBudgetS", ns3::DoubleValue(config.training.timeBudgetS));
+    server->SetAttribute("MaxActiveDevices", ns3::IntegerValue(config.schedule.maxActiveDevices));
     server->SetSides(sides.server.get(), sides.schedule.get());
     // The round clock: every device side learns the round's learning rate when it begins.
     server->TraceConnectWithoutContext("RoundStarted", ns3::Callback<void, int>([&sides](int r) {

@@ -24,6 +24,9 @@ struct ScheduleConfig
     std::string kind = "splitfed_v2";
     /// Average every this many steps of each device (0: once per round = one local epoch).
     int syncEverySteps = 0;
+    /// Devices of a phase training at once (0: all): the server STARTs the next device of the
+    /// phase when one reports or times out (server-side pace steering).
+    int maxActiveDevices = 0;
 };
 
 struct TrainingConfig

@@ -75,6 +75,11 @@ ServerApp::GetTypeId()
                             "(training.time_budget_s; 0: none).",
                             ns3::DoubleValue(0), ns3::MakeDoubleAccessor(&ServerApp::m_timeBudgetS),
                             ns3::MakeDoubleChecker<double>(0))
+              .AddAttribute("MaxActiveDevices",
+                            "Devices of a phase training at once; the next is STARTed when one "
+                            "reports or times out (schedule.max_active_devices; 0: all).",
+                            ns3::IntegerValue(0), ns3::MakeIntegerAccessor(&ServerApp::m_maxActive),
+                            ns3::MakeIntegerChecker<int>(0))
               .AddTraceSource("FrameSent", "A whole frame handed to a socket.",
                               ns3::MakeTraceSourceAccessor(&ServerApp::m_frameSent),
                               "slsim::FrameCallback")
@@ -347,15 +352,27 @@ ServerApp::StartPhase()
     m_phaseStarted(m_phase);
     m_reports.clear();
     m_waiting.clear();
+    m_notStarted.clear();
+    m_active = 0;
     for (const auto& [d, steps] : plan.devices)
     {
         m_waiting.insert(d);
+        m_notStarted.emplace_back(d, steps);
     }
-    const uint8_t flags = START_REPORT_WEIGHTS | (m_agreed.valid ? START_HAS_WEIGHTS : 0);
+    m_startFlags = START_REPORT_WEIGHTS | (m_agreed.valid ? START_HAS_WEIGHTS : 0);
+    StartNext();
+}
+
+void
+ServerApp::StartNext()
+{
     const std::vector<uint8_t> none;
-    for (const auto& [d, steps] : plan.devices)
+    while (!m_notStarted.empty() && (m_maxActive == 0 || m_active < m_maxActive))
     {
-        Send(d, MessageKind::START, flags, static_cast<uint32_t>(steps),
+        const auto [d, steps] = m_notStarted.front();
+        m_notStarted.pop_front();
+        ++m_active;
+        Send(d, MessageKind::START, m_startFlags, static_cast<uint32_t>(steps),
              m_agreed.valid ? m_agreed.BlobFor(d) : none);
         ArmTimer(d);
     }
@@ -381,10 +398,13 @@ ServerApp::Timeout(int d)
     m_deviceTimedOut(d);
     m_side->DeviceTimedOut(d, ns3::Simulator::Now().GetSeconds());
     m_schedule->PhaseResult(d, false);
+    --m_active;
     if (m_waiting.empty())
     {
         ClosePhase();
+        return;
     }
+    StartNext();
 }
 
 void
@@ -397,10 +417,13 @@ ServerApp::DeviceReported(int d, const uint8_t* blob, size_t size)
         m_reports[d].assign(blob, blob + size);
     }
     m_schedule->PhaseResult(d, true);
+    --m_active;
     if (m_waiting.empty())
     {
         ClosePhase();
+        return;
     }
+    StartNext();
 }
 
 void

@@ -57,7 +57,7 @@ class ServerApp : public ns3::Application
 {
   public:
     /// Attributes: Port, Devices, Workers, Gflops, TimeoutS, Epochs, EvalEveryRounds,
-    /// EvalEverySteps, EvalEveryS, EvalAtStart, TimeBudgetS.
+    /// EvalEverySteps, EvalEveryS, EvalAtStart, TimeBudgetS, MaxActiveDevices.
     /// Trace sources: sim/app-signals.h.
     static ns3::TypeId GetTypeId();
 
@@ -125,6 +125,8 @@ class ServerApp : public ns3::Application
     void FinishServing(int device, uint32_t step, MessageKind kind, std::vector<uint8_t> reply);
     void BeginRound();
     void StartPhase();
+    /// STARTs the phase's next waiting device while fewer than MaxActiveDevices are active.
+    void StartNext();
     void DeviceReported(int device, const uint8_t* blob, size_t size);
     void Timeout(int device);
     void ArmTimer(int device);
@@ -147,6 +149,7 @@ class ServerApp : public ns3::Application
     double m_evalEveryS = 0;
     bool m_evalAtStart = true;
     double m_timeBudgetS = 0;
+    int m_maxActive = 0;
 
     ServerSide* m_side = nullptr;
     Schedule* m_schedule = nullptr;
@@ -164,7 +167,10 @@ class ServerApp : public ns3::Application
 
     ns3::TracedValue<int32_t> m_round{0};
     uint32_t m_phase = 0;
-    std::set<int> m_waiting;
+    std::set<int> m_waiting;                      // the phase's devices not yet reported
+    std::deque<std::pair<int, int>> m_notStarted; // (device, steps) waiting for their START
+    int m_active = 0;                             // STARTed, not yet reported or timed out
+    uint8_t m_startFlags = 0;
     std::map<int, std::vector<uint8_t>> m_reports; // device -> weights blob, this phase
     std::vector<ns3::EventId> m_timers;
     AgreedState m_agreed; // the device-side weights the next START carries

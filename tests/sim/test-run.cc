@@ -406,3 +406,51 @@ TEST_CASE("Per-device cuts: two cuts train over the network, each device at its 
     RunScenario(Tiny("splitfed_v2", 2), one);
     CHECK_FALSE(std::ifstream(one + "/leakage.csv").good());
 }
+
+TEST_CASE("schedule.max_active_devices lets at most that many devices of a phase train at once",
+          "[sim][run]")
+{
+    // Six devices of two steps each, one round of SplitFed v2. A device trains between its
+    // first step's end and its last step's end (at least): with the limit, no more than two
+    // such spans overlap; without it all six do.
+    const auto maxOverlap = [](const std::string& dir) {
+        std::map<int, std::pair<double, double>> span; // device -> (first, last) step end
+        for (const auto& r : ReadCsv(dir + "/steps.csv"))
+        {
+            const int d = std::stoi(r.at("device"));
+            const double t = std::stod(r.at("sim_time_s"));
+            auto it = span.emplace(d, std::make_pair(t, t)).first;
+            it->second.first = std::min(it->second.first, t);
+            it->second.second = std::max(it->second.second, t);
+        }
+        REQUIRE(span.size() == 6);
+        int most = 0;
+        for (const auto& [d, s] : span)
+        {
+            int n = 0;
+            for (const auto& [e, o] : span)
+            {
+                n += o.first <= s.first && s.first < o.second ? 1 : 0;
+            }
+            most = std::max(most, n);
+        }
+        return most;
+    };
+    ScenarioConfig c = Tiny("splitfed_v2", 6);
+    c.training.epochs = 1;
+    const std::string all = TempDir("active-all");
+    const double allS = RunScenario(c, all).simTimeS;
+    CHECK(maxOverlap(all) == 6);
+    // A limit of at least the phase's devices changes nothing.
+    c.schedule.maxActiveDevices = 6;
+    const std::string six = TempDir("active-six");
+    RunScenario(c, six);
+    CHECK(Slurp(all + "/steps.csv") == Slurp(six + "/steps.csv"));
+    c.schedule.maxActiveDevices = 2;
+    const std::string two = TempDir("active-two");
+    const RunSummary s = RunScenario(c, two);
+    CHECK(s.dropouts == 0);
+    CHECK(ReadCsv(two + "/steps.csv").size() == 12);
+    CHECK(maxOverlap(two) <= 2);
+    CHECK(s.simTimeS > allS); // three waves of two on links that six devices did not fill
+}
