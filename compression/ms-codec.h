@@ -11,12 +11,12 @@
 //   any other code c becomes c * (T / L) (float32), negated when its sign bit is set.
 //   With k = 0 there are no values and every element decodes to 0 (T = 0).
 // How Encode computes it (same bytes either way, tests/compression/ms-codec-test.cc): for n >=
-//   2^18 and b <= 3, ONE pass over x. A sample of 8192 cache lines brackets T in [tLo, tHi]; the
-//   codes are thresholds of a (code >= c iff a >= B_c(T), B_c found once by bisection), so the
-//   pass writes every code that is the same for all T in [tLo, tHi] (a > tHi: L; a < tLo and no
-//   B_c between B_c(tLo) and B_c(tHi): the thresholds' count), and lists the rest with their
-//   values: those in [tLo, tHi] give the exact T (nth_element), then the listed elements get
-//   their codes and the selected ones their value slots, in index order. If T falls outside the
+//   2^18 and b <= 3 in an AVX2 build, ONE pass over x. A sample of 8192 cache lines brackets T in
+//   [tLo, tHi]; the codes are thresholds of a (code >= c iff a >= B_c(T), B_c found once by
+//   bisection), so the pass writes every code that is the same for all T in [tLo, tHi] (a > tHi: L;
+//   a < tLo and no B_c between B_c(tLo) and B_c(tHi): the thresholds' count), and lists the rest
+//   with their values: those in [tLo, tHi] give the exact T (nth_element), then the listed elements
+//   get their codes and the selected ones their value slots, in index order. If T falls outside the
 //   bounds, or for other n and b, EncodeTwoPass: an exact O(n) select pass (top-k-select.h),
 //   then a code pass.
 // The encoder rejects NaN/inf input (InputError); the decoder rejects non-finite values, a count

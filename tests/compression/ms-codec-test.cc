@@ -303,9 +303,13 @@ TEST_CASE("ms fused encoder writes the two-pass encoder's bytes", "[ms]")
             missed += codec.GetFusedStats().missed;
         }
     }
+#if defined(__AVX2__)
     // Both routes ran: the fused pass finished (post-ReLU, signed, ties) and missed (kind 4).
     CHECK(finished >= 8);
     CHECK(missed >= 1);
+#else
+    CHECK(finished + missed == 0); // AVX2 builds only
+#endif
     // A NaN is refused by the fused pass as by the two-pass encoder.
     std::vector<float> bad(n, 1.0f);
     bad[n - 3] = NAN;
