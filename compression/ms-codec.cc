@@ -626,10 +626,13 @@ MsCodec::EncodeImpl(const float* x, const Shape& shape, std::vector<uint8_t>& ou
     h.shape = shape;
     h.n = CheckEncodableShape(shape, "ms");
     h.k = KeepCount(h.n, m_sparsity);
-    out.clear();
-    WriteHeader(out, h);
-    const size_t headerSize = out.size();
+    // Every payload byte is written below (values, packed codes and signs, padding included):
+    // resize without clear() so that a reused buffer is not zero-filled first.
+    std::vector<uint8_t> head;
+    WriteHeader(head, h);
+    const size_t headerSize = head.size();
     out.resize(headerSize + PayloadSize(h));
+    std::memcpy(out.data(), head.data(), headerSize);
     uint8_t* vals = out.data() + headerSize;
     uint8_t* codeDst = vals + 4 * h.k;
     uint8_t* signDst = codeDst + PackedBytes(h.n, m_bits);
