@@ -10,6 +10,15 @@
 // Decoding: T = min over the values (of |v| when signed); code L takes the next value in order,
 //   any other code c becomes c * (T / L) (float32), negated when its sign bit is set.
 //   With k = 0 there are no values and every element decodes to 0 (T = 0).
+// How Encode computes it (same bytes either way, tests/compression/ms-codec-test.cc): for n >=
+//   2^18 and b <= 3 in an AVX2 build, ONE pass over x. A sample of 8192 cache lines brackets T in
+//   [tLo, tHi]; the codes are thresholds of a (code >= c iff a >= B_c(T), B_c found once by
+//   bisection), so the pass writes every code that is the same for all T in [tLo, tHi] (a > tHi: L;
+//   a < tLo and no B_c between B_c(tLo) and B_c(tHi): the thresholds' count), and lists the rest
+//   with their values: those in [tLo, tHi] give the exact T (nth_element), then the listed elements
+//   get their codes and the selected ones their value slots, in index order. If T falls outside the
+//   bounds, or for other n and b, EncodeTwoPass: an exact O(n) select pass (top-k-select.h),
+//   then a code pass.
 // The encoder rejects NaN/inf input (InputError); the decoder rejects non-finite values, a count
 // of code-L entries different from k, and non-zero padding bits.
 //
@@ -52,12 +61,43 @@ class MsCodec : public Codec
     void Encode(const float* x, const Shape& shape, std::vector<uint8_t>& out, Rng& rng) override;
     Shape Decode(const uint8_t* data, size_t size, std::vector<float>& out) override;
 
+    /// The same bytes as Encode by the reference route: an exact top-k select pass, then a code
+    /// pass (Encode uses it for small inputs, b > 3, and when the fused pass's sample misses).
+    void EncodeTwoPass(const float* x, const Shape& shape, std::vector<uint8_t>& out);
+
+    /// How Encode's fused pass went so far: finished, or missed (T outside the sample's bounds:
+    /// the two-pass encoder ran after it). Calls that never tried it count in neither.
+    struct FusedStats
+    {
+        uint64_t finished = 0;
+        uint64_t missed = 0;
+    };
+
+    const FusedStats& GetFusedStats() const
+    {
+        return m_fusedStats;
+    }
+
   private:
+    void EncodeImpl(const float* x, const Shape& shape, std::vector<uint8_t>& out, bool fused);
+    /// One pass over x (see ms-codec.cc); false when it cannot finish exactly (nothing valid
+    /// written then).
+    bool EncodeFused(const float* x, uint64_t n, uint64_t k, uint8_t* vals, uint8_t* codeDst,
+                     uint8_t* signDst);
+    void EncodeTwoPassBody(const float* x, uint64_t n, uint64_t k, uint8_t* vals, uint8_t* codeDst,
+                           uint8_t* signDst);
+
     double m_sparsity;
     unsigned m_bits;
     bool m_floor;
     bool m_signed;
     TopKSelector m_selector;
+    // fused pass (ms-codec.cc): sample histogram, elements to finish, keys in [tLo, tHi]
+    std::vector<uint32_t> m_hist;
+    std::vector<uint32_t> m_fixIndex;
+    std::vector<float> m_fixValue;
+    std::vector<uint32_t> m_band;
+    FusedStats m_fusedStats;
 };
 
 /// Decodes an ms payload (header already validated: size matches) into out[0..n).

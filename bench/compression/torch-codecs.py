@@ -3,7 +3,8 @@
 (docs: /work/shared/docs/paper-notes.md §2.2 and §4, the [C] client_encode.py /
 server_decode.py), timed on the same tensor shape, for scripts/bench-codecs.
 
-  torch-codecs.py measure [--reps N] [--shape AxBxCxD]   one line per codec, like bench_codecs --csv
+  torch-codecs.py measure [--reps N] [--shape AxBxCxD] [--clock cpu|wall]
+                                                          one line per codec, like bench_codecs --csv
   torch-codecs.py report SLSIM.csv... -- TORCH.csv...     medians over rounds and the ratios
 
 The reference keeps the authors' wire: torch.topk by value (|x| for the signed MS variant), the
@@ -96,13 +97,13 @@ def codecs(torch, n):
     }
 
 
-def median_seconds(reps, f):
+def median_seconds(reps, f, clock=time.thread_time):
     f()
     t = []
     for _ in range(reps):
-        a = time.perf_counter()
+        a = clock()
         f()
-        t.append(time.perf_counter() - a)
+        t.append(clock() - a)
     return statistics.median(t)
 
 
@@ -114,12 +115,14 @@ def measure(args):
     n = math.prod(shape)
     x = torch.relu(torch.randn(shape)).reshape(-1)
     copy = torch.empty_like(x)
-    t = median_seconds(args.reps, lambda: copy.copy_(x))
+    # cpu: this thread's CPU time (torch runs these on the calling thread at one thread)
+    clock = time.thread_time if args.clock == "cpu" else time.perf_counter
+    t = median_seconds(args.reps, lambda: copy.copy_(x), clock)
     print(f"memcpy,{t:.9g},{t:.9g},{4 * n}")
     for key, (enc, dec) in codecs(torch, n).items():
         msg = enc(x)
-        te = median_seconds(args.reps, lambda: enc(x))
-        td = median_seconds(args.reps, lambda: dec(msg))
+        te = median_seconds(args.reps, lambda: enc(x), clock)
+        td = median_seconds(args.reps, lambda: dec(msg), clock)
         parts = msg if isinstance(msg, tuple) else (msg,)
         size = sum(p.numel() * p.element_size() for p in parts if torch.is_tensor(p))
         print(f"{key},{te:.9g},{td:.9g},{size}")
@@ -185,6 +188,7 @@ def main():
     m = sub.add_parser("measure")
     m.add_argument("--reps", type=int, default=15)
     m.add_argument("--shape", default="256x64x16x16")
+    m.add_argument("--clock", choices=["cpu", "wall"], default="cpu")
     r = sub.add_parser("report")
     r.add_argument("files", nargs=argparse.REMAINDER)
     args = ap.parse_args()

@@ -71,6 +71,42 @@ TEST_CASE("fp16 conversion rounds to nearest even", "[fp16]")
 #endif
 }
 
+TEST_CASE("fp16 encode writes FloatToHalf of every element (hardware and portable paths)", "[fp16]")
+{
+    // Random bit patterns (NaNs, infinities, subnormals included) plus the rounding edges; 8k + 3
+    // elements, so that the F16C path (8 at a time, where the CPU has it) and the scalar tail
+    // both run.
+    Rng rng(3, "fp16-codec");
+    std::vector<float> x;
+    for (uint32_t u : {0x00000000u, 0x80000000u, 0x7f800000u, 0xff800000u, 0x7fc00001u, 0x7f800001u,
+                       0xffbfffffu, 0x477ff000u, 0x477fefffu, 0x38800000u, 0x387fffffu, 0x33000000u,
+                       0x33000001u, 0x3f801000u, 0x3f803000u})
+    {
+        float f;
+        std::memcpy(&f, &u, 4);
+        x.push_back(f);
+    }
+    while (x.size() < 8 * 1024 + 3)
+    {
+        const auto u = static_cast<uint32_t>(rng.NextU64());
+        float f;
+        std::memcpy(&f, &u, 4);
+        x.push_back(f);
+    }
+    const Shape shape{static_cast<int64_t>(x.size())};
+    CastCodec codec(CodecId::FP16);
+    std::vector<uint8_t> blob;
+    codec.Encode(x.data(), shape, blob, rng);
+    const size_t at = blob.size() - 2 * x.size();
+    for (size_t i = 0; i < x.size(); ++i)
+    {
+        uint16_t h;
+        std::memcpy(&h, blob.data() + at + 2 * i, 2);
+        INFO("element " << i);
+        REQUIRE(h == FloatToHalf(x[i]));
+    }
+}
+
 TEST_CASE("bf16 conversion rounds to nearest even", "[bf16]")
 {
     CHECK(FloatToBf16(1.0f) == 0x3f80);

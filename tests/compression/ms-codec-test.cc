@@ -235,3 +235,86 @@ TEST_CASE("PackCodes writes what a bit-by-bit writer writes, for every width and
         }
     }
 }
+
+TEST_CASE("ms fused encoder writes the two-pass encoder's bytes", "[ms]")
+{
+    // 2^18 + 5 elements: the fused pass (n >= 2^18) with a tail that is not a multiple of 8.
+    const Shape shape{5, 52429};
+    const uint64_t n = 5 * 52429;
+    Rng rng(7, "ms-fused");
+    uint64_t finished = 0;
+    uint64_t missed = 0;
+    for (int kind = 0; kind < 6; ++kind)
+    {
+        std::vector<float> x(n);
+        for (uint64_t i = 0; i < n; ++i)
+        {
+            const double g = rng.Normal();
+            switch (kind)
+            {
+            case 0: // post-ReLU
+                x[i] = static_cast<float>(std::max(0.0, g));
+                break;
+            case 1: // signed
+                x[i] = static_cast<float>(3 * g);
+                break;
+            case 2: // four distinct values: ties at T
+                x[i] = static_cast<float>(rng.UniformInt(4)) * 0.5f;
+                break;
+            case 3: // mostly negative: T <= 0 for the by-value variant
+                x[i] = static_cast<float>(g - 3);
+                break;
+            case 4:
+                // The sample takes 16 of every 32 elements, the last one of the 32 only 1 time
+                // in 17: large values there are under-sampled and the bounds miss T.
+                x[i] = static_cast<float>(i % 32 == 31 ? 100 + std::fabs(g) : std::max(0.0, g));
+                break;
+            default: // ascending ramp with -0.0 and +0.0
+                x[i] = i % 3 == 0 ? -0.0f : static_cast<float>(i) * 1e-3f;
+                break;
+            }
+        }
+        for (double sparsity : {0.99, 0.9, 0.5, 0.999})
+        {
+            for (int bits = 1; bits <= 4; ++bits)
+            {
+                for (int variant = 0; variant < 4; ++variant)
+                {
+                    MsCodec codec(sparsity, bits, (variant & 1) != 0, (variant & 2) != 0);
+                    std::vector<uint8_t> fused;
+                    std::vector<uint8_t> reference;
+                    Rng unused(1, "codec");
+                    codec.Encode(x.data(), shape, fused, unused);
+                    codec.EncodeTwoPass(x.data(), shape, reference);
+                    INFO("kind " << kind << " sparsity " << sparsity << " bits " << bits
+                                 << " variant " << variant);
+                    REQUIRE(fused == reference);
+                }
+            }
+        }
+        for (int variant = 0; variant < 4; ++variant)
+        {
+            // the counts, summed over a codec per variant at the paper's setting
+            MsCodec codec(0.99, 2, (variant & 1) != 0, (variant & 2) != 0);
+            std::vector<uint8_t> blob;
+            Rng unused(1, "codec");
+            codec.Encode(x.data(), shape, blob, unused);
+            finished += codec.GetFusedStats().finished;
+            missed += codec.GetFusedStats().missed;
+        }
+    }
+#if defined(__AVX2__)
+    // Both routes ran: the fused pass finished (post-ReLU, signed, ties) and missed (kind 4).
+    CHECK(finished >= 8);
+    CHECK(missed >= 1);
+#else
+    CHECK(finished + missed == 0); // AVX2 builds only
+#endif
+    // A NaN is refused by the fused pass as by the two-pass encoder.
+    std::vector<float> bad(n, 1.0f);
+    bad[n - 3] = NAN;
+    MsCodec codec(0.99, 2, false, false);
+    std::vector<uint8_t> blob;
+    Rng unused(1, "codec");
+    CHECK_THROWS_AS(codec.Encode(bad.data(), shape, blob, unused), InputError);
+}
