@@ -4,6 +4,7 @@
 //
 //   bench_models [--model vgg11_bn] [--width 1] [--batch 64] [--steps 20] [--warmup 3]
 //                [--threads 2] [--input 3x32x32] [--cut none|shallow|...] [--classes 10]
+#include "bench/models/build-isa.h"
 #include "common/error.h"
 #include "common/rng.h"
 #include "models/split-model.h"
@@ -19,19 +20,6 @@ using namespace slsim;
 
 namespace
 {
-
-/// The vector ISA this binary was compiled for (cmake/isa.cmake).
-const char*
-BuildIsa()
-{
-#if defined(__AVX512F__)
-    return "avx512";
-#elif defined(__AVX2__) && defined(__FMA__)
-    return "avx2";
-#else
-    return "portable";
-#endif
-}
 
 Shape
 ParseShape(const std::string& s)

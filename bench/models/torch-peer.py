@@ -84,6 +84,10 @@ def cpu_isa():
             return str(get())
         except Exception:  # not in this torch version
             pass
+    # torch 1.13 (Debian 12) has neither call but prints it in its build summary
+    for line in torch.__config__.show().splitlines():
+        if "CPU capability usage:" in line:
+            return line.split(":", 1)[1].strip().lower()
     return "?"
 
 
