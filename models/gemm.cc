@@ -208,6 +208,101 @@ class GatherMapper
     Index m_j0;
 };
 
+/// The operand that every tile of one Gemm reads whole (op(B) when split by rows, op(A) when split
+/// by columns), packed once per call: each tile's own product would pack all of it again (8 times
+/// per call at any thread count).
+Buffer&
+SharedPacking()
+{
+    static Buffer packed;
+    return packed;
+}
+
+/// Packs op(B) (k x n, rhs) or op(A) (m x k) whole into `dst`: k-blocks of kcMax, each block's
+/// columns (rows) in one run, so that the columns [j2, j2 + nc) of block k2 (j2 and nc multiples
+/// of nr, or reaching n) start at k2 n + j2 kc and read exactly as Eigen's packing of those
+/// columns alone; likewise rows in runs of mr at k2 m + i2 kc. A pure copy, split into tasks of
+/// 16 panels per k-block.
+void
+PackShared(bool rhs, bool trans, Index extent, Index k, Index kcMax, const float* src, Index ld,
+           float* dst)
+{
+    const Index panel = 16 * (rhs ? Traits::nr : Traits::mr); // tasks start on panel boundaries
+    const Index kBlocks = (k + kcMax - 1) / kcMax;
+    const Index chunks = (extent + panel - 1) / panel;
+    auto pack = [&](int64_t t) {
+        const Index k2 = t / chunks * kcMax;
+        const Index e2 = t % chunks * panel;
+        const Index kc = std::min(k2 + kcMax, k) - k2;
+        const Index ec = std::min(e2 + panel, extent) - e2;
+        float* at = dst + k2 * extent + e2 * kc;
+        if (rhs && trans)
+            PackRhs<Eigen::RowMajor>(at, src, ld, k2, e2, kc, ec);
+        else if (rhs)
+            PackRhs<Eigen::ColMajor>(at, src, ld, k2, e2, kc, ec);
+        else if (trans)
+            PackLhs<Eigen::RowMajor>(at, src, ld, e2, k2, kc, ec);
+        else
+            PackLhs<Eigen::ColMajor>(at, src, ld, e2, k2, kc, ec);
+    };
+    if (InPoolTask() || static_cast<size_t>(extent * k) < PARALLEL_MIN_WORK)
+    {
+        for (int64_t t = 0; t < kBlocks * chunks; ++t)
+        {
+            pack(t);
+        }
+        return;
+    }
+    RunTasks(kBlocks * chunks, [&](int64_t t, int) { pack(t); });
+}
+
+/// C (m x n) += op(A) op(B) with op(B) (sharedRhs) or op(A) packed by PackShared, the other
+/// operand (`other`, transposed with `trans`) packed here: Eigen's sequential loop
+/// (GeneralMatrixMatrix.h) with Eigen's blocking for this m x n x k, so every element is summed
+/// in the same order as by general_matrix_matrix_product on the tile. Its k-blocking depends on k
+/// only; its mc is a multiple of mr or at least m, its nc a multiple of nr, so its blocks are
+/// runs of the shared packing.
+void
+RunShared(bool sharedRhs, bool trans, Index m, Index n, Index k, const float* packed, Index kcMax,
+          const float* other, Index ld, float* c, Index ldc, Workspace& ws)
+{
+    ws.Prepare(m, n, k);
+    SLSIM_ASSERT(ws.kc() == kcMax);
+    const Index mcMax = std::min<Index>(m, ws.mc());
+    const Index ncMax = std::min<Index>(n, ws.nc());
+    SLSIM_ASSERT(mcMax == m || mcMax % Traits::mr == 0);
+    SLSIM_ASSERT(ncMax == n || ncMax % Traits::nr == 0);
+    const ResMapper res(c, ldc);
+    Kernel gebp;
+    for (Index i2 = 0; i2 < m; i2 += mcMax)
+    {
+        const Index mc = std::min<Index>(i2 + mcMax, m) - i2;
+        for (Index k2 = 0; k2 < k; k2 += kcMax)
+        {
+            const Index kc = std::min<Index>(k2 + kcMax, k) - k2;
+            const float* blockA = packed + k2 * m + i2 * kc;
+            if (sharedRhs)
+            {
+                (trans ? PackLhs<Eigen::RowMajor> : PackLhs<Eigen::ColMajor>)(ws.blockA(), other,
+                                                                              ld, i2, k2, kc, mc);
+                blockA = ws.blockA();
+            }
+            for (Index j2 = 0; j2 < n; j2 += ncMax)
+            {
+                const Index nc = std::min<Index>(j2 + ncMax, n) - j2;
+                const float* blockB = packed + k2 * n + j2 * kc;
+                if (!sharedRhs)
+                {
+                    (trans ? PackRhs<Eigen::RowMajor>
+                           : PackRhs<Eigen::ColMajor>)(ws.blockB(), other, ld, k2, j2, kc, nc);
+                    blockB = ws.blockB();
+                }
+                gebp(res.getSubMapper(i2, j2), blockA, blockB, mc, kc, nc, 1.0f);
+            }
+        }
+    }
+}
+
 // Below this many multiply-adds a GEMM is one tile (waking threads would cost more).
 constexpr double PARALLEL_MIN_MACS = 1 << 19;
 // Tiles of a larger GEMM: a fixed count (never the thread count, so that every result element is
@@ -385,6 +480,17 @@ Gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const float* a, 
     const int64_t tiles = static_cast<double>(m) * n * k >= PARALLEL_MIN_MACS && !InPoolTask()
                               ? std::min(blocks, GEMM_TILES)
                               : 1;
+    // the operand every tile reads whole packed once here instead of once per tile
+    const bool shared = tiles > 1 && k > 0;
+    Index kcShared = 0;
+    if (shared)
+    {
+        Index mc = 0;
+        Index nc = 0;
+        Blocking(m, n, k, kcShared, mc, nc); // kc depends on k only
+        PackShared(byRows, byRows ? transB : transA, byRows ? n : m, k, kcShared, byRows ? b : a,
+                   byRows ? ldb : lda, Reserve(SharedPacking(), static_cast<size_t>(extent * k)));
+    }
     RunTasks(tiles, [&](int64_t t, int) {
         const int64_t b0 = std::min(extent, blocks * t / tiles * align);
         const int64_t b1 = std::min(extent, blocks * (t + 1) / tiles * align);
@@ -404,7 +510,13 @@ Gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const float* a, 
                 std::memset(ct + j * ldc, 0, sizeof(float) * static_cast<size_t>(rows));
             }
         }
-        if (k > 0)
+        if (shared)
+        {
+            RunShared(byRows, byRows ? transA : transB, rows, cols, k, SharedPacking().data(),
+                      kcShared, byRows ? at : bt, byRows ? lda : ldb, ct, ldc,
+                      *ws[static_cast<size_t>(PoolTask())]);
+        }
+        else if (k > 0)
         {
             Dispatch(transA, transB, rows, cols, k, at, lda, bt, ldb, ct, ldc,
                      *ws[static_cast<size_t>(PoolTask())]);

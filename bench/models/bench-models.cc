@@ -4,6 +4,7 @@
 //
 //   bench_models [--model vgg11_bn] [--width 1] [--batch 64] [--steps 20] [--warmup 3]
 //                [--threads 2] [--input 3x32x32] [--cut none|shallow|...] [--classes 10]
+#include "bench/models/build-isa.h"
 #include "common/error.h"
 #include "common/rng.h"
 #include "models/split-model.h"
@@ -12,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -20,17 +22,14 @@ using namespace slsim;
 namespace
 {
 
-/// The vector ISA this binary was compiled for (cmake/isa.cmake).
-const char*
-BuildIsa()
+/// CPU time of all the process's threads: at one thread, the time the OS gave other processes
+/// on a shared machine does not count (the wall-clock steps/s does).
+double
+ProcessCpuSeconds()
 {
-#if defined(__AVX512F__)
-    return "avx512";
-#elif defined(__AVX2__) && defined(__FMA__)
-    return "avx2";
-#else
-    return "portable";
-#endif
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
 Shape
@@ -143,12 +142,14 @@ main(int argc, char** argv)
             step();
         }
         const auto t0 = std::chrono::steady_clock::now();
+        const double c0 = ProcessCpuSeconds();
         for (int i = 0; i < steps; ++i)
         {
             step();
         }
         const double s
             = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const double cpu = ProcessCpuSeconds() - c0;
         const Flops f
             = split
                   ? Flops{sm.device->FlopsPerSample().forward + sm.server->FlopsPerSample().forward,
@@ -157,9 +158,10 @@ main(int argc, char** argv)
                   : whole->FlopsPerSample();
         std::printf("{\"impl\": \"slsim\", \"model\": \"%s\", \"width\": %g, \"batch\": %d, "
                     "\"threads\": %d, \"steps\": %d, \"seconds\": %.4f, \"steps_per_s\": %.4f, "
+                    "\"cpu_seconds\": %.4f, "
                     "\"gflops_per_s\": %.2f, \"last_loss\": %.4f, \"isa\": \"%s\", "
                     "\"blas\": \"none (Eigen GEBP kernels)\"}\n",
-                    mc.name.c_str(), mc.width, batch, mc.threads, steps, s, steps / s,
+                    mc.name.c_str(), mc.width, batch, mc.threads, steps, s, steps / s, cpu,
                     (f.forward + f.backward) * batch * steps / s / 1e9, loss, BuildIsa());
     }
     catch (const InputError& e)

@@ -84,6 +84,10 @@ def cpu_isa():
             return str(get())
         except Exception:  # not in this torch version
             pass
+    # torch 1.13 (Debian 12) has neither call but prints it in its build summary
+    for line in torch.__config__.show().splitlines():
+        if "CPU capability usage:" in line:
+            return line.split(":", 1)[1].strip().lower()
     return "?"
 
 
@@ -129,12 +133,15 @@ def main():
     for _ in range(a.warmup):
         step()
     t0 = time.perf_counter()
+    c0 = time.process_time()  # CPU time of all the process's threads
     for _ in range(a.steps):
         loss = step()
     s = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     print(json.dumps({"impl": "pytorch " + torch.__version__, "model": a.model, "width": a.width,
                       "batch": a.batch, "threads": torch.get_num_threads(), "steps": a.steps,
                       "seconds": round(s, 4), "steps_per_s": round(a.steps / s, 4),
+                      "cpu_seconds": round(cpu, 4),
                       "last_loss": round(loss, 4), "blas": loaded_blas(), "isa": cpu_isa()}))
 
 
