@@ -497,6 +497,113 @@ FusedBlockAvx2(const float* xb, size_t m, uint64_t base, const FusedBounds& fb, 
     return count;
 }
 
+/// The fix-up after the fused pass (EncodeFused), eight listed entries at a time: entry e (element
+/// idx[e], value val[e], in index order) is selected when a > T, or a == T while tiesLeft > 0
+/// (ties to the lowest indices); selected values go to vals[written..] in order (a permutation
+/// from COMPRESS); the exact code (L, or PlainCode with T) is written only where it differs from
+/// the one the fused pass wrote (L for a > tHi, else #{c : a >= bHi[c]}). The last count % 8
+/// entries, scalar. Returns the number of values written; tiesLeft is decremented.
+template <unsigned Bits, bool Abs, bool Floor>
+uint64_t
+FixUpAvx2(const uint32_t* idx, const float* val, size_t count, float T, uint64_t& tiesLeft,
+          const FusedBounds& fb, uint64_t k, uint8_t* vals, uint8_t* codeDst, size_t codeBytes)
+{
+    constexpr unsigned L = (1u << Bits) - 1;
+    constexpr unsigned NB = L - 1;
+    const auto lf = static_cast<float>(L);
+    const auto lMinus1 = static_cast<float>(L - 1);
+    __m256 bHi[NB + 1];
+    for (unsigned c = 0; c < NB; ++c)
+    {
+        bHi[c] = _mm256_set1_ps(fb.bHi[c]);
+    }
+    const __m256 tHi = _mm256_set1_ps(fb.tHi);
+    const __m256 tv = _mm256_set1_ps(T);
+    const __m256 lfv = _mm256_set1_ps(lf);
+    const __m256 lm1v = _mm256_set1_ps(lMinus1);
+    const __m256 zero = _mm256_setzero_ps();
+    const __m256 top = _mm256_set1_ps(256.0f);
+    const __m256 shift = _mm256_set1_ps(8388608.0f);
+    const __m256 absMask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    const __m256i codeL = _mm256_set1_epi32(static_cast<int>(L));
+    const __m256i laneBit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    alignas(32) int32_t finalCode[8];
+    alignas(32) float packed[8];
+    uint64_t written = 0;
+    const size_t count8 = count & ~size_t{7};
+    for (size_t e = 0; e < count8; e += 8)
+    {
+        const __m256 v = _mm256_loadu_ps(val + e);
+        const __m256 a = Abs ? _mm256_and_ps(v, absMask) : v;
+        auto sel = static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(a, tv, _CMP_GT_OQ)));
+        auto eq = static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(a, tv, _CMP_EQ_OQ)));
+        for (; eq != 0 && tiesLeft > 0; eq &= eq - 1) // ties at T: rare
+        {
+            sel |= eq & (0u - eq);
+            --tiesLeft;
+        }
+        // PlainCode(a, T), as the scalar version: the same IEEE operations in the same order.
+        __m256 y = _mm256_div_ps(_mm256_mul_ps(a, lfv), tv);
+        y = _mm256_min_ps(_mm256_max_ps(y, zero), top);
+        const __m256 q = Floor ? _mm256_round_ps(y, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC)
+                               : _mm256_sub_ps(_mm256_add_ps(y, shift), shift);
+        const __m256i qi = _mm256_cvttps_epi32(_mm256_min_ps(q, lm1v));
+        const __m256i selV = _mm256_cmpeq_epi32(
+            _mm256_and_si256(_mm256_set1_epi32(static_cast<int>(sel)), laneBit), laneBit);
+        const __m256i code = _mm256_blendv_epi8(qi, codeL, selV);
+        // the fused pass's code
+        __m256i qHi = _mm256_setzero_si256();
+        for (unsigned c = 0; c < NB; ++c)
+        {
+            qHi = _mm256_sub_epi32(qHi, _mm256_castps_si256(_mm256_cmp_ps(a, bHi[c], _CMP_GE_OQ)));
+        }
+        const __m256i before = _mm256_blendv_epi8(
+            qHi, codeL, _mm256_castps_si256(_mm256_cmp_ps(a, tHi, _CMP_GT_OQ)));
+        auto changed = 0xffu
+                       & ~static_cast<unsigned>(_mm256_movemask_ps(
+                           _mm256_castsi256_ps(_mm256_cmpeq_epi32(code, before))));
+        if (changed != 0)
+        {
+            _mm256_store_si256(reinterpret_cast<__m256i*>(finalCode), code);
+            for (; changed != 0; changed &= changed - 1)
+            {
+                const auto lane = static_cast<unsigned>(__builtin_ctz(changed));
+                SetCode(codeDst, codeBytes, idx[e + lane], Bits,
+                        static_cast<uint32_t>(finalCode[lane]));
+            }
+        }
+        const __m256i perm = _mm256_cvtepu8_epi32(
+            _mm_loadl_epi64(reinterpret_cast<const __m128i*>(COMPRESS.lanes[sel])));
+        const __m256 moved = _mm256_permutevar8x32_ps(v, perm);
+        const auto taken = static_cast<unsigned>(__builtin_popcount(sel));
+        if (written + 8 <= k)
+        {
+            // lanes past `taken` are overwritten by the next values (all k slots are written)
+            _mm256_storeu_ps(reinterpret_cast<float*>(vals + 4 * written), moved);
+        }
+        else
+        {
+            _mm256_store_ps(packed, moved); // never write past the k values (the codes follow)
+            std::memcpy(vals + 4 * written, packed, 4 * std::min<uint64_t>(taken, k - written));
+        }
+        written += taken;
+    }
+    uint8_t scratch[4];
+    for (size_t e = count8; e < count; ++e)
+    {
+        const float v = val[e];
+        const float a = Abs ? std::fabs(v) : v;
+        const bool tie = (a == T) & (tiesLeft > 0);
+        tiesLeft -= static_cast<uint64_t>(tie);
+        const bool sel = (a > T) | tie;
+        const float q = PlainCode<Floor>(a, lf, lMinus1, T, 1.0f);
+        std::memcpy(sel ? vals + 4 * written : scratch, &v, 4);
+        written += static_cast<uint64_t>(sel);
+        SetCode(codeDst, codeBytes, idx[e], Bits, sel ? L : static_cast<uint32_t>(q));
+    }
+    return written;
+}
+
 /// FusedBlockAvx2 over all of x, in blocks; fills the fix list (grown as needed, never shrunk).
 /// Returns the number of entries.
 template <unsigned Bits, bool Abs>
@@ -806,27 +913,31 @@ MsCodec::EncodeFused(const float* x, uint64_t n, uint64_t k, uint8_t* vals, uint
     const float T = fromKey(tKey);
     SLSIM_ASSERT(T >= fb.tLo && T <= fb.tHi && tiesLeft >= 1 && tiesLeft <= tiesTotal);
 
-    // Fix-up in index order, without a branch per entry: the values of the selected elements,
-    // the exact codes of the others (a value slot is written for every entry and kept only when
-    // selected: the others go to a scratch slot).
-    const auto lf = static_cast<float>(L);
-    const auto lMinus1 = static_cast<float>(L - 1);
-    const bool useFloor = m_floor;
-    uint8_t scratch[4];
+    // Fix-up in index order (FixUpAvx2).
     const size_t codeBytes = PackedBytes(n, m_bits);
     uint64_t written = 0;
-    for (size_t e = 0; e < count; ++e)
+    switch ((m_bits * 2 + (useAbs ? 1 : 0)) * 2 + (m_floor ? 1 : 0))
     {
-        const float v = val[e];
-        const float a = useAbs ? std::fabs(v) : v;
-        const bool tie = (a == T) & (tiesLeft > 0);
-        tiesLeft -= static_cast<uint64_t>(tie);
-        const bool sel = (a > T) | tie;
-        const float q = useFloor ? PlainCode<true>(a, lf, lMinus1, T, 1.0f)
-                                 : PlainCode<false>(a, lf, lMinus1, T, 1.0f);
-        std::memcpy(sel ? vals + 4 * written : scratch, &v, 4);
-        written += static_cast<uint64_t>(sel);
-        SetCode(codeDst, codeBytes, idx[e], m_bits, sel ? L : static_cast<uint32_t>(q));
+#define SLSIM_MS_FIXUP(caseId, bits, abs, floor)                                                   \
+    case caseId:                                                                                   \
+        written = FixUpAvx2<bits, abs, floor>(idx, val, count, T, tiesLeft, fb, k, vals, codeDst,  \
+                                              codeBytes);                                          \
+        break;
+        SLSIM_MS_FIXUP(4, 1, false, false)
+        SLSIM_MS_FIXUP(5, 1, false, true)
+        SLSIM_MS_FIXUP(6, 1, true, false)
+        SLSIM_MS_FIXUP(7, 1, true, true)
+        SLSIM_MS_FIXUP(8, 2, false, false)
+        SLSIM_MS_FIXUP(9, 2, false, true)
+        SLSIM_MS_FIXUP(10, 2, true, false)
+        SLSIM_MS_FIXUP(11, 2, true, true)
+        SLSIM_MS_FIXUP(12, 3, false, false)
+        SLSIM_MS_FIXUP(13, 3, false, true)
+        SLSIM_MS_FIXUP(14, 3, true, false)
+        SLSIM_MS_FIXUP(15, 3, true, true)
+#undef SLSIM_MS_FIXUP
+    default:
+        SLSIM_ASSERT(false);
     }
     SLSIM_ASSERT(written == k);
     ++m_fusedStats.finished;
