@@ -121,13 +121,61 @@ PackRhs(float* dst, const float* b, Index ldb, Index k2, Index j2, Index kc, Ind
 
 template <int Order>
 void
-PackLhs(float* dst, const float* a, Index lda, Index i2, Index k2, Index kc, Index mc)
+EigenPackLhs(float* dst, const float* a, Index lda, Index i2, Index k2, Index kc, Index mc)
 {
     using Mapper = Eigen::internal::const_blas_data_mapper<float, Index, Order>;
     Eigen::internal::gemm_pack_lhs<float, Index, Mapper, Traits::mr, Traits::LhsProgress,
                                    typename Traits::LhsPacket4Packing, Order>
         pack;
     pack(dst, Mapper(a, lda).getSubMapper(i2, k2), kc, mc);
+}
+
+/// Eigen's packing of the mc x kc block of A at (i2, k2) for the GEBP kernel. A col-major A is
+/// packed into exactly Eigen's layout (panels of mr rows, each kc columns of mr floats, then
+/// Eigen's own packing of the rows left), but read column by column across all panels of a few
+/// columns at a time: Eigen reads one panel's mr floats from each of kc columns lda apart in
+/// turn, and when lda is a multiple of 1024 floats all those columns fall in the same L1 sets
+/// (its packing took 19 % of a 1024x64x576 product, OpenBLAS's 9 %).
+template <int Order>
+void
+PackLhs(float* dst, const float* a, Index lda, Index i2, Index k2, Index kc, Index mc)
+{
+    if constexpr (Order == Eigen::ColMajor)
+    {
+        using Packet = typename Traits::LhsPacket4Packing;
+        constexpr Index size = Eigen::internal::unpacket_traits<Packet>::size;
+        constexpr Index mr = Traits::mr;
+        static_assert(mr == 3 * size, "Eigen packs A in panels of three packets");
+        constexpr Index columns = 8; // columns read per sweep over the panels
+        const Index panels = mc / mr;
+        const float* from = a + i2 + k2 * lda;
+        for (Index k0 = 0; k0 < kc; k0 += columns)
+        {
+            const Index k1 = std::min(k0 + columns, kc);
+            for (Index p = 0; p < panels; ++p)
+            {
+                float* to = dst + p * mr * kc;
+                for (Index k = k0; k < k1; ++k)
+                {
+                    const float* col = from + p * mr + k * lda;
+                    using Eigen::internal::ploadu;
+                    using Eigen::internal::pstore;
+                    pstore(to + k * mr, ploadu<Packet>(col));
+                    pstore(to + k * mr + size, ploadu<Packet>(col + size));
+                    pstore(to + k * mr + 2 * size, ploadu<Packet>(col + 2 * size));
+                }
+            }
+        }
+        if (mc > panels * mr)
+        {
+            EigenPackLhs<Order>(dst + panels * mr * kc, a, lda, i2 + panels * mr, k2, kc,
+                                mc - panels * mr);
+        }
+    }
+    else
+    {
+        EigenPackLhs<Order>(dst, a, lda, i2, k2, kc, mc);
+    }
 }
 
 /// Eigen's data-mapper interface over a GatherMatrix (what gemm_pack_lhs / gemm_pack_rhs read):
