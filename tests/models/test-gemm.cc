@@ -167,3 +167,39 @@ TEST_CASE("PackedRhs products are bit-identical to Eigen's own product", "[model
         }
     }
 }
+
+TEST_CASE("A one-tile Gemm is bit-identical to Eigen's own product", "[models][gemm]")
+{
+    // below the parallel threshold Gemm runs Eigen's loop itself (models/gemm.cc RunTile)
+    Rng rng(10, "gemm");
+    SetPoolThreads(1);
+    const Case cases[] = {{100, 20, 200}, {1024, 3, 150}, {50, 40, 250}};
+    for (const Case& s : cases)
+    {
+        for (int form = 0; form < 4; ++form)
+        {
+            const bool transA = (form & 1) != 0;
+            const bool transB = (form & 2) != 0;
+            CAPTURE(s.m, s.n, s.k, transA, transB);
+            const auto a = Random(static_cast<size_t>(s.m * s.k), rng);
+            const auto b = Random(static_cast<size_t>(s.k * s.n), rng);
+            std::vector<float> ours(static_cast<size_t>(s.m * s.n));
+            Gemm(transA, transB, s.m, s.n, s.k, a.data(), transA ? s.k : s.m, b.data(),
+                 transB ? s.n : s.k, ours.data(), s.m, false);
+            const Eigen::Map<const Eigen::MatrixXf> ma(a.data(), transA ? s.k : s.m,
+                                                       transA ? s.m : s.k);
+            const Eigen::Map<const Eigen::MatrixXf> mb(b.data(), transB ? s.n : s.k,
+                                                       transB ? s.k : s.n);
+            Eigen::MatrixXf eigen = Eigen::MatrixXf::Zero(s.m, s.n);
+            if (transA && transB)
+                eigen.noalias() += ma.transpose() * mb.transpose();
+            else if (transA)
+                eigen.noalias() += ma.transpose() * mb;
+            else if (transB)
+                eigen.noalias() += ma * mb.transpose();
+            else
+                eigen.noalias() += ma * mb;
+            REQUIRE(std::memcmp(ours.data(), eigen.data(), sizeof(float) * ours.size()) == 0);
+        }
+    }
+}
