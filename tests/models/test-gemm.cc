@@ -145,6 +145,7 @@ TEST_CASE("PackedRhs products are bit-identical to Eigen's own product", "[model
     // and leading dimensions of 1024 floats (the case the packing is written for).
     Rng rng(9, "gemm");
     SetPoolThreads(1);
+    PrepareGemmThreads(1); // PackedRhs runs on the workspace of the calling task
     const Case cases[] = {{1024, 64, 576}, {517, 40, 1300}, {131, 9, 700}, {48, 33, 64}};
     for (const Case& s : cases)
     {
