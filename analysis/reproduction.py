@@ -1112,12 +1112,17 @@ def cut_table(done, cut, curves, seeds):
 def ranking_lines(cut, stats):
     """Rankings per budget convention, from the methods with two seeds or more only."""
     ranked = {m: a for m, a in stats.items() if a.n >= 2}
-    out = []
+    groups = {}  # the ranked methods -> the conventions that rank exactly them
     for conv, members in CONVENTIONS.items():
-        members = [m for m in members if m in ranked]
+        members = tuple(m for m in members if m in ranked)
         if len(members) >= 2:
-            out.append(f"- Ranking at the {cut} cut, {conv}: "
-                       + ranking({m: ranked[m] for m in members}, NAME) + ".")
+            groups.setdefault(members, []).append(conv)
+    out = []
+    for members, convs in groups.items():
+        conv = (convs[0] if len(convs) == 1 else
+                "both budget conventions (no QU with two seeds yet)")
+        out.append(f"- Ranking at the {cut} cut, {conv}: "
+                   + ranking({m: ranked[m] for m in members}, NAME) + ".")
     if not out:
         out.append(f"- No ranking at the {cut} cut yet: a ranking needs two methods with two seeds "
                    f"each (now {len(ranked)} with two seeds, {len(stats)} with one or more).")

@@ -19,6 +19,8 @@ source = sys.argv[1]
 sys.path.insert(0, os.path.join(source, "analysis"))
 import reproduction  # noqa: E402
 
+reproduction.FAST_FIGURES = True  # the figures' content is not checked here, only that they exist
+
 tmp = tempfile.mkdtemp(prefix="slsim-test-cifar10-section-")
 CODECS = {"none": {"method": "none"}, "ms": {"method": "ms", "sparsity": 0.99, "bits": 2},
           "topk": {"method": "topk", "sparsity": 0.95875},
@@ -126,9 +128,17 @@ assert "**9 of 12 points done.**" in text, text
 assert row(text, "MS")[4].endswith("(tie)"), row(text, "MS")
 assert row(text, "top-k (SP)")[4].startswith("-6.00") and "(behind)" in row(text, "top-k (SP)")[4]
 assert row(text, "QU 3 b (paper's budget)")[2] == "not yet run"
-rank = [ln for ln in text.splitlines() if ln.startswith("- Ranking at the shallow cut, paper's")]
+rank = [ln for ln in text.splitlines() if ln.startswith("- Ranking at the shallow cut")]
 assert len(rank) == 1 and " ≈ MS " in rank[0] and " > SP " in rank[0], rank
+assert "both budget conventions (no QU with two seeds yet)" in rank[0], rank
 assert "QU3" not in rank[0], rank  # one seed: not ranked
+# With QU at two seeds the two budget conventions rank different runs: one line each.
+acc2 = {m: reproduction.Acc(v, 10000, 0.1) for m, v in
+        {"none": [0.86, 0.862], "ms": [0.859, 0.861], "quantize": [0.7, 0.71],
+         "qu_eq": [0.75, 0.76]}.items()}
+lines = reproduction.ranking_lines("shallow", acc2)
+assert len(lines) == 2 and "QU3 70.5" in lines[0] and "QU2 75.5" in lines[1], lines
+assert lines[0].startswith("- Ranking at the shallow cut, paper's budgets (QU 3 b): "), lines
 # The paper: MS 0.4 behind its baseline (ours a tie: consistent), SP 2.6 behind (ours 6: differs).
 assert "- MS: paper -0.4 points vs its baseline, ours -0.10" in text, text
 assert "consistent with the paper" in text.split("- MS: paper")[1].splitlines()[0]
