@@ -136,14 +136,23 @@ def read_paper(paper_dir):
     return curves, errors
 
 
+_PAPER_INDEX = {}  # id(curves) -> (curves, {(paper method, cut or None, epoch): accuracy})
+
+
 def paper_acc(curves, method, cut, epoch):
+    """The paper's Fig. 3d accuracy (fraction) of `method` at `cut` after `epoch` (the baseline
+    has no cut), NaN where the paper has none. Indexed once per curves table: the report asks
+    for it about a thousand times."""
     if method not in PAPER:
         return math.nan  # the paper ran no such configuration
-    c = curves[(curves["panel"] == "d_acc_VGG19_CIFAR10") & (curves["method"] == PAPER[method])]
-    if method != "none":
-        c = c[c["cut"] == cut]
-    c = c[c["epoch"] == epoch]
-    return float(c["value"].iloc[0]) / 100 if len(c) else math.nan
+    held = _PAPER_INDEX.get(id(curves))
+    if held is None or held[0] is not curves:
+        acc = curves[curves["panel"] == "d_acc_VGG19_CIFAR10"]
+        index = {}
+        for m, c, e, v in zip(acc["method"], acc["cut"], acc["epoch"], acc["value"]):
+            index.setdefault((m, None if m == PAPER["none"] else c, float(e)), float(v) / 100)
+        held = _PAPER_INDEX[id(curves)] = (curves, index)
+    return held[1].get((PAPER[method], None if method == "none" else cut, float(epoch)), math.nan)
 
 
 def paper_multipliers(curves):
@@ -234,6 +243,14 @@ def mult(x):
     return "never" if math.isnan(x) else ("INF" if math.isinf(x) else f"{x:.2f}×")
 
 
+def write_md(path, lines):
+    """Writes the report's lines to `path` whole (a temporary sibling renamed over it)."""
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("\n".join(lines).rstrip() + "\n")
+    os.replace(tmp, path)
+
+
 def md_table(header, rows):
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
@@ -252,6 +269,19 @@ def mean_std(values, digits=1, scale=100):
 
 
 # ---------------------------------------------------------------- figures
+# --quick: figures drawn at low resolution without the tight layout (a third of the quick report's
+# CPU went to laying out and rasterising figures that only show the pipeline runs).
+FAST_FIGURES = False
+
+
+def save_figure(fig, path, dpi):
+    """Writes and closes a figure: laid out at `dpi`, or cheaply with FAST_FIGURES."""
+    if not FAST_FIGURES:
+        fig.tight_layout()
+    fig.savefig(path, dpi=40 if FAST_FIGURES else dpi)
+    plt.close(fig)
+
+
 def plot_curves(runs, dataset, networks, x, xlabel, path, logx=False):
     nets = [n for n in networks if len(runs[(runs.dataset == dataset) & (runs.network == n)])]
     fig, axes = plt.subplots(len(nets), 3, figsize=(13, 3.6 * len(nets)), squeeze=False,
@@ -276,9 +306,7 @@ def plot_curves(runs, dataset, networks, x, xlabel, path, logx=False):
         axes[i][0].set_ylabel("test accuracy")
     axes[0][0].legend(fontsize=8)
     fig.suptitle(DATASETS[dataset])
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, 110)
 
 
 def plot_paper_curves(curves, path):
@@ -297,9 +325,7 @@ def plot_paper_curves(curves, path):
     axes[0].set_ylabel("test accuracy")
     axes[0].legend(fontsize=8)
     fig.suptitle("The paper's VGG19-BN / CIFAR-10 curves (Fig. 3d, 200 epochs, full width and data)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, 110)
 
 
 # ---------------------------------------------------------------- probe (errors, bias)
@@ -403,9 +429,7 @@ def plot_errors(errors, paper_errors, epoch, path):
     axes[-1].set_ylabel("average L2 error (paper)")
     axes[-1].legend(fontsize=7)
     axes[-1].grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, 110)
 
 
 # ---------------------------------------------------------------- report
@@ -921,6 +945,13 @@ def runs_scale(runs):
 
 
 # ---------------------------------------------------------------- CIFAR-10 near convergence
+CIFAR10_BEGIN, CIFAR10_END = "<!-- cifar10: begin -->", "<!-- cifar10: end -->"
+# The plan's method ids (scripts/reproduce-cifar10) of the METHODS keys.
+PLAN_METHOD = {"none": "none", "ms": "ms", "topk": "topk", "randtopk": "randtopk",
+               "quantize": "qu3", "qu_eq": "qu-eq"}
+TARGET_FULL = 0.85  # issue 19: the uncompressed run must reach 85 % on the whole test set
+
+
 def read_plan_points(folder):
     """The plan of scripts/reproduce-cifar10 (folder/plan.json) and its finished points: one row
     per point folder with point.json (settings, fingerprint, hours), eval.csv and summary."""
@@ -934,53 +965,291 @@ def read_plan_points(folder):
         info = json.load(open(info_path))
         m = json.load(open(os.path.join(folder, pid, "manifest.json")))
         ev = pd.read_csv(os.path.join(folder, pid, "eval.csv"))
-        ev = ev[ev["round"] > 0].drop_duplicates("round", keep="first")
+        ev = ev[ev["round"] > 0].drop_duplicates("round", keep="first").reset_index(drop=True)
+        best = int(ev["test_accuracy"].idxmax())
         rows.append({"id": pid, "cut": info["cut"], "method": method_key(m["scenario"]["codec"]
                                                                           ["uplink"]),
                      "seed": info["seed"], "final": float(ev["test_accuracy"].iloc[-1]),
-                     "best": float(ev["test_accuracy"].max()), "epochs": int(ev["round"].max()),
+                     "best": float(ev["test_accuracy"].iloc[best]),
+                     "best_epoch": int(ev["round"].iloc[best]), "epochs": int(ev["round"].max()),
                      "wall_h": info["wall_s"] / 3600, "cpu_h": info["cpu_s"] / 3600,
-                     "cpu_model": info.get("cpu_model", ""), "n_test": test_size(m["scenario"]),
-                     "chance": chance_level(m), "plan_epochs":
-                     m["scenario"]["training"]["epochs"]})
-    return plan, ids, pd.DataFrame(rows)
+                     "cpu_model": info.get("cpu_model", ""), "threads": info.get("threads"),
+                     "sessions": info.get("sessions", 1), "n_test": test_size(m["scenario"]),
+                     "chance": chance_level(m), "scenario": m["scenario"], "eval": ev,
+                     "plan_epochs": m["scenario"]["training"]["epochs"]})
+    return plan, ids, pd.DataFrame(rows, columns=["id", "cut", "method", "seed", "final", "best",
+                                                  "best_epoch", "epochs", "wall_h", "cpu_h",
+                                                  "cpu_model", "threads", "sessions", "n_test",
+                                                  "chance", "scenario", "eval", "plan_epochs"])
 
 
-def full_run_section(folder):
-    """Which points of the resumable CIFAR-10 plan exist, their hours, and what they say."""
+def plan_scenario(folder, plan, done):
+    """The settings every point runs with: a finished point's resolved scenario (manifest.json),
+    else the plan's base scenario with the plan's `set` applied (what slsim will resolve)."""
+    if len(done):
+        return done.iloc[0]["scenario"], True
+    sc = json.load(open(os.path.join(folder, plan["base"])))
+    for key, value in plan.get("set", {}).items():
+        node = sc
+        *parents, leaf = key.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = value
+    return sc, False
+
+
+def config_line(sc, resolved):
+    """The configuration of the plan's points, read from the scenario (nothing typed in)."""
+    ds, md, tr, op = sc["dataset"], sc["model"], sc["training"], sc["optimizer"]
+    devices = len(sc["devices"]["list"]) if "list" in sc["devices"] else sc["devices"]["count"]
+    train = f"{ds['train_subset']:,}" if ds.get("train_subset") else "all 50,000"
+    test = (f"{ds['test_subset']:,} test images" if ds.get("test_subset")
+            else "the whole test set (10,000 images)")
+    source = "from the points’ manifests" if resolved else "from the plan; no point has finished"
+    augment = " with random crop + horizontal flip" if ds.get("augment") else " (no augmentation)"
+    return (f"Configuration ({source}): "
+            f"{md['name']} at width {md['width']:g}, {train} training images"
+            f"{augment}, "
+            f"{test}; {devices} device{'s' if devices != 1 else ''} "
+            f"({sc['schedule']['kind']} split learning), batch {tr['batch_size']}, "
+            f"{op['name']} lr {op['lr']:g} (momentum {op.get('momentum', 0):g}, weight decay "
+            f"{op.get('weight_decay', 0):g}), {op.get('schedule', 'constant')} schedule over "
+            f"{tr['epochs']} epochs. Width, epochs and learning rate were chosen on the "
+            "uncompressed run only (`results/cifar10/README.md`); the paper trains the full-width "
+            "model for 200 epochs, so its accuracies are higher than these and only the "
+            "differences between methods compare.")
+
+
+def plot_full_curves(done, path):
+    """Per-epoch test accuracy of every finished point, one panel per cut (eval.csv)."""
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), sharey=True)
+    for j, cut in enumerate(CUTS):
+        ax = axes[j]
+        sel = done[done.cut == cut]
+        for _, r in sel.iterrows():
+            color, ls = STYLE[r["method"]]
+            ax.plot(r["eval"]["round"], r["eval"]["test_accuracy"], color=color, ls=ls,
+                    lw=2 if r["method"] == "none" else 1.2, alpha=1 if r["seed"] == 1 else 0.6,
+                    label=f"{LABEL[r['method']]} s{r['seed']}")
+        ax.axhline(TARGET_FULL, color="grey", lw=0.8, ls=":",
+                   label=f"{100 * TARGET_FULL:.0f} % target")
+        ax.set_title(f"{cut} cut" + ("" if len(sel) else " (no point yet)"))
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        if len(sel):
+            ax.legend(fontsize=7)
+    axes[0].set_ylabel("test accuracy (10,000 images)")
+    fig.suptitle("VGG19-BN / CIFAR-10 near convergence (results/cifar10/)")
+    save_figure(fig, path, 90)
+
+
+def uncompressed_lines(done):
+    """(b): the uncompressed runs against the 85 % target, with their cost."""
+    none = done[done.method == "none"]
+    if not len(none):
+        return [f"**The uncompressed run has not finished yet**: the {100 * TARGET_FULL:.0f} % "
+                "target is not shown yet.", ""]
+    out = []
+    for _, r in none.iterrows():
+        se = (r["final"] * (1 - r["final"]) / r["n_test"]) ** 0.5
+        reached = r["eval"][r["eval"]["test_accuracy"] >= TARGET_FULL - 1e-12]
+        verdict = (f"the {100 * TARGET_FULL:.0f} % target holds (first reached after epoch "
+                   f"{int(reached['round'].iloc[0])})" if r["final"] >= TARGET_FULL - 1e-12 else
+                   f"**below the {100 * TARGET_FULL:.0f} % target**")
+        threads = (f", {r['threads']} thread{'s' if r['threads'] != 1 else ''}" if r["threads"]
+                   else "")
+        out.append(f"**The uncompressed run (`{r['id']}`, {r['cut']} cut) reaches "
+                   f"{pct(r['final'], 2)} % after {r['epochs']} "
+                   f"epoch{'s' if r['epochs'] != 1 else ''}** (± {100 * se:.2f} "
+                   f"test-set sampling; best {pct(r['best'], 2)} % after epoch "
+                   f"{r['best_epoch']}): {verdict}. It cost {r['wall_h']:.2f} h of wall time and "
+                   f"{r['cpu_h']:.2f} h of CPU on {r['cpu_model'] or 'an unrecorded CPU'}"
+                   f"{threads}, in {r['sessions']} session{'s' if r['sessions'] != 1 else ''}.")
+        out.append("")
+    return out
+
+
+def cut_table(done, cut, curves, seeds):
+    """(c): one row per method at `cut` (every method of the plan, "not yet run" where missing),
+    its `seeds` (the plan's at that cut), mean ± standard error, difference to uncompressed, and
+    the paper's difference."""
+    sel = done[done.cut == cut] if len(done) else done
+    seeds = sorted(set(seeds) | set(sel.seed if len(sel) else [])) or [1]
+    stats = {m: Acc(list(sel[sel.method == m].sort_values("seed")["final"]),
+                    sel.iloc[0]["n_test"], sel.iloc[0]["chance"])
+             for m in METHODS if len(sel[sel.method == m])}
+    base_paper = paper_acc(curves, "none", cut, 200) if curves is not None else math.nan
+    rows = []
+    for m in METHODS:
+        runs_m = sel[sel.method == m]
+        cells = [LABEL[m]]
+        for s in seeds:
+            v = runs_m[runs_m.seed == s]["final"]
+            cells.append(pct(float(v.iloc[0]), 2) if len(v) else "not yet run")
+        if m not in stats:
+            cells += ["not yet run", "–"]
+        else:
+            a = stats[m]
+            cells.append(f"{100 * a.mean:.2f} ± {100 * a.se:.2f} "
+                         f"({a.n} seed{'s' if a.n > 1 else ''}"
+                         f", {a.source})")
+            if m == "none" or "none" not in stats:
+                cells.append("–")
+            else:
+                res, d, se = compare_acc(a, stats["none"])
+                word = "tie" if res == 0 else ("ahead" if res > 0 else "behind")
+                if min(a.n, stats["none"].n) < 2:
+                    word = "one seed: no claim"
+                cells.append(f"{100 * d:+.2f} ± {100 * se:.2f} ({word})")
+        pm = paper_acc(curves, m, cut, 200) if curves is not None else math.nan
+        cells.append("–" if m == "none" or math.isnan(pm) else f"{100 * (pm - base_paper):+.1f}")
+        rows.append(cells)
+    header = (["method"] + [f"seed {s} final %" for s in seeds]
+              + ["mean ± s.e. %", "vs uncompressed (points)", "paper: vs its baseline (200 ep.)"])
+    return md_table(header, rows), stats
+
+
+def ranking_lines(cut, stats):
+    """Rankings per budget convention, from the methods with two seeds or more only."""
+    ranked = {m: a for m, a in stats.items() if a.n >= 2}
+    groups = {}  # the ranked methods -> the conventions that rank exactly them
+    for conv, members in CONVENTIONS.items():
+        members = tuple(m for m in members if m in ranked)
+        if len(members) >= 2:
+            groups.setdefault(members, []).append(conv)
+    out = []
+    for members, convs in groups.items():
+        conv = (convs[0] if len(convs) == 1 else
+                "both budget conventions (no QU with two seeds yet)")
+        out.append(f"- Ranking at the {cut} cut, {conv}: "
+                   + ranking({m: ranked[m] for m in members}, NAME) + ".")
+    if not out:
+        out.append(f"- No ranking at the {cut} cut yet: a ranking needs two methods with two seeds "
+                   f"each (now {len(ranked)} with two seeds, {len(stats)} with one or more).")
+    return out
+
+
+def paper_claim_lines(stats, curves):
+    """The paper's shallow-cut differences (each method vs its baseline after 200 epochs) against
+    ours, where both methods have two seeds: consistent when ours is within Z standard errors."""
+    if curves is None or "none" not in stats or stats["none"].n < 2:
+        return []
+    base = paper_acc(curves, "none", "shallow", 200)
+    out = []
+    for m in ("ms", "topk", "randtopk", "quantize"):
+        if m not in stats or stats[m].n < 2:
+            continue
+        _, d, se = compare_acc(stats[m], stats["none"])
+        p = paper_acc(curves, m, "shallow", 200) - base
+        ok = abs(d - p) <= Z * se
+        out.append(f"- {LABEL[m]}: paper {100 * p:+.1f} points vs its baseline, ours "
+                   f"{100 * d:+.2f} ± {100 * se:.2f}: "
+                   + ("consistent with the paper" if ok else "**differs from the paper**")
+                   + f" (|difference| {'≤' if ok else '>'} {Z:g} standard errors).")
+    if out:
+        out.insert(0, "The paper's shallow-cut claims against these runs (methods with two seeds):")
+    return out + ([""] if out else [])
+
+
+def plan_name(folder):
+    """The plan folder relative to the repository (results/cifar10)."""
+    return os.path.relpath(os.path.abspath(folder),
+                           os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def full_run_section(folder, curves=None, figures=None, rel=None):
+    """The points of the resumable CIFAR-10 plan (results/cifar10): the configuration, the
+    uncompressed run against the 85 % target with its curve and cost, the table and ranking of
+    each cut with ties from the seed spread and the test-set sampling noise, which points exist and
+    how to continue. Between markers, so that --only-cifar10 can replace it."""
     if not os.path.exists(os.path.join(folder, "plan.json")):
         return []
     plan, ids, done = read_plan_points(folder)
-    name = os.path.relpath(folder, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-    out = ["## CIFAR-10 near convergence (the resumable plan)", "",
+    name = plan_name(folder)
+    sc, resolved = plan_scenario(folder, plan, done)
+    out = [CIFAR10_BEGIN, "## CIFAR-10 near convergence (the resumable plan)", "",
            f"`scripts/reproduce-cifar10` runs the points of `{name}/plan.json` (the paper's "
            "methods at the three cuts, 2 seeds at the shallow cut, QU under both budget "
-           "conventions; all 50,000 training images with crop+flip augmentation, the whole "
-           "test set) and commits each finished point's small results there. "
-           f"**{len(done)} of {len(ids)} points done.**"]
-    missing = [i for i in ids if not len(done) or i not in set(done["id"])]
-    if missing:
-        out[-1] += " Missing: " + ", ".join(f"`{i}`" for i in missing) + "."
-    out.append("")
+           "conventions) and commits each finished point's small results there; this section is "
+           f"read from those committed files. **{len(done)} of {len(ids)} points done.**", "",
+           config_line(sc, resolved), ""]
+    out += uncompressed_lines(done)
+    if len(done) and figures is not None:
+        path = os.path.join(figures, "cifar10_full_accuracy_vs_epoch.png")
+        plot_full_curves(done, path)
+        out += [f"![CIFAR-10 near convergence: test accuracy per epoch]"
+                f"({rel(path) if rel else path})", ""]
     if len(done):
         out += [md_table(["point", "epochs", "final %", "best %", "hours (wall)", "hours (CPU)",
                           "CPU"],
                          [[r["id"], r["epochs"], pct(r["final"], 2), pct(r["best"], 2),
                            f"{r['wall_h']:.2f}", f"{r['cpu_h']:.2f}", r["cpu_model"]]
                           for _, r in done.iterrows()]), ""]
-        for cut in CUTS:
-            sel = done[done.cut == cut]
-            stats = {m: Acc(list(sel[sel.method == m]["final"]), sel.iloc[0]["n_test"],
-                            sel.iloc[0]["chance"]) for m in METHODS if len(sel[sel.method == m])}
-            if len(stats) < 2:
-                continue
-            for conv, members in CONVENTIONS.items():
-                members = [m for m in members if m in stats]
-                if len(members) > 1:
-                    out.append(f"- {cut} cut, {conv}: " + ranking({m: stats[m] for m in members},
-                                                                 NAME) + ".")
-        out.append("")
-    return out
+    n_test = int(done.iloc[0]["n_test"]) if len(done) else TEST_SIZE["cifar10"]
+    p = float(done["final"].max()) if len(done) else 0.9
+    out += ["Each cut's final accuracies, every method of the plan (a missing point is \"not yet "
+            "run\"). A method's standard error is its seeds' spread over √seeds, never below the "
+            f"test-set sampling noise √(p(1−p)/{n_test:,}) (binomial; ±"
+            f"{100 * (p * (1 - p) / n_test) ** 0.5:.2f} points at {100 * p:.0f} %); two "
+            f"accuracies tie when they differ by at most {Z:g} standard errors of the difference. "
+            "No ranking and no comparison with the paper is claimed from one seed: the "
+            "run-to-run spread is then unknown.", ""]
+    for cut in CUTS:
+        seeds = sorted({s for c, _, s in plan["points"] if c == cut})
+        table, stats = cut_table(done, cut, curves, seeds)
+        out += [f"**{cut.capitalize()} cut**", "", table, ""]
+        if len(seeds) < 2:
+            out += [f"- The plan has one seed at the {cut} cut: its differences are shown, no "
+                    "ranking is claimed.", ""]
+        else:
+            out += ranking_lines(cut, stats) + [""]
+        if cut == "shallow":
+            out += paper_claim_lines(stats, curves)
+    done_ids = set(done["id"]) if len(done) else set()
+    missing = [i for i in ids if i not in done_ids]
+    out += ["Points done: " + (", ".join(f"`{i}`" for i in ids if i in done_ids) or "none")
+            + ". " + ("Missing (not yet run): " + ", ".join(f"`{i}`" for i in missing) + "."
+                      if missing else "None missing.")]
+    if missing:
+        cpu = (f" (about {done['cpu_h'].mean():.1f} CPU h per point as measured so far)"
+               if len(done) else "")
+        out += ["", "To continue (on any machine with the data; finished points are kept): "
+                f"`scripts/reproduce-cifar10 run --commit` runs the missing points in plan order"
+                f"{cpu} and commits each finished point under `{name}/`; `-j N` runs N at a "
+                "time, `--shard R/K` splits the plan across K machines, "
+                "`scripts/reproduce-cifar10 list` shows the state."]
+    return out + [CIFAR10_END, ""]
+
+
+def splice_cifar10(a, curves):
+    """--only-cifar10: replace (or append) the CIFAR-10 near-convergence section of --md, or write
+    a file with that section alone when --md does not exist. The section reads only the committed
+    plan folder, so the rest of the report is left as it is."""
+    md_dir = os.path.dirname(os.path.abspath(a.md))
+    os.makedirs(a.figures, exist_ok=True)
+    sec = full_run_section(a.cifar10, curves, a.figures,
+                           lambda p: os.path.relpath(os.path.abspath(p), md_dir))
+    if not sec:
+        sys.exit(f"reproduction: {a.cifar10}/plan.json: no CIFAR-10 plan")
+    if os.path.exists(a.md):
+        lines = open(a.md).read().rstrip("\n").split("\n")
+        lines, at = cut_block(lines, CIFAR10_BEGIN, CIFAR10_END)
+        if at is None:
+            heads = [i for i, x in enumerate(lines)
+                     if x.startswith("## CIFAR-10 near convergence")]  # an unmarked older one
+            if heads:
+                nxt = [i for i, x in enumerate(lines) if x.startswith("## ") and i > heads[0]]
+                lines = lines[:heads[0]] + lines[nxt[0] if nxt else len(lines):]
+            at = heads[0] if heads else len(lines) + 1
+            if not heads:
+                lines.append("")
+    else:
+        lines, at = ["# Reproduction: CIFAR-10 near convergence", "",
+                     "Generated by `analysis/reproduction.py --only-cifar10` from the committed "
+                     f"points under `{plan_name(a.cifar10)}/`.", ""], 4
+    lines = lines[:at] + sec + lines[at:]
+    write_md(a.md, lines)
+    print(f"reproduction: CIFAR-10 near-convergence section -> {a.md}, figures in {a.figures}/")
 
 
 # ---------------------------------------------------------------- the wall-clock story
@@ -992,6 +1261,8 @@ def wallclock_lines(root, figures, rel):
     """analysis/wallclock.py's section between markers (so that --only-wallclock can replace it),
     or nothing when RESULTS_DIR/wallclock has no finished run."""
     import wallclock  # here: wallclock imports this module's helpers
+    # Run as a script, this file is __main__ and wallclock's `reproduction` a second copy.
+    wallclock.rep.FAST_FIGURES = FAST_FIGURES
     sec = wallclock.section(root, figures, rel)
     return [WALLCLOCK_BEGIN] + sec + [WALLCLOCK_END, ""] if sec else []
 
@@ -1033,10 +1304,7 @@ def splice_wallclock(a):
             "not here, and may predate the current simulator; re-run `scripts/reproduce` to "
             "refresh them.", STALE_END, ""]
     lines = lines[:first] + note + lines[first:]
-    tmp = a.md + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("\n".join(lines).rstrip() + "\n")
-    os.replace(tmp, a.md)
+    write_md(a.md, lines)
     print(f"reproduction: wall-clock section -> {a.md}, figures in {a.figures}/")
 
 
@@ -1059,12 +1327,21 @@ def main():
                     help="regenerate only the wall-clock section (RESULTS_DIR/wallclock) inside "
                          "the existing --md file, which then says that its other sections are "
                          "older")
+    ap.add_argument("--only-cifar10", action="store_true",
+                    help="regenerate only the CIFAR-10 near-convergence section (from --cifar10, "
+                         "committed) inside the --md file, or write it alone to a new --md file; "
+                         "RESULTS_DIR is not read")
     a = ap.parse_args()
+    global FAST_FIGURES
+    FAST_FIGURES = a.quick
     if a.only_wallclock:
         splice_wallclock(a)
         return
     if not os.path.isdir(a.paper):
         sys.exit(f"reproduction: {a.paper}: the paper's CSV folder is missing (use --paper)")
+    if a.only_cifar10:
+        splice_cifar10(a, read_paper(a.paper)[0])
+        return
     runs = read_runs(a.root)
     curves, paper_errors = read_paper(a.paper)
     errors, bias = read_probe(a.root)
@@ -1115,8 +1392,13 @@ def main():
     lines += wallclock_lines(a.root, a.figures, rel)
     lines += probe_sections(errors, bias, paper_errors, a.figures, rel)
     lines += agreement_section(runs, curves, paper_errors, errors, bias, a.quick)
-    if not a.quick:
-        lines += full_run_section(a.cifar10)
+    # Read from the committed points (results/cifar10), not from RESULTS_DIR: the same in the
+    # quick report, where it checks that the section renders.
+    sec = full_run_section(a.cifar10, curves, a.figures, rel)
+    if a.quick and sec:
+        sec[3:3] = ["*Not from the quick runs: read from the committed points, as in the full "
+                    "report (the quick report checks that the section renders).*", ""]
+    lines += sec
     table = runs.drop(columns=["eval", "manifest"]).assign(
         final_accuracy=[r["eval"]["test_accuracy"].iloc[-1] for _, r in runs.iterrows()],
         best_accuracy=[r["eval"]["test_accuracy"].max() for _, r in runs.iterrows()],
@@ -1124,10 +1406,7 @@ def main():
         sim_time_s=[r["eval"]["sim_time_s"].iloc[-1] for _, r in runs.iterrows()])
     table["dir"] = [os.path.relpath(p, a.root) for p in table["dir"]]
     table.to_csv(os.path.join(a.figures, "runs.csv"), index=False, float_format="%.6g")
-    tmp = a.md + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("\n".join(lines).rstrip() + "\n")
-    os.replace(tmp, a.md)
+    write_md(a.md, lines)
     print(f"reproduction: {len(runs)} runs -> {a.md}, figures in {a.figures}/")
 
 

@@ -276,9 +276,7 @@ def plot(runs, path):
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("test accuracy")
     axes[0][0].legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    rep.save_figure(fig, path, 110)
 
 
 def runs_table(runs, path):

@@ -342,6 +342,76 @@ ReadCifar10Batch(const std::string& path, Dataset& out)
     }
 }
 
+bool
+ReadCifar10Records(const std::vector<std::string>& paths, const std::vector<uint32_t>& keep,
+                   Dataset& out)
+{
+    constexpr size_t IMAGE = 3 * 32 * 32;
+    constexpr size_t RECORD = 1 + IMAGE;
+    for (const std::string& path : paths)
+    {
+        if (IsGzip(path))
+        {
+            return false;
+        }
+    }
+    out.channels = 3;
+    out.height = 32;
+    out.width = 32;
+    out.classes = 10;
+    out.labels.reserve(out.labels.size() + keep.size());
+    out.pixels.reserve(out.pixels.size() + keep.size() * IMAGE);
+    std::vector<uint8_t> rec(RECORD);
+    size_t next = 0;    // the first index of keep not read yet
+    uint64_t first = 0; // the index of the current file's first record
+    for (const std::string& path : paths)
+    {
+        const uint64_t size = ContentSize(path);
+        if (size == 0 || size % RECORD != 0)
+        {
+            throw InputError(path + ": not a CIFAR-10 binary batch (" + std::to_string(size)
+                             + " bytes, expected a non-zero multiple of " + std::to_string(RECORD)
+                             + ")");
+        }
+        const uint64_t end = first + size / RECORD;
+        if (next < keep.size() && keep[next] < end)
+        {
+            const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+            if (fd < 0)
+            {
+                throw InputError(path + ": cannot open (" + std::strerror(errno) + ")");
+            }
+            for (; next < keep.size() && keep[next] < end; ++next)
+            {
+                const uint64_t i = keep[next] - first;
+                if (::pread(fd, rec.data(), RECORD, static_cast<off_t>(i * RECORD))
+                    != static_cast<ssize_t>(RECORD))
+                {
+                    ::close(fd);
+                    throw InputError(path + ": read error at record " + std::to_string(i));
+                }
+                if (rec[0] >= 10)
+                {
+                    ::close(fd);
+                    throw InputError(path + ": record " + std::to_string(i) + " has label "
+                                     + std::to_string(rec[0])
+                                     + " (expected 0..9): not a CIFAR-10 file");
+                }
+                out.labels.push_back(rec[0]);
+                out.pixels.insert(out.pixels.end(), rec.begin() + 1, rec.end());
+            }
+            ::close(fd);
+        }
+        first = end;
+    }
+    if (next != keep.size())
+    {
+        throw InputError(paths.back() + ": record " + std::to_string(keep[next])
+                         + " past the end of the batches (" + std::to_string(first) + " records)");
+    }
+    return true;
+}
+
 namespace
 {
 

@@ -37,6 +37,14 @@ Dataset ReadIdxPair(const std::string& imagesPath, const std::string& labelsPath
 /// Appends the records of one CIFAR-10 binary batch file to `out` (3x32x32, 10 classes).
 void ReadCifar10Batch(const std::string& path, Dataset& out);
 
+/// Appends only the records `keep` (ascending indices counted across `paths` in order) of
+/// uncompressed CIFAR-10 batch files to `out`, one pread each: a subset without reading the
+/// whole split (150 MB for the training set). Returns false, appending nothing, when a file is
+/// gzip-compressed (read it whole with ReadCifar10Batch then). Throws InputError naming the file
+/// on a bad size, an index past the end, a short read or a label outside 0..9.
+bool ReadCifar10Records(const std::vector<std::string>& paths, const std::vector<uint32_t>& keep,
+                        Dataset& out);
+
 /// Reads the sklearn digits CSV (plain or .gz): 1x8x8, 10 classes.
 Dataset ReadDigitsCsv(const std::string& path);
 

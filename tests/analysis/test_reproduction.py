@@ -199,6 +199,10 @@ assert "MS lowest at 17 of 18 (dataset, budget) points" in quick  # the committe
 clone = os.path.join(tmp, "clone")
 shutil.copytree(os.path.join(source, "analysis"), os.path.join(clone, "analysis"),
                 ignore=shutil.ignore_patterns("__pycache__"))
+# The committed CIFAR-10 points (results/cifar10) come with a clone too: the report renders their
+# section in the quick report as in the full one.
+shutil.copytree(os.path.join(source, "results", "cifar10"),
+                os.path.join(clone, "results", "cifar10"))
 readme = open(os.path.join(clone, "analysis", "paper", "README.md")).read()
 for name in ("fig2_errors.csv", "fig3_curves.csv"):
     digest = hashlib.sha256(open(os.path.join(clone, "analysis", "paper", name), "rb").read())

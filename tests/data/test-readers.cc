@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cstdio>
 
 using namespace slsim;
 using namespace slsim::test;
@@ -410,4 +411,66 @@ TEST_CASE("dataset files are checked against the model's input before pixels are
     CHECK(InspectCifar10Batch(dir.File("c.bin")) == 2);
     WriteBytes(dir.File("c.bin"), CifarBatch({1, 2, 11}));
     RequireInputError([&] { InspectCifar10Batch(dir.File("c.bin")); }, {"c.bin", "label 11"});
+}
+
+TEST_CASE("a CIFAR-10 subset reads only its records: the same samples as the whole read",
+          "[data][readers]")
+{
+    ScratchDir dir("cifar-subset");
+    // Five training batches of 3 records and a test batch of 4; labels tell the records apart.
+    for (int b = 1; b <= 5; ++b)
+    {
+        WriteBytes(dir.File("data_batch_" + std::to_string(b) + ".bin"),
+                   CifarBatch({static_cast<uint8_t>(b), static_cast<uint8_t>((b + 3) % 10),
+                               static_cast<uint8_t>((b + 6) % 10)}));
+    }
+    WriteBytes(dir.File("test_batch.bin"), CifarBatch({9, 8, 7, 6}));
+    DatasetConfig cfg;
+    cfg.name = "cifar10";
+    cfg.path = dir.Path();
+    DatasetConfig whole = cfg;
+    // The subset of the whole read (ApplySubset, the same stream) is what LoadDataset returns.
+    const auto check = [&](size_t count, bool random, uint64_t seed, bool train) {
+        cfg.trainSubset = train ? count : 0;
+        cfg.testSubset = train ? 0 : count;
+        cfg.subsetRandom = random;
+        Dataset expected = LoadDataset(whole, train, seed);
+        Rng rng(seed, "subset", train ? 0 : 1);
+        ApplySubset(expected, count, random, rng);
+        const Dataset got = LoadDataset(cfg, train, seed);
+        CHECK(got.labels == expected.labels);
+        CHECK(got.pixels == expected.pixels);
+        CHECK(got.SampleShape() == (Shape{3, 32, 32}));
+        CHECK(got.classes == 10);
+        CHECK(got.name == "cifar10");
+    };
+    for (uint64_t seed = 1; seed <= 4; ++seed)
+    {
+        check(7, true, seed, true);
+        check(1, true, seed, true);
+        check(14, true, seed, true);
+        check(2, true, seed, false);
+    }
+    check(5, false, 1, true);
+    check(15, true, 1, true); // the whole split
+    // A gzip batch: read whole, then the subset (the same samples).
+    const std::vector<uint8_t> third = CifarBatch({3, 6, 9});
+    std::remove(dir.File("data_batch_3.bin").c_str());
+    WriteBytes(dir.File("data_batch_3.bin.gz"), Gzip(third));
+    check(7, true, 2, true);
+
+    // ReadCifar10Records itself: records past the end and bad labels are errors naming the file.
+    WriteBytes(dir.File("a.bin"), CifarBatch({1, 2}));
+    WriteBytes(dir.File("b.bin"), CifarBatch({3, 12}));
+    Dataset d;
+    CHECK(ReadCifar10Records({dir.File("a.bin")}, {0, 1}, d));
+    CHECK(d.labels == std::vector<uint8_t>{1, 2});
+    RequireInputError([&] { ReadCifar10Records({dir.File("a.bin")}, {2}, d); },
+                      {"a.bin", "record 2", "past the end"});
+    RequireInputError(
+        [&] {
+            ReadCifar10Records({dir.File("a.bin"), dir.File("b.bin")}, {3}, d);
+        },
+        {"b.bin", "record 1", "label 12"});
+    CHECK_FALSE(ReadCifar10Records({dir.File("data_batch_3.bin.gz")}, {0}, d));
 }
