@@ -23,6 +23,7 @@ CopyBytes(void* dst, const void* src, size_t bytes)
         size_t i = head;
         for (; i + 64 <= bytes; i += 64) // one cache line per iteration
         {
+            PrefetchAhead(s + i);
             const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
             const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i + 16));
             const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i + 32));

@@ -31,6 +31,22 @@ UseStreamingStores(uint64_t bytesRead, uint64_t bytesWritten)
     return bytesRead + bytesWritten >= STREAM_MIN_BYTES;
 }
 
+/// How far ahead of a sequential read the copy-like loops prefetch: one 4 KiB page. Hardware
+/// prefetchers do not cross 4 KiB page boundaries (Intel 64 and IA-32 Architectures Optimization
+/// Reference Manual, "Data prefetching"), so each new page of a long stream would start with
+/// misses. Measured on the 2-core AMD EPYC VM (16.8 MB tensor): the streamed copy 10-20 % faster,
+/// the fp16/bf16 casts 10-30 % faster; half a page ahead less, two pages no better.
+constexpr uintptr_t PREFETCH_BYTES = 4096;
+
+/// Prefetches the cache line PREFETCH_BYTES after p into all cache levels; may point past the
+/// end of the data (a prefetch never faults).
+inline void
+PrefetchAhead(const void* p)
+{
+    __builtin_prefetch(
+        reinterpret_cast<const void*>(reinterpret_cast<uintptr_t>(p) + PREFETCH_BYTES));
+}
+
 /// std::memcpy(dst, src, bytes); streamed (x86-64) when UseStreamingStores(bytes, bytes). The
 /// ranges must not overlap.
 void CopyBytes(void* dst, const void* src, size_t bytes);
