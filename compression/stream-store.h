@@ -19,9 +19,9 @@ namespace slsim
 /// output: 16 MiB, so a plain copy streams from 8 MiB on, a quarter of a 32 MiB L3 (glibc >= 2.38
 /// switches memcpy to non-temporal stores at L3 / 4, sysdeps/x86/dl-cacheinfo.h; 32 MiB is the L3
 /// of one AMD Zen 3 CCX). Measured on the 2-core AMD EPYC (Zen 3) VM, a copy repeated in a loop:
-/// 4 MiB 1.3x faster with ordinary stores, 8-32 MiB 1.6-2.1x faster streamed, still 1.2x faster
-/// with a read of the whole output after each copy. (glibc 2.36 here reads a 256 MiB L3 from
-/// the hypervisor's CPUID and never streams a copy below 192 MiB.)
+/// 1-4 MiB 1.2-1.4x faster with ordinary stores, 8-32 MiB 1.6-2.4x faster streamed, and still
+/// 1.1-1.5x faster with a read of the whole output after each copy. (glibc 2.36 here reads a 256
+/// MiB L3 from the hypervisor's CPUID and never streams a copy below 192 MiB.)
 constexpr uint64_t STREAM_MIN_BYTES = uint64_t{16} << 20;
 
 /// Whether a call that reads bytesRead and writes bytesWritten bytes streams its output.
