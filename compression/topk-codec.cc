@@ -2,11 +2,16 @@
 
 #include "common/byte-io.h"
 #include "common/error.h"
+#include "compression/stream-store.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 namespace slsim
 {
@@ -198,6 +203,118 @@ TopKCodec::Decode(const uint8_t* data, size_t size, std::vector<float>& out)
     return DecodeAny(data, size, out);
 }
 
+namespace
+{
+
+/// Word w of a bitmap from its len <= 8 bytes (LSB-first: bit i = element 64 w + i).
+inline uint64_t
+BitmapWord(const uint8_t* bytes, size_t len)
+{
+    uint64_t word = 0;
+    for (size_t t = 0; t < len; ++t)
+    {
+        word |= static_cast<uint64_t>(bytes[t]) << (8 * t);
+    }
+    return word;
+}
+
+DecodeError
+TooManyBits(const char* name, uint64_t k)
+{
+    return DecodeError(std::string(name) + ": bitmap has more than k = " + std::to_string(k)
+                       + " bits set");
+}
+
+/// Zeros dst[0 .. len) and writes the next values (vals + 4 j on, j advancing) at the set bits
+/// of word: a bitmap scan (tzcnt, then clear the lowest set bit), no branch per element. Throws
+/// DecodeError when the bits set so far exceed k, before reading a value beyond the k sent.
+inline void
+ScatterWord(uint64_t word, float* dst, size_t len, const uint8_t* vals, uint64_t k, uint64_t& j,
+            const char* name)
+{
+    if (static_cast<uint64_t>(__builtin_popcountll(word)) > k - j)
+    {
+        throw TooManyBits(name, k);
+    }
+    std::fill(dst, dst + len, 0.0f);
+    for (; word != 0; word &= word - 1)
+    {
+        std::memcpy(dst + __builtin_ctzll(word), vals + 4 * j++, 4);
+    }
+}
+
+#if defined(__AVX2__)
+/// Per byte m of a bitmap word, the lane permutation that moves 8 consecutive values into the
+/// positions of m's set bits: lane l takes value popcount(m & ((1 << l) - 1)).
+struct ExpandTable
+{
+    alignas(32) int32_t lane[256][8];
+};
+
+constexpr ExpandTable
+MakeExpandTable()
+{
+    ExpandTable t{};
+    for (unsigned i = 0; i < 256 * 8; ++i)
+    {
+        const unsigned below = (i / 8) & ((1u << (i % 8)) - 1); // the set bits below lane i % 8
+        t.lane[i / 8][i % 8] = __builtin_popcount(below);
+    }
+    return t;
+}
+
+constexpr ExpandTable EXPAND = MakeExpandTable();
+
+/// ScatterWord for whole blocks of 64, eight elements at a time without a branch: the next 8
+/// values are loaded, moved to their lanes by one permute (EXPAND) and the unset lanes zeroed by
+/// a mask. Runs while at least 64 values are left (so the 8-value loads stay inside the k sent),
+/// and returns the first block it did not do. STREAM: non-temporal stores, out 16-byte aligned.
+template <bool STREAM>
+uint64_t
+ScatterBlocksAvx2(const uint8_t* pos, const uint8_t* vals, uint64_t blocks, uint64_t k, uint64_t& j,
+                  float* out, const char* name)
+{
+    const __m256i bit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    uint64_t b = 0;
+    for (; b < blocks && k - j >= 64; ++b)
+    {
+        const uint64_t word = BitmapWord(pos + 8 * b, 8);
+        if (static_cast<uint64_t>(__builtin_popcountll(word)) > k - j)
+        {
+            throw TooManyBits(name, k);
+        }
+        for (unsigned g = 0; g < 8; ++g)
+        {
+            const auto m = static_cast<uint32_t>((word >> (8 * g)) & 0xffu);
+            const __m256 v = _mm256_loadu_ps(reinterpret_cast<const float*>(vals + 4 * j));
+            const __m256 e = _mm256_permutevar8x32_ps(
+                v, _mm256_load_si256(reinterpret_cast<const __m256i*>(EXPAND.lane[m])));
+            const __m256i set = _mm256_cmpeq_epi32(
+                _mm256_and_si256(_mm256_set1_epi32(static_cast<int32_t>(m)), bit), bit);
+            const __m256 r = _mm256_and_ps(e, _mm256_castsi256_ps(set));
+            float* dst = out + 64 * b + 8 * g;
+            if (STREAM) // two 16-byte halves: malloc aligns large buffers to 16 bytes, not 32
+            {
+                _mm_stream_ps(dst, _mm256_castps256_ps128(r));
+                _mm_stream_ps(dst + 4, _mm256_extractf128_ps(r, 1));
+            }
+            else
+            {
+                _mm256_storeu_ps(dst, r);
+            }
+            j += static_cast<uint64_t>(__builtin_popcount(m));
+        }
+    }
+    if (STREAM)
+    {
+        _mm_sfence();
+    }
+    return b;
+}
+#endif
+
+} // namespace
+
 void
 DecodeTopKPayload(const WireHeader& h, const uint8_t* p, float* out)
 {
@@ -240,42 +357,34 @@ DecodeTopKPayload(const WireHeader& h, const uint8_t* p, float* out)
     {
         throw DecodeError(std::string(name) + ": non-zero padding bits after the bitmap");
     }
-    // The set bits are counted first (a vectorisable pass), so the scatter below needs no check
-    // per bit; it then skips 64 positions per zero word.
-    uint64_t set = 0;
-    for (size_t b = 0; b < bytes; ++b)
-    {
-        set += static_cast<uint64_t>(__builtin_popcount(pos[b]));
-    }
-    if (set > h.k)
-    {
-        throw DecodeError(std::string(name) + ": bitmap has more than k = " + std::to_string(h.k)
-                          + " bits set");
-    }
-    if (set != h.k)
-    {
-        throw DecodeError(std::string(name) + ": bitmap has " + std::to_string(set)
-                          + " bits set, expected k = " + std::to_string(h.k));
-    }
-    // One pass over out: each 64-element block is zeroed and then gets its values, while it is
-    // in cache.
+    // One pass over out and the bitmap, 64 elements (one bitmap word) at a time; the count of set
+    // bits is checked per word before its values are read.
+    const uint64_t blocks = h.n / 64;
     uint64_t j = 0;
-    for (size_t b = 0; b < bytes; b += 8)
+    uint64_t b = 0;
+#if defined(__AVX2__)
+    // Large outputs are streamed past the caches (stream-store.h; out must be 16-byte aligned).
+    if (UseStreamingStores(4 * h.k + bytes, 4 * h.n)
+        && (reinterpret_cast<uintptr_t>(out) & 15) == 0)
     {
-        const size_t len = std::min<size_t>(8, bytes - b);
-        const uint64_t first = 8 * static_cast<uint64_t>(b);
-        std::fill(out + first, out + std::min<uint64_t>(h.n, first + 64), 0.0f);
-        uint64_t word = 0;
-        for (size_t t = 0; t < len; ++t)
-        {
-            word |= static_cast<uint64_t>(pos[b + t]) << (8 * t); // LSB-first: bit i = element i
-        }
-        while (word != 0)
-        {
-            const auto bit = static_cast<size_t>(__builtin_ctzll(word));
-            word &= word - 1;
-            std::memcpy(out + 8 * b + bit, vals + 4 * j++, 4);
-        }
+        b = ScatterBlocksAvx2<true>(pos, vals, blocks, h.k, j, out, name);
+    }
+    else
+    {
+        b = ScatterBlocksAvx2<false>(pos, vals, blocks, h.k, j, out, name);
+    }
+#endif
+    for (; b < blocks; ++b)
+    {
+        ScatterWord(BitmapWord(pos + 8 * b, 8), out + 64 * b, 64, vals, h.k, j, name);
+    }
+    const uint64_t first = 64 * blocks; // the last, partial block
+    ScatterWord(BitmapWord(pos + 8 * blocks, bytes - 8 * blocks), out + first, h.n - first, vals,
+                h.k, j, name);
+    if (j != h.k)
+    {
+        throw DecodeError(std::string(name) + ": bitmap has " + std::to_string(j)
+                          + " bits set, expected k = " + std::to_string(h.k));
     }
 }
 

@@ -11,7 +11,9 @@
 // leaves out the time the thread waits for a core on a shared machine; wall: steady_clock.
 // torch-codecs.py takes the same option (time.thread_time / time.perf_counter).
 // GB/s = uncompressed fp32 bytes / median time per call. The tensor is ReLU(N(0,1)) from a
-// fixed seed. Prints a table and the MS encode time relative to memcpy's.
+// fixed seed. Each case reuses its blob and decoded tensor across calls, as the simulator's
+// scratch buffers do (torch-codecs.py's copy-like cases write into tensors allocated once too).
+// Prints a table and the MS encode time relative to memcpy's.
 #include "compression/codec.h"
 
 #include <algorithm>
