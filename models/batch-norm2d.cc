@@ -1,4 +1,7 @@
-// BatchNorm2d: per-channel normalisation over (N, H, W), as torch.nn.BatchNorm2d.
+// BatchNorm2d: per-channel normalisation over (N, H, W), as torch.nn.BatchNorm2d, optionally
+// fused with the ReLU after it (FuseRelu): the normalise pass rectifies, and the backward masks
+// the output gradient plane by plane into its own buffer, so the ReLU's passes over whole
+// tensors are skipped with the same per-element operations.
 #include "models/layers.h"
 #include "models/thread-pool.h"
 
@@ -89,7 +92,8 @@ SquaredDeviationSum(const float* __restrict x, float mu, int n)
     return CombineLanes(lane);
 }
 
-/// y_i = gamma (x_i - mu) is + beta
+/// y_i = gamma (x_i - mu) is + beta, rectified (max(y_i, 0), NaN propagates) when RELU
+template <bool RELU>
 void
 Normalise(float* __restrict y, const float* __restrict x, float mu, float is, float gamma,
           float beta, int n)
@@ -97,7 +101,8 @@ Normalise(float* __restrict y, const float* __restrict x, float mu, float is, fl
     for (int i = 0; i < n; ++i)
     {
         const float h = (x[i] - mu) * is; // xhat = (x - mu) / sqrt(var + eps)
-        y[i] = gamma * h + beta;          // y = gamma xhat + beta
+        const float v = gamma * h + beta; // y = gamma xhat + beta
+        y[i] = RELU && v < 0.0f ? 0.0f : v;
     }
 }
 
@@ -138,12 +143,33 @@ InputGradient(float* __restrict dx, const float* __restrict g, const float* __re
     }
 }
 
+/// InputGradient with g read from dx (a fused ReLU's masked gradient, written there first): the
+/// same expression, so the same rounding as InputGradient.
+void
+InputGradientInPlace(float* dx, const float* __restrict x, float mu, float is, float scale,
+                     float meanG, float meanGx, int n)
+{
+    for (int i = 0; i < n; ++i)
+    {
+        dx[i] = scale * (dx[i] - meanG - ((x[i] - mu) * is) * meanGx);
+    }
+}
+
 void
 Scale(float* __restrict dx, const float* __restrict g, float scale, int n)
 {
     for (int i = 0; i < n; ++i)
     {
         dx[i] = scale * g[i];
+    }
+}
+
+void
+ScaleInPlace(float* dx, float scale, int n)
+{
+    for (int i = 0; i < n; ++i)
+    {
+        dx[i] = scale * dx[i];
     }
 }
 
@@ -202,7 +228,14 @@ BatchNorm2d::Forward(const float* input, int batch, bool training)
         for (int n = 0; n < batch; ++n)
         {
             const size_t at = (static_cast<size_t>(n) * m_c + c) * plane;
-            Normalise(out + at, input + at, mu, is, m_gamma[c], m_beta[c], m_plane);
+            if (m_relu)
+            {
+                Normalise<true>(out + at, input + at, mu, is, m_gamma[c], m_beta[c], m_plane);
+            }
+            else
+            {
+                Normalise<false>(out + at, input + at, mu, is, m_gamma[c], m_beta[c], m_plane);
+            }
         }
     });
     if (training)
@@ -217,7 +250,11 @@ BatchNorm2d::Backward(const float* gradOutput, bool needInputGradient)
 {
     const int batch = m_batch;
     const float* x = m_x;
-    float* gradIn = needInputGradient
+    const float* r = m_out.data(); // the rectified output: a fused ReLU's mask
+    // With a fused ReLU the masked output gradient g [r > 0] is written to the input-gradient
+    // buffer plane by plane (as ReLU::Backward would write its own) and read back from the cache;
+    // the input gradient then overwrites it in place.
+    float* gradIn = needInputGradient || m_relu
                         ? Reserve(m_gradIn, static_cast<size_t>(batch) * m_c * m_plane)
                         : nullptr;
     const double count = static_cast<double>(batch) * m_plane;
@@ -234,13 +271,19 @@ BatchNorm2d::Backward(const float* gradOutput, bool needInputGradient)
             const size_t at = (static_cast<size_t>(n) * m_c + c) * plane;
             float sumG;
             float sumGx;
-            GradientSums(gradOutput + at, x + at, mu, is, m_plane, sumG, sumGx);
+            const float* g = gradOutput + at;
+            if (m_relu)
+            {
+                ReluBackward(gradIn + at, g, r + at, m_plane); // g <- g [r > 0]
+                g = gradIn + at;
+            }
+            GradientSums(g, x + at, mu, is, m_plane, sumG, sumGx);
             dGamma += sumGx; // sum g xhat
             dBeta += sumG;   // sum g
         }
         m_gGamma[c] = static_cast<float>(dGamma);
         m_gBeta[c] = static_cast<float>(dBeta);
-        if (!gradIn)
+        if (!needInputGradient)
         {
             return;
         }
@@ -252,10 +295,18 @@ BatchNorm2d::Backward(const float* gradOutput, bool needInputGradient)
         for (int n = 0; n < batch; ++n)
         {
             const size_t at = (static_cast<size_t>(n) * m_c + c) * plane;
-            if (m_training)
+            if (m_training && m_relu)
+            {
+                InputGradientInPlace(gradIn + at, x + at, mu, is, scale, meanG, meanGx, m_plane);
+            }
+            else if (m_training)
             {
                 InputGradient(gradIn + at, gradOutput + at, x + at, mu, is, scale, meanG, meanGx,
                               m_plane);
+            }
+            else if (m_relu)
+            {
+                ScaleInPlace(gradIn + at, scale, m_plane);
             }
             else
             {
@@ -263,7 +314,7 @@ BatchNorm2d::Backward(const float* gradOutput, bool needInputGradient)
             }
         }
     });
-    return gradIn;
+    return needInputGradient ? gradIn : nullptr;
 }
 
 Flops
