@@ -173,9 +173,12 @@ class BatchNorm2d : public Layer
     float* m_tracked = nullptr;
     int m_batch = 0;
     bool m_training = false;
-    const float* m_x = nullptr; // input of the last forward (xhat is recomputed from it)
-    Buffer m_mean;              // per channel: the mean used to normalise (batch or running)
-    Buffer m_invStd;            // per channel
+    const float* m_x = nullptr;  // input of the last forward (xhat is recomputed from it)
+    Buffer m_mean;               // per channel: the mean used to normalise (batch or running)
+    std::vector<double> m_meanD; // per channel: the batch mean in double
+    Buffer m_invStd;             // per channel
+    Buffer m_planeSums;          // per plane (n, c): partial sums, summed per channel in n order
+    Buffer m_scale;              // per channel: gamma invstd, mean g, mean g xhat (backward)
     Buffer m_out;
     Buffer m_gradIn;
 };
