@@ -27,6 +27,10 @@ const float*
 ReLU::Forward(const float* input, int batch, bool)
 {
     m_batch = batch;
+    if (m_passThrough)
+    {
+        return input; // rectified by the layer before (BatchNorm2d::FuseRelu)
+    }
     const auto n = static_cast<int64_t>(batch * m_input.Numel());
     float* out = Reserve(m_out, static_cast<size_t>(n));
     ParallelBlocks(n, static_cast<size_t>(n),
@@ -40,6 +44,10 @@ ReLU::Backward(const float* gradOutput, bool needInputGradient)
     if (!needInputGradient)
     {
         return nullptr;
+    }
+    if (m_passThrough)
+    {
+        return gradOutput; // masked by the layer before (BatchNorm2d::FuseRelu)
     }
     const auto n = static_cast<int64_t>(m_batch * m_input.Numel());
     const float* y = m_out.data();

@@ -40,6 +40,11 @@ BasicBlock::BasicBlock(Shape input, int planes, int stride, bool plain)
     m_conv1 = std::make_unique<Conv2d>(m_input, planes, 3, stride, 1, false);
     m_bn1 = std::make_unique<BatchNorm2d>(m_conv1->OutputShape());
     m_relu1 = std::make_unique<ReLU>(m_bn1->OutputShape());
+    if (!plain)
+    {
+        m_bn1->FuseRelu(); // bn1 -> relu1 in one pass each way, bit-identical
+        m_relu1->SetPassThrough();
+    }
     m_conv2 = std::make_unique<Conv2d>(m_bn1->OutputShape(), planes, 3, 1, 1, false);
     m_bn2 = std::make_unique<BatchNorm2d>(m_conv2->OutputShape());
     if (!plain && (stride != 1 || inPlanes != planes))

@@ -1,4 +1,7 @@
-// BatchNorm2d: per-channel normalisation over (N, H, W), as torch.nn.BatchNorm2d.
+// BatchNorm2d: per-channel normalisation over (N, H, W), as torch.nn.BatchNorm2d, optionally
+// fused with the ReLU after it (FuseRelu): the normalise pass rectifies, and the backward masks
+// the output gradient plane by plane into a per-thread plane, so the ReLU's passes over whole
+// tensors are skipped with the same per-element operations.
 #include "models/layers.h"
 #include "models/thread-pool.h"
 
@@ -15,6 +18,7 @@ BatchNorm2d::BatchNorm2d(Shape input, double momentum, double eps)
     SLSIM_ASSERT(m_input.Rank() == 3);
     m_c = static_cast<int>(m_input.dims[0]);
     m_plane = static_cast<int>(m_input.dims[1] * m_input.dims[2]);
+    m_meanD.assign(static_cast<size_t>(m_c), 0.0);
 }
 
 size_t
@@ -89,7 +93,8 @@ SquaredDeviationSum(const float* __restrict x, float mu, int n)
     return CombineLanes(lane);
 }
 
-/// y_i = gamma (x_i - mu) is + beta
+/// y_i = gamma (x_i - mu) is + beta, rectified (max(y_i, 0), NaN propagates) when RELU
+template <bool RELU>
 void
 Normalise(float* __restrict y, const float* __restrict x, float mu, float is, float gamma,
           float beta, int n)
@@ -97,7 +102,8 @@ Normalise(float* __restrict y, const float* __restrict x, float mu, float is, fl
     for (int i = 0; i < n; ++i)
     {
         const float h = (x[i] - mu) * is; // xhat = (x - mu) / sqrt(var + eps)
-        y[i] = gamma * h + beta;          // y = gamma xhat + beta
+        const float v = gamma * h + beta; // y = gamma xhat + beta
+        y[i] = RELU && v < 0.0f ? 0.0f : v;
     }
 }
 
@@ -162,47 +168,72 @@ BatchNorm2d::Forward(const float* input, int batch, bool training)
     const double count = static_cast<double>(batch) * m_plane;
     SLSIM_ASSERT_MSG(!training || count > 1, "BatchNorm2d: training needs more than one value");
     const size_t plane = static_cast<size_t>(m_plane);
-    ParallelFor(0, m_c, static_cast<size_t>(total), [&](int64_t c64) {
-        const auto c = static_cast<int>(c64);
-        double mean;
-        double var;
-        if (training)
+    const int64_t planes = static_cast<int64_t>(batch) * m_c;
+    // Every pass walks the planes (n, c) in memory order (whole pages for the hardware
+    // prefetchers, where a channel's planes are C planes apart); a channel's statistics are then
+    // summed over n from the per-plane sums, in the same order as a channel-by-channel walk.
+    if (training)
+    {
+        // Per-plane sums are vectorised float reductions, accumulated across planes in double;
+        // two passes (mean, then squared deviations) for a stable variance.
+        float* sums = Reserve(m_planeSums, static_cast<size_t>(planes));
+        ParallelFor(0, planes, total, [&](int64_t i) {
+            sums[i] = SumFixedOrder(input + static_cast<size_t>(i) * plane, plane);
+        });
+        double* meanD = m_meanD.data();
+        for (int c = 0; c < m_c; ++c)
         {
-            // Per-plane sums are vectorised float reductions, accumulated across planes in
-            // double; two passes (mean, then squared deviations) for a stable variance.
             double sum = 0;
             for (int n = 0; n < batch; ++n)
             {
-                sum += SumFixedOrder(input + (static_cast<size_t>(n) * m_c + c) * plane, plane);
+                sum += sums[static_cast<size_t>(n) * m_c + c];
             }
-            mean = sum / count; // mu = mean over (N, H, W)
-            const float mu = static_cast<float>(mean);
+            meanD[c] = sum / count; // mu = mean over (N, H, W)
+            means[c] = static_cast<float>(meanD[c]);
+        }
+        ParallelFor(0, planes, total, [&](int64_t i) {
+            sums[i] = SquaredDeviationSum(input + static_cast<size_t>(i) * plane, means[i % m_c],
+                                          m_plane);
+        });
+        for (int c = 0; c < m_c; ++c)
+        {
             double sq = 0;
             for (int n = 0; n < batch; ++n)
             {
-                sq += SquaredDeviationSum(input + (static_cast<size_t>(n) * m_c + c) * plane, mu,
-                                          m_plane);
+                sq += sums[static_cast<size_t>(n) * m_c + c];
             }
-            var = sq / count - (mean - mu) * (mean - mu); // biased variance normalises
+            const double mean = meanD[c];
+            const double mu = means[c];
+            const double var = sq / count - (mean - mu) * (mean - mu); // biased var normalises
             // running = (1 - momentum) running + momentum batch; running_var is unbiased
             m_runMean[c]
                 = static_cast<float>((1.0 - m_momentum) * m_runMean[c] + m_momentum * mean);
             m_runVar[c] = static_cast<float>((1.0 - m_momentum) * m_runVar[c]
                                              + m_momentum * var * count / (count - 1.0));
+            invStd[c] = static_cast<float>(1.0 / std::sqrt(var + m_eps));
+        }
+    }
+    else
+    {
+        for (int c = 0; c < m_c; ++c)
+        {
+            const double var = m_runVar[c];
+            invStd[c] = static_cast<float>(1.0 / std::sqrt(var + m_eps));
+            means[c] = static_cast<float>(static_cast<double>(m_runMean[c]));
+        }
+    }
+    ParallelFor(0, planes, total, [&](int64_t i) {
+        const auto c = static_cast<size_t>(i % m_c);
+        const size_t at = static_cast<size_t>(i) * plane;
+        if (m_relu)
+        {
+            Normalise<true>(out + at, input + at, means[c], invStd[c], m_gamma[c], m_beta[c],
+                            m_plane);
         }
         else
         {
-            mean = m_runMean[c];
-            var = m_runVar[c];
-        }
-        const float is = static_cast<float>(1.0 / std::sqrt(var + m_eps));
-        invStd[c] = is;
-        const float mu = static_cast<float>(mean);
-        means[c] = mu;
-        for (int n = 0; n < batch; ++n)
-        {
-            const size_t at = (static_cast<size_t>(n) * m_c + c) * plane;
-            Normalise(out + at, input + at, mu, is, m_gamma[c], m_beta[c], m_plane);
+            Normalise<false>(out + at, input + at, means[c], invStd[c], m_gamma[c], m_beta[c],
+                             m_plane);
         }
     });
     if (training)
@@ -217,50 +248,71 @@ BatchNorm2d::Backward(const float* gradOutput, bool needInputGradient)
 {
     const int batch = m_batch;
     const float* x = m_x;
+    const float* r = m_out.data(); // the rectified output: a fused ReLU's mask
     float* gradIn = needInputGradient
                         ? Reserve(m_gradIn, static_cast<size_t>(batch) * m_c * m_plane)
                         : nullptr;
     const double count = static_cast<double>(batch) * m_plane;
     const size_t work = static_cast<size_t>(batch) * m_c * m_plane;
     const size_t plane = static_cast<size_t>(m_plane);
-    ParallelFor(0, m_c, work, [&](int64_t c64) {
-        const auto c = static_cast<int>(c64);
-        const float mu = m_mean[c];
-        const float is = m_invStd[c];
+    const int64_t planes = static_cast<int64_t>(batch) * m_c;
+    const float* mean = m_mean.data();
+    const float* invStd = m_invStd.data();
+    // The gradient w.r.t. the normalised output of plane i: g itself, or with a fused ReLU
+    // g [r > 0] written to a per-thread plane (as ReLU::Backward would, read back from L1)
+    auto outputGradient = [&](int64_t i) {
+        const size_t at = static_cast<size_t>(i) * plane;
+        if (!m_relu)
+        {
+            return gradOutput + at;
+        }
+        thread_local Buffer masked;
+        float* t = Reserve(masked, plane);
+        ReluBackward(t, gradOutput + at, r + at, m_plane); // g [r > 0]
+        return static_cast<const float*>(t);
+    };
+    // planes in memory order (see Forward), per-plane sums, then per channel in n order
+    float* sums = Reserve(m_planeSums, 2 * static_cast<size_t>(planes));
+    ParallelFor(0, planes, work, [&](int64_t i) {
+        const auto c = static_cast<size_t>(i % m_c);
+        GradientSums(outputGradient(i), x + static_cast<size_t>(i) * plane, mean[c], invStd[c],
+                     m_plane, sums[2 * i], sums[2 * i + 1]);
+    });
+    float* scale = Reserve(m_scale, 3 * static_cast<size_t>(m_c));
+    for (int c = 0; c < m_c; ++c)
+    {
         double dGamma = 0;
         double dBeta = 0;
         for (int n = 0; n < batch; ++n)
         {
-            const size_t at = (static_cast<size_t>(n) * m_c + c) * plane;
-            float sumG;
-            float sumGx;
-            GradientSums(gradOutput + at, x + at, mu, is, m_plane, sumG, sumGx);
-            dGamma += sumGx; // sum g xhat
-            dBeta += sumG;   // sum g
+            const size_t i = static_cast<size_t>(n) * m_c + c;
+            dGamma += sums[2 * i + 1]; // sum g xhat
+            dBeta += sums[2 * i];      // sum g
         }
         m_gGamma[c] = static_cast<float>(dGamma);
         m_gBeta[c] = static_cast<float>(dBeta);
-        if (!gradIn)
-        {
-            return;
-        }
-        const float scale = m_gamma[c] * is;
         // training: dx = gamma invstd / M (M g - sum g - xhat sum(g xhat)); eval: the running
         // statistics are constants, dx = gamma invstd g
-        const float meanG = static_cast<float>(dBeta / count);
-        const float meanGx = static_cast<float>(dGamma / count);
-        for (int n = 0; n < batch; ++n)
+        scale[3 * c] = m_gamma[c] * invStd[c];
+        scale[3 * c + 1] = static_cast<float>(dBeta / count);  // mean g
+        scale[3 * c + 2] = static_cast<float>(dGamma / count); // mean g xhat
+    }
+    if (!gradIn)
+    {
+        return nullptr;
+    }
+    ParallelFor(0, planes, work, [&](int64_t i) {
+        const auto c = static_cast<size_t>(i % m_c);
+        const size_t at = static_cast<size_t>(i) * plane;
+        const float* g = outputGradient(i);
+        if (m_training)
         {
-            const size_t at = (static_cast<size_t>(n) * m_c + c) * plane;
-            if (m_training)
-            {
-                InputGradient(gradIn + at, gradOutput + at, x + at, mu, is, scale, meanG, meanGx,
-                              m_plane);
-            }
-            else
-            {
-                Scale(gradIn + at, gradOutput + at, scale, m_plane);
-            }
+            InputGradient(gradIn + at, g, x + at, mean[c], invStd[c], scale[3 * c],
+                          scale[3 * c + 1], scale[3 * c + 2], m_plane);
+        }
+        else
+        {
+            Scale(gradIn + at, g, scale[3 * c], m_plane);
         }
     });
     return gradIn;

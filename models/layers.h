@@ -151,9 +151,18 @@ class BatchNorm2d : public Layer
     Flops FlopsPerSample() const override;
     void AppendTensors(std::vector<NamedTensor>& out) override;
 
+    /// Fuses the ReLU that follows: Forward returns max(y, 0) and Backward takes the gradient
+    /// w.r.t. that rectified output (masked here by [output > 0], as ReLU::Backward would); the
+    /// ReLU layer itself then passes through (ReLU::SetPassThrough). Bit-identical to the pair.
+    void FuseRelu()
+    {
+        m_relu = true;
+    }
+
   private:
     int m_c;
     int m_plane; // H*W
+    bool m_relu = false;
     double m_momentum, m_eps;
     float* m_gamma = nullptr;
     float* m_beta = nullptr;
@@ -164,9 +173,12 @@ class BatchNorm2d : public Layer
     float* m_tracked = nullptr;
     int m_batch = 0;
     bool m_training = false;
-    const float* m_x = nullptr; // input of the last forward (xhat is recomputed from it)
-    Buffer m_mean;              // per channel: the mean used to normalise (batch or running)
-    Buffer m_invStd;            // per channel
+    const float* m_x = nullptr;  // input of the last forward (xhat is recomputed from it)
+    Buffer m_mean;               // per channel: the mean used to normalise (batch or running)
+    std::vector<double> m_meanD; // per channel: the batch mean in double
+    Buffer m_invStd;             // per channel
+    Buffer m_planeSums;          // per plane (n, c): partial sums, summed per channel in n order
+    Buffer m_scale;              // per channel: gamma invstd, mean g, mean g xhat (backward)
     Buffer m_out;
     Buffer m_gradIn;
 };
@@ -199,8 +211,16 @@ class ReLU : public Layer
     const float* Backward(const float* gradOutput, bool needInputGradient) override;
     Flops FlopsPerSample() const override;
 
+    /// The layer before has applied this ReLU (BatchNorm2d::FuseRelu): Forward returns its input
+    /// and Backward its output gradient unchanged.
+    void SetPassThrough()
+    {
+        m_passThrough = true;
+    }
+
   private:
     int m_batch = 0;
+    bool m_passThrough = false;
     Buffer m_out;
     Buffer m_gradIn;
 };

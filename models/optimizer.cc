@@ -12,6 +12,41 @@
 namespace slsim
 {
 
+namespace
+{
+
+struct SgdRule
+{
+    float wd; // weight decay
+    float lr;
+    float mu; // momentum
+};
+
+/// One block of SGD over __restrict pointers (vectorises; a per-element lambda reloaded its
+/// captured pointers after every store). MOMENTUM: with the buffer b; FIRST: b = d on the first
+/// step; NESTEROV: d + mu b.
+template <bool MOMENTUM, bool FIRST, bool NESTEROV>
+void
+SgdBlock(float* __restrict p, const float* __restrict g, float* __restrict b, int64_t n,
+         const SgdRule& rule)
+{
+    const float wd = rule.wd;
+    const float lr = rule.lr;
+    const float mu = rule.mu;
+    for (int64_t i = 0; i < n; ++i)
+    {
+        float d = g[i] + wd * p[i]; // d = g + wd p
+        if (MOMENTUM)
+        {
+            b[i] = FIRST ? d : mu * b[i] + d;    // b = mu b + d (b = d on the first step)
+            d = NESTEROV ? d + mu * b[i] : b[i]; // Nesterov: d + mu b
+        }
+        p[i] -= lr * d; // p -= lr d
+    }
+}
+
+} // namespace
+
 Optimizer::Optimizer(const OptimizerConfig& config, size_t parameterCount)
     : m_config(config),
       m_n(parameterCount),
@@ -54,14 +89,26 @@ Optimizer::Step(float* params, const float* grads)
         const bool first = m_steps == 1;
         const bool nesterov = m_config.nesterov;
         float* buf = m_m.empty() ? nullptr : m_m.data();
-        ParallelFor(0, n, static_cast<size_t>(m_n), [&](int64_t i) {
-            float d = grads[i] + wd * params[i]; // d = g + wd p
-            if (buf)
+        const SgdRule rule{wd, lr, mu};
+        ParallelBlocks(n, static_cast<size_t>(m_n), [&](int64_t lo, int64_t hi) {
+            float* p = params + lo;
+            const float* g = grads + lo;
+            float* b = buf ? buf + lo : nullptr;
+            const int64_t count = hi - lo;
+            if (!buf)
             {
-                buf[i] = first ? d : mu * buf[i] + d;    // b = mu b + d (b = d on the first step)
-                d = nesterov ? d + mu * buf[i] : buf[i]; // Nesterov: d + mu b
+                SgdBlock<false, false, false>(p, g, b, count, rule);
             }
-            params[i] -= lr * d; // p -= lr d
+            else if (first)
+            {
+                nesterov ? SgdBlock<true, true, true>(p, g, b, count, rule)
+                         : SgdBlock<true, true, false>(p, g, b, count, rule);
+            }
+            else
+            {
+                nesterov ? SgdBlock<true, false, true>(p, g, b, count, rule)
+                         : SgdBlock<true, false, false>(p, g, b, count, rule);
+            }
         });
         return;
     }

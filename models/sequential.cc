@@ -1,6 +1,7 @@
 #include "models/sequential.h"
 
 #include "common/state-io.h"
+#include "models/layers.h"
 
 #include <algorithm>
 #include <cstring>
@@ -49,6 +50,17 @@ Sequential::Sequential(std::vector<std::unique_ptr<Layer>> layers, const Optimiz
         p += l->ParameterCount();
         g += l->ParameterCount();
         b += l->BufferCount();
+    }
+    // BatchNorm2d -> ReLU (VGG's features): one pass each way instead of two, bit-identical
+    for (size_t i = 0; i + 1 < m_layers.size(); ++i)
+    {
+        auto* bn = dynamic_cast<BatchNorm2d*>(m_layers[i].get());
+        auto* relu = dynamic_cast<ReLU*>(m_layers[i + 1].get());
+        if (bn && relu)
+        {
+            bn->FuseRelu();
+            relu->SetPassThrough();
+        }
     }
 }
 

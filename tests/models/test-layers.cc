@@ -1,6 +1,9 @@
 // Central-difference gradient checks for every layer type.
 #include "layer-harness.h"
 
+#include <cstring>
+#include <utility>
+
 using namespace slsim;
 
 namespace
@@ -81,6 +84,40 @@ TEST_CASE("BatchNorm2d gradient check, train and eval", "[models][gradcheck]")
         b.buffers[0] = 0.2f; // running_mean[0]
         b.buffers[3] = 1.5f; // running_var[0]
         CheckLayerGradients(b, RandomVector(b.InSize(4), rng, 2.0), 4, training, rng, 5e-3);
+    }
+}
+
+TEST_CASE("BatchNorm2d with a fused ReLU is bit-identical to BatchNorm2d then ReLU", "[models]")
+{
+    Rng rng(31, "test");
+    // planes of 1, 7 (tails only), 19 and 64 values (the 8-lane loops and their tails)
+    for (const auto& hw : {std::pair<int, int>{1, 1}, {1, 7}, {1, 19}, {8, 8}})
+    {
+        for (bool training : {true, false})
+        {
+            const Shape shape{5, hw.first, hw.second};
+            const int batch = 3;
+            BoundLayer pair(std::make_unique<BatchNorm2d>(shape));
+            BoundLayer fused(std::make_unique<BatchNorm2d>(shape));
+            ReLU relu(shape);
+            RandomizeParams(pair, rng);
+            pair.params[0] = 0.0f; // gamma_0 = beta_0 = 0: channel 0 outputs +-0 (the mask's edge)
+            pair.params[5] = 0.0f;
+            fused.params = pair.params;
+            fused.buffers = pair.buffers;
+            static_cast<BatchNorm2d*>(fused.layer.get())->FuseRelu();
+            const std::vector<float> x = RandomVector(pair.InSize(batch), rng, 2.0);
+            const std::vector<float> g = RandomVector(pair.OutSize(batch), rng);
+            const float* y
+                = relu.Forward(pair.layer->Forward(x.data(), batch, training), batch, training);
+            const float* yf = fused.layer->Forward(x.data(), batch, training);
+            REQUIRE(std::memcmp(y, yf, sizeof(float) * g.size()) == 0);
+            const float* gx = pair.layer->Backward(relu.Backward(g.data(), true), true);
+            const float* gxf = fused.layer->Backward(g.data(), true);
+            REQUIRE(std::memcmp(gx, gxf, sizeof(float) * x.size()) == 0);
+            REQUIRE(pair.grads == fused.grads);
+            REQUIRE(pair.buffers == fused.buffers);
+        }
     }
 }
 
