@@ -259,15 +259,19 @@ BatchNorm2d::Backward(const float* gradOutput, bool needInputGradient)
     const float* mean = m_mean.data();
     const float* invStd = m_invStd.data();
     // The gradient w.r.t. the normalised output of plane i: g itself, or with a fused ReLU
-    // g [r > 0] written to a per-thread plane (as ReLU::Backward would, read back from L1)
+    // g [r > 0] written to the running thread's plane (as ReLU::Backward would, read back from
+    // L1). The planes are the layer's, one per pool slot, sized before the tasks start: a
+    // thread_local buffer grew on whichever worker first took a larger plane, so steps after the
+    // first allocated or not depending on scheduling (test "Training steps allocate nothing").
+    float* masked
+        = m_relu ? Reserve(m_maskedPlanes, static_cast<size_t>(PoolThreads()) * plane) : nullptr;
     auto outputGradient = [&](int64_t i) {
         const size_t at = static_cast<size_t>(i) * plane;
         if (!m_relu)
         {
             return gradOutput + at;
         }
-        thread_local Buffer masked;
-        float* t = Reserve(masked, plane);
+        float* t = masked + static_cast<size_t>(PoolSlot()) * plane;
         ReluBackward(t, gradOutput + at, r + at, m_plane); // g [r > 0]
         return static_cast<const float*>(t);
     };

@@ -178,6 +178,7 @@ class BatchNorm2d : public Layer
     std::vector<double> m_meanD; // per channel: the batch mean in double
     Buffer m_invStd;             // per channel
     Buffer m_planeSums;          // per plane (n, c): partial sums, summed per channel in n order
+    Buffer m_maskedPlanes;       // fused ReLU backward: one masked gradient plane per pool slot
     Buffer m_scale;              // per channel: gamma invstd, mean g, mean g xhat (backward)
     Buffer m_out;
     Buffer m_gradIn;
