@@ -212,12 +212,12 @@ template <int Order>
 void
 PackLhs(float* dst, const float* a, Index lda, Index i2, Index k2, Index kc, Index mc)
 {
-    if constexpr (Order == Eigen::ColMajor)
+    using Packet = typename Traits::LhsPacket4Packing;
+    constexpr Index size = Eigen::internal::unpacket_traits<Packet>::size;
+    // panels of three packets: builds with FMA (without it, SSE-only builds: Eigen's packing)
+    if constexpr (Order == Eigen::ColMajor && Traits::mr == 3 * size)
     {
-        using Packet = typename Traits::LhsPacket4Packing;
-        constexpr Index size = Eigen::internal::unpacket_traits<Packet>::size;
         constexpr Index mr = Traits::mr;
-        static_assert(mr == 3 * size, "Eigen packs A in panels of three packets");
         constexpr Index columns = 8; // columns read per sweep over the panels
         const Index panels = mc / mr;
         const float* from = a + i2 + k2 * lda;
