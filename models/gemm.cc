@@ -1,3 +1,11 @@
+// The GEMM under every layer (models/gemm.h). Eigen's blocking (kc x mc x nc, from fixed cache
+// sizes) and packed formats (A in panels of 24 rows, B in panels of 4 columns on AVX2), our own
+// loops around them: A packed by PackLhs, the operand shared by a Gemm's tiles packed once, and
+// on AVX2 + FMA builds our micro-kernel (MicroKernel: a 24 x 4 tile in the 16 ymm registers,
+// prefetching the next C tile and, a part per kernel, the next A panel into L2) in place of
+// Eigen's gebp_kernel, which keeps the ragged rows and columns and every other ISA. Each element
+// is summed exactly as by Eigen's product (fma over k in order from 0 within a k-block, then
+// added to C): bit-identical results, tested against gebp_kernel in tests/models/test-gemm.cc.
 #include "models/gemm.h"
 
 #include "models/layer.h"
@@ -8,6 +16,15 @@
 #include <cstring>
 #include <memory>
 #include <vector>
+
+// Our micro-kernel needs AVX2 + FMA; AVX-512 builds (Eigen's panels are then 48 rows) and
+// others keep Eigen's kernel.
+#if defined(__AVX2__) && defined(__FMA__) && !defined(__AVX512F__)
+#define SLSIM_GEMM_OWN_KERNEL 1
+#include <immintrin.h>
+#else
+#define SLSIM_GEMM_OWN_KERNEL 0
+#endif
 
 namespace slsim
 {
@@ -82,6 +99,89 @@ using ResMapper
 using Kernel = Eigen::internal::gebp_kernel<float, float, Index, ResMapper, Traits::mr, Traits::nr,
                                             false, false>;
 
+#if SLSIM_GEMM_OWN_KERNEL
+static_assert(Traits::mr == 24 && Traits::nr == 4 && Traits::LhsProgress == 8,
+              "the micro-kernel reads Eigen's AVX2 panels: 24 rows of A, 4 columns of B");
+
+/// c[0, 24) += (x0, x1, x2)
+inline void
+AddColumn(float* c, __m256 x0, __m256 x1, __m256 x2)
+{
+    _mm256_storeu_ps(c, _mm256_add_ps(x0, _mm256_loadu_ps(c)));
+    _mm256_storeu_ps(c + 8, _mm256_add_ps(x1, _mm256_loadu_ps(c + 8)));
+    _mm256_storeu_ps(c + 16, _mm256_add_ps(x2, _mm256_loadu_ps(c + 16)));
+}
+
+/// C (24 x 4, col-major, ldc) += the product of a packed panel of A (24 rows: per k, 24
+/// consecutive floats) and one of B (4 columns: per k, 4 consecutive floats), depth kc. Each
+/// element is summed as by Eigen's gebp_kernel (its 3pX4 path): one accumulator per element,
+/// acc = fma(a_ik, b_kj, acc) for k = 0, 1, ..., kc - 1 starting from 0, then C = acc + C (Eigen's
+/// pmadd(acc, alpha = 1, C) is the same single rounding). 12 accumulators, 3 packets of A and one
+/// broadcast of B: the 16 ymm registers, as Eigen's and OpenBLAS's Haswell kernels. nextC: the C
+/// tile of the next call, prefetched (without it the C update stalls on an L3 read when the C
+/// block exceeds L2, e.g. 128 x 512 floats with ldc = 1024).
+inline void
+MicroKernel(const float* __restrict a, const float* __restrict b, Index kc, float* c, Index ldc,
+            const float* nextC)
+{
+    for (int j = 0; j < 4; ++j)
+    {
+        _mm_prefetch(reinterpret_cast<const char*>(nextC + j * ldc), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(nextC + j * ldc + 23), _MM_HINT_T0);
+    }
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c02 = c00, c03 = c00;
+    __m256 c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+    __m256 c20 = c00, c21 = c00, c22 = c00, c23 = c00;
+// one k: the three packets of A's column k times the four B values of row k (named registers:
+// GCC keeps an array of accumulators in memory)
+#define SLSIM_GEMM_COLUMN(K, J, X0, X1, X2)                                                        \
+    bj = _mm256_broadcast_ss(b + 4 * (K) + (J));                                                   \
+    X0 = _mm256_fmadd_ps(a0, bj, X0);                                                              \
+    X1 = _mm256_fmadd_ps(a1, bj, X1);                                                              \
+    X2 = _mm256_fmadd_ps(a2, bj, X2)
+#define SLSIM_GEMM_STEP(K)                                                                         \
+    do                                                                                             \
+    {                                                                                              \
+        const __m256 a0 = _mm256_loadu_ps(a + 24 * (K));                                           \
+        const __m256 a1 = _mm256_loadu_ps(a + 24 * (K) + 8);                                       \
+        const __m256 a2 = _mm256_loadu_ps(a + 24 * (K) + 16);                                      \
+        __m256 bj;                                                                                 \
+        SLSIM_GEMM_COLUMN(K, 0, c00, c10, c20);                                                    \
+        SLSIM_GEMM_COLUMN(K, 1, c01, c11, c21);                                                    \
+        SLSIM_GEMM_COLUMN(K, 2, c02, c12, c22);                                                    \
+        SLSIM_GEMM_COLUMN(K, 3, c03, c13, c23);                                                    \
+    } while (false)
+    // A is read 16 k ahead (1.5 KiB: three lines per 4 k), in case the panel left L1
+    constexpr Index aheadA = 24 * 16;
+    Index k = 0;
+    for (; k + 4 <= kc; k += 4)
+    {
+        _mm_prefetch(reinterpret_cast<const char*>(a + aheadA), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(a + aheadA + 16), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(a + aheadA + 32), _MM_HINT_T0);
+        SLSIM_GEMM_STEP(0);
+        SLSIM_GEMM_STEP(1);
+        SLSIM_GEMM_STEP(2);
+        SLSIM_GEMM_STEP(3);
+        a += 96;
+        b += 16;
+    }
+    for (; k < kc; ++k)
+    {
+        SLSIM_GEMM_STEP(0);
+        a += 24;
+        b += 4;
+    }
+#undef SLSIM_GEMM_STEP
+#undef SLSIM_GEMM_COLUMN
+    // C = acc + C
+    AddColumn(c, c00, c10, c20);
+    AddColumn(c + ldc, c01, c11, c21);
+    AddColumn(c + 2 * ldc, c02, c12, c22);
+    AddColumn(c + 3 * ldc, c03, c13, c23);
+}
+#endif
+
 template <int Order>
 void
 PackRhs(float* dst, const float* b, Index ldb, Index k2, Index j2, Index kc, Index nc)
@@ -112,12 +212,12 @@ template <int Order>
 void
 PackLhs(float* dst, const float* a, Index lda, Index i2, Index k2, Index kc, Index mc)
 {
-    if constexpr (Order == Eigen::ColMajor)
+    using Packet = typename Traits::LhsPacket4Packing;
+    constexpr Index size = Eigen::internal::unpacket_traits<Packet>::size;
+    // panels of three packets: builds with FMA (without it, SSE-only builds: Eigen's packing)
+    if constexpr (Order == Eigen::ColMajor && Traits::mr == 3 * size)
     {
-        using Packet = typename Traits::LhsPacket4Packing;
-        constexpr Index size = Eigen::internal::unpacket_traits<Packet>::size;
         constexpr Index mr = Traits::mr;
-        static_assert(mr == 3 * size, "Eigen packs A in panels of three packets");
         constexpr Index columns = 8; // columns read per sweep over the panels
         const Index panels = mc / mr;
         const float* from = a + i2 + k2 * lda;
@@ -161,8 +261,6 @@ RunBlocks(Index m, Index n, Index k, const Workspace& ws, Lhs&& lhs, Rhs&& rhs, 
     const Index kcMax = ws.kc();
     const Index mcMax = std::min<Index>(m, ws.mc());
     const Index ncMax = std::min<Index>(n, ws.nc());
-    const ResMapper res(c, ldc);
-    Kernel gebp;
     for (Index i2 = 0; i2 < m; i2 += mcMax)
     {
         const Index mc = std::min<Index>(i2 + mcMax, m) - i2;
@@ -173,7 +271,8 @@ RunBlocks(Index m, Index n, Index k, const Workspace& ws, Lhs&& lhs, Rhs&& rhs, 
             for (Index j2 = 0; j2 < n; j2 += ncMax)
             {
                 const Index nc = std::min<Index>(j2 + ncMax, n) - j2;
-                gebp(res.getSubMapper(i2, j2), blockA, rhs(i2, k2, j2, kc, nc), mc, kc, nc, 1.0f);
+                MultiplyPackedBlocks(blockA, rhs(i2, k2, j2, kc, nc), mc, kc, nc, c + i2 + j2 * ldc,
+                                     ldc);
             }
         }
     }
@@ -376,6 +475,61 @@ constexpr int64_t GEMM_TILES = 8;
 
 } // namespace
 
+// With AVX2 + FMA our micro-kernel does the full 24 x 4 tiles and Eigen's kernel the ragged rows
+// and columns (rows m3.. go through its 16-, 8-, 4- and 1-row paths, the 8-row one with split
+// accumulators): every element is summed as by Eigen's kernel on the whole block, which is
+// called in each path on a sub-block that starts on a panel boundary. Other builds: Eigen's.
+void
+MultiplyPackedBlocks(const float* blockA, const float* blockB, int64_t mc, int64_t kc, int64_t nc,
+                     float* c, int64_t ldc)
+{
+    const ResMapper res(c, ldc);
+    Kernel gebp;
+#if SLSIM_GEMM_OWN_KERNEL
+    const Index m3 = mc / 24 * 24;
+    const Index n4 = nc / 4 * 4;
+    // Eigen's order: a 24-row panel of A (kc <= 288 floats deep: <= 27 KiB) stays in L1 while the
+    // 4-column panels of B pass. The next A panel comes from L3 when the packed A is shared by
+    // the tiles of a Gemm (256x512x4608: 0.87 -> 0.95 of OpenBLAS): it is prefetched into L2
+    // during this panel's kernels, a part per kernel.
+    const Index panelsB = n4 / 4;
+    const Index linesA = 24 * kc / 16; // 64-byte lines of an A panel
+    const Index linesPerKernel = panelsB > 0 ? (linesA + panelsB - 1) / panelsB : 0;
+    // not with few B panels: a prefetch every few k would cost more than it saves (vgg19 w0.25,
+    // n = 16: -5 % steps/s)
+    const bool prefetchA = panelsB >= 12;
+    for (Index i = 0; i < m3; i += 24)
+    {
+        const float* nextA = blockA + (i + 24) * kc;
+        for (Index j = 0; j < n4; j += 4)
+        {
+            if (prefetchA && i + 24 < m3)
+            {
+                const Index l0 = j / 4 * linesPerKernel;
+                const Index l1 = std::min(linesA, l0 + linesPerKernel);
+                for (Index l = l0; l < l1; ++l)
+                {
+                    _mm_prefetch(reinterpret_cast<const char*>(nextA + 16 * l), _MM_HINT_T1);
+                }
+            }
+            const Index nextI = j + 4 < n4 || i + 24 == m3 ? i : i + 24;
+            const float* nextC = c + nextI + (j + 4 < n4 ? j + 4 : 0) * ldc;
+            MicroKernel(blockA + i * kc, blockB + j * kc, kc, c + i + j * ldc, ldc, nextC);
+        }
+    }
+    if (n4 < nc && m3 > 0)
+    {
+        gebp(res.getSubMapper(0, n4), blockA, blockB + n4 * kc, m3, kc, nc - n4, 1.0f);
+    }
+    if (m3 < mc)
+    {
+        gebp(res.getSubMapper(m3, 0), blockA + m3 * kc, blockB, mc - m3, kc, nc, 1.0f);
+    }
+#else
+    gebp(res, blockA, blockB, mc, kc, nc, 1.0f);
+#endif
+}
+
 void
 PackedRhs::Pack(bool transB, int64_t m, int64_t n, int64_t k, const float* b, int64_t ldb)
 {
@@ -414,8 +568,6 @@ PackedRhs::Run(PackA&& pack, int64_t rows, float* c, int64_t ldc) const
     }
     float* blockA
         = Workspaces()[static_cast<size_t>(PoolTask())]->Lhs(static_cast<size_t>(m_kc * m_mc));
-    const ResMapper res(c, ldc);
-    Kernel gebp;
     // Eigen's sequential GEMM loop (GeneralMatrixMatrix.h) with B already packed
     for (Index i2 = 0; i2 < rows; i2 += m_mc)
     {
@@ -427,8 +579,8 @@ PackedRhs::Run(PackA&& pack, int64_t rows, float* c, int64_t ldc) const
             for (Index j2 = 0; j2 < m_n; j2 += m_nc)
             {
                 const Index nc = std::min(j2 + m_nc, m_n) - j2;
-                gebp(res.getSubMapper(i2, j2), blockA, m_packed.data() + k2 * m_n + j2 * kc, mc, kc,
-                     nc, 1.0f);
+                MultiplyPackedBlocks(blockA, m_packed.data() + k2 * m_n + j2 * kc, mc, kc, nc,
+                                     c + i2 + j2 * ldc, ldc);
             }
         }
     }
@@ -491,8 +643,6 @@ GemmGatheredRhs(bool transA, int64_t m, int64_t n, int64_t k, const float* a, in
     const Index kcMax = ws.kc();
     const Index mcMax = std::min<Index>(m, ws.mc());
     const Index ncMax = std::min<Index>(n, ws.nc());
-    const ResMapper res(c, ldc);
-    Kernel gebp;
     Eigen::internal::gemm_pack_rhs<float, Index, GatherMapper, Traits::nr, Eigen::ColMajor> packB;
     for (Index i2 = 0; i2 < m; i2 += mcMax)
     {
@@ -508,7 +658,7 @@ GemmGatheredRhs(bool transA, int64_t m, int64_t n, int64_t k, const float* a, in
             {
                 const Index nc = std::min<Index>(j2 + ncMax, n) - j2;
                 packB(ws.blockB(), GatherMapper(b, k2, j2), kc, nc);
-                gebp(res.getSubMapper(i2, j2), ws.blockA(), ws.blockB(), mc, kc, nc, 1.0f);
+                MultiplyPackedBlocks(ws.blockA(), ws.blockB(), mc, kc, nc, c + i2 + j2 * ldc, ldc);
             }
         }
     }

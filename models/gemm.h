@@ -1,4 +1,5 @@
-// Single-precision GEMM for the layers: Eigen's GEBP kernels with workspaces that persist across
+// Single-precision GEMM for the layers: Eigen's GEBP blocking and packing (our micro-kernel on
+// AVX2 + FMA, Eigen's GEBP kernel elsewhere, the same sums) with workspaces that persist across
 // calls (no allocation after the first use of a size), split into a fixed number of tiles by rows
 // or columns of the result, run as tasks of the engine's thread pool (models/thread-pool.h). The
 // operand every tile reads whole (op(B) for row tiles, op(A) for column tiles) is packed once per
@@ -44,6 +45,14 @@ struct GatherMatrix
 /// gathered matrix. Single-threaded, on the GEMM workspace of PoolTask().
 void GemmGatheredRhs(bool transA, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
                      const GatherMatrix& b, float* c, int64_t ldc, bool accumulate);
+
+/// C (mc x nc, col-major, ldc >= mc) += A B for an mc x kc block of A packed by Eigen's
+/// gemm_pack_lhs (panels of mr rows) and a kc x nc block of B packed by its gemm_pack_rhs (panels
+/// of nr columns): the kernel under every product here. On AVX2 + FMA builds our micro-kernel
+/// (models/gemm.cc), elsewhere Eigen's gebp_kernel; either way each element is summed in the
+/// order of Eigen's gebp_kernel (tested bit for bit against it).
+void MultiplyPackedBlocks(const float* blockA, const float* blockB, int64_t mc, int64_t kc,
+                          int64_t nc, float* c, int64_t ldc);
 
 /// op(B) (k x n) packed once in the GEMM kernel's panel format, for many products
 /// C += op(A) op(B) with different A of the same m x k shape: a convolution multiplies its weights

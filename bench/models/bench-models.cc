@@ -160,9 +160,11 @@ main(int argc, char** argv)
                     "\"threads\": %d, \"steps\": %d, \"seconds\": %.4f, \"steps_per_s\": %.4f, "
                     "\"cpu_seconds\": %.4f, "
                     "\"gflops_per_s\": %.2f, \"last_loss\": %.4f, \"isa\": \"%s\", "
-                    "\"blas\": \"none (Eigen GEBP kernels)\"}\n",
+                    "\"blas\": \"none (%s)\"}\n",
                     mc.name.c_str(), mc.width, batch, mc.threads, steps, s, steps / s, cpu,
-                    (f.forward + f.backward) * batch * steps / s / 1e9, loss, BuildIsa());
+                    (f.forward + f.backward) * batch * steps / s / 1e9, loss, BuildIsa(),
+                    std::string(BuildIsa()) == "avx2" ? "slsim's AVX2 GEMM micro-kernel"
+                                                      : "Eigen's GEBP kernels");
     }
     catch (const InputError& e)
     {

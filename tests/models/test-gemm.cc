@@ -1,7 +1,8 @@
 // models/gemm.h: Gemm against a double-precision reference for every transpose combination, with
 // and without accumulation, on sizes that run as one tile, as row tiles (op(B) packed once for all
-// tiles) and as column tiles (op(A) packed once), with several k-blocks; and results that do not
-// depend on the thread count.
+// tiles) and as column tiles (op(A) packed once), with several k-blocks; results that do not
+// depend on the thread count; and bit identity with Eigen: the kernel (MultiplyPackedBlocks)
+// against Eigen's gebp_kernel, Gemm and PackedRhs against Eigen's own product.
 #include "common/rng.h"
 #include "models/gemm.h"
 #include "models/thread-pool.h"
@@ -169,29 +170,39 @@ TEST_CASE("PackedRhs products are bit-identical to Eigen's own product", "[model
     }
 }
 
-TEST_CASE("A one-tile Gemm is bit-identical to Eigen's own product", "[models][gemm]")
+TEST_CASE("Gemm is bit-identical to Eigen's own product", "[models][gemm]")
 {
     // below the parallel threshold Gemm runs Eigen's loop itself (models/gemm.cc RunTile)
+    // (and so do multi-tile products: the tiles start on register-block boundaries and share
+    // Eigen's k-blocking); edge sizes of the micro-kernel: k = 1, ragged rows and columns, several
+    // k-blocks; with and without accumulation
     Rng rng(10, "gemm");
     SetPoolThreads(1);
-    const Case cases[] = {{100, 20, 200}, {1024, 3, 150}, {50, 40, 250}};
+    const Case cases[] = {{100, 20, 200}, {1024, 3, 150}, {50, 40, 250},  {24, 4, 1},    {25, 5, 1},
+                          {47, 9, 17},    {30, 8, 1000},  {300, 70, 700}, {70, 301, 290}};
     for (const Case& s : cases)
     {
-        for (int form = 0; form < 4; ++form)
+        for (int form = 0; form < 8; ++form)
         {
             const bool transA = (form & 1) != 0;
             const bool transB = (form & 2) != 0;
-            CAPTURE(s.m, s.n, s.k, transA, transB);
+            const bool accumulate = (form & 4) != 0;
+            CAPTURE(s.m, s.n, s.k, transA, transB, accumulate);
             const auto a = Random(static_cast<size_t>(s.m * s.k), rng);
             const auto b = Random(static_cast<size_t>(s.k * s.n), rng);
-            std::vector<float> ours(static_cast<size_t>(s.m * s.n));
+            const auto c0 = Random(static_cast<size_t>(s.m * s.n), rng);
+            std::vector<float> ours = c0;
             Gemm(transA, transB, s.m, s.n, s.k, a.data(), transA ? s.k : s.m, b.data(),
-                 transB ? s.n : s.k, ours.data(), s.m, false);
+                 transB ? s.n : s.k, ours.data(), s.m, accumulate);
             const Eigen::Map<const Eigen::MatrixXf> ma(a.data(), transA ? s.k : s.m,
                                                        transA ? s.m : s.k);
             const Eigen::Map<const Eigen::MatrixXf> mb(b.data(), transB ? s.n : s.k,
                                                        transB ? s.k : s.n);
             Eigen::MatrixXf eigen = Eigen::MatrixXf::Zero(s.m, s.n);
+            if (accumulate)
+            {
+                eigen = Eigen::Map<const Eigen::MatrixXf>(c0.data(), s.m, s.n);
+            }
             if (transA && transB)
                 eigen.noalias() += ma.transpose() * mb.transpose();
             else if (transA)
@@ -203,4 +214,54 @@ TEST_CASE("A one-tile Gemm is bit-identical to Eigen's own product", "[models][g
             REQUIRE(std::memcmp(ours.data(), eigen.data(), sizeof(float) * ours.size()) == 0);
         }
     }
+}
+
+TEST_CASE("The GEMM kernel sums every element as Eigen's gebp_kernel", "[models][gemm]")
+{
+    // MultiplyPackedBlocks (our AVX2 micro-kernel on full 24 x 4 tiles, Eigen's kernel on the
+    // ragged rows and columns) against Eigen's gebp_kernel on the same packed blocks, bit for bit:
+    // every row remainder (16-, 8-, 4-row paths and single rows), column remainders, depths below
+    // and above the unrolling (k = 1 included), onto a random C (the accumulate path) with
+    // ldc > mc.
+    using Index = Eigen::Index;
+    using Traits = Eigen::internal::gebp_traits<float, float>;
+    using Mapper = Eigen::internal::const_blas_data_mapper<float, Index, Eigen::ColMajor>;
+    using ResMapper
+        = Eigen::internal::blas_data_mapper<float, Index, Eigen::ColMajor, Eigen::Unaligned, 1>;
+    Eigen::internal::gemm_pack_lhs<float, Index, Mapper, Traits::mr, Traits::LhsProgress,
+                                   typename Traits::LhsPacket4Packing, Eigen::ColMajor>
+        packA;
+    Eigen::internal::gemm_pack_rhs<float, Index, Mapper, Traits::nr, Eigen::ColMajor> packB;
+    Eigen::internal::gebp_kernel<float, float, Index, ResMapper, Traits::mr, Traits::nr, false,
+                                 false>
+        gebp;
+    using Aligned = std::vector<float, Eigen::aligned_allocator<float>>;
+    Rng rng(11, "gemm");
+    size_t checked = 0;
+    for (const Index mc :
+         {1, 3, 4, 7, 8, 12, 16, 20, 23, 24, 25, 31, 40, 47, 48, 49, 56, 72, 100, 263})
+    {
+        for (const Index nc : {1, 2, 3, 4, 5, 8, 11, 64})
+        {
+            for (const Index kc : {1, 2, 3, 4, 5, 8, 9, 17, 288})
+            {
+                CAPTURE(mc, nc, kc);
+                const Index ldc = mc + 3;
+                const auto a = Random(static_cast<size_t>(mc * kc), rng);
+                const auto b = Random(static_cast<size_t>(kc * nc), rng);
+                const auto c0 = Random(static_cast<size_t>(ldc * nc), rng);
+                Aligned blockA(static_cast<size_t>(mc * kc));
+                Aligned blockB(static_cast<size_t>(kc * nc));
+                packA(blockA.data(), Mapper(a.data(), mc), kc, mc);
+                packB(blockB.data(), Mapper(b.data(), kc), kc, nc);
+                std::vector<float> ours = c0;
+                MultiplyPackedBlocks(blockA.data(), blockB.data(), mc, kc, nc, ours.data(), ldc);
+                std::vector<float> eigen = c0;
+                gebp(ResMapper(eigen.data(), ldc), blockA.data(), blockB.data(), mc, kc, nc, 1.0f);
+                REQUIRE(std::memcmp(ours.data(), eigen.data(), sizeof(float) * ours.size()) == 0);
+                ++checked;
+            }
+        }
+    }
+    REQUIRE(checked == 20 * 8 * 9);
 }
