@@ -1233,6 +1233,9 @@ def splice_cifar10(a, curves):
         sys.exit(f"reproduction: {a.cifar10}/plan.json: no CIFAR-10 plan")
     if os.path.exists(a.md):
         lines = open(a.md).read().rstrip("\n").split("\n")
+        if STALE_BEGIN in lines:  # a report spliced before: its banner names this section too
+            lines, first = cut_block(lines, STALE_BEGIN, STALE_END)
+            lines = lines[:first] + stale_note(a.root) + lines[first:]
         lines, at = cut_block(lines, CIFAR10_BEGIN, CIFAR10_END)
         if at is None:
             heads = [i for i, x in enumerate(lines)
@@ -1277,6 +1280,18 @@ def cut_block(lines, begin, end):
     return lines[:i] + lines[j + 1:], i
 
 
+def stale_note(root):
+    """The banner of a report whose sections were regenerated one at a time (--only-wallclock,
+    --only-cifar10) over an older full report."""
+    return [STALE_BEGIN,
+            "> **Only the wall-clock section (\"The wall-clock story\", from the runs under "
+            f"`{root}/wallclock`, `--only-wallclock`) and the CIFAR-10 near-convergence section "
+            "(from the committed points, `--only-cifar10`) were regenerated separately.** Every "
+            "other section comes from an earlier full `scripts/reproduce`, whose runs are not "
+            "here, and may predate the current simulator; re-run `scripts/reproduce` to refresh "
+            "them.", STALE_END, ""]
+
+
 def splice_wallclock(a):
     """--only-wallclock: replace (or insert, before the codec-error section) the wall-clock section
     of an existing report and say above it that the rest of the report is older."""
@@ -1297,13 +1312,7 @@ def splice_wallclock(a):
     lines = lines[:at] + sec + lines[at:]
     # The note goes after the title and the generated-by paragraph.
     first = next((i for i, x in enumerate(lines) if x.startswith("## ")), len(lines))
-    note = [STALE_BEGIN,
-            "> **Only the wall-clock section (\"The wall-clock story\") was regenerated from the "
-            f"runs under `{a.root}/wallclock` (`analysis/reproduction.py --only-wallclock`).** "
-            "Every other section comes from an earlier full `scripts/reproduce`, whose runs are "
-            "not here, and may predate the current simulator; re-run `scripts/reproduce` to "
-            "refresh them.", STALE_END, ""]
-    lines = lines[:first] + note + lines[first:]
+    lines = lines[:first] + stale_note(a.root) + lines[first:]
     write_md(a.md, lines)
     print(f"reproduction: wall-clock section -> {a.md}, figures in {a.figures}/")
 
