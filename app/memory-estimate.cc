@@ -218,7 +218,8 @@ EstimateMemory(const ScenarioConfig& c)
     }
 
     // Dataset: a split is read whole before its subset is taken (then copied to fit), and the
-    // subsets are copied into the partition; pixels and labels.
+    // subsets are copied into the partition; pixels and labels. An upper bound for CIFAR-10's
+    // binary batches, of which a subset reads only its records (models/data/dataset.cc).
     DatasetConfig whole = c.dataset;
     whole.trainSubset = whole.testSubset = 0;
     const double train = static_cast<double>(InspectDataset(c.dataset, true));

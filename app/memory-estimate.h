@@ -14,7 +14,8 @@
 //               largest im2col workspace (9 floats per input element: a 3x3 convolution) of the
 //               part; times the training batch (device parts) or max(batch, eval batch) (server).
 //   dataset     (pixels + label) x (the whole train and test splits, read before a subset is
-//               taken, + twice the samples kept: the subset's copy and the partition's).
+//               taken, + twice the samples kept: the subset's copy and the partition's); an
+//               upper bound for CIFAR-10's binary batches, whose subsets read only their records.
 //   network     per device: ~256 KiB of ns-3 node, stack and socket state (measured: 1,000-device
 //               scenario) plus every frame that can be in flight at once, each held twice (the
 //               sender's copy and the assembler's): an uplink and a downlink frame of a batch
