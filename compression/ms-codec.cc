@@ -496,13 +496,12 @@ FusedBlockAvx2(const float* xb, size_t m, uint64_t base, const FusedBounds& fb, 
     size_t j = 0;
     if (Bits == 2)
     {
-        const __m256i mul4 = _mm256_set1_epi16(0x0401);   // bytes 1, 4
+        const __m256i mul4 = _mm256_set1_epi16(0x0401);      // bytes 1, 4
         const __m256i mul16 = _mm256_set1_epi32(0x00100001); // words 1, 16
         // per 128-bit lane, byte 0 of dwords 0, 2, 1, 3 (see below), the rest zero
-        const __m256i pick = _mm256_setr_epi8(0, 8, 4, 12, -128, -128, -128, -128, -128, -128,
-                                              -128, -128, -128, -128, -128, -128, 0, 8, 4, 12,
-                                              -128, -128, -128, -128, -128, -128, -128, -128,
-                                              -128, -128, -128, -128);
+        const __m256i pick = _mm256_setr_epi8(
+            0, 8, 4, 12, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128, 0,
+            8, 4, 12, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128);
         for (; j + 32 <= m; j += 32)
         {
             const __m256i q0 = classify(j);
@@ -510,8 +509,8 @@ FusedBlockAvx2(const float* xb, size_t m, uint64_t base, const FusedBounds& fb, 
             const __m256i q2 = classify(j + 16);
             const __m256i q3 = classify(j + 24);
             // bytes, per 128-bit lane: q0[0..3] q2[0..3] q1[0..3] q3[0..3] | the same of [4..7]
-            const __m256i b = _mm256_packus_epi16(_mm256_packs_epi32(q0, q2),
-                                                  _mm256_packs_epi32(q1, q3));
+            const __m256i b
+                = _mm256_packus_epi16(_mm256_packs_epi32(q0, q2), _mm256_packs_epi32(q1, q3));
             // dwords, each one byte of 4 codes (LSB first): q0lo q2lo q1lo q3lo | q0hi ...
             const __m256i w = _mm256_madd_epi16(_mm256_maddubs_epi16(b, mul4), mul16);
             const __m256i g = _mm256_shuffle_epi8(w, pick); // q0lo q1lo q2lo q3lo | q0hi ...
@@ -532,8 +531,7 @@ FusedBlockAvx2(const float* xb, size_t m, uint64_t base, const FusedBounds& fb, 
     }
     const __m256i maxFinite = _mm256_set1_epi32(0x7f7fffff);
     totals.bad |= static_cast<uint32_t>(!_mm256_testc_si256(
-        _mm256_cmpeq_epi32(_mm256_max_epu32(badMax, maxFinite), maxFinite),
-        _mm256_set1_epi32(-1)));
+        _mm256_cmpeq_epi32(_mm256_max_epu32(badMax, maxFinite), maxFinite), _mm256_set1_epi32(-1)));
     if (j < m)
     {
         count += FusedBlock<Bits, Abs>(xb + j, m - j, base + j, fb, codeDst + j / 8 * Bits,
