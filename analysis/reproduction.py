@@ -478,6 +478,15 @@ def settings_section(runs, planned):
             + ", ".join(f"{LABEL[m]} {bpe[m]:.3g}" for m in METHODS if m in bpe)
             + f". {len(runs)} training runs took {wall / 60:.1f} min of wall time in all "
             "(sum over runs; `slsim sweep -j 2` runs two at a time).", ""]
+    if "qu_eq" in bpe and "ms" in bpe and bpe["qu_eq"] < bpe["ms"]:
+        # the budget mode's whole-bit width, computed from the runs' manifests
+        out += [f"The equal-budget quantizer is QU's budget mode at {bpe['ms']:.3g} bits per "
+                f"element: whole-bit codes, so it takes the widest that fits, "
+                f"{bpe['qu_eq']:.3g} bits ({100 * (1 - bpe['qu_eq'] / bpe['ms']):.0f} % fewer "
+                "than the others; its scale travels in the header). 'Equal' therefore means "
+                "'at most the same budget': the paper's convention (QU at 3 bits, "
+                f"{100 * (bpe.get('quantize', 3) / bpe['ms'] - 1):.0f} % more) sits beside it.",
+                ""]
     return out
 
 
