@@ -424,8 +424,11 @@ FusedBlockAvx2(const float* xb, size_t m, uint64_t base, const FusedBounds& fb, 
 {
     constexpr unsigned NB = (1u << Bits) - 2;
     static_assert(NB < 8, "the lower boundaries must fit one vector, with a sentinel");
-    // a > tHi implies qHi = NB (every boundary for T = tHi is <= tHi), so code L = qHi + 1
-    SLSIM_ASSERT(NB == 0 || fb.bHi[NB == 0 ? 0 : NB - 1] <= fb.tHi);
+    if constexpr (NB > 0)
+    {
+        // a > tHi implies qHi = NB (every boundary for T = tHi is <= tHi), so code L = qHi + 1
+        SLSIM_ASSERT(fb.bHi[NB - 1] <= fb.tHi);
+    }
     __m256 bHi[NB + 1];
     alignas(32) float lowTable[8];
     for (unsigned c = 0; c < 8; ++c)
@@ -494,7 +497,7 @@ FusedBlockAvx2(const float* xb, size_t m, uint64_t base, const FusedBounds& fb, 
         std::memcpy(codeDst + (j / 8) * Bits, &packed, Bits); // x86 is little-endian
     };
     size_t j = 0;
-    if (Bits == 2)
+    if constexpr (Bits == 2)
     {
         const __m256i mul4 = _mm256_set1_epi16(0x0401);      // bytes 1, 4
         const __m256i mul16 = _mm256_set1_epi32(0x00100001); // words 1, 16
